@@ -1,0 +1,46 @@
+# Two commands on a fresh machine with Python 3.11+: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format typecheck openapi check clean-data
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/index-service migrate
+	$(BIN)/index-service seed-demo --once
+	@echo ""
+	@echo "Mint a token (local development issuer) and make a first request:"
+	@echo "  TOKEN=\$$($(BIN)/index-service token --sub dm-1 --name 'Dana Manager' --org DEMO-EAL-01 --role data_manager)"
+	@echo "  curl -s -H \"Authorization: Bearer \$$TOKEN\" -H 'Content-Type: application/json' \\"
+	@echo "    -d @examples/child.json http://127.0.0.1:$${PORT:-8000}/v1/children"
+	@echo ""
+	$(BIN)/index-service serve
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict index_service
+
+openapi: $(STAMP)
+	$(BIN)/index-service openapi
+
+check: lint typecheck
+	$(BIN)/index-service openapi --check
+
+clean-data:
+	rm -rf .data

@@ -1,0 +1,172 @@
+"""Bearer token verification with PyJWT.
+
+Rules: ES256 or RS256 only, and the algorithm must fit the key that the issuer published
+(it is never taken from the token alone); the issuer must be trusted; the key is chosen
+by `kid`; `iss`, `aud`, `sub`, `exp`, `iat`, `name`, `email`, `org` and `roles` are
+required; a token lives at most `max_token_lifetime_seconds`; oversized tokens are refused
+before they are parsed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+from jwt import PyJWK, PyJWKClient
+
+from index_service.errors import Unauthenticated
+from index_service.settings import DEV_ISSUER, Settings
+
+ALLOWED_ALGORITHMS = ("ES256", "RS256")
+_ALGORITHM_FOR_KEY_TYPE = {"EC": "ES256", "RSA": "RS256"}
+REQUIRED_CLAIMS = ["iss", "aud", "sub", "exp", "iat", "name", "email", "org", "roles"]
+
+
+@dataclass(frozen=True)
+class VerifiedClaims:
+    issuer: str
+    subject: str
+    name: str
+    email: str
+    organisation_code: str
+    roles: list[str]
+
+
+class IssuerKeys:
+    """The public keys of one trusted issuer, from a JWK set in a file or at a URL."""
+
+    def __init__(self, issuer: str, *, jwks: dict[str, Any] | None = None, url: str | None = None):
+        self.issuer = issuer
+        self._keys: dict[str | None, PyJWK] = {}
+        self._client = PyJWKClient(url, cache_keys=True, lifespan=300, timeout=5) if url else None
+        for entry in (jwks or {}).get("keys", []):
+            key = PyJWK(entry)
+            self._keys[entry.get("kid")] = key
+
+    def key_for(self, kid: str | None) -> PyJWK:
+        if self._client is not None:
+            if kid is None:
+                raise Unauthenticated("the token names no key (kid)", code="unknown_key")
+            try:
+                return self._client.get_signing_key(kid)
+            except jwt.PyJWKClientError as exc:
+                raise Unauthenticated("the token's key is not known", code="unknown_key") from exc
+        if kid is None and len(self._keys) == 1:
+            return next(iter(self._keys.values()))
+        if kid not in self._keys:
+            raise Unauthenticated("the token's key is not known", code="unknown_key")
+        return self._keys[kid]
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings, issuers: dict[str, IssuerKeys]):
+        self._settings = settings
+        self._issuers = issuers
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TokenVerifier:
+        issuers: dict[str, IssuerKeys] = {}
+        for trusted in settings.trusted_issuers:
+            if trusted.jwks_file is not None:
+                jwks = json.loads(Path(trusted.jwks_file).read_text())
+                issuers[trusted.issuer] = IssuerKeys(trusted.issuer, jwks=jwks)
+            else:
+                issuers[trusted.issuer] = IssuerKeys(trusted.issuer, url=trusted.jwks_url)
+        if settings.dev_issuer_enabled:
+            from index_service.access.devkeys import dev_public_jwks
+
+            issuers[DEV_ISSUER] = IssuerKeys(DEV_ISSUER, jwks=dev_public_jwks(settings))
+        return cls(settings, issuers)
+
+    def verify(self, token: str) -> VerifiedClaims:
+        if len(token.encode()) > self._settings.max_token_bytes:
+            raise Unauthenticated("the token is too large", code="token_too_large")
+        header, unverified = _peek(token)
+        algorithm = header.get("alg")
+        if algorithm not in ALLOWED_ALGORITHMS:
+            raise Unauthenticated(
+                "tokens must be signed with ES256 or RS256", code="algorithm_not_allowed"
+            )
+        issuer = unverified.get("iss")
+        keys = self._issuers.get(issuer) if isinstance(issuer, str) else None
+        if keys is None:
+            raise Unauthenticated("the token's issuer is not trusted", code="issuer_not_trusted")
+        key = keys.key_for(header.get("kid") if isinstance(header.get("kid"), str) else None)
+        if _ALGORITHM_FOR_KEY_TYPE.get(key.key_type) != algorithm:
+            raise Unauthenticated(
+                "the token's algorithm does not fit the issuer's key", code="algorithm_not_allowed"
+            )
+        claims = self._decode(token, key, algorithm, issuer)
+        return _claims(claims, self._settings.max_token_lifetime_seconds)
+
+    def _decode(self, token: str, key: PyJWK, algorithm: str, issuer: str) -> dict[str, Any]:
+        try:
+            decoded: dict[str, Any] = jwt.decode(
+                token,
+                key=key.key,
+                algorithms=[algorithm],
+                audience=self._settings.token_audience,
+                issuer=issuer,
+                leeway=self._settings.token_leeway_seconds,
+                options={"require": REQUIRED_CLAIMS},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthenticated("the token has expired", code="token_expired") from exc
+        except jwt.ImmatureSignatureError as exc:
+            raise Unauthenticated("the token is not valid yet", code="token_not_yet_valid") from exc
+        except jwt.InvalidAudienceError as exc:
+            raise Unauthenticated("the token is for another audience", code="wrong_audience") from exc
+        except jwt.MissingRequiredClaimError as exc:
+            raise Unauthenticated(f"the token lacks the {exc.claim!r} claim", code="missing_claim") from exc
+        except jwt.InvalidSignatureError as exc:
+            raise Unauthenticated("the token's signature is not valid", code="bad_signature") from exc
+        except jwt.InvalidTokenError as exc:
+            raise Unauthenticated("the token is not valid", code="invalid_token") from exc
+        return decoded
+
+
+def _peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Header and claims before verification: used only to pick the issuer and key."""
+    try:
+        header = jwt.get_unverified_header(token)
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.InvalidTokenError as exc:
+        raise Unauthenticated("the token is malformed", code="malformed_token") from exc
+    return header, claims
+
+
+def _claims(claims: dict[str, Any], max_lifetime: int) -> VerifiedClaims:
+    exp, iat = claims["exp"], claims["iat"]
+    if not isinstance(exp, int | float) or not isinstance(iat, int | float):
+        raise Unauthenticated("exp and iat must be numbers", code="invalid_token")
+    if exp - iat > max_lifetime:
+        raise Unauthenticated(
+            f"tokens may live at most {max_lifetime} seconds", code="token_lifetime_too_long"
+        )
+    texts = {name: claims[name] for name in ("sub", "name", "email", "org")}
+    if not all(isinstance(v, str) and 0 < len(v) <= 300 for v in texts.values()):
+        raise Unauthenticated("sub, name, email and org must be short strings", code="invalid_token")
+    roles = claims["roles"]
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles) or len(roles) > 20:
+        raise Unauthenticated("roles must be a list of strings", code="invalid_token")
+    return VerifiedClaims(
+        issuer=claims["iss"],
+        subject=texts["sub"],
+        name=texts["name"],
+        email=texts["email"],
+        organisation_code=texts["org"].upper(),
+        roles=roles,
+    )
+
+
+def claimed_identity(token: str) -> dict[str, str]:
+    """What an unverifiable token claimed to be (issuer and subject, truncated), for the
+    audit row of a refusal. Never trusted for anything else."""
+    try:
+        claims = jwt.decode(token[:16384], options={"verify_signature": False})
+    except jwt.InvalidTokenError:
+        return {}
+    return {k: str(claims[k])[:200] for k in ("iss", "sub", "org") if k in claims}

@@ -1,0 +1,2 @@
+"""HTTP concerns only: thin routers that parse, authorise, call a service and return a
+`*Public` schema."""

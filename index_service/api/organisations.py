@@ -1,0 +1,62 @@
+"""/v1/organisations: participating organisations, managed by administrators."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel
+
+from index_service.access.policy import Permission
+from index_service.api.deps import PrincipalDep, SessionDep, permission
+from index_service.api.routing import AuditedRoute
+from index_service.organisations import service
+from index_service.organisations.models import OrganisationCreate, OrganisationPublic
+
+router = APIRouter(prefix="/v1/organisations", tags=["organisations"], route_class=AuditedRoute)
+
+
+class OrganisationPage(BaseModel):
+    items: list[OrganisationPublic]
+    next_cursor: str | None
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OrganisationPublic,
+    **permission(Permission.ORGANISATION_CREATE),
+)
+def create_organisation(
+    body: OrganisationCreate, session: SessionDep, caller: PrincipalDep, response: Response
+) -> OrganisationPublic:
+    organisation = service.create_organisation(session=session, caller=caller, data=body)
+    response.headers["Location"] = f"/v1/organisations/{organisation.id}"
+    return OrganisationPublic.model_validate(organisation, from_attributes=True)
+
+
+@router.get("", response_model=OrganisationPage, **permission(Permission.ORGANISATION_READ))
+def list_organisations(
+    session: SessionDep,
+    caller: PrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    after: Annotated[str | None, Query(max_length=16, description="next_cursor of the previous page")] = None,
+) -> OrganisationPage:
+    found = service.list_organisations(session=session, caller=caller, limit=limit + 1, after=after)
+    items = [OrganisationPublic.model_validate(o, from_attributes=True) for o in found[:limit]]
+    return OrganisationPage(items=items, next_cursor=items[-1].code if len(found) > limit else None)
+
+
+@router.get(
+    "/{organisation_id}",
+    response_model=OrganisationPublic,
+    **permission(Permission.ORGANISATION_READ),
+)
+def read_organisation(
+    organisation_id: uuid.UUID, session: SessionDep, caller: PrincipalDep
+) -> OrganisationPublic:
+    organisation = service.get_organisation(
+        session=session, caller=caller, organisation_id=organisation_id
+    )
+    return OrganisationPublic.model_validate(organisation, from_attributes=True)

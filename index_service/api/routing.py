@@ -1,0 +1,104 @@
+"""`AuditedRoute`: the route class of every `/v1` router.
+
+Around each endpoint it (1) refuses oversized bodies (413) and bodies that are not JSON
+(415) before they are parsed, (2) opens the request's unit of work, and (3) writes the
+request's one audit row: with the work on success, on its own after a rollback on
+refusal. The response is returned only after that commit, so nothing is disclosed
+without its audit row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import structlog
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from index_service.api.context import RequestContext
+from index_service.api.problems import is_malformed_json
+from index_service.audit.service import AuditDraft
+from index_service.errors import DomainError, PayloadTooLarge, UnsupportedMediaType
+
+PERMISSION_KEY = "x-permission"
+log = structlog.get_logger("index_service.audit")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+class AuditedRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        endpoint_handler = super().get_route_handler()
+        route = self
+
+        async def handler(request: Request) -> Response:
+            ctx = RequestContext(db=request.app.state.db, draft=_draft(request, route))
+            request.state.ctx = ctx
+            try:
+                if request.method in _BODY_METHODS and route.body_field is not None:
+                    await _guard_body(request)
+                response = await endpoint_handler(request)
+            except Exception as exc:
+                await _record_refusal(ctx, *_refusal(exc))
+                raise
+            try:
+                await run_in_threadpool(ctx.succeed, response.status_code)
+            except Exception as exc:
+                # The work and its audit row were rolled back together: nothing is disclosed.
+                await _record_refusal(ctx, 500, f"audit_or_commit_failed:{type(exc).__name__}")
+                raise
+            return response
+
+        return handler
+
+
+async def _record_refusal(ctx: RequestContext, status: int, reason: str) -> None:
+    try:
+        await run_in_threadpool(ctx.refuse, status, reason)
+    except Exception as exc:
+        log.error("audit_write_failed", status=status, reason=reason, error_type=type(exc).__name__)
+
+
+def _draft(request: Request, route: APIRoute) -> AuditDraft:
+    permission = (route.openapi_extra or {}).get(PERMISSION_KEY, "undeclared")
+    return AuditDraft(
+        action=str(permission),
+        method=request.method,
+        route=route.path,
+        request_id=request.state.request_id,
+        instance=request.app.state.settings.instance_name,
+        client_address=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+def _refusal(exc: Exception) -> tuple[int, str]:
+    if isinstance(exc, DomainError):
+        return exc.status, exc.code
+    if isinstance(exc, RequestValidationError):
+        return (400, "malformed_json") if is_malformed_json(exc) else (422, "invalid_input")
+    if isinstance(exc, StarletteHTTPException):
+        return exc.status_code, "http_error"
+    return 500, f"internal_error:{type(exc).__name__}"
+
+
+async def _guard_body(request: Request) -> None:
+    limit: int = request.app.state.settings.max_body_bytes
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json" and not (
+        content_type.startswith("application/") and content_type.endswith("+json")
+    ):
+        raise UnsupportedMediaType(
+            f"send the body as application/json, not {content_type or 'no content type'}"
+        )
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise PayloadTooLarge(f"the body may be at most {limit} bytes")
+    received = bytearray()
+    async for chunk in request.stream():
+        received.extend(chunk)
+        if len(received) > limit:
+            raise PayloadTooLarge(f"the body may be at most {limit} bytes")
+    request._body = bytes(received)  # Starlette's cache: the endpoint parses these bytes

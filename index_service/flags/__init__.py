@@ -1,0 +1,1 @@
+"""Practitioner flags: dated, attributed, reviewable statements that mean "contact this person"."""

@@ -1,0 +1,1 @@
+"""Involvements: who is working with a child (organisation, service, practitioner)."""

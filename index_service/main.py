@@ -1,0 +1,83 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from index_service import __version__
+from index_service.access.tokens import TokenVerifier
+from index_service.api import children, health, organisations
+from index_service.api.metrics import Metrics
+from index_service.api.middleware import RequestMiddleware
+from index_service.api.problems import install_problem_handlers
+from index_service.database import Database, open_database, resolve_database_url
+from index_service.logging import configure_logging
+from index_service.migrations_state import schema_state
+from index_service.settings import Settings, get_settings
+
+DESCRIPTION = """A signposting index for children's safeguarding: who else is working with
+this child, and how to reach them. Every request that touches child data, and every
+refused request, leaves an audit row written with the work. Errors are RFC 9457 problem
+documents."""
+
+
+class SchemaBehind(RuntimeError):
+    pass
+
+
+def connect(settings: Settings) -> Database:
+    """Open the database and refuse to go on if its schema is not at head."""
+    db = open_database(
+        resolve_database_url(settings),
+        pool_size=settings.db_pool_size,
+        application_name=settings.instance_name,
+    )
+    state = schema_state(db.engine)
+    if not state.at_head:
+        db.close()
+        raise SchemaBehind(
+            f"database schema is at {state.current}, the code needs {state.head}: "
+            "run `index-service migrate` first"
+        )
+    return db
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = db is None
+        app.state.db = connect(settings) if owned else db
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.db.close()
+
+    app = FastAPI(
+        title="Children's information-sharing index",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.token_verifier = TokenVerifier.from_settings(settings)
+    app.state.metrics = Metrics()
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    app.include_router(organisations.router)
+    app.include_router(children.router)
+    app.add_middleware(RequestMiddleware, metrics=app.state.metrics)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """Entry point for uvicorn --factory."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,1 @@
+"""Identity resolution: pure normalisers, comparisons, blocking and the resolver."""

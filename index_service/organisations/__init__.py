@@ -1,0 +1,1 @@
+"""Participating organisations: each has a code, a type and the local authority it belongs to."""

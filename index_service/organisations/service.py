@@ -1,0 +1,45 @@
+"""Organisation service functions: keyword-only, given the session and the caller."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlmodel import Session, col, select
+
+from index_service.access.principal import Principal
+from index_service.errors import Conflict, NotFound
+from index_service.organisations.models import Organisation, OrganisationCreate
+
+
+def find_by_code(*, session: Session, code: str) -> Organisation | None:
+    return session.exec(select(Organisation).where(Organisation.code == code.upper())).first()
+
+
+def create_organisation(
+    *, session: Session, caller: Principal | None, data: OrganisationCreate
+) -> Organisation:
+    """`caller` is None only for the command line's bootstrap of the first organisation."""
+    if find_by_code(session=session, code=data.code) is not None:
+        raise Conflict(f"an organisation with code {data.code} exists", code="organisation_exists")
+    organisation = Organisation(**data.model_dump(mode="json"))
+    session.add(organisation)
+    session.flush()
+    return organisation
+
+
+def list_organisations(
+    *, session: Session, caller: Principal, limit: int, after: str | None
+) -> list[Organisation]:
+    query = select(Organisation).order_by(col(Organisation.code)).limit(limit)
+    if after is not None:
+        query = query.where(col(Organisation.code) > after.upper())
+    return list(session.exec(query))
+
+
+def get_organisation(
+    *, session: Session, caller: Principal, organisation_id: uuid.UUID
+) -> Organisation:
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFound("no such organisation")
+    return organisation

@@ -1,0 +1,78 @@
+"""Service configuration, read from the environment (and `.env`) by pydantic-settings.
+
+Production refuses to start with development conveniences switched on: the local
+development token issuer, or no trusted issuer at all.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_ISSUER = "urn:index-service:local-development"
+
+
+class TrustedIssuer(BaseModel):
+    """An identity provider whose tokens the service accepts, with where its public keys live."""
+
+    issuer: str = Field(min_length=1)
+    jwks_file: Path | None = None
+    jwks_url: str | None = None
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> TrustedIssuer:
+        if (self.jwks_file is None) == (self.jwks_url is None):
+            raise ValueError(f"issuer {self.issuer!r}: give exactly one of jwks_file or jwks_url")
+        return self
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL. Unset: an embedded PostgreSQL is started under data_dir.",
+    )
+    data_dir: Path = Path(".data")
+    embedded_database_name: str = "index_service"
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    port: int = Field(default=8000, ge=1, le=65535)
+    instance_name: str = "index-service"
+
+    token_audience: str = "index-service"
+    trusted_issuers: list[TrustedIssuer] = Field(default_factory=list)
+    dev_issuer_enabled: bool = True
+    max_token_bytes: int = Field(default=8192, ge=512, le=65536)
+    max_token_lifetime_seconds: int = Field(default=3600, ge=60, le=3600)
+    token_leeway_seconds: int = Field(default=30, ge=0, le=300)
+
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=10 * 1024 * 1024)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @property
+    def dev_key_path(self) -> Path:
+        return self.data_dir / "dev-signing-key.pem"
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.environment == "production":
+            if self.dev_issuer_enabled:
+                raise ValueError(
+                    "DEV_ISSUER_ENABLED must be false in production: the local development "
+                    "issuer signs tokens with a key anyone on this machine can read"
+                )
+            if not self.trusted_issuers:
+                raise ValueError("TRUSTED_ISSUERS must name at least one issuer in production")
+            if self.database_url is None:
+                raise ValueError("DATABASE_URL must be set in production")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,29 @@
+"""Alembic environment: runs online against the service's database."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
+from sqlmodel import SQLModel
+
+import index_service.models  # noqa: F401  (registers every table on the metadata)
+from index_service.database import resolve_database_url
+from index_service.settings import get_settings
+
+target_metadata = SQLModel.metadata
+
+
+def run_migrations_online() -> None:
+    url = context.config.attributes.get("database_url") or resolve_database_url(get_settings())
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
+                           poolclass=NullPool)
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata,
+                          compare_type=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run_migrations_online()

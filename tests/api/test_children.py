@@ -1,0 +1,119 @@
+"""Creating, reading and updating a child over HTTP, against PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi.testclient import TestClient
+
+from tests.factories import EALING, VALID_NHS_NUMBER, Factory, child_payload
+
+
+def test_a_data_manager_creates_and_reads_a_child(client: TestClient, factory: Factory) -> None:
+    headers = factory.data_manager()
+    created = client.post("/v1/children", json=child_payload(), headers=headers)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert created.headers["ETag"] == '"1"'
+    assert created.headers["Location"] == f"/v1/children/{body['id']}"
+    assert uuid.UUID(body["id"]).version == 4
+    assert body["addresses"][0]["postcode"] == "W5 2AA"  # normalised
+    assert body["addresses"][0]["current"] is True
+    assert body["addresses"][1]["current"] is False
+    assert body["nhs_number"] == VALID_NHS_NUMBER
+    assert {n["kind"] for n in body["names"]} == {"legal", "alias"}
+    assert body["provenance"]["nhs_number"]["organisation"].startswith("T")
+
+    read = client.get(f"/v1/children/{body['id']}", headers=headers)
+    assert read.status_code == 200
+    assert read.json() == body
+    assert read.headers["ETag"] == '"1"'
+    assert read.headers["Cache-Control"] == "no-store"
+
+
+def test_unknown_and_none_are_different_facts(client: TestClient, factory: Factory) -> None:
+    payload = child_payload(
+        carers={"status": "none"},
+        gp_practice={"status": "not_registered"},
+        education={"status": "not_of_school_age"},
+        nhs_number=None,
+        upn=None,
+    )
+    body = client.post("/v1/children", json=payload, headers=factory.data_manager()).json()
+    assert body["carers"] == {"status": "none", "people": []}
+    assert body["gp_practice"]["status"] == "not_registered"
+    assert body["education"]["status"] == "not_of_school_age"
+    minimal = {k: v for k, v in child_payload().items()
+               if k in {"names", "date_of_birth", "responsible_authority"}}
+    body = client.post("/v1/children", json=minimal, headers=factory.data_manager()).json()
+    assert body["carers"]["status"] == "unknown"
+    assert body["gp_practice"]["status"] == "unknown"
+    assert body["education"]["status"] == "unknown"
+    assert body["nhs_number"] is None
+
+
+def test_a_social_worker_in_childrens_social_care_may_keep_records(
+    client: TestClient, factory: Factory
+) -> None:
+    headers = factory.headers(roles=["social_worker"], type="childrens_social_care")
+    assert client.post("/v1/children", json=child_payload(), headers=headers).status_code == 201
+
+
+def test_update_needs_the_current_etag(client: TestClient, factory: Factory) -> None:
+    headers = factory.data_manager()
+    child = client.post("/v1/children", json=child_payload(), headers=headers).json()
+    url = f"/v1/children/{child['id']}"
+    change = {"responsible_authority": "E09000014", "upn": None}
+
+    missing = client.patch(url, json=change, headers=headers)
+    assert missing.status_code == 428
+    assert missing.headers["content-type"] == "application/problem+json"
+
+    updated = client.patch(url, json=change, headers={**headers, "If-Match": '"1"'})
+    assert updated.status_code == 200, updated.text
+    assert updated.headers["ETag"] == '"2"'
+    assert updated.json()["responsible_authority"] == "E09000014"
+    assert updated.json()["upn"] is None
+    assert updated.json()["nhs_number"] == child["nhs_number"]  # untouched
+
+    stale = client.patch(url, json={"responsible_authority": EALING},
+                         headers={**headers, "If-Match": '"1"'})
+    assert stale.status_code == 412
+    assert stale.json()["current_version"] == 2
+    assert client.get(url, headers=headers).json()["responsible_authority"] == "E09000014"
+
+
+def test_update_replaces_lists_and_records_provenance(client: TestClient, factory: Factory) -> None:
+    headers = factory.data_manager()
+    child = client.post("/v1/children", json=child_payload(), headers=headers).json()
+    other = factory.headers(roles=["data_manager"])
+    names = [{"kind": "legal", "given_names": "Aisha", "family_name": "Newname"}]
+    response = client.patch(f"/v1/children/{child['id']}", json={"names": names},
+                            headers={**other, "If-Match": '"1"'})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["names"] == names
+    assert body["provenance"]["names"]["organisation"] != child["provenance"]["names"]["organisation"]
+    assert body["provenance"]["date_of_birth"] == child["provenance"]["date_of_birth"]
+
+
+def test_an_unknown_child_is_404(client: TestClient, factory: Factory) -> None:
+    response = client.get(f"/v1/children/{uuid.uuid4()}", headers=factory.data_manager())
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_every_child_request_leaves_one_audit_row(client: TestClient, factory: Factory) -> None:
+    headers = factory.data_manager()
+    child = client.post("/v1/children", json=child_payload(), headers=headers).json()
+    client.get(f"/v1/children/{child['id']}", headers={**headers, "X-Request-ID": "req-read-0001"})
+    rows = factory.audit_rows()
+    assert [r["action"] for r in rows] == ["child:record:create", "child:record:read"]
+    read = rows[1]
+    assert read["outcome"] == "success"
+    assert read["child_ids"] == [uuid.UUID(child["id"])]
+    assert read["request_id"] == "req-read-0001"
+    assert read["subject"] == "user-1"
+    assert read["roles"] == ["data_manager"]
+    assert read["organisation"] is not None
+    assert read["occurred_at"].utcoffset().total_seconds() == 0

@@ -1,0 +1,104 @@
+"""Test fixtures: a real PostgreSQL (the embedded server, or DATABASE_URL's), a fresh
+database migrated by Alembic for the session, and every table emptied after each test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from alembic import command
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from psycopg import sql
+
+from index_service.database import (
+    Database,
+    open_database,
+    plain_conninfo,
+    start_embedded_postgres,
+    with_database,
+)
+from index_service.migrations_state import alembic_config
+from index_service.settings import Settings
+from tests.factories import Factory
+
+TEST_DATABASE = "index_service_test"
+TABLES = (
+    "audit_event", "carer", "child_address", "child_name", "flag", "involvement", "child",
+    "organisation",
+)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _server_url() -> str:
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        return plain_conninfo(configured)
+    return start_embedded_postgres(ROOT / ".data")
+
+
+def create_fresh_database(server_url: str, name: str) -> str:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return with_database(server_url, name)
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    return _server_url()
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> str:
+    url = create_fresh_database(server_url, TEST_DATABASE)
+    command.upgrade(alembic_config(url), "head")
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        data_dir=tmp_path_factory.mktemp("data"),
+        dev_issuer_enabled=True,
+        max_body_bytes=64 * 1024,
+    )
+
+
+@pytest.fixture(scope="session")
+def db(settings: Settings, database_url: str) -> Iterator[Database]:
+    database = open_database(database_url, pool_size=8, application_name="index-service-tests")
+    yield database
+    database.close()
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, db: Database) -> FastAPI:
+    from index_service.main import create_app
+
+    return create_app(settings, db=db)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture(autouse=True)
+def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "database_url" in request.fixturenames:
+        url = request.getfixturevalue("database_url")
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"TRUNCATE {', '.join(TABLES)} CASCADE")
+
+
+@pytest.fixture
+def factory(db: Database, settings: Settings) -> Factory:
+    return Factory(db=db, settings=settings)

@@ -1,0 +1,95 @@
+"""Factories that build test data with readable traits, through the service functions."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+
+from index_service.access.devkeys import mint_dev_token
+from index_service.database import Database
+from index_service.organisations.models import Organisation, OrganisationCreate
+from index_service.organisations.service import create_organisation
+from index_service.settings import Settings
+
+EALING = "E09000009"
+HARINGEY = "E09000014"
+
+# A valid NHS number from the 999 test range and a valid UPN (check letter A..Z computed).
+VALID_NHS_NUMBER = "9992914173"
+VALID_UPN = "Z307202311001"
+
+CHILD = {
+    "names": [
+        {"kind": "legal", "given_names": "Aisha", "family_name": "Testchild"},
+        {"kind": "alias", "given_names": "Ash", "family_name": "Testchild"},
+    ],
+    "date_of_birth": "2016-02-11",
+    "date_of_birth_precision": "exact",
+    "nhs_number": VALID_NHS_NUMBER,
+    "upn": VALID_UPN,
+    "addresses": [
+        {"line1": "1 Synthetic Row", "town": "London", "postcode": "w5 2aa",
+         "local_authority": EALING, "from_date": "2019-01-01"},
+        {"line1": "9 Old Lane", "town": "London", "postcode": "N17 6AB",
+         "local_authority": HARINGEY, "from_date": "2016-02-11", "to_date": "2018-12-31"},
+    ],
+    "carers": {"status": "known", "people": [
+        {"name": "Morgan Testchild", "relationship": "mother", "phone": "07700 900123"}]},
+    "gp_practice": {"status": "registered", "ods_code": "A81001", "phone": "020 7946 0001"},
+    "education": {"status": "attending", "urn": "100001", "phone": "020 7946 0002"},
+    "responsible_authority": EALING,
+}
+
+
+def child_payload(**changes: Any) -> dict[str, Any]:
+    """The standard synthetic child, with fields replaced as given."""
+    payload = copy.deepcopy(CHILD)
+    payload.update(changes)
+    return payload
+
+
+@dataclass
+class Factory:
+    db: Database
+    settings: Settings
+
+    def organisation(
+        self, *, type: str = "childrens_social_care", local_authority: str = EALING,
+        code: str | None = None,
+    ) -> Organisation:
+        data = OrganisationCreate.model_validate({
+            "code": code or f"T{uuid.uuid4().hex[:8].upper()}",
+            "name": f"Test {type}",
+            "type": type,
+            "local_authority": local_authority,
+        })
+        with self.db.transaction() as session:
+            return create_organisation(session=session, caller=None, data=data)
+
+    def token(self, *, organisation: Organisation, roles: list[str], sub: str = "user-1",
+              ttl: int = 600) -> str:
+        return mint_dev_token(
+            self.settings, subject=sub, name="Test User", email=f"{sub}@test.example",
+            organisation=organisation.code, roles=roles, ttl_seconds=ttl,
+        )
+
+    def headers(self, *, roles: list[str], type: str = "childrens_social_care",
+                local_authority: str = EALING) -> dict[str, str]:
+        organisation = self.organisation(type=type, local_authority=local_authority)
+        return {"Authorization": f"Bearer {self.token(organisation=organisation, roles=roles)}"}
+
+    def data_manager(self) -> dict[str, str]:
+        return self.headers(roles=["data_manager"])
+
+    def count(self, table: str) -> int:
+        with self.db.session() as session:
+            return int(session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())  # noqa: S608
+
+    def audit_rows(self) -> list[dict[str, Any]]:
+        with self.db.session() as session:
+            rows = session.execute(text("SELECT * FROM audit_event ORDER BY occurred_at")).mappings()
+            return [dict(r) for r in rows]
