@@ -25,7 +25,8 @@ from index_service.migrations_state import alembic_config
 from index_service.settings import Settings
 from tests.factories import Factory
 
-TEST_DATABASE = "index_service_test"
+# One database per test session, so parallel sessions never share one.
+TEST_DATABASE = f"index_service_test_{os.getpid()}"
 TABLES = (
     "audit_event", "carer", "child_address", "child_name", "flag", "involvement", "child",
     "organisation",
@@ -53,10 +54,14 @@ def server_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(server_url: str) -> str:
+def database_url(server_url: str) -> Iterator[str]:
     url = create_fresh_database(server_url, TEST_DATABASE)
     command.upgrade(alembic_config(url), "head")
-    return url
+    yield url
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(TEST_DATABASE))
+        )
 
 
 @pytest.fixture(scope="session")
