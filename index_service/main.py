@@ -24,6 +24,9 @@ refused request, leaves an audit row written with the work. Errors are RFC 9457 
 documents."""
 
 
+V1_ROUTERS = (organisations.router, children.router)
+
+
 class SchemaBehind(RuntimeError):
     pass
 
@@ -70,8 +73,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.metrics = Metrics()
     install_problem_handlers(app)
     app.include_router(health.router)
-    app.include_router(organisations.router)
-    app.include_router(children.router)
+    for router in V1_ROUTERS:
+        app.include_router(router)
     app.add_middleware(RequestMiddleware, metrics=app.state.metrics)
     return app
 

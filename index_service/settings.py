@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     instance_name: str = "index-service"
 
-    token_audience: str = "index-service"
+    token_audience: str = "index-service"  # noqa: S105 (an audience, not a secret)
     trusted_issuers: list[TrustedIssuer] = Field(default_factory=list)
     dev_issuer_enabled: bool = True
     max_token_bytes: int = Field(default=8192, ge=512, le=65536)

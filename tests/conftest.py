@@ -28,7 +28,13 @@ from tests.factories import Factory
 # One database per test session, so parallel sessions never share one.
 TEST_DATABASE = f"index_service_test_{os.getpid()}"
 TABLES = (
-    "audit_event", "carer", "child_address", "child_name", "flag", "involvement", "child",
+    "audit_event",
+    "carer",
+    "child_address",
+    "child_name",
+    "flag",
+    "involvement",
+    "child",
     "organisation",
 )
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +49,9 @@ def _server_url() -> str:
 
 def create_fresh_database(server_url: str, name: str) -> str:
     with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return with_database(server_url, name)
 
@@ -53,15 +61,27 @@ def server_url() -> str:
     return _server_url()
 
 
+def drop_database(server_url: str, name: str) -> None:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@pytest.fixture
+def scratch_database(server_url: str) -> Iterator[str]:
+    """An empty database of its own (no schema), dropped after the test."""
+    name = f"index_service_scratch_{os.getpid()}"
+    yield create_fresh_database(server_url, name)
+    drop_database(server_url, name)
+
+
 @pytest.fixture(scope="session")
 def database_url(server_url: str) -> Iterator[str]:
     url = create_fresh_database(server_url, TEST_DATABASE)
     command.upgrade(alembic_config(url), "head")
     yield url
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(TEST_DATABASE))
-        )
+    drop_database(server_url, TEST_DATABASE)
 
 
 @pytest.fixture(scope="session")

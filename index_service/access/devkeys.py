@@ -67,4 +67,6 @@ def mint_dev_token(
         "nbf": now,
         "exp": now + ttl_seconds,
     }
-    return jwt.encode(claims, ensure_dev_key(settings), algorithm="ES256", headers={"kid": DEV_KEY_ID})
+    return jwt.encode(
+        claims, ensure_dev_key(settings), algorithm="ES256", headers={"kid": DEV_KEY_ID}
+    )

@@ -64,6 +64,12 @@ def authorise(principal: Principal, permission: Permission) -> Decision:
     if not grants:
         return Decision(False, f"{permission.value} is granted to nobody")
     roles = sorted({g.role.value for g in grants})
-    return Decision(False, f"{permission.value} needs one of the roles {', '.join(roles)}" + (
-        " in an organisation of the right type" if any(g.organisation_types for g in grants) else ""
-    ))
+    return Decision(
+        False,
+        f"{permission.value} needs one of the roles {', '.join(roles)}"
+        + (
+            " in an organisation of the right type"
+            if any(g.organisation_types for g in grants)
+            else ""
+        ),
+    )

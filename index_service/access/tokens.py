@@ -90,12 +90,13 @@ class TokenVerifier:
             raise Unauthenticated(
                 "tokens must be signed with ES256 or RS256", code="algorithm_not_allowed"
             )
-        issuer = unverified.get("iss")
-        keys = self._issuers.get(issuer) if isinstance(issuer, str) else None
+        issuer = str(unverified.get("iss", ""))
+        keys = self._issuers.get(issuer)
         if keys is None:
             raise Unauthenticated("the token's issuer is not trusted", code="issuer_not_trusted")
-        key = keys.key_for(header.get("kid") if isinstance(header.get("kid"), str) else None)
-        if _ALGORITHM_FOR_KEY_TYPE.get(key.key_type) != algorithm:
+        kid = header.get("kid")
+        key = keys.key_for(kid if isinstance(kid, str) else None)
+        if _ALGORITHM_FOR_KEY_TYPE.get(str(key.key_type)) != algorithm:
             raise Unauthenticated(
                 "the token's algorithm does not fit the issuer's key", code="algorithm_not_allowed"
             )
@@ -118,11 +119,17 @@ class TokenVerifier:
         except jwt.ImmatureSignatureError as exc:
             raise Unauthenticated("the token is not valid yet", code="token_not_yet_valid") from exc
         except jwt.InvalidAudienceError as exc:
-            raise Unauthenticated("the token is for another audience", code="wrong_audience") from exc
+            raise Unauthenticated(
+                "the token is for another audience", code="wrong_audience"
+            ) from exc
         except jwt.MissingRequiredClaimError as exc:
-            raise Unauthenticated(f"the token lacks the {exc.claim!r} claim", code="missing_claim") from exc
+            raise Unauthenticated(
+                f"the token lacks the {exc.claim!r} claim", code="missing_claim"
+            ) from exc
         except jwt.InvalidSignatureError as exc:
-            raise Unauthenticated("the token's signature is not valid", code="bad_signature") from exc
+            raise Unauthenticated(
+                "the token's signature is not valid", code="bad_signature"
+            ) from exc
         except jwt.InvalidTokenError as exc:
             raise Unauthenticated("the token is not valid", code="invalid_token") from exc
         return decoded
@@ -148,7 +155,9 @@ def _claims(claims: dict[str, Any], max_lifetime: int) -> VerifiedClaims:
         )
     texts = {name: claims[name] for name in ("sub", "name", "email", "org")}
     if not all(isinstance(v, str) and 0 < len(v) <= 300 for v in texts.values()):
-        raise Unauthenticated("sub, name, email and org must be short strings", code="invalid_token")
+        raise Unauthenticated(
+            "sub, name, email and org must be short strings", code="invalid_token"
+        )
     roles = claims["roles"]
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles) or len(roles) > 20:
         raise Unauthenticated("roles must be a list of strings", code="invalid_token")

@@ -17,7 +17,7 @@ from index_service.errors import PreconditionFailed, PreconditionRequired
 
 router = APIRouter(prefix="/v1/children", tags=["children"], route_class=AuditedRoute)
 
-_ETAG = re.compile(r'^"([0-9]{1,9})"$')
+_ETAG = re.compile(r'^"(0|[1-9][0-9]{0,8})"$')  # exactly as etag() writes it
 
 
 def etag(version: int) -> str:
@@ -44,7 +44,11 @@ def expected_version(if_match: str | None) -> int:
     **permission(Permission.CHILD_CREATE),
 )
 def create_child(
-    body: ChildCreate, session: SessionDep, caller: PrincipalDep, ctx: ContextDep, response: Response
+    body: ChildCreate,
+    session: SessionDep,
+    caller: PrincipalDep,
+    ctx: ContextDep,
+    response: Response,
 ) -> ChildPublic:
     record = service.create_child(session=session, caller=caller, data=body)
     ctx.audit.children(record.child.id)
@@ -55,7 +59,11 @@ def create_child(
 
 @router.get("/{child_id}", response_model=ChildPublic, **permission(Permission.CHILD_READ))
 def read_child(
-    child_id: uuid.UUID, session: SessionDep, caller: PrincipalDep, ctx: ContextDep, response: Response
+    child_id: uuid.UUID,
+    session: SessionDep,
+    caller: PrincipalDep,
+    ctx: ContextDep,
+    response: Response,
 ) -> ChildPublic:
     ctx.audit.children(child_id)
     record = service.get_child(session=session, caller=caller, child_id=child_id)

@@ -1,8 +1,9 @@
 """FastAPI dependencies, in one place, with `Annotated` aliases for routers.
 
-Every `/v1` route declares its permission with `permission(...)`; `PrincipalDep`
-authenticates the bearer token and asks the access policy about that permission. A route
-that declares none is refused (deny by default), and a test fails if one exists."""
+Every `/v1` route declares its permission with `permission(...)`. `AuditedRoute`
+authenticates the caller and asks the access policy about that permission before the
+body is read; a route that declares none is refused (deny by default), and a test fails
+if one exists. `PrincipalDep` hands the authorised caller to the endpoint."""
 
 from __future__ import annotations
 
@@ -12,14 +13,11 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
-from index_service.access.policy import Permission, authorise
+from index_service.access.policy import Permission
 from index_service.access.principal import Principal
-from index_service.access.roles import parse_roles
-from index_service.access.tokens import TokenVerifier, claimed_identity
 from index_service.api.context import RequestContext
 from index_service.api.routing import PERMISSION_KEY
-from index_service.errors import Forbidden, Unauthenticated
-from index_service.organisations import service as organisations
+from index_service.errors import Unauthenticated
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT from a trusted identity provider.")
 
@@ -45,45 +43,14 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def get_principal(
-    request: Request,
     ctx: ContextDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    if credentials is None:
+    """The caller, already authenticated and authorised by `AuditedRoute` (see
+    `api/security.py`); the bearer dependency documents the scheme in OpenAPI."""
+    if ctx.audit.principal is None:
         raise Unauthenticated("send a bearer token in the Authorization header", code="missing_token")
-    verifier: TokenVerifier = request.app.state.token_verifier
-    try:
-        claims = verifier.verify(credentials.credentials)
-    except Unauthenticated:
-        ctx.audit.detail["claimed"] = claimed_identity(credentials.credentials)
-        raise
-    organisation = organisations.find_by_code(session=ctx.session, code=claims.organisation_code)
-    if organisation is None:
-        ctx.audit.detail["claimed"] = {"iss": claims.issuer, "sub": claims.subject}
-        raise Forbidden(
-            "your organisation is not a participating organisation",
-            code="organisation_not_participating",
-        )
-    principal = Principal(
-        issuer=claims.issuer,
-        subject=claims.subject,
-        name=claims.name,
-        email=claims.email,
-        roles=parse_roles(claims.roles),
-        organisation_id=organisation.id,
-        organisation_code=organisation.code,
-        organisation_type=organisation.type,
-        local_authority=organisation.local_authority,
-    )
-    ctx.audit.principal = principal
-    try:
-        required = Permission(ctx.audit.action)
-    except ValueError:
-        raise Forbidden("this route declares no permission", code="permission_undeclared") from None
-    decision = authorise(principal, required)
-    if not decision:
-        raise Forbidden(decision.reason, code="permission_denied")
-    return principal
+    return ctx.audit.principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

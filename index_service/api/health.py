@@ -27,15 +27,18 @@ def readyz(request: Request) -> Any:
     try:
         state = schema_state(request.app.state.db.engine)
     except Exception:
-        return JSONResponse(
-            {"status": "unavailable", "database": "unreachable"}, status_code=503
-        )
-    body = {"status": "ok" if state.at_head else "unavailable", "database": "reachable",
-            "schema_revision": state.current, "schema_head": state.head}
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    body = {
+        "status": "ok" if state.at_head else "unavailable",
+        "database": "reachable",
+        "schema_revision": state.current,
+        "schema_head": state.head,
+    }
     return JSONResponse(body, status_code=200 if state.at_head else 503)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 def metrics(request: Request) -> Response:
-    return Response(generate_latest(request.app.state.metrics.registry),
-                    media_type=CONTENT_TYPE_LATEST)
+    return Response(
+        generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
+    )

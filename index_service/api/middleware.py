@@ -51,14 +51,19 @@ class RequestMiddleware:
             route = getattr(scope.get("route"), "path", "unmatched")
             self.metrics.requests.labels(scope["method"], route, str(status["code"])).inc()
             self.metrics.latency.labels(scope["method"], route).observe(elapsed)
-            log.info("request", method=scope["method"], route=route, status=status["code"],
-                     duration_ms=round(elapsed * 1000, 2))
+            log.info(
+                "request",
+                method=scope["method"],
+                route=route,
+                status=status["code"],
+                duration_ms=round(elapsed * 1000, 2),
+            )
 
 
 def _request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == b"x-request-id":
-            candidate = value.decode("latin-1")
+            candidate: str = value.decode("latin-1")
             if _SAFE_REQUEST_ID.match(candidate):
                 return candidate
     return uuid.uuid4().hex

@@ -41,7 +41,9 @@ def list_organisations(
     session: SessionDep,
     caller: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    after: Annotated[str | None, Query(max_length=16, description="next_cursor of the previous page")] = None,
+    after: Annotated[
+        str | None, Query(max_length=16, description="next_cursor of the previous page")
+    ] = None,
 ) -> OrganisationPage:
     found = service.list_organisations(session=session, caller=caller, limit=limit + 1, after=after)
     items = [OrganisationPublic.model_validate(o, from_attributes=True) for o in found[:limit]]

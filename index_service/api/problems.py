@@ -64,7 +64,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         return problem(
-            request, status=exc.status, code=exc.code, title=exc.title, detail=exc.detail,
+            request,
+            status=exc.status,
+            code=exc.code,
+            title=exc.title,
+            detail=exc.detail,
             **exc.extra,
         )
 
@@ -72,14 +76,21 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         if is_malformed_json(exc):
             return problem(
-                request, status=400, code="malformed_json", title="Malformed JSON",
+                request,
+                status=400,
+                code="malformed_json",
+                title="Malformed JSON",
                 detail="The request body is not valid JSON.",
             )
         errors = validation_errors(exc)
         fields = ", ".join(".".join(e["location"]) for e in errors[:5])
         return problem(
-            request, status=422, code="invalid_input", title="The request is not valid",
-            detail=f"Check these fields: {fields}.", errors=errors,
+            request,
+            status=422,
+            code="invalid_input",
+            title="The request is not valid",
+            detail=f"Check these fields: {fields}.",
+            errors=errors,
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -93,6 +104,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled_error", error_type=type(exc).__name__, exc_info=exc)
         return problem(
-            request, status=500, code="internal_error", title="Internal error",
+            request,
+            status=500,
+            code="internal_error",
+            title="Internal error",
             detail="The service could not complete the request; nothing was disclosed.",
         )

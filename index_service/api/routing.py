@@ -1,7 +1,8 @@
 """`AuditedRoute`: the route class of every `/v1` router.
 
-Around each endpoint it (1) refuses oversized bodies (413) and bodies that are not JSON
-(415) before they are parsed, (2) opens the request's unit of work, and (3) writes the
+Around each endpoint it (1) opens the request's unit of work, (2) authenticates the caller
+and asks the access policy about the route's permission (401/403), (3) refuses oversized
+bodies (413) and bodies that are not JSON (415) before they are parsed, and (4) writes the
 request's one audit row: with the work on success, on its own after a rollback on
 refusal. The response is returned only after that commit, so nothing is disclosed
 without its audit row.
@@ -9,7 +10,10 @@ without its audit row.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import contextlib
+import uuid
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import structlog
 from fastapi import Request, Response
@@ -20,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index_service.api.context import RequestContext
 from index_service.api.problems import is_malformed_json
+from index_service.api.security import authenticate_and_authorise
 from index_service.audit.service import AuditDraft
 from index_service.errors import DomainError, PayloadTooLarge, UnsupportedMediaType
 
@@ -29,7 +34,7 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 class AuditedRoute(APIRoute):
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         endpoint_handler = super().get_route_handler()
         route = self
 
@@ -37,6 +42,7 @@ class AuditedRoute(APIRoute):
             ctx = RequestContext(db=request.app.state.db, draft=_draft(request, route))
             request.state.ctx = ctx
             try:
+                await run_in_threadpool(authenticate_and_authorise, request, ctx)
                 if request.method in _BODY_METHODS and route.body_field is not None:
                     await _guard_body(request)
                 response = await endpoint_handler(request)
@@ -63,7 +69,7 @@ async def _record_refusal(ctx: RequestContext, status: int, reason: str) -> None
 
 def _draft(request: Request, route: APIRoute) -> AuditDraft:
     permission = (route.openapi_extra or {}).get(PERMISSION_KEY, "undeclared")
-    return AuditDraft(
+    draft = AuditDraft(
         action=str(permission),
         method=request.method,
         route=route.path,
@@ -72,6 +78,10 @@ def _draft(request: Request, route: APIRoute) -> AuditDraft:
         client_address=request.client.host if request.client else None,
         user_agent=request.headers.get("user-agent"),
     )
+    # The child a request is about is on the record even if the request is refused early.
+    with contextlib.suppress(KeyError, ValueError, TypeError):
+        draft.children(uuid.UUID(str(request.path_params["child_id"])))
+    return draft
 
 
 def _refusal(exc: Exception) -> tuple[int, str]:

@@ -159,9 +159,7 @@ def _check_addresses(addresses: list[AddressIn]) -> list[AddressIn]:
 
 
 Names = Annotated[list[NameIn], Field(min_length=1, max_length=20), AfterValidator(_check_names)]
-Addresses = Annotated[
-    list[AddressIn], Field(max_length=50), AfterValidator(_check_addresses)
-]
+Addresses = Annotated[list[AddressIn], Field(max_length=50), AfterValidator(_check_addresses)]
 
 UNKNOWN_CARERS = CarersIn(status=CarersStatus.UNKNOWN)
 UNKNOWN_GP = GpPracticeIn(status=GpStatus.UNKNOWN)
@@ -200,8 +198,16 @@ class ChildUpdate(Strict):
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> Self:
-        for name in ("names", "date_of_birth", "date_of_birth_precision", "addresses",
-                     "carers", "gp_practice", "education", "responsible_authority"):
+        for name in (
+            "names",
+            "date_of_birth",
+            "date_of_birth_precision",
+            "addresses",
+            "carers",
+            "gp_practice",
+            "education",
+            "responsible_authority",
+        ):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         if not self.model_fields_set:

@@ -51,8 +51,9 @@ def create_child(*, session: Session, caller: Principal, data: ChildCreate) -> C
         date_of_birth_precision=data.date_of_birth_precision.value,
         responsible_authority=data.responsible_authority,
         created_by_organisation=caller.organisation_code,
-        provenance=provenance_for(data.model_fields_set | {"names", "date_of_birth"},
-                                  caller.organisation_code, now),
+        provenance=provenance_for(
+            data.model_fields_set | {"names", "date_of_birth"}, caller.organisation_code, now
+        ),
         created_at=now,
         updated_at=now,
         carers_status=data.carers.status.value,
@@ -117,12 +118,16 @@ def load_record(*, session: Session, child_id: uuid.UUID) -> ChildRecord:
     addresses = session.exec(
         select(ChildAddress)
         .where(ChildAddress.child_id == child_id)
-        .order_by(col(ChildAddress.to_date).desc().nulls_first(), col(ChildAddress.from_date).desc())
+        .order_by(
+            col(ChildAddress.to_date).desc().nulls_first(), col(ChildAddress.from_date).desc()
+        )
     ).all()
     carers = session.exec(
         select(Carer).where(Carer.child_id == child_id).order_by(col(Carer.position))
     ).all()
-    return ChildRecord(child=child, names=list(names), addresses=list(addresses), carers=list(carers))
+    return ChildRecord(
+        child=child, names=list(names), addresses=list(addresses), carers=list(carers)
+    )
 
 
 def to_public(record: ChildRecord) -> ChildPublic:
@@ -132,7 +137,7 @@ def to_public(record: ChildRecord) -> ChildPublic:
         status=ChildStatus(child.status),
         names=[NamePublic.model_validate(n, from_attributes=True) for n in record.names],
         date_of_birth=child.date_of_birth,
-        date_of_birth_precision=child.date_of_birth_precision,  # type: ignore[arg-type]
+        date_of_birth_precision=child.date_of_birth_precision,
         age_years=age_in_years(child.date_of_birth, utcnow().date()),
         nhs_number=child.nhs_number,
         upn=child.upn,
@@ -141,17 +146,19 @@ def to_public(record: ChildRecord) -> ChildPublic:
             AddressPublic(**_address_fields(a), current=a.to_date is None) for a in record.addresses
         ],
         carers=CarersIn(
-            status=child.carers_status,  # type: ignore[arg-type]
-            people=[CarerIn(name=c.name, relationship=c.relationship, phone=c.phone)
-                    for c in record.carers],
+            status=child.carers_status,
+            people=[
+                CarerIn(name=c.name, relationship=c.relationship, phone=c.phone)
+                for c in record.carers
+            ],
         ),
         gp_practice=GpPracticeIn(
-            status=child.gp_status,  # type: ignore[arg-type]
+            status=child.gp_status,
             ods_code=child.gp_ods_code,
             phone=child.gp_phone,
         ),
         education=EducationIn(
-            status=child.education_status,  # type: ignore[arg-type]
+            status=child.education_status,
             urn=child.school_urn,
             phone=child.school_phone,
         ),
@@ -181,15 +188,24 @@ def _apply_scalars(child: Child, data: ChildCreate | ChildUpdate, given: set[str
     if "education" in given and data.education is not None:
         ed = data.education
         child.education_status, child.school_urn, child.school_phone = (
-            ed.status.value, ed.urn, ed.phone,
+            ed.status.value,
+            ed.urn,
+            ed.phone,
         )
 
 
 def _replace_names(session: Session, child_id: uuid.UUID, names: list[NameIn]) -> None:
     session.exec(delete(ChildName).where(col(ChildName.child_id) == child_id))
     for position, name in enumerate(names):
-        session.add(ChildName(child_id=child_id, position=position, kind=name.kind.value,
-                              given_names=name.given_names, family_name=name.family_name))
+        session.add(
+            ChildName(
+                child_id=child_id,
+                position=position,
+                kind=name.kind.value,
+                given_names=name.given_names,
+                family_name=name.family_name,
+            )
+        )
     session.flush()
 
 

@@ -127,15 +127,22 @@ def _seed_operator(session: Session, result: SeedResult) -> None:
 def _data_manager(orgs: dict[OrganisationType, Organisation]) -> Principal:
     csc = orgs[OrganisationType.CHILDRENS_SOCIAL_CARE]
     return Principal(
-        issuer="urn:index-service:seed-demo", subject="seed-demo", name="Demo loader",
-        email="seed@demo.example", roles=frozenset({Role.DATA_MANAGER}),
-        organisation_id=csc.id, organisation_code=csc.code,
-        organisation_type=csc.type, local_authority=csc.local_authority,
+        issuer="urn:index-service:seed-demo",
+        subject="seed-demo",
+        name="Demo loader",
+        email="seed@demo.example",
+        roles=frozenset({Role.DATA_MANAGER}),
+        organisation_id=csc.id,
+        organisation_code=csc.code,
+        organisation_type=csc.type,
+        local_authority=csc.local_authority,
     )
 
 
 def _child(
-    rng: random.Random, fake: Faker, authority: DemoAuthority,
+    rng: random.Random,
+    fake: Faker,
+    authority: DemoAuthority,
     orgs: dict[OrganisationType, Organisation],
 ) -> ChildCreate:
     today = utcnow().date()
@@ -151,43 +158,55 @@ def _child(
     if rng.random() < 0.10:
         names.append({"kind": "previous", "given_names": given, "family_name": fake.last_name()})
     age = (today - dob).days // 365
-    return ChildCreate.model_validate({
-        "names": names,
-        "date_of_birth": dob.isoformat(),
-        "date_of_birth_precision": "exact" if rng.random() < 0.95 else "estimated",
-        "nhs_number": synthetic_nhs_number(rng) if rng.random() < 0.9 else None,
-        "upn": synthetic_upn(rng, authority) if age >= 5 and rng.random() < 0.8 else None,
-        "addresses": _addresses(rng, fake, authority, dob),
-        "carers": _carers(rng, fake, family),
-        "gp_practice": {"status": "registered",
-                        "ods_code": f"DM{authority.short}01",
-                        "phone": "020 7946 0100"}
-        if rng.random() < 0.92 else {"status": rng.choice(["unknown", "not_registered"])},
-        "education": _education(rng, age, orgs),
-        "responsible_authority": authority.ons_code,
-    })
+    return ChildCreate.model_validate(
+        {
+            "names": names,
+            "date_of_birth": dob.isoformat(),
+            "date_of_birth_precision": "exact" if rng.random() < 0.95 else "estimated",
+            "nhs_number": synthetic_nhs_number(rng) if rng.random() < 0.9 else None,
+            "upn": synthetic_upn(rng, authority) if age >= 5 and rng.random() < 0.8 else None,
+            "addresses": _addresses(rng, fake, authority, dob),
+            "carers": _carers(rng, fake, family),
+            "gp_practice": {
+                "status": "registered",
+                "ods_code": f"DM{authority.short}01",
+                "phone": "020 7946 0100",
+            }
+            if rng.random() < 0.92
+            else {"status": rng.choice(["unknown", "not_registered"])},
+            "education": _education(rng, age, orgs),
+            "responsible_authority": authority.ons_code,
+        }
+    )
 
 
 def _addresses(
     rng: random.Random, fake: Faker, authority: DemoAuthority, dob: date
-) -> list[dict[str, object]]:
+) -> list[dict[str, str | None]]:
     count = rng.choice([1, 1, 1, 2, 2, 3])
-    moved = sorted({dob + timedelta(days=rng.randint(0, max(1, (utcnow().date() - dob).days)))
-                    for _ in range(count - 1)})
+    moved = sorted(
+        {
+            dob + timedelta(days=rng.randint(0, max(1, (utcnow().date() - dob).days)))
+            for _ in range(count - 1)
+        }
+    )
     starts = [dob, *moved]
     addresses = []
     for index, start in enumerate(starts):
         end = starts[index + 1] if index + 1 < len(starts) else None
         district = rng.choice(authority.districts)
-        inward = f"{rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
-        addresses.append({
-            "line1": fake.street_address().replace("\n", ", ")[:200],
-            "town": "London",
-            "postcode": f"{district} {inward}",
-            "local_authority": authority.ons_code,
-            "from_date": start.isoformat(),
-            "to_date": end.isoformat() if end else None,
-        })
+        letters = "ABDEFGHJLNPQRSTUWXYZ"
+        inward = f"{rng.randint(1, 9)}{rng.choice(letters)}{rng.choice(letters)}"
+        addresses.append(
+            {
+                "line1": fake.street_address().replace("\n", ", ")[:200],
+                "town": "London",
+                "postcode": f"{district} {inward}",
+                "local_authority": authority.ons_code,
+                "from_date": start.isoformat(),
+                "to_date": end.isoformat() if end else None,
+            }
+        )
     return addresses
 
 
@@ -197,12 +216,21 @@ def _carers(rng: random.Random, fake: Faker, family: str) -> dict[str, object]:
         return {"status": "unknown"}
     if roll < 0.07:
         return {"status": "none"}
-    people = [{"name": f"{fake.first_name_female()} {family}", "relationship": "mother",
-               "phone": f"07700 900{rng.randint(0, 999):03d}"}]
+    people = [
+        {
+            "name": f"{fake.first_name_female()} {family}",
+            "relationship": "mother",
+            "phone": f"07700 900{rng.randint(0, 999):03d}",
+        }
+    ]
     if rng.random() < 0.5:
-        people.append({"name": f"{fake.first_name_male()} {fake.last_name()}",
-                       "relationship": rng.choice(["father", "stepfather", "grandparent"]),
-                       "phone": f"07700 900{rng.randint(0, 999):03d}"})
+        people.append(
+            {
+                "name": f"{fake.first_name_male()} {fake.last_name()}",
+                "relationship": rng.choice(["father", "stepfather", "grandparent"]),
+                "phone": f"07700 900{rng.randint(0, 999):03d}",
+            }
+        )
     return {"status": "known", "people": people}
 
 

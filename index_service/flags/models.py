@@ -30,7 +30,9 @@ class Flag(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     child_id: uuid.UUID = Field(
-        sa_column=Column(Uuid, ForeignKey("child.id", ondelete="CASCADE"), nullable=False, index=True)
+        sa_column=Column(
+            Uuid, ForeignKey("child.id", ondelete="CASCADE"), nullable=False, index=True
+        )
     )
     kind: str = Field(max_length=40)
     organisation_id: uuid.UUID = Field(
@@ -41,7 +43,9 @@ class Flag(SQLModel, table=True):
     contact_email: str | None = Field(default=None, max_length=254)
     raised_by_issuer: str = Field(max_length=300)
     raised_by_subject: str = Field(max_length=300)
-    attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    attributes: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSONB, nullable=False)
+    )
     raised_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )

@@ -16,7 +16,9 @@ class Involvement(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     child_id: uuid.UUID = Field(
-        sa_column=Column(Uuid, ForeignKey("child.id", ondelete="CASCADE"), nullable=False, index=True)
+        sa_column=Column(
+            Uuid, ForeignKey("child.id", ondelete="CASCADE"), nullable=False, index=True
+        )
     )
     organisation_id: uuid.UUID = Field(
         sa_column=Column(Uuid, ForeignKey("organisation.id"), nullable=False, index=True)

@@ -22,7 +22,7 @@ def normalise_postcode(raw: str) -> str:
     """'sw1a1aa', ' SW1A  1AA ' -> 'SW1A 1AA'. Raises InvalidPostcode if it is not one."""
     compact = re.sub(r"\s+", "", raw).upper()
     if not _POSTCODE.match(compact):
-        raise InvalidPostcode(f"{raw!r} is not a UK postcode")
+        raise InvalidPostcode("not a UK postcode")  # never echo the value: it is personal data
     return f"{compact[:-3]} {compact[-3:]}"
 
 

@@ -7,13 +7,19 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints
 from sqlalchemy import Column, DateTime, String
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
-
-from index_service.common import LocalAuthorityCode, Phone, ShortText, new_id, utcnow
+from index_service.common import (
+    LocalAuthorityCode,
+    Phone,
+    ShortText,
+    new_id,
+    upper_stripped,
+    utcnow,
+)
 
 
 class OrganisationType(StrEnum):
@@ -54,7 +60,8 @@ EDUCATION_TYPES = frozenset(
 
 OrganisationCode = Annotated[
     str,
-    StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9\-]{1,15}$", to_upper=True, strip_whitespace=True),
+    BeforeValidator(upper_stripped),
+    StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9\-]{1,15}$"),
 ]
 
 

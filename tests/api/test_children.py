@@ -43,8 +43,11 @@ def test_unknown_and_none_are_different_facts(client: TestClient, factory: Facto
     assert body["carers"] == {"status": "none", "people": []}
     assert body["gp_practice"]["status"] == "not_registered"
     assert body["education"]["status"] == "not_of_school_age"
-    minimal = {k: v for k, v in child_payload().items()
-               if k in {"names", "date_of_birth", "responsible_authority"}}
+    minimal = {
+        k: v
+        for k, v in child_payload().items()
+        if k in {"names", "date_of_birth", "responsible_authority"}
+    }
     body = client.post("/v1/children", json=minimal, headers=factory.data_manager()).json()
     assert body["carers"]["status"] == "unknown"
     assert body["gp_practice"]["status"] == "unknown"
@@ -76,8 +79,9 @@ def test_update_needs_the_current_etag(client: TestClient, factory: Factory) -> 
     assert updated.json()["upn"] is None
     assert updated.json()["nhs_number"] == child["nhs_number"]  # untouched
 
-    stale = client.patch(url, json={"responsible_authority": EALING},
-                         headers={**headers, "If-Match": '"1"'})
+    stale = client.patch(
+        url, json={"responsible_authority": EALING}, headers={**headers, "If-Match": '"1"'}
+    )
     assert stale.status_code == 412
     assert stale.json()["current_version"] == 2
     assert client.get(url, headers=headers).json()["responsible_authority"] == "E09000014"
@@ -88,12 +92,15 @@ def test_update_replaces_lists_and_records_provenance(client: TestClient, factor
     child = client.post("/v1/children", json=child_payload(), headers=headers).json()
     other = factory.headers(roles=["data_manager"])
     names = [{"kind": "legal", "given_names": "Aisha", "family_name": "Newname"}]
-    response = client.patch(f"/v1/children/{child['id']}", json={"names": names},
-                            headers={**other, "If-Match": '"1"'})
+    response = client.patch(
+        f"/v1/children/{child['id']}", json={"names": names}, headers={**other, "If-Match": '"1"'}
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["names"] == names
-    assert body["provenance"]["names"]["organisation"] != child["provenance"]["names"]["organisation"]
+    assert (
+        body["provenance"]["names"]["organisation"] != child["provenance"]["names"]["organisation"]
+    )
     assert body["provenance"]["date_of_birth"] == child["provenance"]["date_of_birth"]
 
 
@@ -113,6 +120,7 @@ def test_every_child_request_leaves_one_audit_row(client: TestClient, factory: F
     assert read["outcome"] == "success"
     assert read["child_ids"] == [uuid.UUID(child["id"])]
     assert read["request_id"] == "req-read-0001"
+    assert (read["method"], read["route"]) == ("GET", "/v1/children/{child_id}")
     assert read["subject"] == "user-1"
     assert read["roles"] == ["data_manager"]
     assert read["organisation"] is not None

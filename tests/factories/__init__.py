@@ -32,13 +32,26 @@ CHILD = {
     "nhs_number": VALID_NHS_NUMBER,
     "upn": VALID_UPN,
     "addresses": [
-        {"line1": "1 Synthetic Row", "town": "London", "postcode": "w5 2aa",
-         "local_authority": EALING, "from_date": "2019-01-01"},
-        {"line1": "9 Old Lane", "town": "London", "postcode": "N17 6AB",
-         "local_authority": HARINGEY, "from_date": "2016-02-11", "to_date": "2018-12-31"},
+        {
+            "line1": "1 Synthetic Row",
+            "town": "London",
+            "postcode": "w5 2aa",
+            "local_authority": EALING,
+            "from_date": "2019-01-01",
+        },
+        {
+            "line1": "9 Old Lane",
+            "town": "London",
+            "postcode": "N17 6AB",
+            "local_authority": HARINGEY,
+            "from_date": "2016-02-11",
+            "to_date": "2018-12-31",
+        },
     ],
-    "carers": {"status": "known", "people": [
-        {"name": "Morgan Testchild", "relationship": "mother", "phone": "07700 900123"}]},
+    "carers": {
+        "status": "known",
+        "people": [{"name": "Morgan Testchild", "relationship": "mother", "phone": "07700 900123"}],
+    },
     "gp_practice": {"status": "registered", "ods_code": "A81001", "phone": "020 7946 0001"},
     "education": {"status": "attending", "urn": "100001", "phone": "020 7946 0002"},
     "responsible_authority": EALING,
@@ -58,27 +71,43 @@ class Factory:
     settings: Settings
 
     def organisation(
-        self, *, type: str = "childrens_social_care", local_authority: str = EALING,
+        self,
+        *,
+        type: str = "childrens_social_care",
+        local_authority: str = EALING,
         code: str | None = None,
     ) -> Organisation:
-        data = OrganisationCreate.model_validate({
-            "code": code or f"T{uuid.uuid4().hex[:8].upper()}",
-            "name": f"Test {type}",
-            "type": type,
-            "local_authority": local_authority,
-        })
+        data = OrganisationCreate.model_validate(
+            {
+                "code": code or f"T{uuid.uuid4().hex[:8].upper()}",
+                "name": f"Test {type}",
+                "type": type,
+                "local_authority": local_authority,
+            }
+        )
         with self.db.transaction() as session:
             return create_organisation(session=session, caller=None, data=data)
 
-    def token(self, *, organisation: Organisation, roles: list[str], sub: str = "user-1",
-              ttl: int = 600) -> str:
+    def token(
+        self, *, organisation: Organisation, roles: list[str], sub: str = "user-1", ttl: int = 600
+    ) -> str:
         return mint_dev_token(
-            self.settings, subject=sub, name="Test User", email=f"{sub}@test.example",
-            organisation=organisation.code, roles=roles, ttl_seconds=ttl,
+            self.settings,
+            subject=sub,
+            name="Test User",
+            email=f"{sub}@test.example",
+            organisation=organisation.code,
+            roles=roles,
+            ttl_seconds=ttl,
         )
 
-    def headers(self, *, roles: list[str], type: str = "childrens_social_care",
-                local_authority: str = EALING) -> dict[str, str]:
+    def headers(
+        self,
+        *,
+        roles: list[str],
+        type: str = "childrens_social_care",
+        local_authority: str = EALING,
+    ) -> dict[str, str]:
         organisation = self.organisation(type=type, local_authority=local_authority)
         return {"Authorization": f"Bearer {self.token(organisation=organisation, roles=roles)}"}
 
@@ -91,5 +120,7 @@ class Factory:
 
     def audit_rows(self) -> list[dict[str, Any]]:
         with self.db.session() as session:
-            rows = session.execute(text("SELECT * FROM audit_event ORDER BY occurred_at")).mappings()
+            rows = session.execute(
+                text("SELECT * FROM audit_event ORDER BY occurred_at")
+            ).mappings()
             return [dict(r) for r in rows]

@@ -1,0 +1,137 @@
+"""The `index-service` command line, run against the test database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from typer.testing import CliRunner
+
+from index_service.access.tokens import TokenVerifier
+from index_service.cli import app
+from index_service.settings import Settings, get_settings
+from tests.factories import Factory
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Iterator[Settings]:
+    monkeypatch.setenv("DATABASE_URL", str(settings.database_url))
+    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+def test_token_mints_a_token_the_service_accepts(cli_env: Settings) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "token",
+            "--sub",
+            "sw-7",
+            "--name",
+            "Sam Worker",
+            "--org",
+            "demo-hry-01",
+            "--role",
+            "social_worker",
+            "--role",
+            "practitioner",
+            "--ttl",
+            "900",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    claims = TokenVerifier.from_settings(cli_env).verify(result.output.strip())
+    assert (claims.subject, claims.organisation_code) == ("sw-7", "DEMO-HRY-01")
+    assert claims.roles == ["social_worker", "practitioner"]
+
+
+def test_token_refuses_a_lifetime_over_an_hour(cli_env: Settings) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "token",
+            "--sub",
+            "a",
+            "--name",
+            "A",
+            "--org",
+            "X1",
+            "--role",
+            "practitioner",
+            "--ttl",
+            "7200",
+        ],
+    )
+    assert result.exit_code != 0
+
+
+def test_token_is_refused_when_the_development_issuer_is_off(
+    cli_env: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEV_ISSUER_ENABLED", "false")
+    get_settings.cache_clear()
+    result = runner.invoke(
+        app, ["token", "--sub", "a", "--name", "A", "--org", "X1", "--role", "practitioner"]
+    )
+    assert result.exit_code == 2
+
+
+def test_seed_demo_loads_synthetic_data_once(cli_env: Settings, factory: Factory) -> None:
+    result = runner.invoke(app, ["seed-demo", "--children", "30", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "30 children" in result.output
+    assert factory.count("child") == 30
+    assert factory.count("organisation") > 3 * 10
+    again = runner.invoke(app, ["seed-demo", "--children", "30", "--once"])
+    assert "already loaded" in again.output
+    assert factory.count("child") == 30
+
+
+def test_seed_demo_is_reproducible_and_synthetic(cli_env: Settings, factory: Factory) -> None:
+    runner.invoke(app, ["seed-demo", "--children", "20", "--seed", "3"])
+    from sqlalchemy import text
+
+    with factory.db.session() as session:
+        numbers = session.execute(text("SELECT nhs_number FROM child WHERE nhs_number IS NOT NULL"))
+        assert all(n.startswith("999") for (n,) in numbers)  # the NHS test range only
+
+
+def test_add_organisation_bootstraps_the_first_organisation(
+    cli_env: Settings, factory: Factory
+) -> None:
+    args = [
+        "add-organisation",
+        "--code",
+        "ops-1",
+        "--name",
+        "Index operations",
+        "--type",
+        "index_operator",
+        "--local-authority",
+        "E09000009",
+    ]
+    assert runner.invoke(app, args).exit_code == 0
+    assert factory.count("organisation") == 1
+    duplicate = runner.invoke(app, args)
+    assert duplicate.exit_code == 1
+    bad = runner.invoke(app, [*args[:-1], "not-a-code"])
+    assert bad.exit_code == 2
+
+
+def test_migrate_brings_an_empty_database_to_head(
+    cli_env: Settings, monkeypatch: pytest.MonkeyPatch, scratch_database: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", scratch_database)
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["migrate"])
+    assert result.exit_code == 0, result.output
+    assert "at head" in result.output
+
+
+def test_openapi_check_passes_on_the_committed_document() -> None:
+    result = runner.invoke(app, ["openapi", "--check"])
+    assert result.exit_code == 0, result.output

@@ -1,0 +1,58 @@
+"""Settings refuse to start production with development conveniences."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from index_service.settings import Settings, TrustedIssuer
+
+ISSUER = TrustedIssuer(issuer="https://idp.example", jwks_url="https://idp.example/jwks")
+
+
+def test_production_refuses_the_development_issuer() -> None:
+    with pytest.raises(ValidationError, match="DEV_ISSUER_ENABLED must be false"):
+        Settings(
+            environment="production",
+            dev_issuer_enabled=True,
+            trusted_issuers=[ISSUER],
+            database_url="postgresql://db.example/index",
+        )
+
+
+def test_production_needs_a_trusted_issuer_and_a_database() -> None:
+    with pytest.raises(ValidationError, match="TRUSTED_ISSUERS"):
+        Settings(
+            environment="production",
+            dev_issuer_enabled=False,
+            database_url="postgresql://db.example/index",
+        )
+    with pytest.raises(ValidationError, match="DATABASE_URL"):
+        Settings(environment="production", dev_issuer_enabled=False, trusted_issuers=[ISSUER])
+
+
+def test_production_starts_when_configured_properly() -> None:
+    settings = Settings(
+        environment="production",
+        dev_issuer_enabled=False,
+        trusted_issuers=[ISSUER],
+        database_url="postgresql://db.example/index",
+    )
+    assert settings.environment == "production"
+
+
+def test_a_trusted_issuer_names_exactly_one_key_source() -> None:
+    with pytest.raises(ValidationError, match="exactly one"):
+        TrustedIssuer(issuer="https://idp.example")
+    with pytest.raises(ValidationError, match="exactly one"):
+        TrustedIssuer(issuer="https://idp.example", jwks_url="https://x", jwks_file="keys.json")
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "TRUSTED_ISSUERS", '[{"issuer": "https://idp.example", "jwks_file": "k.json"}]'
+    )
+    monkeypatch.setenv("MAX_BODY_BYTES", "2048")
+    settings = Settings()
+    assert settings.trusted_issuers[0].issuer == "https://idp.example"
+    assert settings.max_body_bytes == 2048
