@@ -49,7 +49,9 @@ def get_principal(
     """The caller, already authenticated and authorised by `AuditedRoute` (see
     `api/security.py`); the bearer dependency documents the scheme in OpenAPI."""
     if ctx.audit.principal is None:
-        raise Unauthenticated("send a bearer token in the Authorization header", code="missing_token")
+        raise Unauthenticated(
+            "send a bearer token in the Authorization header", code="missing_token"
+        )
     return ctx.audit.principal
 
 
