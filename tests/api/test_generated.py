@@ -1,0 +1,41 @@
+"""Generated requests (schemathesis, from the committed OpenAPI document): whatever a
+caller sends, the service answers without a server error, and every refusal is a
+problem document."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+
+from tests.factories import Factory
+
+OPENAPI = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
+schema = schemathesis.openapi.from_path(OPENAPI)
+
+
+@pytest.mark.filterwarnings("ignore:Use 'content=<...>' to upload raw bytes")
+@schema.parametrize()
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_no_generated_request_breaks_the_service(
+    case: schemathesis.Case, client: TestClient, factory: Factory
+) -> None:
+    admin = case.path.startswith("/v1/organisations")
+    headers = factory.headers(
+        roles=["administrator" if admin else "data_manager"],
+        type="index_operator" if admin else "childrens_social_care",
+    )
+    kwargs = case.as_transport_kwargs(base_url="http://testserver", headers=headers)
+    if not kwargs.get("cookies"):
+        kwargs.pop("cookies", None)
+    response = client.request(**kwargs)
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400 and case.path.startswith("/v1/"):
+        assert response.headers["content-type"] == "application/problem+json"
