@@ -1,0 +1,118 @@
+"""`index-service serve` as a real process: it answers /healthz, a token minted by
+`index-service token` creates and reads a child over real HTTP, and it stops cleanly."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from index_service.settings import Settings
+from tests.factories import Factory, child_payload
+
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_line(process: subprocess.Popen[str], needle: str, timeout: float) -> list[str]:
+    """Read the server's output until `needle` appears (no sleeping, bounded in time)."""
+    assert process.stdout is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            if not selector.select(timeout=deadline - time.monotonic()):
+                break
+            line = process.stdout.readline()
+            if not line:
+                break
+            seen.append(line)
+            if needle in line:
+                return seen
+    raise AssertionError(f"server never said {needle!r}; it said: {''.join(seen)[-2000:]}")
+
+
+@pytest.fixture
+def served(settings: Settings) -> Iterator[tuple[str, dict[str, str]]]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": str(settings.database_url),
+        "DATA_DIR": str(settings.data_dir),
+        "PORT": str(port),
+    }
+    process = subprocess.Popen(
+        [str(BIN / "index-service"), "serve"],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_for_line(process, "Application startup complete", timeout=60)
+        yield f"http://127.0.0.1:{port}", env
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+
+
+def test_the_served_app_creates_and_reads_a_child_with_a_minted_token(
+    served: tuple[str, dict[str, str]], factory: Factory
+) -> None:
+    base, env = served
+    organisation = factory.organisation(type="childrens_social_care")
+    assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
+    token = subprocess.run(
+        [
+            str(BIN / "index-service"),
+            "token",
+            "--sub",
+            "dm-9",
+            "--name",
+            "Dana Manager",
+            "--org",
+            organisation.code,
+            "--role",
+            "data_manager",
+        ],
+        env=env,
+        text=True,
+        capture_output=True,
+        check=True,
+    ).stdout.strip()
+    headers = {"Authorization": f"Bearer {token}"}
+    created = httpx.post(f"{base}/v1/children", json=child_payload(), headers=headers)
+    assert created.status_code == 201, created.text
+    read = httpx.get(f"{base}{created.headers['Location']}", headers=headers)
+    assert read.status_code == 200
+    assert read.json()["id"] == created.json()["id"]
+    assert httpx.get(f"{base}/readyz").status_code == 200
+
+
+def test_serve_refuses_a_schema_that_is_behind(settings: Settings, scratch_database: str) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": scratch_database,
+        "DATA_DIR": str(settings.data_dir),
+        "PORT": str(_free_port()),
+    }
+    result = subprocess.run(
+        [str(BIN / "index-service"), "serve"], env=env, text=True, capture_output=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "index-service migrate" in result.stdout + result.stderr
