@@ -9,7 +9,20 @@ import typer
 
 from index_service.settings import get_settings
 
-app = typer.Typer(no_args_is_help=True, help="Children's information-sharing index service.")
+# Tracebacks never show local variables: they could hold a child's details.
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Children's information-sharing index service.",
+    pretty_exceptions_show_locals=False,
+)
+
+
+@app.callback()
+def _configure() -> None:
+    """Every command logs JSON lines through structlog, as the server does."""
+    from index_service.logging import configure_logging
+
+    configure_logging(get_settings().log_level)
 
 
 @app.command()

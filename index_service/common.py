@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import BeforeValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
 
 def utcnow() -> datetime:
@@ -37,8 +37,29 @@ OdsCode = Annotated[
 Urn = Annotated[str, StringConstraints(pattern=r"^[0-9]{6,8}$", strip_whitespace=True)]
 # UK telephone number as people write it: digits, spaces, +, brackets, hyphens.
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()\-]{6,24}$", strip_whitespace=True)]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
-PersonName = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def no_control_characters(value: str) -> str:
+    """Free text is one line of printable characters: control characters (NUL, newlines,
+    escapes) are refused, so nothing stored can break a log line, a CSV export or JSONB."""
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters or line breaks")
+    return value
+
+
+# One text type per column width, so a schema can never accept more than its column holds.
+def _text(max_length: int) -> object:
+    return StringConstraints(min_length=1, max_length=max_length, strip_whitespace=True)
+
+
+Text40 = Annotated[str, _text(40), AfterValidator(no_control_characters)]
+Text60 = Annotated[str, _text(60), AfterValidator(no_control_characters)]
+Text100 = Annotated[str, _text(100), AfterValidator(no_control_characters)]
+Text200 = Annotated[str, _text(200), AfterValidator(no_control_characters)]
+ShortText = Text200
+PersonName = Text100
 
 _LA = re.compile(LA_CODE_PATTERN)
 

@@ -71,3 +71,17 @@ class UnsupportedMediaType(DomainError):
     status = 415
     code = "unsupported_media_type"
     title = "Unsupported content type"
+
+
+class AuditUnavailable(DomainError):
+    """The audit row could not be written, so the request is answered with nothing."""
+
+    status = 500
+    code = "audit_unavailable"
+    title = "The request could not be recorded"
+
+
+class ServiceUnavailable(DomainError):
+    status = 503
+    code = "service_unavailable"
+    title = "A service this request depends on is unavailable"

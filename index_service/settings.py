@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,7 +28,19 @@ class TrustedIssuer(BaseModel):
     def _one_key_source(self) -> TrustedIssuer:
         if (self.jwks_file is None) == (self.jwks_url is None):
             raise ValueError(f"issuer {self.issuer!r}: give exactly one of jwks_file or jwks_url")
+        if self.jwks_url is not None and not _safe_key_url(self.jwks_url):
+            raise ValueError(
+                f"issuer {self.issuer!r}: jwks_url must be https (plain http only on loopback)"
+            )
         return self
+
+
+def _safe_key_url(url: str) -> bool:
+    """Keys are fetched over TLS; plain http is allowed only to this machine."""
+    parsed = urlsplit(url)
+    if parsed.scheme == "https" and parsed.hostname:
+        return True
+    return parsed.scheme == "http" and parsed.hostname in {"127.0.0.1", "::1", "localhost"}
 
 
 class Settings(BaseSettings):
@@ -46,7 +59,10 @@ class Settings(BaseSettings):
 
     token_audience: str = "index-service"  # noqa: S105 (an audience, not a secret)
     trusted_issuers: list[TrustedIssuer] = Field(default_factory=list)
-    dev_issuer_enabled: bool = True
+    dev_issuer_enabled: bool | None = Field(
+        default=None,
+        description="Trust the local development issuer. Unset: only in development.",
+    )
     max_token_bytes: int = Field(default=8192, ge=512, le=65536)
     max_token_lifetime_seconds: int = Field(default=3600, ge=60, le=3600)
     token_leeway_seconds: int = Field(default=30, ge=0, le=300)
@@ -60,6 +76,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
+        if self.dev_issuer_enabled is None:
+            self.dev_issuer_enabled = self.environment == "development"
         if self.environment == "production":
             if self.dev_issuer_enabled:
                 raise ValueError(

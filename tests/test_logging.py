@@ -49,3 +49,41 @@ def test_logs_are_json_lines_with_request_ids_and_no_personal_data(
         "Synthetic Row",
     ):
         assert secret not in output
+
+
+def test_an_unexpected_database_error_is_logged_without_its_message(
+    client: TestClient,
+    factory: Factory,
+    database_url: str,
+    capfd: pytest.CaptureFixture[str],
+    json_logs: None,
+) -> None:
+    """A database error's message can quote a row back (a unique violation's DETAIL
+    does); the log keeps the error's type, SQLSTATE and frames, never its message."""
+    import psycopg
+
+    raise_with_data = """
+    CREATE FUNCTION leak_name() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'cannot store %', NEW.family_name USING ERRCODE = 'P0001'; END $$;
+    CREATE TRIGGER leak_name BEFORE INSERT ON child_name
+    FOR EACH ROW EXECUTE FUNCTION leak_name();
+    """
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(raise_with_data)
+    try:
+        response = client.post("/v1/children", json=child_payload(), headers=factory.data_manager())
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute("DROP TRIGGER leak_name ON child_name; DROP FUNCTION leak_name();")
+    assert response.status_code == 500
+    output = capfd.readouterr().out
+    errors = [
+        json.loads(line)
+        for line in output.splitlines()
+        if line.startswith("{") and '"unhandled_error"' in line
+    ]
+    assert len(errors) == 1
+    assert errors[0]["sqlstate"] == "P0001"
+    assert errors[0]["frames"]
+    assert "Testchild" not in output
+    assert "Testchild" not in response.text

@@ -10,6 +10,7 @@ before they are parsed.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,11 @@ from typing import Any
 import jwt
 from jwt import PyJWK, PyJWKClient
 
-from index_service.errors import Unauthenticated
+from index_service.errors import ServiceUnavailable, Unauthenticated
 from index_service.settings import DEV_ISSUER, Settings
 
 ALLOWED_ALGORITHMS = ("ES256", "RS256")
-_ALGORITHM_FOR_KEY_TYPE = {"EC": "ES256", "RSA": "RS256"}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "exp", "iat", "name", "email", "org", "roles"]
 
 
@@ -41,24 +42,49 @@ class IssuerKeys:
     def __init__(self, issuer: str, *, jwks: dict[str, Any] | None = None, url: str | None = None):
         self.issuer = issuer
         self._keys: dict[str | None, PyJWK] = {}
-        self._client = PyJWKClient(url, cache_keys=True, lifespan=300, timeout=5) if url else None
+        # The JWK set is cached for five minutes, then fetched again, so a rotated or
+        # withdrawn key stops working within that time. Signing keys are not cached apart.
+        self._client = (
+            PyJWKClient(url, cache_keys=False, cache_jwk_set=True, lifespan=300, timeout=5)
+            if url
+            else None
+        )
         for entry in (jwks or {}).get("keys", []):
             key = PyJWK(entry)
-            self._keys[entry.get("kid")] = key
+            if _usable(key):
+                self._keys[key.key_id] = key
 
     def key_for(self, kid: str | None) -> PyJWK:
         if self._client is not None:
-            if kid is None:
-                raise Unauthenticated("the token names no key (kid)", code="unknown_key")
-            try:
-                return self._client.get_signing_key(kid)
-            except jwt.PyJWKClientError as exc:
-                raise Unauthenticated("the token's key is not known", code="unknown_key") from exc
+            return self._fetched_key(self._client, kid)
         if kid is None and len(self._keys) == 1:
             return next(iter(self._keys.values()))
         if kid not in self._keys:
             raise Unauthenticated("the token's key is not known", code="unknown_key")
         return self._keys[kid]
+
+    @staticmethod
+    def _fetched_key(client: PyJWKClient, kid: str | None) -> PyJWK:
+        if kid is None:
+            raise Unauthenticated("the token names no key (kid)", code="unknown_key")
+        try:
+            key = client.get_signing_key(kid)
+        except jwt.PyJWKClientConnectionError as exc:
+            raise ServiceUnavailable(
+                "the identity provider's keys cannot be fetched just now; try again shortly",
+                code="issuer_keys_unavailable",
+            ) from exc
+        except jwt.PyJWKClientError as exc:
+            raise Unauthenticated("the token's key is not known", code="unknown_key") from exc
+        if not _usable(key):
+            raise Unauthenticated("the token's key is not for signing", code="unknown_key")
+        return key
+
+
+def _usable(key: PyJWK) -> bool:
+    """A published key signs tokens only if it says so (or says nothing) and its algorithm
+    is ES256 or RS256 (P-256 for EC)."""
+    return key.public_key_use in ("sig", None) and key.algorithm_name in ALLOWED_ALGORITHMS
 
 
 class TokenVerifier:
@@ -96,7 +122,7 @@ class TokenVerifier:
             raise Unauthenticated("the token's issuer is not trusted", code="issuer_not_trusted")
         kid = header.get("kid")
         key = keys.key_for(kid if isinstance(kid, str) else None)
-        if _ALGORITHM_FOR_KEY_TYPE.get(str(key.key_type)) != algorithm:
+        if key.algorithm_name != algorithm:
             raise Unauthenticated(
                 "the token's algorithm does not fit the issuer's key", code="algorithm_not_allowed"
             )
@@ -153,22 +179,27 @@ def _claims(claims: dict[str, Any], max_lifetime: int) -> VerifiedClaims:
         raise Unauthenticated(
             f"tokens may live at most {max_lifetime} seconds", code="token_lifetime_too_long"
         )
-    texts = {name: claims[name] for name in ("sub", "name", "email", "org")}
-    if not all(isinstance(v, str) and 0 < len(v) <= 300 for v in texts.values()):
+    texts = {name: claims[name] for name in ("iss", "sub", "name", "email", "org")}
+    if not all(_plain(v, 300) for v in texts.values()):
         raise Unauthenticated(
-            "sub, name, email and org must be short strings", code="invalid_token"
+            "iss, sub, name, email and org must be short strings of printable characters",
+            code="invalid_token",
         )
     roles = claims["roles"]
-    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles) or len(roles) > 20:
-        raise Unauthenticated("roles must be a list of strings", code="invalid_token")
+    if not isinstance(roles, list) or len(roles) > 20 or not all(_plain(r, 40) for r in roles):
+        raise Unauthenticated("roles must be a list of short strings", code="invalid_token")
     return VerifiedClaims(
-        issuer=claims["iss"],
+        issuer=texts["iss"],
         subject=texts["sub"],
         name=texts["name"],
         email=texts["email"],
         organisation_code=texts["org"].upper(),
         roles=roles,
     )
+
+
+def _plain(value: object, limit: int) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= limit and not _CONTROL.search(value)
 
 
 def claimed_identity(token: str) -> dict[str, str]:
@@ -178,4 +209,8 @@ def claimed_identity(token: str) -> dict[str, str]:
         claims = jwt.decode(token[:16384], options={"verify_signature": False})
     except jwt.InvalidTokenError:
         return {}
-    return {k: str(claims[k])[:200] for k in ("iss", "sub", "org") if k in claims}
+    return {
+        k: _CONTROL.sub("\ufffd", str(claims[k]))[:200]
+        for k in ("iss", "sub", "org")
+        if k in claims
+    }

@@ -24,6 +24,10 @@ class RequestContext:
         self.audit = draft
 
     @property
+    def db(self) -> Database:
+        return self._db
+
+    @property
     def session(self) -> Session:
         if self._session is None:
             self._session = self._db.session()
@@ -34,24 +38,24 @@ class RequestContext:
         try:
             record_event(session=self.session, draft=self.audit, status_code=status_code)
             self.session.commit()
-        except BaseException:
-            self._discard()
-            raise
         finally:
-            self._close()
+            self.close()
 
     def refuse(self, status_code: int, reason: str) -> None:
         """Roll the work back, then record the refusal (or failure) on its own."""
-        self._discard()
-        self._close()
+        self.close()
         with self._db.transaction() as session:
             record_event(session=session, draft=self.audit, status_code=status_code, reason=reason)
 
-    def _discard(self) -> None:
-        if self._session is not None:
-            self._session.rollback()
-
-    def _close(self) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
+    def close(self) -> None:
+        """Roll back whatever was not committed and give the connection back: safe to call
+        twice, and the connection goes back to the pool even if the rollback fails."""
+        session, self._session = self._session, None
+        if session is None:
+            return
+        try:
+            session.rollback()
+        except Exception as exc:  # a broken connection: the pool discards it on close
+            log.warning("rollback_failed", error_type=type(exc).__name__)
+        finally:
+            session.close()

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index_service.errors import DomainError
+from index_service.logging import error_fields
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://index-service.invalid/problems/"
@@ -102,7 +103,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled_error", error_type=type(exc).__name__, exc_info=exc)
+        log.error("unhandled_error", **error_fields(exc))
         return problem(
             request,
             status=500,

@@ -26,7 +26,12 @@ from index_service.api.context import RequestContext
 from index_service.api.problems import is_malformed_json
 from index_service.api.security import authenticate_and_authorise
 from index_service.audit.service import AuditDraft
-from index_service.errors import DomainError, PayloadTooLarge, UnsupportedMediaType
+from index_service.errors import (
+    AuditUnavailable,
+    DomainError,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 
 PERMISSION_KEY = "x-permission"
 log = structlog.get_logger("index_service.audit")
@@ -42,29 +47,50 @@ class AuditedRoute(APIRoute):
             ctx = RequestContext(db=request.app.state.db, draft=_draft(request, route))
             request.state.ctx = ctx
             try:
-                await run_in_threadpool(authenticate_and_authorise, request, ctx)
-                if request.method in _BODY_METHODS and route.body_field is not None:
-                    await _guard_body(request)
-                response = await endpoint_handler(request)
-            except Exception as exc:
-                await _record_refusal(ctx, *_refusal(exc))
-                raise
-            try:
-                await run_in_threadpool(ctx.succeed, response.status_code)
-            except Exception as exc:
-                # The work and its audit row were rolled back together: nothing is disclosed.
-                await _record_refusal(ctx, 500, f"audit_or_commit_failed:{type(exc).__name__}")
-                raise
+                response = await _run(request, route, endpoint_handler, ctx)
+            finally:
+                ctx.close()  # also when the client went away and the task was cancelled
             return response
 
         return handler
 
 
-async def _record_refusal(ctx: RequestContext, status: int, reason: str) -> None:
+async def _run(
+    request: Request,
+    route: APIRoute,
+    endpoint_handler: Callable[[Request], Coroutine[Any, Any, Response]],
+    ctx: RequestContext,
+) -> Response:
+    try:
+        await run_in_threadpool(authenticate_and_authorise, request, ctx)
+        if request.method in _BODY_METHODS and route.body_field is not None:
+            await _guard_body(request)
+        response = await endpoint_handler(request)
+    except Exception as exc:
+        await _record_refusal(ctx, *_refusal(exc), cause=exc)
+        raise
+    try:
+        await run_in_threadpool(ctx.succeed, response.status_code)
+    except Exception as exc:
+        # The work and its audit row were rolled back together: nothing is disclosed.
+        await _record_refusal(ctx, 500, f"audit_or_commit_failed:{type(exc).__name__}", cause=exc)
+        raise
+    return response
+
+
+async def _record_refusal(
+    ctx: RequestContext, status: int, reason: str, *, cause: Exception
+) -> None:
+    """Write the refusal's audit row. A refusal that cannot be recorded is not answered
+    as a refusal either: the caller gets a 500 that says the request was not recorded."""
     try:
         await run_in_threadpool(ctx.refuse, status, reason)
     except Exception as exc:
         log.error("audit_write_failed", status=status, reason=reason, error_type=type(exc).__name__)
+        raise AuditUnavailable(
+            "the request could not be recorded in the audit trail, so it was not carried out; "
+            "try again, and tell the service desk if it persists"
+        ) from cause
 
 
 def _draft(request: Request, route: APIRoute) -> AuditDraft:

@@ -33,7 +33,10 @@ def authenticate_and_authorise(request: Request, ctx: RequestContext) -> Princip
     except Unauthenticated:
         ctx.audit.detail["claimed"] = claimed_identity(token)
         raise
-    organisation = organisations.find_by_code(session=ctx.session, code=claims.organisation_code)
+    # A short session of its own: the request's unit of work (and its pooled connection)
+    # is opened only after the body has been read.
+    with ctx.db.transaction() as session:
+        organisation = organisations.find_by_code(session=session, code=claims.organisation_code)
     if organisation is None:
         ctx.audit.detail["claimed"] = {"iss": claims.issuer, "sub": claims.subject}
         raise Forbidden(

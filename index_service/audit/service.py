@@ -3,9 +3,10 @@ commits or rolls back with the work it describes."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from sqlmodel import Session
 
@@ -44,30 +45,61 @@ def outcome_for(status_code: int) -> Outcome:
     return Outcome.SUCCESS
 
 
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+@overload
+def clean(value: str, limit: int) -> str: ...
+@overload
+def clean(value: None, limit: int) -> None: ...
+@overload
+def clean(value: str | None, limit: int) -> str | None: ...
+def clean(value: str | None, limit: int) -> str | None:
+    """A string fit for an audit column: control characters (NUL breaks PostgreSQL text
+    and JSONB) replaced, cut to the column's width. The audit row must always be writable,
+    whatever a caller sent."""
+    if value is None:
+        return None
+    return _UNPRINTABLE.sub("\ufffd", value)[:limit]
+
+
+def clean_json(value: Any, limit: int = 500) -> Any:
+    """`clean` applied to every string (keys too) of a JSON value."""
+    if isinstance(value, str):
+        return clean(value, limit)
+    if isinstance(value, dict):
+        return {clean(str(k), 100): clean_json(v, limit) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean_json(v, limit) for v in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return clean(str(value), limit)
+
+
 def record_event(
     *, session: Session, draft: AuditDraft, status_code: int, reason: str | None = None
 ) -> AuditEvent:
     principal = draft.principal
     event = AuditEvent(
-        action=draft.action,
+        action=clean(draft.action, 80),
         outcome=outcome_for(status_code).value,
         status_code=status_code,
-        reason=reason[:200] if reason else None,
-        issuer=principal.issuer if principal else None,
-        subject=principal.subject if principal else None,
-        actor_name=principal.name if principal else None,
-        organisation=principal.organisation_code if principal else None,
+        reason=clean(reason, 200),
+        issuer=clean(principal.issuer, 300) if principal else None,
+        subject=clean(principal.subject, 300) if principal else None,
+        actor_name=clean(principal.name, 200) if principal else None,
+        organisation=clean(principal.organisation_code, 16) if principal else None,
         roles=sorted(r.value for r in principal.roles) if principal else [],
         child_ids=list(draft.child_ids),
-        purpose=draft.purpose,
-        purpose_text=draft.purpose_text,
-        method=draft.method,
-        route=draft.route,
-        request_id=draft.request_id,
-        instance=draft.instance,
-        client_address=draft.client_address,
-        user_agent=(draft.user_agent or "")[:300] or None,
-        detail=draft.detail,
+        purpose=clean(draft.purpose, 40),
+        purpose_text=clean(draft.purpose_text, 500),
+        method=clean(draft.method, 10),
+        route=clean(draft.route, 200),
+        request_id=clean(draft.request_id, 64),
+        instance=clean(draft.instance, 100),
+        client_address=clean(draft.client_address, 64),
+        user_agent=clean(draft.user_agent, 300),
+        detail=clean_json(draft.detail),
     )
     session.add(event)
     session.flush()

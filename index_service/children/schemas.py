@@ -31,6 +31,9 @@ from index_service.common import (
     PersonName,
     Phone,
     ShortText,
+    Text40,
+    Text60,
+    Text100,
     Urn,
     utcnow,
 )
@@ -92,7 +95,7 @@ class NameIn(Strict):
 class AddressIn(Strict):
     line1: ShortText
     line2: ShortText | None = None
-    town: ShortText | None = None
+    town: Text100 | None = None
     postcode: Postcode
     local_authority: LocalAuthorityCode
     from_date: PastDate = None
@@ -107,7 +110,7 @@ class AddressIn(Strict):
 
 class CarerIn(Strict):
     name: PersonName
-    relationship: Annotated[str, Field(min_length=1, max_length=60)]
+    relationship: Text60
     phone: Phone | None = None
 
 
@@ -172,7 +175,7 @@ class ChildCreate(Strict):
     date_of_birth_precision: DatePrecision = DatePrecision.EXACT
     nhs_number: NhsNumber | None = None
     upn: Upn | None = None
-    la_reference: ShortText | None = None
+    la_reference: Text40 | None = None
     addresses: Addresses = Field(default_factory=list)
     carers: CarersIn = UNKNOWN_CARERS
     gp_practice: GpPracticeIn = UNKNOWN_GP
@@ -189,7 +192,7 @@ class ChildUpdate(Strict):
     date_of_birth_precision: DatePrecision | None = None
     nhs_number: NhsNumber | None = None
     upn: Upn | None = None
-    la_reference: ShortText | None = None
+    la_reference: Text40 | None = None
     addresses: Addresses | None = None
     carers: CarersIn | None = None
     gp_practice: GpPracticeIn | None = None

@@ -213,6 +213,32 @@ REFUSED_401: list[Any] = [
         "token_lifetime_too_long",
         id="lives longer than one hour",
     ),
+    pytest.param(
+        lambda s, org: bearer(signed(s, claims(s, org, sub="user\u0000-1"))),
+        "invalid_token",
+        id="NUL in the subject",
+    ),
+    pytest.param(
+        lambda s, org: bearer(signed(s, claims(s, org, name="Test\nUser"))),
+        "invalid_token",
+        id="line break in the name",
+    ),
+    pytest.param(
+        lambda s, org: bearer(signed(s, claims(s, org, roles=["data_manager\u0007"]))),
+        "invalid_token",
+        id="control character in a role",
+    ),
+    pytest.param(
+        lambda s, org: bearer(
+            signed(
+                s,
+                claims(s, org, iss="https://evil.example/\u0000", sub="\u0000" * 400),
+                key=stranger_ec_key(),
+            )
+        ),
+        "issuer_not_trusted",
+        id="untrusted issuer and subject full of NULs",
+    ),
 ]
 
 
@@ -281,3 +307,30 @@ def test_a_valid_data_manager_token_creates_a_child(
     [row] = factory.audit_rows()
     assert (row["outcome"], row["status_code"], row["reason"]) == ("success", 201, None)
     assert (row["organisation"], row["subject"]) == (organisation.code, "user-1")
+
+
+def test_a_long_display_name_is_audited_cut_to_the_column(
+    client: TestClient, factory: Factory, settings: Settings
+) -> None:
+    organisation = factory.organisation()
+    long_name = "Practitioner " + "q" * 280
+    token = signed(settings, claims(settings, organisation.code, name=long_name))
+    response = client.post("/v1/children", json=child_payload(), headers=bearer(token))
+    assert response.status_code == 201, response.text
+    (row,) = factory.audit_rows()
+    assert row["actor_name"] == long_name[:200]
+
+
+def test_what_an_unverifiable_token_claimed_is_audited_without_control_characters(
+    client: TestClient, factory: Factory, settings: Settings
+) -> None:
+    organisation = factory.organisation()
+    token = signed(
+        settings,
+        claims(settings, organisation.code, iss="https://evil.example/\u0000x", sub="a\nb"),
+        key=stranger_ec_key(),
+    )
+    response = client.get(f"/v1/children/{uuid.uuid4()}", headers=bearer(token))
+    row = assert_refused(response, factory, 401, "issuer_not_trusted")
+    assert row["detail"]["claimed"]["iss"] == "https://evil.example/\ufffdx"
+    assert row["detail"]["claimed"]["sub"] == "a\ufffdb"

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from index_service.access.tokens import TokenVerifier
-from index_service.errors import Unauthenticated
+from index_service.errors import ServiceUnavailable, Unauthenticated
 from index_service.settings import Settings, TrustedIssuer
 
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -122,3 +122,80 @@ def test_the_development_issuer_is_not_trusted_when_disabled(settings: Settings)
     with pytest.raises(Unauthenticated) as refused:
         TokenVerifier.from_settings(off).verify(token)
     assert refused.value.code == "issuer_not_trusted"
+
+
+def test_keys_that_are_not_for_signing_or_for_another_algorithm_are_not_used(
+    tmp_path: Path,
+) -> None:
+    keys = tmp_path / "jwks.json"
+    p384 = ec.generate_private_key(ec.SECP384R1())
+    keys.write_text(
+        json.dumps(
+            {
+                "keys": [
+                    {**_jwk(EC_KEY.public_key(), "enc-1", "ES256"), "use": "enc"},
+                    {**_jwk(p384.public_key(), "p384-1", "ES256"), "alg": "ES384"},
+                ]
+            }
+        )
+    )
+    settings = Settings(
+        dev_issuer_enabled=False,
+        trusted_issuers=[TrustedIssuer(issuer="https://idp.example", jwks_file=keys)],
+    )
+    verifier = TokenVerifier.from_settings(settings)
+    for kid in ("enc-1", "p384-1"):
+        with pytest.raises(Unauthenticated) as refused:
+            verifier.verify(_token("https://idp.example", EC_KEY, kid, "ES256"))
+        assert refused.value.code == "unknown_key"
+
+
+def test_unreachable_issuer_keys_are_a_503_not_a_401() -> None:
+    """The caller's token may be good; the service just cannot check it now."""
+    settings = Settings(
+        dev_issuer_enabled=False,
+        trusted_issuers=[
+            # Port 9 (discard) on loopback: nothing listens, the connection is refused.
+            TrustedIssuer(issuer="https://idp.example", jwks_url="http://127.0.0.1:9/jwks.json")
+        ],
+    )
+    verifier = TokenVerifier.from_settings(settings)
+    with pytest.raises(ServiceUnavailable) as unavailable:
+        verifier.verify(_token("https://idp.example", EC_KEY, "url-key-1", "ES256"))
+    assert unavailable.value.status == 503
+    assert unavailable.value.code == "issuer_keys_unavailable"
+
+
+@pytest.mark.parametrize(
+    ("url", "accepted"),
+    [
+        ("https://idp.example/.well-known/jwks.json", True),
+        ("http://127.0.0.1:8080/jwks.json", True),
+        ("http://localhost/jwks.json", True),
+        ("http://idp.example/jwks.json", False),
+        ("ftp://idp.example/jwks.json", False),
+        ("file:///etc/jwks.json", False),
+        ("https:///no-host", False),
+    ],
+)
+def test_issuer_keys_are_fetched_over_tls_except_on_loopback(url: str, accepted: bool) -> None:
+    if accepted:
+        assert TrustedIssuer(issuer="https://idp.example", jwks_url=url).jwks_url == url
+    else:
+        with pytest.raises(ValueError, match="https"):
+            TrustedIssuer(issuer="https://idp.example", jwks_url=url)
+
+
+@pytest.mark.parametrize(
+    ("environment", "trusted"),
+    [("development", True), ("test", False), ("production", False)],
+)
+def test_the_development_issuer_is_trusted_by_default_only_in_development(
+    environment: str, trusted: bool, tmp_path: Path
+) -> None:
+    settings = Settings(
+        environment=environment,  # type: ignore[arg-type]
+        database_url="postgresql://db.example/index",
+        trusted_issuers=[TrustedIssuer(issuer="https://idp.example", jwks_file=tmp_path / "k")],
+    )
+    assert settings.dev_issuer_enabled is trusted

@@ -59,3 +59,31 @@ def test_a_create_whose_audit_row_fails_stores_nothing(
     assert "Testchild" not in response.text
     assert factory.count("child") == 0
     assert factory.count("child_name") == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "auth"),
+    [
+        pytest.param("GET", "/v1/children/{id}", "none", id="no token"),
+        pytest.param("GET", "/v1/children/{id}", "practitioner", id="permission denied"),
+        pytest.param("POST", "/v1/children", "bad-body", id="invalid body"),
+    ],
+)
+def test_a_refusal_whose_audit_row_fails_is_a_500_not_the_refusal(
+    client: TestClient, factory: Factory, broken_audit: None, method: str, path: str, auth: str
+) -> None:
+    """A refusal nobody can later see in the audit trail must not be answered as if it
+    had been recorded: the caller gets a 500 saying the request was not recorded."""
+    headers = {
+        "none": {},
+        "practitioner": factory.practitioner(),
+        "bad-body": factory.data_manager(),
+    }[auth]
+    body = {"names": []} if auth == "bad-body" else None
+    response = client.request(
+        method, path.format(id="0b8e2f0c-7d7e-4c55-9a57-0d2b0f6a1f00"), json=body, headers=headers
+    )
+    assert response.status_code == 500, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "audit_unavailable"
+    assert factory.count("audit_event") == 0

@@ -77,6 +77,40 @@ class Bad:
 
 
 BAD_BODIES = [
+    # Text: never wider than its column, never control characters
+    pytest.param(
+        Bad({"la_reference": "R" * 41}, ("body", "la_reference")),
+        id="la-reference-wider-than-its-column",
+    ),
+    pytest.param(
+        Bad({"addresses": _addresses(town="T" * 101)}, ("body", "addresses", "0", "town")),
+        id="town-wider-than-its-column",
+    ),
+    pytest.param(
+        Bad(
+            {"names": _names(_legal(family="Test\u0000child"))},
+            ("body", "names", "0", "family_name"),
+        ),
+        id="nul-in-a-family-name",
+    ),
+    pytest.param(
+        Bad(
+            {"names": _names(_legal(family="Test\nchild"))},
+            ("body", "names", "0", "family_name"),
+        ),
+        id="line-break-in-a-family-name",
+    ),
+    pytest.param(
+        Bad({"addresses": _addresses(line1="1 Row\u001b[2J")}, ("body", "addresses", "0", "line1")),
+        id="terminal-escape-in-an-address",
+    ),
+    pytest.param(
+        Bad(
+            {"carers": _carers(relationship="mother\tfather")},
+            ("body", "carers", "people", "0", "relationship"),
+        ),
+        id="tab-in-a-carer-relationship",
+    ),
     # Identifiers
     pytest.param(
         Bad({"nhs_number": "9992914174"}, ("body", "nhs_number"), ("9992914174",)),

@@ -114,6 +114,9 @@ class Factory:
     def data_manager(self) -> dict[str, str]:
         return self.headers(roles=["data_manager"])
 
+    def practitioner(self, *, type: str = "emergency_department") -> dict[str, str]:
+        return self.headers(roles=["practitioner"], type=type)
+
     def count(self, table: str) -> int:
         with self.db.session() as session:
             return int(session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())  # noqa: S608
