@@ -58,6 +58,7 @@ Text40 = Annotated[str, _text(40), AfterValidator(no_control_characters)]
 Text60 = Annotated[str, _text(60), AfterValidator(no_control_characters)]
 Text100 = Annotated[str, _text(100), AfterValidator(no_control_characters)]
 Text200 = Annotated[str, _text(200), AfterValidator(no_control_characters)]
+Text300 = Annotated[str, _text(300), AfterValidator(no_control_characters)]
 ShortText = Text200
 PersonName = Text100
 

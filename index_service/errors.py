@@ -85,3 +85,14 @@ class ServiceUnavailable(DomainError):
     status = 503
     code = "service_unavailable"
     title = "A service this request depends on is unavailable"
+
+
+class TooManyRequests(DomainError):
+    """Over a rate limit; `retry_after` (seconds) becomes the Retry-After header."""
+
+    status = 429
+    code = "rate_limited"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, retry_after=retry_after)

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from index_service import __version__
 from index_service.access.tokens import TokenVerifier
-from index_service.api import children, health, organisations
+from index_service.api import children, enquiries, health, organisations, suspensions
 from index_service.api.metrics import Metrics
 from index_service.api.middleware import RequestMiddleware
 from index_service.api.problems import install_problem_handlers
@@ -24,7 +24,7 @@ refused request, leaves an audit row written with the work. Errors are RFC 9457 
 documents."""
 
 
-V1_ROUTERS = (organisations.router, children.router)
+V1_ROUTERS = (organisations.router, suspensions.router, children.router, enquiries.router)
 
 
 class SchemaBehind(RuntimeError):

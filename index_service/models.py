@@ -1,10 +1,13 @@
 """Every table, imported in one place so the metadata (and Alembic) sees them all."""
 
+from index_service.access.ratelimit import RateWindow
 from index_service.audit.models import AuditEvent
-from index_service.children.models import Carer, Child, ChildAddress, ChildName
+from index_service.children.models import Carer, Child, ChildAddress, ChildName, ShieldedAccess
+from index_service.enquiries.models import Enquiry
 from index_service.flags.models import Flag
 from index_service.involvements.models import Involvement
 from index_service.organisations.models import Organisation
+from index_service.suspensions.models import Suspension
 
 __all__ = [
     "AuditEvent",
@@ -12,7 +15,11 @@ __all__ = [
     "Child",
     "ChildAddress",
     "ChildName",
+    "Enquiry",
     "Flag",
     "Involvement",
     "Organisation",
+    "RateWindow",
+    "ShieldedAccess",
+    "Suspension",
 ]

@@ -23,6 +23,10 @@ class TrustedIssuer(BaseModel):
     issuer: str = Field(min_length=1)
     jwks_file: Path | None = None
     jwks_url: str | None = None
+    organisations: list[str] | None = Field(
+        default=None,
+        description="Organisation codes this issuer may vouch for. Unset: any organisation.",
+    )
 
     @model_validator(mode="after")
     def _one_key_source(self) -> TrustedIssuer:
@@ -68,6 +72,22 @@ class Settings(BaseSettings):
     token_leeway_seconds: int = Field(default=30, ge=0, le=300)
 
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=10 * 1024 * 1024)
+
+    rate_limit_window_seconds: int = Field(default=60, ge=1, le=3600)
+    rate_limit_searches: int = Field(
+        default=30, ge=1, description="Searches (enquiries) per user per window."
+    )
+    rate_limit_reads: int = Field(
+        default=120, ge=1, description="Reads of child records per user per window."
+    )
+    anomaly_distinct_children_per_hour: int = Field(
+        default=50,
+        ge=1,
+        description="Opening more distinct children than this in an hour records an anomaly.",
+    )
+    enquiry_open_minutes: int = Field(
+        default=60, ge=1, le=1440, description="How long an enquiry's candidates may be opened."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @property

@@ -29,6 +29,10 @@ from tests.factories import Factory
 TEST_DATABASE = f"index_service_test_{os.getpid()}"
 TABLES = (
     "audit_event",
+    "enquiry",
+    "rate_window",
+    "shielded_access",
+    "suspension",
     "carer",
     "child_address",
     "child_name",
@@ -92,6 +96,9 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         data_dir=tmp_path_factory.mktemp("data"),
         dev_issuer_enabled=True,
         max_body_bytes=64 * 1024,
+        # Generous, so that only the rate-limit tests (with an app of their own) meet them.
+        rate_limit_searches=100_000,
+        rate_limit_reads=100_000,
     )
 
 

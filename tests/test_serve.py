@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from index_service.settings import Settings
-from tests.factories import Factory, child_payload
+from tests.factories import PURPOSE, Factory, child_payload
 
 BIN = Path(sys.executable).parent
 
@@ -95,7 +95,7 @@ def test_the_served_app_creates_and_reads_a_child_with_a_minted_token(
         capture_output=True,
         check=True,
     ).stdout.strip()
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = {"Authorization": f"Bearer {token}", **PURPOSE}
     created = httpx.post(f"{base}/v1/children", json=child_payload(), headers=headers)
     assert created.status_code == 201, created.text
     read = httpx.get(f"{base}{created.headers['Location']}", headers=headers)

@@ -1,6 +1,12 @@
-"""The one access policy: a permission vocabulary (`scope:resource:action`) and who holds
-each permission. Deny by default: a permission nobody is granted is refused to all, and a
-denial carries its reason."""
+"""The one access policy: a permission vocabulary (`scope:resource:action`), who holds each
+permission (role, and the types of organisation the role counts in), which permissions
+touch child data (and so need a purpose of use) and which are rate limited. Deny by
+default: a permission nobody is granted is refused to all, and a denial carries its reason.
+
+Which *child* a permitted caller may reach is decided in `access/scope.py`, and which
+*fields* they see in `access/views.py`: the same three modules answer for every route and
+every list query.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +22,31 @@ class Permission(StrEnum):
     CHILD_CREATE = "child:record:create"
     CHILD_READ = "child:record:read"
     CHILD_UPDATE = "child:record:update"
+    CHILD_SHIELD = "child:record:shield"
+    ENQUIRY_CREATE = "child:enquiry:create"
+    ENQUIRY_OPEN = "child:enquiry:open"
     ORGANISATION_CREATE = "admin:organisation:create"
     ORGANISATION_READ = "admin:organisation:read"
+    SUSPENSION_CREATE = "admin:suspension:create"
+    SUSPENSION_READ = "admin:suspension:read"
+    SUSPENSION_LIFT = "admin:suspension:lift"
+
+    @property
+    def touches_child_data(self) -> bool:
+        """Every request under the `child` scope states a purpose of use."""
+        return self.value.startswith("child:")
+
+
+class RateBucket(StrEnum):
+    SEARCH = "search"
+    READ = "read"
+
+
+RATE_LIMITED: dict[Permission, RateBucket] = {
+    Permission.ENQUIRY_CREATE: RateBucket.SEARCH,
+    Permission.ENQUIRY_OPEN: RateBucket.READ,
+    Permission.CHILD_READ: RateBucket.READ,
+}
 
 
 @dataclass(frozen=True)
@@ -36,14 +65,33 @@ class Grant:
 
 
 _CSC = frozenset({OrganisationType.CHILDRENS_SOCIAL_CARE})
-_CHILD_RECORD_KEEPERS = (Grant(Role.DATA_MANAGER), Grant(Role.SOCIAL_WORKER, _CSC))
+_OPERATOR = frozenset({OrganisationType.INDEX_OPERATOR})
+_AGENCIES = frozenset(set(OrganisationType) - {OrganisationType.INDEX_OPERATOR})
+
+# Roles and where they count: a data manager, social worker or designated manager works
+# for a local authority's children's social care; an administrator for the index's
+# operator; practitioners and agency systems for any participating agency.
+DATA_MANAGER = Grant(Role.DATA_MANAGER, _CSC)
+SOCIAL_WORKER = Grant(Role.SOCIAL_WORKER, _CSC)
+DESIGNATED_MANAGER = Grant(Role.DESIGNATED_MANAGER, _CSC)
+PRACTITIONER = Grant(Role.PRACTITIONER, _AGENCIES)
+SERVICE_ACCOUNT = Grant(Role.SERVICE_ACCOUNT, _AGENCIES)
+ADMINISTRATOR = Grant(Role.ADMINISTRATOR, _OPERATOR)
+
+_ENQUIRERS = (PRACTITIONER, SOCIAL_WORKER, DESIGNATED_MANAGER, DATA_MANAGER)
 
 GRANTS: dict[Permission, tuple[Grant, ...]] = {
-    Permission.CHILD_CREATE: _CHILD_RECORD_KEEPERS,
-    Permission.CHILD_READ: _CHILD_RECORD_KEEPERS,
-    Permission.CHILD_UPDATE: _CHILD_RECORD_KEEPERS,
-    Permission.ORGANISATION_CREATE: (Grant(Role.ADMINISTRATOR),),
-    Permission.ORGANISATION_READ: (Grant(Role.ADMINISTRATOR),),
+    Permission.CHILD_CREATE: (DATA_MANAGER, SOCIAL_WORKER, SERVICE_ACCOUNT),
+    Permission.CHILD_READ: (DATA_MANAGER, SOCIAL_WORKER, DESIGNATED_MANAGER),
+    Permission.CHILD_UPDATE: (DATA_MANAGER, SOCIAL_WORKER),
+    Permission.CHILD_SHIELD: (DATA_MANAGER,),
+    Permission.ENQUIRY_CREATE: _ENQUIRERS,
+    Permission.ENQUIRY_OPEN: _ENQUIRERS,
+    Permission.ORGANISATION_CREATE: (ADMINISTRATOR,),
+    Permission.ORGANISATION_READ: (ADMINISTRATOR,),
+    Permission.SUSPENSION_CREATE: (ADMINISTRATOR,),
+    Permission.SUSPENSION_READ: (ADMINISTRATOR,),
+    Permission.SUSPENSION_LIFT: (ADMINISTRATOR,),
 }
 
 
@@ -73,3 +121,7 @@ def authorise(principal: Principal, permission: Permission) -> Decision:
             else ""
         ),
     )
+
+
+def holds(principal: Principal, *grants: Grant) -> bool:
+    return any(grant.applies_to(principal) for grant in grants)

@@ -18,7 +18,7 @@ from typing import Any
 import jwt
 from jwt import PyJWK, PyJWKClient
 
-from index_service.errors import ServiceUnavailable, Unauthenticated
+from index_service.errors import Forbidden, ServiceUnavailable, Unauthenticated
 from index_service.settings import DEV_ISSUER, Settings
 
 ALLOWED_ALGORITHMS = ("ES256", "RS256")
@@ -39,8 +39,18 @@ class VerifiedClaims:
 class IssuerKeys:
     """The public keys of one trusted issuer, from a JWK set in a file or at a URL."""
 
-    def __init__(self, issuer: str, *, jwks: dict[str, Any] | None = None, url: str | None = None):
+    def __init__(
+        self,
+        issuer: str,
+        *,
+        jwks: dict[str, Any] | None = None,
+        url: str | None = None,
+        organisations: list[str] | None = None,
+    ):
         self.issuer = issuer
+        self.organisations = (
+            frozenset(o.upper() for o in organisations) if organisations is not None else None
+        )
         self._keys: dict[str | None, PyJWK] = {}
         # The JWK set is cached for five minutes, then fetched again, so a rotated or
         # withdrawn key stops working within that time. Signing keys are not cached apart.
@@ -96,11 +106,13 @@ class TokenVerifier:
     def from_settings(cls, settings: Settings) -> TokenVerifier:
         issuers: dict[str, IssuerKeys] = {}
         for trusted in settings.trusted_issuers:
-            if trusted.jwks_file is not None:
-                jwks = json.loads(Path(trusted.jwks_file).read_text())
-                issuers[trusted.issuer] = IssuerKeys(trusted.issuer, jwks=jwks)
-            else:
-                issuers[trusted.issuer] = IssuerKeys(trusted.issuer, url=trusted.jwks_url)
+            jwks = json.loads(Path(trusted.jwks_file).read_text()) if trusted.jwks_file else None
+            issuers[trusted.issuer] = IssuerKeys(
+                trusted.issuer,
+                jwks=jwks,
+                url=trusted.jwks_url,
+                organisations=trusted.organisations,
+            )
         if settings.dev_issuer_enabled:
             from index_service.access.devkeys import dev_public_jwks
 
@@ -126,8 +138,15 @@ class TokenVerifier:
             raise Unauthenticated(
                 "the token's algorithm does not fit the issuer's key", code="algorithm_not_allowed"
             )
-        claims = self._decode(token, key, algorithm, issuer)
-        return _claims(claims, self._settings.max_token_lifetime_seconds)
+        claims = _claims(
+            self._decode(token, key, algorithm, issuer), self._settings.max_token_lifetime_seconds
+        )
+        if keys.organisations is not None and claims.organisation_code not in keys.organisations:
+            raise Forbidden(
+                "your identity provider may not vouch for that organisation",
+                code="issuer_not_trusted_for_organisation",
+            )
+        return claims
 
     def _decode(self, token: str, key: PyJWK, algorithm: str, issuer: str) -> dict[str, Any]:
         try:

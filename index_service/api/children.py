@@ -1,23 +1,42 @@
-"""/v1/children: the child record. Reads return an ETag; updates need If-Match."""
+"""/v1/children: the child record, for the local authority that keeps it. Reads return an
+ETag; changes need If-Match. Practitioners reach children through enquiries instead."""
 
 from __future__ import annotations
 
 import re
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Depends, Header, Response, status
 
 from index_service.access.policy import Permission
-from index_service.api.deps import ContextDep, PrincipalDep, SessionDep, permission
+from index_service.api.deps import (
+    ContextDep,
+    PrincipalDep,
+    SessionDep,
+    SettingsDep,
+    permission,
+    purpose_headers,
+)
 from index_service.api.routing import AuditedRoute
+from index_service.audit.anomalies import note_children_opened
 from index_service.children import service
 from index_service.children.schemas import ChildCreate, ChildPublic, ChildUpdate
 from index_service.errors import PreconditionFailed, PreconditionRequired
 
-router = APIRouter(prefix="/v1/children", tags=["children"], route_class=AuditedRoute)
+router = APIRouter(
+    prefix="/v1/children",
+    tags=["children"],
+    route_class=AuditedRoute,
+    dependencies=[Depends(purpose_headers)],
+)
 
 _ETAG = re.compile(r'^"(0|[1-9][0-9]{0,8})"$')  # exactly as etag() writes it
+_PRECONDITIONS: dict[int | str, dict[str, Any]] = {
+    412: {"description": "stale If-Match"},
+    428: {"description": "If-Match missing"},
+}
+IfMatch = Annotated[str | None, Header(max_length=64)]
 
 
 def etag(version: int) -> str:
@@ -41,6 +60,7 @@ def expected_version(if_match: str | None) -> int:
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=ChildPublic,
+    response_model_exclude_unset=True,
     **permission(Permission.CHILD_CREATE),
 )
 def create_child(
@@ -54,28 +74,49 @@ def create_child(
     ctx.audit.children(record.child.id)
     response.headers["Location"] = f"/v1/children/{record.child.id}"
     response.headers["ETag"] = etag(record.child.version)
-    return service.to_public(record)
+    return service.present(
+        session=session,
+        caller=caller,
+        record=record,
+        action=ctx.audit.action,
+        request_id=ctx.audit.request_id,
+    )
 
 
-@router.get("/{child_id}", response_model=ChildPublic, **permission(Permission.CHILD_READ))
+@router.get(
+    "/{child_id}",
+    response_model=ChildPublic,
+    response_model_exclude_unset=True,
+    **permission(Permission.CHILD_READ),
+)
 def read_child(
     child_id: uuid.UUID,
     session: SessionDep,
     caller: PrincipalDep,
     ctx: ContextDep,
+    settings: SettingsDep,
     response: Response,
 ) -> ChildPublic:
-    ctx.audit.children(child_id)
     record = service.get_child(session=session, caller=caller, child_id=child_id)
     response.headers["ETag"] = etag(record.child.version)
-    return service.to_public(record)
+    note_children_opened(
+        session=session, draft=ctx.audit, threshold=settings.anomaly_distinct_children_per_hour
+    )
+    return service.present(
+        session=session,
+        caller=caller,
+        record=record,
+        action=ctx.audit.action,
+        request_id=ctx.audit.request_id,
+    )
 
 
 @router.patch(
     "/{child_id}",
     response_model=ChildPublic,
+    response_model_exclude_unset=True,
+    responses=_PRECONDITIONS,
     **permission(Permission.CHILD_UPDATE),
-    responses={412: {"description": "stale If-Match"}, 428: {"description": "If-Match missing"}},
 )
 def update_child(
     child_id: uuid.UUID,
@@ -84,9 +125,8 @@ def update_child(
     caller: PrincipalDep,
     ctx: ContextDep,
     response: Response,
-    if_match: Annotated[str | None, Header(max_length=64)] = None,
+    if_match: IfMatch = None,
 ) -> ChildPublic:
-    ctx.audit.children(child_id)
     record, changed = service.update_child(
         session=session,
         caller=caller,
@@ -96,4 +136,76 @@ def update_child(
     )
     ctx.audit.detail["changed_fields"] = changed
     response.headers["ETag"] = etag(record.child.version)
-    return service.to_public(record)
+    return service.present(
+        session=session,
+        caller=caller,
+        record=record,
+        action=ctx.audit.action,
+        request_id=ctx.audit.request_id,
+    )
+
+
+def _set_shielded(
+    shielded: bool,
+    child_id: uuid.UUID,
+    session: SessionDep,
+    caller: PrincipalDep,
+    ctx: ContextDep,
+    response: Response,
+    if_match: str | None,
+) -> ChildPublic:
+    record = service.set_shielded(
+        session=session,
+        caller=caller,
+        child_id=child_id,
+        shielded=shielded,
+        expected_version=expected_version(if_match),
+    )
+    ctx.audit.detail["shielded"] = shielded
+    response.headers["ETag"] = etag(record.child.version)
+    return service.present(
+        session=session,
+        caller=caller,
+        record=record,
+        action=ctx.audit.action,
+        request_id=ctx.audit.request_id,
+    )
+
+
+@router.put(
+    "/{child_id}/shield",
+    response_model=ChildPublic,
+    response_model_exclude_unset=True,
+    responses=_PRECONDITIONS,
+    **permission(Permission.CHILD_SHIELD),
+)
+def shield_child(
+    child_id: uuid.UUID,
+    session: SessionDep,
+    caller: PrincipalDep,
+    ctx: ContextDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ChildPublic:
+    """Shield a child (refuge, new identity): others then learn only that a record exists
+    and whom to contact, and every such access is kept for the data manager's alert."""
+    return _set_shielded(True, child_id, session, caller, ctx, response, if_match)
+
+
+@router.delete(
+    "/{child_id}/shield",
+    response_model=ChildPublic,
+    response_model_exclude_unset=True,
+    responses=_PRECONDITIONS,
+    **permission(Permission.CHILD_SHIELD),
+)
+def unshield_child(
+    child_id: uuid.UUID,
+    session: SessionDep,
+    caller: PrincipalDep,
+    ctx: ContextDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ChildPublic:
+    """Lift the shield."""
+    return _set_shielded(False, child_id, session, caller, ctx, response, if_match)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import structlog
 from sqlmodel import Session
 
+from index_service.access.purpose import Purpose
 from index_service.audit.service import AuditDraft, record_event
 from index_service.database import Database
 
@@ -22,6 +23,7 @@ class RequestContext:
         self._db = db
         self._session: Session | None = None
         self.audit = draft
+        self.purpose: Purpose | None = None  # set by api/security.py on child-data routes
 
     @property
     def db(self) -> Database:

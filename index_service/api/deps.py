@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from index_service.access.policy import Permission
 from index_service.access.principal import Principal
+from index_service.access.purpose import MAX_PURPOSE_TEXT, Purpose, PurposeCode, PurposeRequired
 from index_service.api.context import RequestContext
 from index_service.api.routing import PERMISSION_KEY
 from index_service.errors import Unauthenticated
+from index_service.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT from a trusted identity provider.")
 
@@ -56,3 +58,41 @@ def get_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def get_settings_of_app(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_of_app)]
+
+
+def purpose_headers(
+    purpose_of_use: Annotated[
+        PurposeCode,
+        Header(alias="Purpose-Of-Use", description="Why you need this child's data."),
+    ],
+    purpose_text: Annotated[
+        str,
+        Header(
+            alias="Purpose-Text",
+            min_length=1,
+            max_length=MAX_PURPOSE_TEXT * 3,  # percent-encoded UTF-8
+            description="A few words on why; percent-encode characters outside ASCII.",
+        ),
+    ],
+) -> None:
+    """Documents the purpose headers on every route that touches child data. They are
+    checked, and a missing or empty one refused with 400, by `api/security.py` before
+    anything else is read, so no route can forget them."""
+
+
+def get_purpose(ctx: ContextDep) -> Purpose:
+    """The purpose `api/security.py` checked for this request."""
+    if ctx.purpose is None:
+        raise PurposeRequired("state the purpose of this access")
+    return ctx.purpose
+
+
+PurposeDep = Annotated[Purpose, Depends(get_purpose)]

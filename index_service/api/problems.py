@@ -41,7 +41,9 @@ def problem(
         "request_id": getattr(request.state, "request_id", None),
         **extra,
     }
-    headers = {"WWW-Authenticate": 'Bearer realm="index-service"'} if status == 401 else None
+    headers = {"WWW-Authenticate": 'Bearer realm="index-service"'} if status == 401 else {}
+    if "retry_after" in extra:
+        headers["Retry-After"] = str(extra["retry_after"])
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

@@ -68,7 +68,7 @@ class Child(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     status: str = Field(default=ChildStatus.ACTIVE.value, max_length=16)
-    date_of_birth: date = Field(sa_column=Column(Date, nullable=False))
+    date_of_birth: date = Field(sa_column=Column(Date, nullable=False, index=True))
     date_of_birth_precision: str = Field(max_length=16)
     nhs_number: str | None = Field(default=None, max_length=10, index=True)
     upn: str | None = Field(default=None, max_length=13, index=True)
@@ -130,3 +130,26 @@ class Carer(SQLModel, table=True):
     relationship: str = Field(max_length=60)
     phone: str | None = Field(default=None, max_length=24)
     position: int = Field(default=0)
+
+
+class ShieldedAccess(SQLModel, table=True):
+    """Someone other than its data managers reached a shielded record. Kept so that the
+    responsible authority's data manager is alerted (DOMAIN.md R7): `alerted_at` is set
+    when the alert machinery has taken it."""
+
+    __tablename__ = "shielded_access"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    child_id: uuid.UUID = Field(sa_column=_child_fk())
+    responsible_authority: str = Field(max_length=9)
+    accessed_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    issuer: str = Field(max_length=300)
+    subject: str = Field(max_length=300)
+    organisation_code: str = Field(max_length=16)
+    action: str = Field(max_length=80)
+    request_id: str = Field(max_length=64)
+    alerted_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True, index=True)
+    )

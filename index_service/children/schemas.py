@@ -231,25 +231,76 @@ class AddressPublic(AddressIn):
     current: bool
 
 
+class ContactPublic(BaseModel):
+    """Whom to call: an organisation's public contact (never a child's)."""
+
+    organisation_code: str
+    organisation_name: str
+    phone: str | None
+    email: str | None
+
+
+class InvolvementPublic(BaseModel):
+    """Who is working with the child. A sensitive service (sexual health, mental health,
+    substance misuse) of another organisation shows only as `sensitive` with a notice and
+    the data manager's contact: no organisation, service or practitioner."""
+
+    sensitive: bool
+    notice: str | None = None
+    organisation_code: str | None = None
+    organisation_name: str | None = None
+    service: str | None = None
+    practitioner_name: str | None = None
+    practitioner_phone: str | None = None
+    practitioner_email: str | None = None
+    is_key_worker: bool | None = None
+    is_lead_professional: bool | None = None
+    start_date: date | None = None
+    contact: ContactPublic | None = None
+
+
 class ChildPublic(BaseModel):
+    """A child as one caller may see it. Which fields are present is decided per role by
+    the access policy (`access/views.py`): a field the caller may not see is absent, not
+    null. A shielded record shows only that it exists and whom to contact."""
+
     id: uuid.UUID
-    status: ChildStatus
-    names: list[NamePublic]
+    status: ChildStatus | None = None
+    shielded: bool | None = None
+    notice: str | None = None
+    contact: ContactPublic | None = None
+    names: list[NamePublic] | None = None
+    date_of_birth: date | None = None
+    date_of_birth_precision: DatePrecision | None = None
+    age_years: int | None = None
+    nhs_number: str | None = None
+    upn: str | None = None
+    la_reference: str | None = None
+    current_address: AddressPublic | None = None
+    addresses: list[AddressPublic] | None = None
+    carers: CarersIn | None = None
+    gp_practice: GpPracticeIn | None = None
+    education: EducationIn | None = None
+    responsible_authority: str | None = None
+    involvements: list[InvolvementPublic] | None = None
+    provenance: dict[str, Provenance] | None = None
+    version: int | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class ChildSummary(BaseModel):
+    """A search candidate: enough to tell children apart, no more (DOMAIN.md "Access")."""
+
+    child_id: uuid.UUID
+    given_names: str
+    family_name: str
     date_of_birth: date
     date_of_birth_precision: DatePrecision
-    age_years: int
-    nhs_number: str | None
-    upn: str | None
-    la_reference: str | None
-    addresses: list[AddressPublic]
-    carers: CarersIn
-    gp_practice: GpPracticeIn
-    education: EducationIn
-    responsible_authority: str
-    provenance: dict[str, Provenance]
-    version: int
-    created_at: datetime
-    updated_at: datetime
+    postcode_district: str | None = Field(
+        description="Outward code of the current address; withheld for a shielded record."
+    )
+    shielded: bool
 
 
 def age_in_years(date_of_birth: date, today: date) -> int:

@@ -7,30 +7,35 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
+from index_service.access.policy import SERVICE_ACCOUNT, holds
 from index_service.access.principal import Principal
-from index_service.children.models import Carer, Child, ChildAddress, ChildName, ChildStatus
+from index_service.access.scope import children_in_scope, in_authority, sees_shielded_record
+from index_service.access.views import child_fields
+from index_service.children.models import (
+    Carer,
+    Child,
+    ChildAddress,
+    ChildName,
+    ChildStatus,
+    ShieldedAccess,
+)
+from index_service.children.public import ChildFacts, build_child, contact_of
 from index_service.children.schemas import (
     AddressIn,
-    AddressPublic,
-    CarerIn,
     CarersIn,
     ChildCreate,
     ChildPublic,
     ChildUpdate,
-    EducationIn,
-    GpPracticeIn,
     NameIn,
-    NamePublic,
-    Provenance,
-    age_in_years,
     provenance_for,
 )
 from index_service.common import utcnow
-from index_service.errors import NotFound, PreconditionFailed
+from index_service.errors import Forbidden, NotFound, PreconditionFailed
+from index_service.involvements.service import current_involvements
+from index_service.organisations import service as organisations
 
 
 @dataclass
@@ -44,6 +49,16 @@ class ChildRecord:
 
 
 def create_child(*, session: Session, caller: Principal, data: ChildCreate) -> ChildRecord:
+    """Agency systems feed records for any child; people keep their own authority's."""
+    current = next((a.local_authority for a in data.addresses if a.to_date is None), None)
+    if not holds(caller, SERVICE_ACCOUNT) and not in_authority(
+        caller, responsible_authority=data.responsible_authority, current_authority=current
+    ):
+        raise Forbidden(
+            "you may create records only for your own local authority's children "
+            "(responsible for them, or where they live now)",
+            code="outside_your_authority",
+        )
     now = utcnow()
     child = Child(
         status=ChildStatus.ACTIVE.value,
@@ -70,7 +85,57 @@ def create_child(*, session: Session, caller: Principal, data: ChildCreate) -> C
 
 
 def get_child(*, session: Session, caller: Principal, child_id: uuid.UUID) -> ChildRecord:
+    """A child in the caller's scope; anything else is the same 404 as no child at all."""
+    found = session.exec(
+        select(Child.id).where(Child.id == child_id).where(children_in_scope(caller))
+    ).first()
+    if found is None:
+        raise NotFound("no such child")
     return load_record(session=session, child_id=child_id)
+
+
+def set_shielded(
+    *,
+    session: Session,
+    caller: Principal,
+    child_id: uuid.UUID,
+    shielded: bool,
+    expected_version: int,
+) -> ChildRecord:
+    """Shield a child (refuge, new identity) or lift it: the responsible authority's data
+    managers only, since only they go on seeing the record in full."""
+    child = _locked_in_scope(session, caller, child_id, expected_version)
+    if not sees_shielded_record(caller, responsible_authority=child.responsible_authority):
+        raise Forbidden(
+            "only the data managers of the responsible authority may shield or unshield",
+            code="not_responsible_authority",
+        )
+    child.shielded = shielded
+    child.version += 1
+    child.updated_at = utcnow()
+    session.add(child)
+    session.flush()
+    return load_record(session=session, child_id=child.id)
+
+
+def _locked_in_scope(
+    session: Session, caller: Principal, child_id: uuid.UUID, expected_version: int
+) -> Child:
+    child = session.exec(
+        select(Child)
+        .where(Child.id == child_id)
+        .where(children_in_scope(caller))
+        .with_for_update(of=Child)
+    ).first()
+    if child is None:
+        raise NotFound("no such child")
+    if child.version != expected_version:
+        raise PreconditionFailed(
+            f"you sent version {expected_version}; the record is now at version {child.version}. "
+            "Read it again and reapply your change.",
+            current_version=child.version,
+        )
+    return child
 
 
 def update_child(
@@ -82,15 +147,7 @@ def update_child(
     expected_version: int,
 ) -> tuple[ChildRecord, list[str]]:
     """Apply the fields given; return the record and the names of the fields that changed."""
-    child = session.exec(select(Child).where(Child.id == child_id).with_for_update()).first()
-    if child is None:
-        raise NotFound("no such child")
-    if child.version != expected_version:
-        raise PreconditionFailed(
-            f"you sent version {expected_version}; the record is now at version {child.version}. "
-            "Read it again and reapply your change.",
-            current_version=child.version,
-        )
+    child = _locked_in_scope(session, caller, child_id, expected_version)
     given = data.model_fields_set
     _apply_scalars(child, data, given)
     if data.names is not None:
@@ -130,48 +187,51 @@ def load_record(*, session: Session, child_id: uuid.UUID) -> ChildRecord:
     )
 
 
-def to_public(record: ChildRecord) -> ChildPublic:
+def present(
+    *, session: Session, caller: Principal, record: ChildRecord, action: str, request_id: str
+) -> ChildPublic:
+    """The child as this caller may see it (fields per role, shielding, sensitive
+    services). Reaching a shielded record is kept for its data manager's alert (R7)."""
     child = record.child
-    return ChildPublic(
-        id=child.id,
-        status=ChildStatus(child.status),
-        names=[NamePublic.model_validate(n, from_attributes=True) for n in record.names],
-        date_of_birth=child.date_of_birth,
-        date_of_birth_precision=child.date_of_birth_precision,
-        age_years=age_in_years(child.date_of_birth, utcnow().date()),
-        nhs_number=child.nhs_number,
-        upn=child.upn,
-        la_reference=child.la_reference,
-        addresses=[
-            AddressPublic(**_address_fields(a), current=a.to_date is None) for a in record.addresses
-        ],
-        carers=CarersIn(
-            status=child.carers_status,
-            people=[
-                CarerIn(name=c.name, relationship=c.relationship, phone=c.phone)
-                for c in record.carers
-            ],
-        ),
-        gp_practice=GpPracticeIn(
-            status=child.gp_status,
-            ods_code=child.gp_ods_code,
-            phone=child.gp_phone,
-        ),
-        education=EducationIn(
-            status=child.education_status,
-            urn=child.school_urn,
-            phone=child.school_phone,
-        ),
-        responsible_authority=child.responsible_authority,
-        provenance={k: Provenance.model_validate(v) for k, v in child.provenance.items()},
-        version=child.version,
-        created_at=child.created_at,
-        updated_at=child.updated_at,
+    fields = child_fields(
+        caller, shielded=child.shielded, responsible_authority=child.responsible_authority
     )
+    facts = ChildFacts(record=record, viewer_organisation_id=caller.organisation_id)
+    if "involvements" in fields:
+        facts.involvements = current_involvements(session=session, child_id=child.id)
+    if {"contact", "involvements"} & fields:
+        facts.authority_contact = contact_of(
+            organisations.authority_contact(
+                session=session, local_authority=child.responsible_authority
+            )
+        )
+    note_shielded_access(
+        session=session, caller=caller, child=child, action=action, request_id=request_id
+    )
+    return build_child(facts, fields)
 
 
-def _address_fields(address: ChildAddress) -> dict[str, Any]:
-    return {name: getattr(address, name) for name in AddressIn.model_fields}
+def note_shielded_access(
+    *, session: Session, caller: Principal, child: Child, action: str, request_id: str
+) -> None:
+    """Someone other than its data managers reached a shielded record: keep it, for the
+    data manager's alert (R7). Reaching it in a search summary counts too."""
+    if not child.shielded or sees_shielded_record(
+        caller, responsible_authority=child.responsible_authority
+    ):
+        return
+    session.add(
+        ShieldedAccess(
+            child_id=child.id,
+            responsible_authority=child.responsible_authority,
+            issuer=caller.issuer,
+            subject=caller.subject,
+            organisation_code=caller.organisation_code,
+            action=action,
+            request_id=request_id,
+        )
+    )
+    session.flush()
 
 
 def _apply_scalars(child: Child, data: ChildCreate | ChildUpdate, given: set[str]) -> None:

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from index_service.access.principal import Principal
 from index_service.errors import Conflict, NotFound
-from index_service.organisations.models import Organisation, OrganisationCreate
+from index_service.organisations.models import Organisation, OrganisationCreate, OrganisationType
 
 
 def find_by_code(*, session: Session, code: str) -> Organisation | None:
@@ -43,3 +43,14 @@ def get_organisation(
     if organisation is None:
         raise NotFound("no such organisation")
     return organisation
+
+
+def authority_contact(*, session: Session, local_authority: str) -> Organisation | None:
+    """The children's social care of a local authority: whom to contact about its
+    children (its data managers and designated managers work there)."""
+    return session.exec(
+        select(Organisation)
+        .where(Organisation.local_authority == local_authority)
+        .where(Organisation.type == OrganisationType.CHILDRENS_SOCIAL_CARE.value)
+        .order_by(col(Organisation.code))
+    ).first()

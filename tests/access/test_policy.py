@@ -47,7 +47,9 @@ def test_every_permission_is_granted_to_someone() -> None:
         (["practitioner"], "gp_practice", 403),
         (["administrator"], "index_operator", 403),  # administrators see no child data
         (["auditor"], "childrens_social_care", 403),
-        (["service_account"], "hospital", 403),
+        (["service_account"], "hospital", 201),  # agency systems feed records in
+        (["data_manager"], "police", 403),  # children's social care only
+        (["administrator"], "police", 403),
         ([], "childrens_social_care", 403),
     ],
 )

@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 
 from index_service.access.devkeys import DEV_KEY_ID, ensure_dev_key
 from index_service.settings import DEV_ISSUER, Settings
-from tests.factories import Factory, child_payload
+from tests.factories import PURPOSE, Factory, child_payload
 
 PROBLEM_JSON = "application/problem+json"
 Forge = Callable[[Settings, str], dict[str, str]]  # (settings, org code) -> request headers
@@ -98,7 +98,7 @@ def dev_public_pem(settings: Settings) -> bytes:
 
 
 def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+    return {"Authorization": f"Bearer {token}", **PURPOSE}
 
 
 def ago(seconds: int) -> int:

@@ -58,6 +58,10 @@ CHILD = {
 }
 
 
+# The purpose headers every request touching child data carries.
+PURPOSE = {"Purpose-Of-Use": "safeguarding_concern", "Purpose-Text": "synthetic test enquiry"}
+
+
 def child_payload(**changes: Any) -> dict[str, Any]:
     """The standard synthetic child, with fields replaced as given."""
     payload = copy.deepcopy(CHILD)
@@ -109,7 +113,10 @@ class Factory:
         local_authority: str = EALING,
     ) -> dict[str, str]:
         organisation = self.organisation(type=type, local_authority=local_authority)
-        return {"Authorization": f"Bearer {self.token(organisation=organisation, roles=roles)}"}
+        return {
+            "Authorization": f"Bearer {self.token(organisation=organisation, roles=roles)}",
+            **PURPOSE,
+        }
 
     def data_manager(self) -> dict[str, str]:
         return self.headers(roles=["data_manager"])

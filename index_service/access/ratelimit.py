@@ -1,0 +1,70 @@
+"""Per-user rate limits on searches and reads, counted in PostgreSQL so that every
+instance of the service shares one count.
+
+Fixed windows: each (user, bucket, window) is one row of an UNLOGGED table, bumped with
+one upsert in the authentication transaction. A caller over the limit gets 429 with
+`Retry-After` (the seconds to the window's end). A fixed window lets a burst of up to
+twice the limit straddle a boundary; that is accepted for the simplicity of one row.
+Windows older than an hour are swept now and then by the same statement's transaction.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from sqlalchemy import Column, DateTime, Integer, String, delete
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import Field, Session, SQLModel, col
+
+from index_service.access.policy import RateBucket
+from index_service.errors import TooManyRequests
+
+SWEEP_PROBABILITY = 0.01
+_PLURAL = {RateBucket.SEARCH: "searches", RateBucket.READ: "reads of child records"}
+
+
+class RateWindow(SQLModel, table=True):
+    __tablename__ = "rate_window"
+    __table_args__ = {"prefixes": ["UNLOGGED"]}
+
+    principal: str = Field(sa_column=Column(String(620), primary_key=True))
+    bucket: str = Field(sa_column=Column(String(16), primary_key=True))
+    window_start: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
+    hits: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+def consume(
+    *,
+    session: Session,
+    principal: str,
+    bucket: RateBucket,
+    limit: int,
+    window_seconds: int,
+    now: datetime,
+) -> None:
+    """Count one request; refuse it with 429 if the window's count is over `limit`."""
+    epoch = int(now.timestamp())
+    start = epoch - epoch % window_seconds
+    window_start = datetime.fromtimestamp(start, tz=now.tzinfo)
+    statement = (
+        insert(RateWindow)
+        .values(principal=principal, bucket=bucket.value, window_start=window_start, hits=1)
+        .on_conflict_do_update(
+            index_elements=["principal", "bucket", "window_start"],
+            set_={"hits": col(RateWindow.hits) + 1},
+        )
+        .returning(col(RateWindow.hits))
+    )
+    hits = int(session.execute(statement).scalar_one())
+    if random.random() < SWEEP_PROBABILITY:  # noqa: S311 (housekeeping, not security)
+        session.execute(
+            delete(RateWindow).where(col(RateWindow.window_start) < now - timedelta(hours=1))
+        )
+    if hits > limit:
+        retry_after = max(1, start + window_seconds - epoch)
+        raise TooManyRequests(
+            f"at most {limit} {_PLURAL[bucket]} per {window_seconds} seconds; "
+            f"try again in {retry_after} seconds",
+            retry_after=retry_after,
+        )

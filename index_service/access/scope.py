@@ -1,0 +1,53 @@
+"""Which children a caller may reach: one answer for single-item checks and list queries.
+
+A data manager, social worker or designated manager acts for their own local authority's
+children: those the authority is responsible for, or who live there now (the current
+address). Practitioners reach a child only through their own enquiry that found it
+(`enquiries/service.py` checks that with `may_open_from_enquiry`). Everyone else reaches
+no child. "Not yours" and "does not exist" are the same 404, because the single-item
+load applies this same clause in its WHERE.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_
+from sqlmodel import col
+
+from index_service.access.policy import DATA_MANAGER, DESIGNATED_MANAGER, SOCIAL_WORKER, holds
+from index_service.access.principal import Principal
+from index_service.children.models import Child, ChildAddress
+
+AUTHORITY_ROLES = (DATA_MANAGER, SOCIAL_WORKER, DESIGNATED_MANAGER)
+
+
+def acts_for_authority(principal: Principal) -> bool:
+    return holds(principal, *AUTHORITY_ROLES)
+
+
+def children_in_scope(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause over `child`: the children this caller reaches directly."""
+    if not acts_for_authority(principal):
+        return false()
+    authority = principal.local_authority
+    lives_there = exists().where(
+        and_(
+            col(ChildAddress.child_id) == col(Child.id),
+            col(ChildAddress.to_date).is_(None),
+            col(ChildAddress.local_authority) == authority,
+        )
+    )
+    return or_(col(Child.responsible_authority) == authority, lives_there)
+
+
+def in_authority(
+    principal: Principal, *, responsible_authority: str, current_authority: str | None
+) -> bool:
+    """The same rule for a record in hand (before it is stored, or after a change)."""
+    if not acts_for_authority(principal):
+        return False
+    return principal.local_authority in {responsible_authority, current_authority}
+
+
+def sees_shielded_record(principal: Principal, *, responsible_authority: str) -> bool:
+    """Only the responsible authority's data managers see a shielded child in full."""
+    return holds(principal, DATA_MANAGER) and principal.local_authority == responsible_authority

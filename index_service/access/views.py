@@ -1,0 +1,72 @@
+"""Field-level access: which fields of a child each role sees. A response is built from
+these allowlists (`children/public.py` computes only the fields named), never by deleting
+fields from a full object. A caller with several roles sees the union of the lists of the
+roles that count in their organisation."""
+
+from __future__ import annotations
+
+from index_service.access.policy import (
+    DATA_MANAGER,
+    DESIGNATED_MANAGER,
+    PRACTITIONER,
+    SERVICE_ACCOUNT,
+    SOCIAL_WORKER,
+    Grant,
+)
+from index_service.access.principal import Principal
+from index_service.access.scope import sees_shielded_record
+
+# What a practitioner sees of a child found by their enquiry: who the child is, where
+# they live now, who cares for them, and who is working with them.
+ENTRY = frozenset(
+    {
+        "id",
+        "status",
+        "shielded",
+        "names",
+        "date_of_birth",
+        "date_of_birth_precision",
+        "age_years",
+        "nhs_number",
+        "upn",
+        "current_address",
+        "carers",
+        "gp_practice",
+        "education",
+        "responsible_authority",
+        "involvements",
+        "version",
+    }
+)
+# What the local authority's social workers and designated managers see: the whole
+# record as kept, with its address history and the authority's own reference.
+CASE_RECORD = ENTRY | {"la_reference", "addresses", "created_at", "updated_at"}
+# Data managers keep the record: they also see where each field came from.
+KEPT_RECORD = CASE_RECORD | {"provenance"}
+# An agency system that feeds records in gets an acknowledgement, not the record back.
+ACKNOWLEDGEMENT = frozenset({"id", "status", "version", "created_at"})
+# A shielded record, to anyone but its data managers: it exists, and whom to contact.
+SHIELDED = frozenset({"id", "status", "shielded", "notice", "contact", "responsible_authority"})
+
+ROLE_FIELDS: tuple[tuple[Grant, frozenset[str]], ...] = (
+    (DATA_MANAGER, KEPT_RECORD),
+    (SOCIAL_WORKER, CASE_RECORD),
+    (DESIGNATED_MANAGER, CASE_RECORD),
+    (PRACTITIONER, ENTRY),
+    (SERVICE_ACCOUNT, ACKNOWLEDGEMENT),
+)
+
+
+def child_fields(
+    principal: Principal, *, shielded: bool, responsible_authority: str
+) -> frozenset[str]:
+    """The fields of this child this caller sees: empty if their roles grant none."""
+    if shielded and not sees_shielded_record(
+        principal, responsible_authority=responsible_authority
+    ):
+        return SHIELDED
+    allowed: frozenset[str] = frozenset()
+    for grant, fields in ROLE_FIELDS:
+        if grant.applies_to(principal):
+            allowed |= fields
+    return allowed

@@ -1,0 +1,99 @@
+"""/v1/enquiries: how practitioners look a child up. A search (a POST: children's details
+never go in a URL) with a purpose shows at most five summaries; opening one is the
+second, separately logged step."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends, Response, status
+
+from index_service.access.policy import Permission
+from index_service.api.deps import (
+    ContextDep,
+    PrincipalDep,
+    PurposeDep,
+    SessionDep,
+    SettingsDep,
+    permission,
+    purpose_headers,
+)
+from index_service.api.routing import AuditedRoute
+from index_service.audit.anomalies import note_children_opened
+from index_service.children.schemas import ChildPublic
+from index_service.enquiries import service
+from index_service.enquiries.models import EnquiryCreate, EnquiryOutcome, EnquiryPublic
+
+router = APIRouter(
+    prefix="/v1/enquiries",
+    tags=["enquiries"],
+    route_class=AuditedRoute,
+    dependencies=[Depends(purpose_headers)],
+)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EnquiryPublic,
+    **permission(Permission.ENQUIRY_CREATE),
+)
+def make_enquiry(
+    body: EnquiryCreate,
+    session: SessionDep,
+    caller: PrincipalDep,
+    purpose: PurposeDep,
+    ctx: ContextDep,
+    response: Response,
+) -> EnquiryPublic:
+    enquiry, candidates = service.make_enquiry(
+        session=session,
+        caller=caller,
+        purpose=purpose,
+        data=body,
+        request_id=ctx.audit.request_id,
+    )
+    outcome = EnquiryOutcome(enquiry.outcome)
+    ctx.audit.children(*enquiry.candidate_ids)
+    ctx.audit.detail.update(
+        enquiry_id=str(enquiry.id),
+        outcome=outcome.value,
+        criteria_given=sorted(enquiry.criteria),
+    )
+    response.headers["Location"] = f"/v1/enquiries/{enquiry.id}"
+    return EnquiryPublic(
+        id=enquiry.id,
+        outcome=outcome,
+        candidates=candidates,
+        advice=service.advice_for(outcome),
+        created_at=enquiry.created_at,
+    )
+
+
+@router.get(
+    "/{enquiry_id}/children/{child_id}",
+    response_model=ChildPublic,
+    response_model_exclude_unset=True,
+    **permission(Permission.ENQUIRY_OPEN),
+)
+def open_candidate(
+    enquiry_id: uuid.UUID,
+    child_id: uuid.UUID,
+    session: SessionDep,
+    caller: PrincipalDep,
+    ctx: ContextDep,
+    settings: SettingsDep,
+) -> ChildPublic:
+    ctx.audit.detail["enquiry_id"] = str(enquiry_id)
+    child = service.open_candidate(
+        session=session,
+        caller=caller,
+        enquiry_id=enquiry_id,
+        child_id=child_id,
+        open_minutes=settings.enquiry_open_minutes,
+        request_id=ctx.audit.request_id,
+    )
+    note_children_opened(
+        session=session, draft=ctx.audit, threshold=settings.anomaly_distinct_children_per_hour
+    )
+    return child

@@ -1,0 +1,143 @@
+"""Building a `ChildPublic` from the fields the access policy allows (`access/views.py`).
+
+Each field has a builder; only the allowed fields are computed, so a field a caller may
+not see is never in the object to begin with."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from index_service.children.models import Carer, ChildAddress, ChildStatus
+from index_service.children.schemas import (
+    AddressIn,
+    AddressPublic,
+    CarerIn,
+    CarersIn,
+    ChildPublic,
+    ContactPublic,
+    EducationIn,
+    GpPracticeIn,
+    InvolvementPublic,
+    NamePublic,
+    Provenance,
+    age_in_years,
+)
+from index_service.common import utcnow
+from index_service.involvements.models import Involvement
+from index_service.organisations.models import Organisation
+
+SHIELDED_NOTICE = (
+    "This child's record is shielded. Details are withheld; contact the data manager "
+    "below, who has been told of this access."
+)
+SENSITIVE_NOTICE = "A sensitive service is involved: contact the data manager."
+
+
+@dataclass
+class ChildFacts:
+    """What a view of one child may draw on, loaded by the service."""
+
+    record: Any  # children.service.ChildRecord (kept loose to avoid an import cycle)
+    viewer_organisation_id: Any = None
+    involvements: list[tuple[Involvement, Organisation]] = field(default_factory=list)
+    authority_contact: ContactPublic | None = None
+
+
+def contact_of(organisation: Organisation | None) -> ContactPublic | None:
+    if organisation is None:
+        return None
+    return ContactPublic(
+        organisation_code=organisation.code,
+        organisation_name=organisation.name,
+        phone=organisation.contact_phone,
+        email=organisation.contact_email,
+    )
+
+
+def build_child(facts: ChildFacts, fields: frozenset[str]) -> ChildPublic:
+    values = {name: _BUILDERS[name](facts) for name in fields if name in _BUILDERS}
+    return ChildPublic(**values)
+
+
+def _address(address: ChildAddress) -> AddressPublic:
+    values = {name: getattr(address, name) for name in AddressIn.model_fields}
+    return AddressPublic(**values, current=address.to_date is None)
+
+
+def _current_address(facts: ChildFacts) -> AddressPublic | None:
+    current = [a for a in facts.record.addresses if a.to_date is None]
+    return _address(current[0]) if current else None
+
+
+def _carers(facts: ChildFacts) -> CarersIn:
+    people: list[Carer] = facts.record.carers
+    return CarersIn(
+        status=facts.record.child.carers_status,
+        people=[CarerIn(name=c.name, relationship=c.relationship, phone=c.phone) for c in people],
+    )
+
+
+def _involvement(
+    facts: ChildFacts, involvement: Involvement, org: Organisation
+) -> InvolvementPublic:
+    if involvement.sensitive and org.id != facts.viewer_organisation_id:
+        return InvolvementPublic(
+            sensitive=True, notice=SENSITIVE_NOTICE, contact=facts.authority_contact
+        )
+    return InvolvementPublic(
+        sensitive=involvement.sensitive,
+        organisation_code=org.code,
+        organisation_name=org.name,
+        service=involvement.service,
+        practitioner_name=involvement.practitioner_name,
+        practitioner_phone=involvement.practitioner_phone,
+        practitioner_email=involvement.practitioner_email,
+        is_key_worker=involvement.is_key_worker,
+        is_lead_professional=involvement.is_lead_professional,
+        start_date=involvement.start_date,
+    )
+
+
+def _involvements(facts: ChildFacts) -> list[InvolvementPublic]:
+    shown = [_involvement(facts, i, o) for i, o in facts.involvements]
+    # Key worker and lead professional first (DOMAIN.md R1).
+    return sorted(shown, key=lambda i: not (i.is_key_worker or i.is_lead_professional))
+
+
+_BUILDERS: dict[str, Callable[[ChildFacts], Any]] = {
+    "id": lambda f: f.record.child.id,
+    "status": lambda f: ChildStatus(f.record.child.status),
+    "shielded": lambda f: f.record.child.shielded,
+    "notice": lambda f: SHIELDED_NOTICE,
+    "contact": lambda f: f.authority_contact,
+    "names": lambda f: [NamePublic.model_validate(n, from_attributes=True) for n in f.record.names],
+    "date_of_birth": lambda f: f.record.child.date_of_birth,
+    "date_of_birth_precision": lambda f: f.record.child.date_of_birth_precision,
+    "age_years": lambda f: age_in_years(f.record.child.date_of_birth, utcnow().date()),
+    "nhs_number": lambda f: f.record.child.nhs_number,
+    "upn": lambda f: f.record.child.upn,
+    "la_reference": lambda f: f.record.child.la_reference,
+    "current_address": _current_address,
+    "addresses": lambda f: [_address(a) for a in f.record.addresses],
+    "carers": _carers,
+    "gp_practice": lambda f: GpPracticeIn(
+        status=f.record.child.gp_status,
+        ods_code=f.record.child.gp_ods_code,
+        phone=f.record.child.gp_phone,
+    ),
+    "education": lambda f: EducationIn(
+        status=f.record.child.education_status,
+        urn=f.record.child.school_urn,
+        phone=f.record.child.school_phone,
+    ),
+    "responsible_authority": lambda f: f.record.child.responsible_authority,
+    "involvements": _involvements,
+    "provenance": lambda f: {
+        k: Provenance.model_validate(v) for k, v in f.record.child.provenance.items()
+    },
+    "version": lambda f: f.record.child.version,
+    "created_at": lambda f: f.record.child.created_at,
+    "updated_at": lambda f: f.record.child.updated_at,
+}

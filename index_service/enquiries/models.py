@@ -1,0 +1,71 @@
+"""The enquiry: one look-up of a child by a practitioner, with its purpose and outcome.
+The enquiries-and-alerts work adds the rules (R1 to R7) and enquiry-only contacts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import ARRAY, Column, DateTime, Index, Uuid
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
+
+from index_service.children.schemas import ChildSummary, DateOfBirth, NhsNumber, Postcode, Upn
+from index_service.common import PersonName, new_id, utcnow
+
+
+class EnquiryOutcome(StrEnum):
+    POSSIBLE_MATCHES = "possible_matches"
+    NOT_FOUND = "not_found"
+    TOO_MANY_MATCHES = "too_many_matches"
+
+
+class Enquiry(SQLModel, table=True):
+    __tablename__ = "enquiry"
+    __table_args__ = (Index("ix_enquiry_enquirer", "issuer", "subject", "created_at"),)
+
+    id: uuid.UUID = SQLField(default_factory=new_id, primary_key=True)
+    issuer: str = SQLField(max_length=300)
+    subject: str = SQLField(max_length=300)
+    organisation_id: uuid.UUID = SQLField(foreign_key="organisation.id", index=True)
+    purpose: str = SQLField(max_length=40)
+    purpose_text: str = SQLField(max_length=200)
+    criteria: dict[str, Any] = SQLField(
+        default_factory=dict, sa_column=Column(JSONB, nullable=False)
+    )
+    outcome: str = SQLField(max_length=24)
+    candidate_ids: list[uuid.UUID] = SQLField(
+        default_factory=list, sa_column=Column(ARRAY(Uuid), nullable=False)
+    )
+    created_at: datetime = SQLField(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class EnquiryCreate(BaseModel):
+    """What the enquirer knows of the child. The purpose travels in the `Purpose-Of-Use`
+    and `Purpose-Text` headers, as on every request that touches child data."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    family_name: PersonName | None = None
+    given_names: PersonName | None = None
+    date_of_birth: DateOfBirth | None = None
+    postcode: Postcode | None = None
+    nhs_number: NhsNumber | None = None
+    upn: Upn | None = None
+
+
+class EnquiryPublic(BaseModel):
+    id: uuid.UUID
+    outcome: EnquiryOutcome
+    candidates: list[ChildSummary] = Field(
+        description="At most five summaries; open one with GET "
+        "/v1/enquiries/{id}/children/{child_id}, the second, separately logged step."
+    )
+    advice: str | None = None
+    created_at: datetime
