@@ -17,7 +17,8 @@ run: $(STAMP)
 	@echo ""
 	@echo "Mint a token (local development issuer) and make a first request:"
 	@echo "  TOKEN=\$$($(BIN)/index-service token --sub dm-1 --name 'Dana Manager' --org DEMO-EAL-01 --role data_manager)"
-	@echo "  curl -s -H \"Authorization: Bearer \$$TOKEN\" -H 'Content-Type: application/json' \\"
+	@echo "  curl -s -H \"Authorization: Bearer \$$TOKEN\" -H 'Purpose-Of-Use: data_quality' -H 'Purpose-Text: first try' \\"
+	@echo "    -H 'Content-Type: application/json' \\"
 	@echo "    -d @examples/child.json http://127.0.0.1:$${PORT:-8000}/v1/children"
 	@echo ""
 	$(BIN)/index-service serve

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from index_service.access.tokens import TokenVerifier
-from index_service.errors import ServiceUnavailable, Unauthenticated
+from index_service.errors import Forbidden, ServiceUnavailable, Unauthenticated
 from index_service.settings import Settings, TrustedIssuer
 
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -29,7 +29,7 @@ def _jwk(public_key: Any, kid: str, algorithm: str) -> dict[str, Any]:
     return {**jwk, "kid": kid, "alg": algorithm, "use": "sig"}
 
 
-def _token(issuer: str, key: Any, kid: str, algorithm: str) -> str:
+def _token(issuer: str, key: Any, kid: str, algorithm: str, org: str = "ORG1") -> str:
     now = int(time.time())
     claims = {
         "iss": issuer,
@@ -37,7 +37,7 @@ def _token(issuer: str, key: Any, kid: str, algorithm: str) -> str:
         "sub": "u-1",
         "name": "N",
         "email": "n@x.example",
-        "org": "ORG1",
+        "org": org,
         "roles": ["practitioner"],
         "iat": now,
         "exp": now + 600,
@@ -199,3 +199,20 @@ def test_the_development_issuer_is_trusted_by_default_only_in_development(
         trusted_issuers=[TrustedIssuer(issuer="https://idp.example", jwks_file=tmp_path / "k")],
     )
     assert settings.dev_issuer_enabled is trusted
+
+
+def test_an_issuer_vouches_only_for_its_own_organisations(tmp_path: Path) -> None:
+    keys = tmp_path / "jwks.json"
+    keys.write_text(json.dumps({"keys": [_jwk(EC_KEY.public_key(), "ec-1", "ES256")]}))
+    settings = Settings(
+        dev_issuer_enabled=False,
+        trusted_issuers=[
+            TrustedIssuer(issuer="https://idp.example", jwks_file=keys, organisations=["org1"])
+        ],
+    )
+    verifier = TokenVerifier.from_settings(settings)
+    assert verifier.verify(_token("https://idp.example", EC_KEY, "ec-1", "ES256")).subject == "u-1"
+    other = _token("https://idp.example", EC_KEY, "ec-1", "ES256", org="ORG2")
+    with pytest.raises(Forbidden) as refused:
+        verifier.verify(other)
+    assert refused.value.code == "issuer_not_trusted_for_organisation"

@@ -118,6 +118,13 @@ class Factory:
             **PURPOSE,
         }
 
+    def headers_for(
+        self, organisation: Organisation, *, roles: list[str], sub: str = "user-1"
+    ) -> dict[str, str]:
+        """Headers of one named user of an existing organisation."""
+        token = self.token(organisation=organisation, roles=roles, sub=sub)
+        return {"Authorization": f"Bearer {token}", **PURPOSE}
+
     def data_manager(self) -> dict[str, str]:
         return self.headers(roles=["data_manager"])
 

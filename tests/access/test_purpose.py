@@ -1,0 +1,106 @@
+"""Purpose of use: every request that touches child data states one, before anything
+else is read; it is stored with the audit row."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from index_service.access.policy import Permission
+from index_service.access.purpose import PurposeCode, PurposeRequired, purpose_from_headers
+from index_service.api.routing import PERMISSION_KEY
+from index_service.main import V1_ROUTERS
+from tests.factories import PURPOSE, Factory, child_payload
+
+GOOD = ("safeguarding_concern", "ED attendance, bruising")
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "refusal"),
+    [
+        pytest.param(None, "why", "purpose_required", id="no code"),
+        pytest.param("  ", "why", "purpose_required", id="blank code"),
+        pytest.param("curiosity", "why", "purpose_unknown", id="code not on the list"),
+        pytest.param("audit", None, "purpose_text_required", id="no text"),
+        pytest.param("audit", "   ", "purpose_text_required", id="blank text"),
+        pytest.param("audit", "x" * 201, "purpose_text_too_long", id="text too long"),
+        pytest.param("audit", "line%0Abreak", "purpose_text_invalid", id="encoded line break"),
+        pytest.param("audit", "bad%FFutf8", "purpose_text_invalid", id="not UTF-8"),
+    ],
+)
+def test_a_missing_or_bad_purpose_is_refused(
+    code: str | None, text: str | None, refusal: str
+) -> None:
+    with pytest.raises(PurposeRequired) as refused:
+        purpose_from_headers(code, text)
+    assert refused.value.status == 400
+    assert refused.value.code == refusal
+
+
+def test_a_purpose_is_read_with_its_text_decoded() -> None:
+    purpose = purpose_from_headers(" Health_Care ", "Zo%C3%AB seen in ED")
+    assert (purpose.code, purpose.text) == (PurposeCode.HEALTH_CARE, "Zoë seen in ED")
+    raw_utf8_as_http_delivers_it = "Zoë".encode().decode("latin-1")
+    assert purpose_from_headers("audit", raw_utf8_as_http_delivers_it).text == "Zoë"
+
+
+def _child_routes() -> list[tuple[str, str]]:
+    found = []
+    for router in V1_ROUTERS:
+        for route in router.routes:
+            assert isinstance(route, APIRoute)
+            declared = Permission((route.openapi_extra or {})[PERMISSION_KEY])
+            if declared.touches_child_data:
+                found.extend((method, route.path) for method in sorted(route.methods))
+    return found
+
+
+def test_the_child_routes_are_the_ones_expected() -> None:
+    """Control: the parametrised test below really covers every child-data route."""
+    assert {path for _, path in _child_routes()} == {
+        "/v1/children",
+        "/v1/children/{child_id}",
+        "/v1/children/{child_id}/shield",
+        "/v1/enquiries",
+        "/v1/enquiries/{enquiry_id}/children/{child_id}",
+    }
+
+
+@pytest.mark.parametrize(("method", "path"), _child_routes())
+def test_every_child_route_refuses_a_request_without_a_purpose(
+    client: TestClient, factory: Factory, method: str, path: str
+) -> None:
+    headers = {k: v for k, v in factory.data_manager().items() if k not in PURPOSE}
+    url = path.format(
+        child_id="6f1e2a7c-0a51-4f55-8c7c-3c2c9d0e0b11",
+        enquiry_id="0d6e7e43-6b53-4c1a-9d6f-4c6a0e9b2c22",
+    )
+    response = client.request(method, url, json={"names": []}, headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "purpose_required"
+    (row,) = factory.audit_rows()
+    assert (row["outcome"], row["reason"], row["purpose"]) == ("refused", "purpose_required", None)
+
+
+def test_the_purpose_is_stored_with_the_audit_row(client: TestClient, factory: Factory) -> None:
+    headers = {
+        **factory.data_manager(),
+        "Purpose-Of-Use": GOOD[0],
+        "Purpose-Text": GOOD[1],
+    }
+    created = client.post("/v1/children", json=child_payload(), headers=headers)
+    assert created.status_code == 201, created.text
+    response = client.get(created.headers["Location"], headers=headers)
+    assert response.status_code == 200
+    rows = factory.audit_rows()
+    assert [(r["purpose"], r["purpose_text"]) for r in rows] == [GOOD, GOOD]
+
+
+def test_administrative_routes_need_no_purpose(client: TestClient, factory: Factory) -> None:
+    headers = {
+        k: v
+        for k, v in factory.headers(roles=["administrator"], type="index_operator").items()
+        if k not in PURPOSE
+    }
+    assert client.get("/v1/organisations", headers=headers).status_code == 200

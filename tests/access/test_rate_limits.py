@@ -1,0 +1,70 @@
+"""Per-user rate limits on searches and reads: 429 with Retry-After, audited; shared by
+every instance because they are counted in PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from index_service.database import Database
+from index_service.main import create_app
+from index_service.settings import Settings
+from tests.factories import VALID_NHS_NUMBER, Factory, child_payload
+
+
+@pytest.fixture
+def strict_app(settings: Settings, db: Database) -> FastAPI:
+    strict = settings.model_copy(
+        update={"rate_limit_searches": 2, "rate_limit_reads": 3, "rate_limit_window_seconds": 600}
+    )
+    return create_app(strict, db=db)
+
+
+@pytest.fixture
+def strict(strict_app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(strict_app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def test_reads_over_the_limit_get_429_with_retry_after(
+    strict: TestClient, factory: Factory
+) -> None:
+    csc = factory.organisation()
+    headers = factory.headers_for(csc, roles=["data_manager"], sub="reader-1")
+    colleague = factory.headers_for(csc, roles=["data_manager"], sub="reader-2")
+    location = strict.post("/v1/children", json=child_payload(), headers=headers).headers[
+        "Location"
+    ]
+    statuses = [strict.get(location, headers=headers).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    refused = strict.get(location, headers=headers)
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["code"] == "rate_limited"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 600
+    assert "Testchild" not in refused.text
+    assert factory.audit_rows()[-1]["reason"] == "rate_limited"
+    # Creating is not a read, and another user has a count of their own.
+    assert strict.post("/v1/children", json=child_payload(), headers=headers).status_code == 201
+    assert strict.get(location, headers=colleague).status_code == 200
+
+
+def test_searches_over_the_limit_get_429(strict: TestClient, factory: Factory) -> None:
+    headers = factory.practitioner()
+    search = {"nhs_number": VALID_NHS_NUMBER}
+    statuses = [
+        strict.post("/v1/enquiries", json=search, headers=headers).status_code for _ in range(3)
+    ]
+    assert statuses == [201, 201, 429]
+    assert factory.count("enquiry") == 2
+
+
+def test_an_oversized_body_is_413_before_any_limit(strict: TestClient, factory: Factory) -> None:
+    headers = factory.practitioner()
+    body = b'{"family_name": "' + b"x" * 70_000 + b'"}'
+    response = strict.post(
+        "/v1/enquiries", content=body, headers={**headers, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 413

@@ -1,0 +1,172 @@
+"""Enquiries: a search with a purpose and enough criteria shows at most five summaries;
+opening one is the second, separately logged step, for the enquirer only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from index_service.access.views import ENTRY
+from tests.factories import HARINGEY, VALID_NHS_NUMBER, Factory, child_payload
+
+SUMMARY_FIELDS = {
+    "child_id",
+    "given_names",
+    "family_name",
+    "date_of_birth",
+    "date_of_birth_precision",
+    "postcode_district",
+    "shielded",
+}
+BY_NAME = {"family_name": "Testchild", "given_names": "Aisha", "date_of_birth": "2016-02-11"}
+
+
+def _kept(client: TestClient, factory: Factory, **changes: Any) -> str:
+    """A child kept by Ealing's data manager; returns its id."""
+    created = client.post(
+        "/v1/children", json=child_payload(**changes), headers=factory.data_manager()
+    )
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
+
+
+def _enquire(client: TestClient, headers: dict[str, str], **criteria: Any) -> Any:
+    return client.post("/v1/enquiries", json=criteria, headers=headers)
+
+
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        pytest.param({"family_name": "Testchild"}, id="family name alone"),
+        pytest.param({"family_name": "Testchild", "given_names": "Aisha"}, id="full name alone"),
+        pytest.param({"date_of_birth": "2016-02-11", "postcode": "W5 2AA"}, id="no name"),
+        pytest.param({"given_names": "Aisha", "date_of_birth": "2016-02-11"}, id="no family name"),
+        pytest.param({}, id="nothing"),
+    ],
+)
+def test_too_little_to_search_on_is_refused_saying_what_is_missing(
+    client: TestClient, factory: Factory, criteria: dict[str, Any]
+) -> None:
+    _kept(client, factory)
+    response = _enquire(client, factory.practitioner(), **criteria)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "criteria_insufficient"
+    assert {"give": ["nhs_number"], "missing": ["nhs_number"]} in body["missing"]
+    assert "Testchild" not in response.text
+    assert factory.count("enquiry") == 0
+    assert factory.audit_rows()[-1]["reason"] == "criteria_insufficient"
+
+
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        pytest.param({"nhs_number": VALID_NHS_NUMBER}, id="NHS number"),
+        pytest.param({"upn": "Z307202311001"}, id="UPN"),
+        pytest.param(BY_NAME, id="names and date of birth"),
+        pytest.param({**BY_NAME, "given_names": "AISHA"}, id="case folded"),
+        pytest.param({**BY_NAME, "given_names": "Ash"}, id="an alias"),
+        pytest.param(
+            {"family_name": "Testchild", "date_of_birth": "2016-02-11", "postcode": "n176ab"},
+            id="family name, date of birth and a previous postcode",
+        ),
+    ],
+)
+def test_a_sufficient_search_shows_summaries_and_no_more(
+    client: TestClient, factory: Factory, criteria: dict[str, Any]
+) -> None:
+    child_id = _kept(client, factory)
+    response = _enquire(client, factory.practitioner(), **criteria)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["outcome"] == "possible_matches"
+    (summary,) = body["candidates"]
+    assert set(summary) == SUMMARY_FIELDS
+    assert summary["child_id"] == child_id
+    assert (summary["family_name"], summary["postcode_district"]) == ("Testchild", "W5")
+    assert VALID_NHS_NUMBER not in str(summary)
+    row = factory.audit_rows()[-1]
+    assert [str(c) for c in row["child_ids"]] == [child_id]
+    assert row["detail"]["criteria_given"] == sorted(criteria)
+
+
+def test_accents_do_not_hide_a_child(client: TestClient, factory: Factory) -> None:
+    names = [{"kind": "legal", "given_names": "Anna", "family_name": "Climbié"}]
+    child_id = _kept(client, factory, names=names, nhs_number=None, upn=None)
+    response = _enquire(
+        client,
+        factory.practitioner(),
+        family_name="CLIMBIE",
+        given_names="anna",
+        date_of_birth="2016-02-11",
+    )
+    assert [c["child_id"] for c in response.json()["candidates"]] == [child_id]
+
+
+def test_more_than_five_children_are_not_listed(client: TestClient, factory: Factory) -> None:
+    for _ in range(6):
+        _kept(client, factory, nhs_number=None, upn=None)
+    response = _enquire(client, factory.practitioner(), **BY_NAME)
+    body = response.json()
+    assert (body["outcome"], body["candidates"]) == ("too_many_matches", [])
+    assert "add what else you know" in body["advice"]
+    five = _enquire(client, factory.practitioner(), nhs_number=VALID_NHS_NUMBER).json()
+    assert five["outcome"] == "not_found"
+
+
+def test_not_found_says_it_is_not_evidence_of_safety(client: TestClient, factory: Factory) -> None:
+    body = _enquire(client, factory.practitioner(), nhs_number=VALID_NHS_NUMBER).json()
+    assert body["outcome"] == "not_found"
+    assert body["candidates"] == []
+    assert "not evidence that the child is safe" in body["advice"]
+
+
+def test_a_search_is_never_a_get_with_details_in_the_url(
+    client: TestClient, factory: Factory
+) -> None:
+    response = client.get(
+        "/v1/enquiries", params={"family_name": "Testchild"}, headers=factory.practitioner()
+    )
+    assert response.status_code == 405
+
+
+def test_the_enquirer_opens_a_candidate_and_sees_the_entry_fields(
+    client: TestClient, factory: Factory
+) -> None:
+    child_id = _kept(client, factory)
+    practitioner = factory.practitioner()
+    enquiry = _enquire(client, practitioner, **BY_NAME).json()
+    response = client.get(
+        f"/v1/enquiries/{enquiry['id']}/children/{child_id}", headers=practitioner
+    )
+    assert response.status_code == 200, response.text
+    assert set(response.json()) == ENTRY
+    assert response.json()["current_address"]["postcode"] == "W5 2AA"
+    row = factory.audit_rows()[-1]
+    assert (row["action"], row["outcome"]) == ("child:enquiry:open", "success")
+    assert row["detail"]["enquiry_id"] == enquiry["id"]
+
+
+def test_only_the_enquirer_opens_only_what_the_enquiry_found_while_it_is_fresh(
+    client: TestClient, factory: Factory, database_url: str
+) -> None:
+    found = _kept(client, factory)
+    not_found = _kept(client, factory, nhs_number=None, upn=None, date_of_birth="2015-01-01")
+    organisation = factory.organisation(type="emergency_department", local_authority=HARINGEY)
+    enquirer = factory.headers_for(organisation, roles=["practitioner"], sub="enquirer")
+    colleague = factory.headers_for(organisation, roles=["practitioner"], sub="colleague")
+    enquiry = _enquire(client, enquirer, nhs_number=VALID_NHS_NUMBER).json()
+    url = f"/v1/enquiries/{enquiry['id']}/children/" + "{}"
+    assert client.get(url.format(found), headers=enquirer).status_code == 200
+    refusals = [
+        client.get(url.format(found), headers=colleague),  # someone else's enquiry
+        client.get(url.format(not_found), headers=enquirer),  # a child it did not find
+    ]
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("UPDATE enquiry SET created_at = created_at - interval '61 minutes'")
+    refusals.append(client.get(url.format(found), headers=enquirer))  # no longer fresh
+    assert [r.status_code for r in refusals] == [404, 404, 404]
+    assert len({r.json()["detail"] for r in refusals}) == 1

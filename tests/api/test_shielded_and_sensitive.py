@@ -1,0 +1,160 @@
+"""Shielded records and sensitive services hold for every role, in search results and
+full entries."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from index_service.access.policy import PRACTITIONER
+from index_service.access.principal import Principal
+from index_service.access.roles import Role
+from index_service.access.views import SHIELDED
+from index_service.involvements.service import record_involvement
+from index_service.organisations.models import Organisation
+from tests.factories import EALING, HARINGEY, VALID_NHS_NUMBER, Factory, child_payload
+
+WITHHELD = ("1 Synthetic Row", "W5", "Morgan", "A81001", "100001", "07700")
+
+
+def _shielded_child(client: TestClient, factory: Factory) -> tuple[str, dict[str, str]]:
+    """A child shielded by the data manager of its responsible authority (Ealing)."""
+    csc = factory.organisation(type="childrens_social_care", local_authority=EALING)
+    data_manager = factory.headers_for(csc, roles=["data_manager"], sub="dm")
+    created = client.post("/v1/children", json=child_payload(), headers=data_manager)
+    shielded = client.put(
+        f"/v1/children/{created.json()['id']}/shield",
+        headers={**data_manager, "If-Match": created.headers["ETag"]},
+    )
+    assert shielded.status_code == 200, shielded.text
+    return str(created.json()["id"]), data_manager
+
+
+def _shielded_accesses(factory: Factory) -> list[dict[str, Any]]:
+    with factory.db.session() as session:
+        rows = session.execute(text("SELECT * FROM shielded_access ORDER BY accessed_at"))
+        return [dict(r) for r in rows.mappings()]
+
+
+def _open_via_enquiry(client: TestClient, headers: dict[str, str], child_id: str) -> Any:
+    enquiry = client.post("/v1/enquiries", json={"nhs_number": VALID_NHS_NUMBER}, headers=headers)
+    (summary,) = enquiry.json()["candidates"]
+    assert summary["shielded"] is True
+    assert summary["postcode_district"] is None
+    return client.get(f"/v1/enquiries/{enquiry.json()['id']}/children/{child_id}", headers=headers)
+
+
+@pytest.mark.parametrize(
+    ("roles", "org_type", "authority"),
+    [
+        pytest.param(["practitioner"], "emergency_department", HARINGEY, id="practitioner"),
+        pytest.param(["practitioner"], "police", EALING, id="practitioner, same authority"),
+        pytest.param(["social_worker"], "childrens_social_care", EALING, id="social worker"),
+        pytest.param(
+            ["designated_manager"], "childrens_social_care", EALING, id="designated manager"
+        ),
+        pytest.param(["data_manager"], "childrens_social_care", HARINGEY, id="other data manager"),
+    ],
+)
+def test_others_learn_only_that_a_shielded_record_exists_and_whom_to_contact(
+    client: TestClient, factory: Factory, roles: list[str], org_type: str, authority: str
+) -> None:
+    child_id, _ = _shielded_child(client, factory)
+    headers = factory.headers(roles=roles, type=org_type, local_authority=authority)
+    response = _open_via_enquiry(client, headers, child_id)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == SHIELDED
+    assert body["contact"]["organisation_code"]  # Ealing's children's social care
+    for secret in WITHHELD:
+        assert secret not in response.text
+    direct = client.get(f"/v1/children/{child_id}", headers=headers)
+    if direct.status_code == 200:  # those who keep Ealing's records: still shielded
+        assert set(direct.json()) == SHIELDED
+    # The search summary and every opening are kept for the data manager's alert (R7).
+    accesses = _shielded_accesses(factory)
+    assert len(accesses) == 2 + (direct.status_code == 200)
+    assert {a["responsible_authority"] for a in accesses} == {EALING}
+    assert {a["action"] for a in accesses} >= {"child:enquiry:create", "child:enquiry:open"}
+
+
+def test_the_responsible_data_manager_sees_it_all_and_is_not_reported(
+    client: TestClient, factory: Factory
+) -> None:
+    child_id, data_manager = _shielded_child(client, factory)
+    response = client.get(f"/v1/children/{child_id}", headers=data_manager)
+    assert response.json()["shielded"] is True
+    assert response.json()["addresses"][0]["line1"] == "1 Synthetic Row"
+    assert _shielded_accesses(factory) == []
+
+
+def test_only_the_responsible_data_manager_shields(client: TestClient, factory: Factory) -> None:
+    data_manager = factory.data_manager()
+    created = client.post("/v1/children", json=child_payload(), headers=data_manager)
+    url, etag = f"/v1/children/{created.json()['id']}/shield", created.headers["ETag"]
+    social_worker = factory.headers(roles=["social_worker"])
+    other_authority = factory.headers(roles=["data_manager"], local_authority=HARINGEY)
+    assert client.put(url, headers={**social_worker, "If-Match": etag}).status_code == 403
+    assert client.put(url, headers={**other_authority, "If-Match": etag}).status_code == 404
+    assert client.put(url, headers=data_manager).status_code == 428
+    shielded = client.put(url, headers={**data_manager, "If-Match": etag})
+    lifted = client.delete(url, headers={**data_manager, "If-Match": shielded.headers["ETag"]})
+    assert (shielded.json()["shielded"], lifted.json()["shielded"]) == (True, False)
+
+
+def _principal_of(organisation: Organisation) -> Principal:
+    return Principal(
+        issuer="urn:test",
+        subject="worker",
+        name="Worker",
+        email="w@x.example",
+        roles=frozenset({Role.PRACTITIONER}),
+        organisation_id=organisation.id,
+        organisation_code=organisation.code,
+        organisation_type=organisation.type,
+        local_authority=organisation.local_authority,
+    )
+
+
+def test_a_sensitive_service_shows_to_others_only_as_a_notice(
+    client: TestClient, factory: Factory
+) -> None:
+    child_id = client.post(
+        "/v1/children", json=child_payload(), headers=factory.data_manager()
+    ).json()["id"]
+    clinic = factory.organisation(type="sexual_health", local_authority=HARINGEY)
+    assert PRACTITIONER.applies_to(_principal_of(clinic))
+    with factory.db.transaction() as session:
+        record_involvement(
+            session=session,
+            caller=_principal_of(clinic),
+            child_id=child_id,
+            service="Young people's clinic",
+            practitioner_name="Dr Sensitive Worker",
+            practitioner_phone="020 7946 0999",
+            start_date=date(2024, 1, 1),
+            sensitive=True,
+        )
+    readers = {
+        "another agency": factory.practitioner(),
+        "the clinic itself": factory.headers_for(clinic, roles=["practitioner"], sub="nurse"),
+        "the authority's social worker": factory.headers(roles=["social_worker"]),
+    }
+    seen = {}
+    for who, headers in readers.items():
+        enquiry = client.post(
+            "/v1/enquiries", json={"nhs_number": VALID_NHS_NUMBER}, headers=headers
+        ).json()
+        entry = client.get(f"/v1/enquiries/{enquiry['id']}/children/{child_id}", headers=headers)
+        (seen[who],) = entry.json()["involvements"]
+    for who in ("another agency", "the authority's social worker"):
+        assert set(seen[who]) >= {"sensitive", "notice", "contact"}
+        assert seen[who]["sensitive"] is True
+        assert "Dr Sensitive" not in str(seen[who])
+        assert seen[who].get("service") is None
+        assert seen[who].get("organisation_code") is None
+    assert seen["the clinic itself"]["practitioner_name"] == "Dr Sensitive Worker"
