@@ -9,11 +9,19 @@ from fastapi import FastAPI
 
 from index_service import __version__
 from index_service.access.tokens import TokenVerifier
-from index_service.api import children, enquiries, health, organisations, suspensions
+from index_service.api import (
+    children,
+    enquiries,
+    health,
+    issuers,
+    organisations,
+    suspensions,
+)
 from index_service.api.metrics import Metrics
 from index_service.api.middleware import RequestMiddleware
 from index_service.api.problems import install_problem_handlers
 from index_service.database import Database, open_database, resolve_database_url
+from index_service.issuers.registry import RegisteredIssuers
 from index_service.logging import configure_logging
 from index_service.migrations_state import schema_state
 from index_service.settings import Settings, get_settings
@@ -24,7 +32,13 @@ refused request, leaves an audit row written with the work. Errors are RFC 9457 
 documents."""
 
 
-V1_ROUTERS = (organisations.router, suspensions.router, children.router, enquiries.router)
+V1_ROUTERS = (
+    organisations.router,
+    suspensions.router,
+    issuers.router,
+    children.router,
+    enquiries.router,
+)
 
 
 class SchemaBehind(RuntimeError):
@@ -70,6 +84,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.db = db
     app.state.token_verifier = TokenVerifier.from_settings(settings)
+    app.state.token_verifier.registered = RegisteredIssuers(lambda: app.state.db)
     app.state.metrics = Metrics()
     install_problem_handlers(app)
     app.include_router(health.router)

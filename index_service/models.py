@@ -6,6 +6,7 @@ from index_service.children.models import Carer, Child, ChildAddress, ChildName,
 from index_service.enquiries.models import Enquiry
 from index_service.flags.models import Flag
 from index_service.involvements.models import Involvement
+from index_service.issuers.models import TrustedIssuerRecord
 from index_service.organisations.models import Organisation
 from index_service.suspensions.models import Suspension
 
@@ -22,4 +23,5 @@ __all__ = [
     "RateWindow",
     "ShieldedAccess",
     "Suspension",
+    "TrustedIssuerRecord",
 ]

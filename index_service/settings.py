@@ -32,14 +32,14 @@ class TrustedIssuer(BaseModel):
     def _one_key_source(self) -> TrustedIssuer:
         if (self.jwks_file is None) == (self.jwks_url is None):
             raise ValueError(f"issuer {self.issuer!r}: give exactly one of jwks_file or jwks_url")
-        if self.jwks_url is not None and not _safe_key_url(self.jwks_url):
+        if self.jwks_url is not None and not safe_key_url(self.jwks_url):
             raise ValueError(
                 f"issuer {self.issuer!r}: jwks_url must be https (plain http only on loopback)"
             )
         return self
 
 
-def _safe_key_url(url: str) -> bool:
+def safe_key_url(url: str) -> bool:
     """Keys are fetched over TLS; plain http is allowed only to this machine."""
     parsed = urlsplit(url)
     if parsed.scheme == "https" and parsed.hostname:

@@ -33,6 +33,7 @@ TABLES = (
     "rate_window",
     "shielded_access",
     "suspension",
+    "trusted_issuer",
     "carer",
     "child_address",
     "child_name",

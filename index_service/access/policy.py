@@ -30,6 +30,9 @@ class Permission(StrEnum):
     SUSPENSION_CREATE = "admin:suspension:create"
     SUSPENSION_READ = "admin:suspension:read"
     SUSPENSION_LIFT = "admin:suspension:lift"
+    ISSUER_REGISTER = "admin:issuer:register"
+    ISSUER_READ = "admin:issuer:read"
+    ISSUER_WITHDRAW = "admin:issuer:withdraw"
 
     @property
     def touches_child_data(self) -> bool:
@@ -92,6 +95,9 @@ GRANTS: dict[Permission, tuple[Grant, ...]] = {
     Permission.SUSPENSION_CREATE: (ADMINISTRATOR,),
     Permission.SUSPENSION_READ: (ADMINISTRATOR,),
     Permission.SUSPENSION_LIFT: (ADMINISTRATOR,),
+    Permission.ISSUER_REGISTER: (ADMINISTRATOR,),
+    Permission.ISSUER_READ: (ADMINISTRATOR,),
+    Permission.ISSUER_WITHDRAW: (ADMINISTRATOR,),
 }
 
 

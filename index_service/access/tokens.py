@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,7 @@ class IssuerKeys:
         organisations: list[str] | None = None,
     ):
         self.issuer = issuer
+        self.source = (url, organisations)
         self.organisations = (
             frozenset(o.upper() for o in organisations) if organisations is not None else None
         )
@@ -98,9 +100,28 @@ def _usable(key: PyJWK) -> bool:
 
 
 class TokenVerifier:
-    def __init__(self, settings: Settings, issuers: dict[str, IssuerKeys]):
+    """Issuers from settings first; then, if given, `registered` (issuers administrators
+    registered at run time, see `issuers/registry.py`)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        issuers: dict[str, IssuerKeys],
+        registered: Callable[[str], IssuerKeys | None] | None = None,
+    ):
         self._settings = settings
         self._issuers = issuers
+        self.registered = registered
+
+    @property
+    def configured_issuers(self) -> frozenset[str]:
+        return frozenset(self._issuers)
+
+    def invalidate_registered(self) -> None:
+        """Forget the cached registered issuers (after one was registered or withdrawn)."""
+        invalidate = getattr(self.registered, "invalidate", None)
+        if callable(invalidate):
+            invalidate()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TokenVerifier:
@@ -130,6 +151,8 @@ class TokenVerifier:
             )
         issuer = str(unverified.get("iss", ""))
         keys = self._issuers.get(issuer)
+        if keys is None and self.registered is not None:
+            keys = self.registered(issuer)
         if keys is None:
             raise Unauthenticated("the token's issuer is not trusted", code="issuer_not_trusted")
         kid = header.get("kid")

@@ -8,6 +8,8 @@ fails and nothing is disclosed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import structlog
 from sqlmodel import Session
 
@@ -24,6 +26,7 @@ class RequestContext:
         self._session: Session | None = None
         self.audit = draft
         self.purpose: Purpose | None = None  # set by api/security.py on child-data routes
+        self._after_commit: list[Callable[[], None]] = []
 
     @property
     def db(self) -> Database:
@@ -35,6 +38,10 @@ class RequestContext:
             self._session = self._db.session()
         return self._session
 
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` once the work and its audit row are committed (never if not)."""
+        self._after_commit.append(action)
+
     def succeed(self, status_code: int) -> None:
         """Write the audit row with the work, then commit both together."""
         try:
@@ -42,6 +49,8 @@ class RequestContext:
             self.session.commit()
         finally:
             self.close()
+        for action in self._after_commit:
+            action()
 
     def refuse(self, status_code: int, reason: str) -> None:
         """Roll the work back, then record the refusal (or failure) on its own."""

@@ -1,0 +1,66 @@
+"""Trusted issuers registered by administrators at run time (in addition to those in
+settings): an agency's identity provider, where its keys are published, and the
+organisations it may vouch for."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from sqlalchemy import ARRAY, Column, DateTime, String
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
+
+from index_service.common import Text300, new_id, utcnow
+from index_service.organisations.models import OrganisationCode
+from index_service.settings import safe_key_url
+
+
+class TrustedIssuerRecord(SQLModel, table=True):
+    __tablename__ = "trusted_issuer"
+
+    id: uuid.UUID = SQLField(default_factory=new_id, primary_key=True)
+    issuer: str = SQLField(sa_column=Column(String(300), unique=True, nullable=False))
+    jwks_url: str = SQLField(max_length=500)
+    organisations: list[str] | None = SQLField(
+        default=None, sa_column=Column(ARRAY(String(16)), nullable=True)
+    )
+    registered_by: str = SQLField(max_length=620)
+    registered_at: datetime = SQLField(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    withdrawn_by: str | None = SQLField(default=None, max_length=620)
+    withdrawn_at: datetime | None = SQLField(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+def _key_url(value: str) -> str:
+    if not safe_key_url(value):
+        raise ValueError("must be https (plain http only on loopback)")
+    return value
+
+
+class TrustedIssuerCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    issuer: Text300 = Field(description="The `iss` its tokens carry.")
+    jwks_url: Annotated[str, Field(min_length=8, max_length=500), AfterValidator(_key_url)]
+    organisations: list[OrganisationCode] | None = Field(
+        default=None,
+        max_length=2000,
+        description="Codes of the organisations it may vouch for; null for any.",
+    )
+
+
+class TrustedIssuerPublic(BaseModel):
+    id: uuid.UUID
+    issuer: str
+    jwks_url: str
+    organisations: list[str] | None
+    registered_by: str
+    registered_at: datetime
+    withdrawn_by: str | None
+    withdrawn_at: datetime | None

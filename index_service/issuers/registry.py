@@ -1,0 +1,52 @@
+"""The registered issuers as the token verifier sees them: read from the database and
+kept for `ttl` seconds, so a registration or withdrawal takes effect on every instance
+within that time (and at once on the instance that made it, which invalidates)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from index_service.access.tokens import IssuerKeys
+from index_service.database import Database
+from index_service.issuers.service import active_issuers
+
+REFRESH_SECONDS = 15.0
+
+
+class RegisteredIssuers:
+    def __init__(self, database: Callable[[], Database | None], ttl: float = REFRESH_SECONDS):
+        self._database = database
+        self._ttl = ttl
+        self._lock = threading.Lock()
+        self._loaded_at = float("-inf")
+        self._keys: dict[str, IssuerKeys] = {}
+
+    def __call__(self, issuer: str) -> IssuerKeys | None:
+        with self._lock:
+            if time.monotonic() - self._loaded_at > self._ttl:
+                self._reload()
+            return self._keys.get(issuer)
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._loaded_at = float("-inf")
+
+    def _reload(self) -> None:
+        db = self._database()
+        if db is None:
+            return
+        with db.transaction() as session:
+            rows = active_issuers(session=session)
+        fresh: dict[str, IssuerKeys] = {}
+        for row in rows:
+            kept = self._keys.get(row.issuer)
+            unchanged = kept is not None and kept.source == (row.jwks_url, row.organisations)
+            fresh[row.issuer] = (
+                kept
+                if kept is not None and unchanged
+                else IssuerKeys(row.issuer, url=row.jwks_url, organisations=row.organisations)
+            )
+        self._keys = fresh
+        self._loaded_at = time.monotonic()
