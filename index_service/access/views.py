@@ -48,25 +48,29 @@ ACKNOWLEDGEMENT = frozenset({"id", "status", "version", "created_at"})
 # A shielded record, to anyone but its data managers: it exists, and whom to contact.
 SHIELDED = frozenset({"id", "status", "shielded", "notice", "contact", "responsible_authority"})
 
-ROLE_FIELDS: tuple[tuple[Grant, frozenset[str]], ...] = (
-    (DATA_MANAGER, KEPT_RECORD),
-    (SOCIAL_WORKER, CASE_RECORD),
-    (DESIGNATED_MANAGER, CASE_RECORD),
-    (PRACTITIONER, ENTRY),
-    (SERVICE_ACCOUNT, ACKNOWLEDGEMENT),
+# Per role: the fields seen of a child of one's own authority, and of any other child
+# (reached through an enquiry). Staff of another authority see the entry, no more.
+ROLE_FIELDS: tuple[tuple[Grant, frozenset[str], frozenset[str]], ...] = (
+    (DATA_MANAGER, KEPT_RECORD, ENTRY),
+    (SOCIAL_WORKER, CASE_RECORD, ENTRY),
+    (DESIGNATED_MANAGER, CASE_RECORD, ENTRY),
+    (PRACTITIONER, ENTRY, ENTRY),
+    (SERVICE_ACCOUNT, ACKNOWLEDGEMENT, ACKNOWLEDGEMENT),
 )
 
 
 def child_fields(
-    principal: Principal, *, shielded: bool, responsible_authority: str
+    principal: Principal, *, shielded: bool, responsible_authority: str, keeps_record: bool
 ) -> frozenset[str]:
-    """The fields of this child this caller sees: empty if their roles grant none."""
+    """The fields of this child this caller sees: empty if their roles grant none.
+    `keeps_record`: the caller acts for the child's authority (`scope.in_authority`);
+    staff of another authority who find the child by an enquiry see the entry only."""
     if shielded and not sees_shielded_record(
         principal, responsible_authority=responsible_authority
     ):
         return SHIELDED
     allowed: frozenset[str] = frozenset()
-    for grant, fields in ROLE_FIELDS:
+    for grant, own_authority, elsewhere in ROLE_FIELDS:
         if grant.applies_to(principal):
-            allowed |= fields
+            allowed |= own_authority if keeps_record else elsewhere
     return allowed

@@ -149,6 +149,7 @@ def update_child(
     """Apply the fields given; return the record and the names of the fields that changed."""
     child = _locked_in_scope(session, caller, child_id, expected_version)
     given = data.model_fields_set
+    _may_change(caller, child, given, data)
     _apply_scalars(child, data, given)
     if data.names is not None:
         _replace_names(session, child.id, data.names)
@@ -163,6 +164,25 @@ def update_child(
     session.add(child)
     session.flush()
     return load_record(session=session, child_id=child.id), sorted(given)
+
+
+def _may_change(caller: Principal, child: Child, given: set[str], data: ChildUpdate) -> None:
+    """Within scope, two more rules: a shielded record is changed only by the data
+    managers who may see it; and responsibility for a child is handed over by the
+    authority that holds it, never taken by another (it decides who sees a shielded
+    record and who is told of things)."""
+    responsible = child.responsible_authority
+    if child.shielded and not sees_shielded_record(caller, responsible_authority=responsible):
+        raise Forbidden(
+            "this record is shielded: only the responsible authority's data managers change it",
+            code="record_shielded",
+        )
+    handing_over = "responsible_authority" in given and data.responsible_authority != responsible
+    if handing_over and caller.local_authority != responsible:
+        raise Forbidden(
+            "only the responsible authority can hand responsibility for a child over",
+            code="not_responsible_authority",
+        )
 
 
 def load_record(*, session: Session, child_id: uuid.UUID) -> ChildRecord:
@@ -193,8 +213,14 @@ def present(
     """The child as this caller may see it (fields per role, shielding, sensitive
     services). Reaching a shielded record is kept for its data manager's alert (R7)."""
     child = record.child
+    current = next((a.local_authority for a in record.addresses if a.to_date is None), None)
     fields = child_fields(
-        caller, shielded=child.shielded, responsible_authority=child.responsible_authority
+        caller,
+        shielded=child.shielded,
+        responsible_authority=child.responsible_authority,
+        keeps_record=in_authority(
+            caller, responsible_authority=child.responsible_authority, current_authority=current
+        ),
     )
     facts = ChildFacts(record=record, viewer_organisation_id=caller.organisation_id)
     if "involvements" in fields:

@@ -24,6 +24,11 @@ def suspend(*, session: Session, caller: Principal, data: SuspensionCreate) -> S
         caller.subject,
     ):
         raise Conflict("you cannot suspend yourself", code="cannot_suspend_yourself")
+    if organisation_code == caller.organisation_code:
+        raise Conflict(
+            "you cannot suspend your own organisation: no one would be left to lift it",
+            code="cannot_suspend_your_own_organisation",
+        )
     if active_suspension(
         session=session,
         issuer=data.issuer if data.kind == SuspensionKind.USER else None,

@@ -83,3 +83,22 @@ def test_a_record_moved_away_leaves_the_old_authority_s_scope(
     assert client.get(created.headers["Location"], headers=keeper).status_code == 404
     westminster = factory.headers(roles=["data_manager"], local_authority=WESTMINSTER)
     assert client.get(created.headers["Location"], headers=westminster).status_code == 200
+
+
+def test_responsibility_is_handed_over_never_taken(client: TestClient, factory: Factory) -> None:
+    """A child living in Ealing, Haringey responsible: Ealing reaches the record (it lives
+    there) but cannot make itself responsible; Haringey can hand it over."""
+    created = client.post(
+        "/v1/children", json=_lives_in_ealing_responsible_haringey(), headers=factory.data_manager()
+    )
+    location = created.headers["Location"]
+    etag = created.headers["ETag"]
+    to_ealing = {"responsible_authority": EALING}
+    taken = client.patch(
+        location, json=to_ealing, headers={**factory.data_manager(), "If-Match": etag}
+    )
+    assert (taken.status_code, taken.json()["code"]) == (403, "not_responsible_authority")
+    haringey = factory.headers(roles=["social_worker"], local_authority=HARINGEY)
+    handed = client.patch(location, json=to_ealing, headers={**haringey, "If-Match": etag})
+    assert handed.status_code == 200, handed.text
+    assert handed.json()["responsible_authority"] == EALING

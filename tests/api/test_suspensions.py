@@ -68,6 +68,14 @@ def test_suspension_mistakes_are_refused(client: TestClient, factory: Factory) -
     assert (again.status_code, again.json()["code"]) == (409, "already_suspended")
     myself = {**user, "subject": "admin-1"}
     assert client.post("/v1/suspensions", json=myself, headers=admin).status_code == 409
+    operator = client.get("/v1/organisations", headers=admin).json()["items"]
+    own_code = next(o["code"] for o in operator if o["type"] == "index_operator")
+    own = {"kind": "organisation", "organisation_code": own_code, "reason": "r"}
+    refused = client.post("/v1/suspensions", json=own, headers=admin)
+    assert (refused.status_code, refused.json()["code"]) == (
+        409,
+        "cannot_suspend_your_own_organisation",
+    )
     for bad in (
         {"kind": "user", "issuer": DEV_ISSUER, "reason": "r"},
         {"kind": "organisation", "organisation_code": "ABC", "subject": "s", "reason": "r"},

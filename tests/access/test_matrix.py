@@ -1,0 +1,815 @@
+"""The authorisation matrix, as data: every /v1 route, for every role (each in the kind of
+organisation it works in), against a target in each relation to the caller.
+
+`MATRIX` reads as a table. A `[METHOD path]` line opens a route; under it, one line per
+persona (`PERSONAS`: role and organisation type) with one cell per relation. A cell is
+
+    KEPT, CASE, ENTRY, ACK, SHIELDED  success, and a child with exactly these top-level
+                                      fields, no others (access/views.py: KEPT_RECORD,
+                                      CASE_RECORD, ENTRY, ACKNOWLEDGEMENT, SHIELDED);
+                                      `A+B` is the union, for a caller with both roles
+    ok                                success; the response is not a child
+    403, 404                          refused: permission_denied, not_found
+    403:outside                       refused: outside_your_authority
+    403:not_ra                        refused: not_responsible_authority
+    403:shielded                      refused: record_shielded
+    -                                 the relation does not apply to the route
+
+Success is 201 for a POST and 200 otherwise. Every request leaves exactly one audit row;
+a refusal is a problem document, its audit row says "refused", and it changes nothing.
+
+The caller's organisation is always in Ealing. Relations of the target to the caller:
+
+    own        the caller's own: a child of Ealing that the caller's organisation recorded
+               and works with; the caller's own organisation; a suspension of a user of
+               the caller's organisation; a trusted issuer that vouches for it. Creating:
+               a child of Ealing; a new organisation in Ealing
+    other_org  another organisation's, in Ealing: a child of Ealing another children's
+               social care recorded and works with; that organisation; its suspension;
+               an issuer that vouches for it
+    other_la   Haringey's: a child Haringey is responsible for and who lives there; an
+               organisation in Haringey, its suspension, an issuer that vouches for it
+    resident   a child Haringey is responsible for who lives in Ealing now
+    shielded   the same, after Haringey's data manager shielded the record (an Ealing data
+               manager reaches it, but is not its responsible authority)
+
+For the enquiry routes the target child is one the caller's own enquiry found.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from functools import partial
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from index_service.access.policy import Permission
+from index_service.access.principal import Principal
+from index_service.access.roles import Role
+from index_service.access.views import ACKNOWLEDGEMENT, CASE_RECORD, ENTRY, KEPT_RECORD, SHIELDED
+from index_service.api.routing import PERMISSION_KEY
+from index_service.children import service as children
+from index_service.children.schemas import ChildCreate
+from index_service.enquiries.models import Enquiry
+from index_service.involvements.service import record_involvement
+from index_service.issuers import service as issuers
+from index_service.issuers.models import TrustedIssuerCreate
+from index_service.main import V1_ROUTERS
+from index_service.organisations.models import Organisation
+from index_service.settings import DEV_ISSUER
+from index_service.suspensions import service as suspensions
+from index_service.suspensions.models import SuspensionCreate
+from tests.factories import (
+    EALING,
+    HARINGEY,
+    PURPOSE,
+    VALID_NHS_NUMBER,
+    VALID_UPN,
+    Factory,
+    child_payload,
+)
+
+RELATIONS = ("own", "other_org", "other_la", "resident", "shielded")
+
+MATRIX = """
+persona                       own         other_org   other_la    resident    shielded
+
+[POST /v1/organisations]
+practitioner                  403         -           403         -           -
+social_worker                 403         -           403         -           -
+designated_manager            403         -           403         -           -
+data_manager                  403         -           403         -           -
+auditor                       403         -           403         -           -
+national_auditor              403         -           403         -           -
+administrator                 ok          -           ok          -           -
+service_account               403         -           403         -           -
+practitioner+service_account  403         -           403         -           -
+
+[GET /v1/organisations]
+practitioner                  403         403         403         -           -
+social_worker                 403         403         403         -           -
+designated_manager            403         403         403         -           -
+data_manager                  403         403         403         -           -
+auditor                       403         403         403         -           -
+national_auditor              403         403         403         -           -
+administrator                 ok          ok          ok          -           -
+service_account               403         403         403         -           -
+practitioner+service_account  403         403         403         -           -
+
+[GET /v1/organisations/{organisation_id}]
+practitioner                  403         403         403         -           -
+social_worker                 403         403         403         -           -
+designated_manager            403         403         403         -           -
+data_manager                  403         403         403         -           -
+auditor                       403         403         403         -           -
+national_auditor              403         403         403         -           -
+administrator                 ok          ok          ok          -           -
+service_account               403         403         403         -           -
+practitioner+service_account  403         403         403         -           -
+
+[POST /v1/suspensions]
+practitioner                  403         403         403         -           -
+social_worker                 403         403         403         -           -
+designated_manager            403         403         403         -           -
+data_manager                  403         403         403         -           -
+auditor                       403         403         403         -           -
+national_auditor              403         403         403         -           -
+administrator                 ok          ok          ok          -           -
+service_account               403         403         403         -           -
+practitioner+service_account  403         403         403         -           -
+
+[GET /v1/suspensions]
+practitioner                  403         403         403         -           -
+social_worker                 403         403         403         -           -
+designated_manager            403         403         403         -           -
+data_manager                  403         403         403         -           -
+auditor                       403         403         403         -           -
+national_auditor              403         403         403         -           -
+administrator                 ok          ok          ok          -           -
+service_account               403         403         403         -           -
+practitioner+service_account  403         403         403         -           -
+
+[DELETE /v1/suspensions/{suspension_id}]
+practitioner                  403         403         403         -           -
+social_worker                 403         403         403         -           -
+designated_manager            403         403         403         -           -
+data_manager                  403         403         403         -           -
+auditor                       403         403         403         -           -
+national_auditor              403         403         403         -           -
+administrator                 ok          ok          ok          -           -
+service_account               403         403         403         -           -
+practitioner+service_account  403         403         403         -           -
+
+[POST /v1/trusted-issuers]
+practitioner                  403         403         403         -           -
+social_worker                 403         403         403         -           -
+designated_manager            403         403         403         -           -
+data_manager                  403         403         403         -           -
+auditor                       403         403         403         -           -
+national_auditor              403         403         403         -           -
+administrator                 ok          ok          ok          -           -
+service_account               403         403         403         -           -
+practitioner+service_account  403         403         403         -           -
+
+[GET /v1/trusted-issuers]
+practitioner                  403         403         403         -           -
+social_worker                 403         403         403         -           -
+designated_manager            403         403         403         -           -
+data_manager                  403         403         403         -           -
+auditor                       403         403         403         -           -
+national_auditor              403         403         403         -           -
+administrator                 ok          ok          ok          -           -
+service_account               403         403         403         -           -
+practitioner+service_account  403         403         403         -           -
+
+[DELETE /v1/trusted-issuers/{issuer_id}]
+practitioner                  403         403         403         -           -
+social_worker                 403         403         403         -           -
+designated_manager            403         403         403         -           -
+data_manager                  403         403         403         -           -
+auditor                       403         403         403         -           -
+national_auditor              403         403         403         -           -
+administrator                 ok          ok          ok          -           -
+service_account               403         403         403         -           -
+practitioner+service_account  403         403         403         -           -
+
+[POST /v1/children]
+practitioner                  403         -           403         403         -
+social_worker                 CASE        -           403:outside CASE        -
+designated_manager            403         -           403         403         -
+data_manager                  KEPT        -           403:outside KEPT        -
+auditor                       403         -           403         403         -
+national_auditor              403         -           403         403         -
+administrator                 403         -           403         403         -
+service_account               ACK         -           ACK         ACK         -
+practitioner+service_account  ENTRY+ACK   -           ENTRY+ACK   ENTRY+ACK   -
+
+[GET /v1/children/{child_id}]
+practitioner                  403         403         403         403         403
+social_worker                 CASE        CASE        404         CASE        SHIELDED
+designated_manager            CASE        CASE        404         CASE        SHIELDED
+data_manager                  KEPT        KEPT        404         KEPT        SHIELDED
+auditor                       403         403         403         403         403
+national_auditor              403         403         403         403         403
+administrator                 403         403         403         403         403
+service_account               403         403         403         403         403
+practitioner+service_account  403         403         403         403         403
+
+[PATCH /v1/children/{child_id}]
+practitioner                  403         403         403         403         403
+social_worker                 CASE        CASE        404         CASE        403:shielded
+designated_manager            403         403         403         403         403
+data_manager                  KEPT        KEPT        404         KEPT        403:shielded
+auditor                       403         403         403         403         403
+national_auditor              403         403         403         403         403
+administrator                 403         403         403         403         403
+service_account               403         403         403         403         403
+practitioner+service_account  403         403         403         403         403
+
+[PUT /v1/children/{child_id}/shield]
+practitioner                  403         403         403         403         403
+social_worker                 403         403         403         403         403
+designated_manager            403         403         403         403         403
+data_manager                  KEPT        KEPT        404         403:not_ra  403:not_ra
+auditor                       403         403         403         403         403
+national_auditor              403         403         403         403         403
+administrator                 403         403         403         403         403
+service_account               403         403         403         403         403
+practitioner+service_account  403         403         403         403         403
+
+[DELETE /v1/children/{child_id}/shield]
+practitioner                  403         403         403         403         403
+social_worker                 403         403         403         403         403
+designated_manager            403         403         403         403         403
+data_manager                  KEPT        KEPT        404         403:not_ra  403:not_ra
+auditor                       403         403         403         403         403
+national_auditor              403         403         403         403         403
+administrator                 403         403         403         403         403
+service_account               403         403         403         403         403
+practitioner+service_account  403         403         403         403         403
+
+[POST /v1/enquiries]
+practitioner                  ok          ok          ok          ok          ok
+social_worker                 ok          ok          ok          ok          ok
+designated_manager            ok          ok          ok          ok          ok
+data_manager                  ok          ok          ok          ok          ok
+auditor                       403         403         403         403         403
+national_auditor              403         403         403         403         403
+administrator                 403         403         403         403         403
+service_account               403         403         403         403         403
+practitioner+service_account  ok          ok          ok          ok          ok
+
+[GET /v1/enquiries/{enquiry_id}/children/{child_id}]
+practitioner                  ENTRY       ENTRY       ENTRY       ENTRY       SHIELDED
+social_worker                 CASE        CASE        ENTRY       CASE        SHIELDED
+designated_manager            CASE        CASE        ENTRY       CASE        SHIELDED
+data_manager                  KEPT        KEPT        ENTRY       KEPT        SHIELDED
+auditor                       403         403         403         403         403
+national_auditor              403         403         403         403         403
+administrator                 403         403         403         403         403
+service_account               403         403         403         403         403
+practitioner+service_account  ENTRY+ACK   ENTRY+ACK   ENTRY+ACK   ENTRY+ACK   SHIELDED
+"""
+
+
+@dataclass(frozen=True)
+class Persona:
+    roles: tuple[str, ...]
+    organisation_type: str
+
+
+PERSONAS = {
+    "practitioner": Persona(("practitioner",), "emergency_department"),
+    "social_worker": Persona(("social_worker",), "childrens_social_care"),
+    "designated_manager": Persona(("designated_manager",), "childrens_social_care"),
+    "data_manager": Persona(("data_manager",), "childrens_social_care"),
+    "auditor": Persona(("auditor",), "childrens_social_care"),
+    "national_auditor": Persona(("national_auditor",), "index_operator"),
+    "administrator": Persona(("administrator",), "index_operator"),
+    "service_account": Persona(("service_account",), "hospital"),
+    "practitioner+service_account": Persona(("practitioner", "service_account"), "hospital"),
+}
+FIELD_SETS = {
+    "KEPT": KEPT_RECORD,
+    "CASE": CASE_RECORD,
+    "ENTRY": ENTRY,
+    "ACK": ACKNOWLEDGEMENT,
+    "SHIELDED": SHIELDED,
+}
+REFUSAL_CODES = {
+    "403": "permission_denied",
+    "404": "not_found",
+    "403:outside": "outside_your_authority",
+    "403:not_ra": "not_responsible_authority",
+    "403:shielded": "record_shielded",
+}
+ENQUIRY_FIELDS = {"id", "outcome", "candidates", "advice", "created_at"}
+
+
+@dataclass(frozen=True)
+class Expect:
+    status: int | None = None  # None: the route's success status
+    code: str | None = None
+    fields: frozenset[str] | None = None  # a child with exactly these fields
+
+    @classmethod
+    def parse(cls, cell: str) -> Expect:
+        if cell in REFUSAL_CODES:
+            return cls(status=int(cell[:3]), code=REFUSAL_CODES[cell])
+        if cell == "ok":
+            return cls()
+        fields: frozenset[str] = frozenset()
+        for name in cell.split("+"):
+            fields |= FIELD_SETS[name]
+        return cls(fields=fields)
+
+    @property
+    def refused(self) -> bool:
+        return self.status is not None
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str
+    persona: str
+    relation: str
+    expect: Expect
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.path} | {self.persona} | {self.relation}"
+
+
+def parse_matrix(table: str) -> tuple[list[Case], dict[tuple[str, str], list[str]]]:
+    """The cases, and for each route the personas it has a row for (in order)."""
+    header, *lines = [line for line in table.strip().splitlines() if line.strip()]
+    assert tuple(header.split()[1:]) == RELATIONS, header
+    cases: list[Case] = []
+    rows: dict[tuple[str, str], list[str]] = {}
+    route: tuple[str, str] | None = None
+    for line in lines:
+        if line.startswith("["):
+            method, path = line.strip("[]").split()
+            route = (method, path)
+            assert route not in rows, f"{route} appears twice"
+            rows[route] = []
+            continue
+        assert route is not None, line
+        persona, *cells = line.split()
+        assert persona in PERSONAS, persona
+        assert len(cells) == len(RELATIONS), line
+        rows[route].append(persona)
+        for relation, cell in zip(RELATIONS, cells, strict=True):
+            if cell != "-":
+                cases.append(Case(*route, persona, relation, Expect.parse(cell)))
+    return cases, rows
+
+
+CASES, ROWS = parse_matrix(MATRIX)
+
+
+# ---------------------------------------------------------------------------------------
+# The world each case runs in: the caller's organisation, another in Ealing, one in
+# Haringey, and targets made through the service functions (so no audit rows).
+# ---------------------------------------------------------------------------------------
+
+HARINGEY_HOME = {
+    "line1": "9 Old Lane",
+    "town": "London",
+    "postcode": "N17 6AB",
+    "local_authority": HARINGEY,
+    "from_date": "2016-02-11",
+}
+CHILDREN = {
+    "own": child_payload(),
+    "other_org": child_payload(),
+    "other_la": child_payload(responsible_authority=HARINGEY, addresses=[HARINGEY_HOME]),
+    "resident": child_payload(responsible_authority=HARINGEY),
+    "shielded": child_payload(responsible_authority=HARINGEY),
+}
+
+
+def acting_for(organisation: Organisation, subject: str = "setup") -> Principal:
+    """A data manager of the organisation's authority, for building targets."""
+    return Principal(
+        issuer=DEV_ISSUER,
+        subject=subject,
+        name="Setup",
+        email="setup@test.example",
+        roles=frozenset({Role.DATA_MANAGER}),
+        organisation_id=organisation.id,
+        organisation_code=organisation.code,
+        organisation_type="childrens_social_care",
+        local_authority=organisation.local_authority,
+    )
+
+
+@dataclass
+class World:
+    client: TestClient
+    factory: Factory
+    caller: Organisation
+    other_org: Organisation
+    haringey: Organisation
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, client: TestClient, factory: Factory, persona: Persona) -> World:
+        caller = factory.organisation(type=persona.organisation_type, local_authority=EALING)
+        token = factory.token(organisation=caller, roles=list(persona.roles), sub="user-1")
+        return cls(
+            client=client,
+            factory=factory,
+            caller=caller,
+            other_org=factory.organisation(local_authority=EALING),
+            haringey=factory.organisation(local_authority=HARINGEY),
+            headers={"Authorization": f"Bearer {token}", **PURPOSE},
+        )
+
+    def operator_for_setup(self) -> Organisation:
+        """An index-operator organisation of its own, for suspensions made in setup."""
+        return self.factory.organisation(type="index_operator", local_authority=HARINGEY)
+
+    def owner(self, relation: str) -> Organisation:
+        return {"own": self.caller, "other_org": self.other_org}.get(relation, self.haringey)
+
+    def child(self, relation: str) -> uuid.UUID:
+        """A child in this relation to the caller, with its owner's involvement."""
+        setup = acting_for(self.owner(relation))
+        with self.factory.db.transaction() as session:
+            data = ChildCreate.model_validate(CHILDREN[relation])
+            child_id = children.create_child(session=session, caller=setup, data=data).child.id
+            record_involvement(
+                session=session,
+                caller=setup,
+                child_id=child_id,
+                service="Matrix team",
+                practitioner_name="Sam Worker",
+                start_date=date(2024, 1, 1),
+            )
+            if relation == "shielded":
+                children.set_shielded(
+                    session=session,
+                    caller=setup,
+                    child_id=child_id,
+                    shielded=True,
+                    expected_version=1,
+                )
+        return child_id
+
+    def version(self, child_id: uuid.UUID) -> str:
+        with self.factory.db.session() as session:
+            query = text("SELECT version FROM child WHERE id = :id")
+            return f'"{session.execute(query, {"id": child_id}).scalar_one()}"'
+
+    def enquiry_that_found(self, child_id: uuid.UUID) -> uuid.UUID:
+        """The caller's own enquiry, just made, that found the child."""
+        enquiry = Enquiry(
+            issuer=DEV_ISSUER,
+            subject="user-1",
+            organisation_id=self.caller.id,
+            purpose=PURPOSE["Purpose-Of-Use"],
+            purpose_text=PURPOSE["Purpose-Text"],
+            criteria={"nhs_number": VALID_NHS_NUMBER},
+            outcome="possible_matches",
+            candidate_ids=[child_id],
+        )
+        with self.factory.db.transaction() as session:
+            session.add(enquiry)
+        return enquiry.id
+
+    def suspension_body(self, relation: str) -> dict[str, Any]:
+        if relation == "own":  # another user of the caller's organisation
+            return {"kind": "user", "issuer": DEV_ISSUER, "subject": "user-2", "reason": "matrix"}
+        code = self.owner(relation).code
+        return {"kind": "organisation", "organisation_code": code, "reason": "matrix"}
+
+    def suspension(self, relation: str) -> uuid.UUID:
+        data = SuspensionCreate.model_validate(self.suspension_body(relation))
+        setup = acting_for(self.operator_for_setup(), subject="setup-admin")
+        with self.factory.db.transaction() as session:
+            return suspensions.suspend(session=session, caller=setup, data=data).id
+
+    def issuer_body(self, relation: str) -> dict[str, Any]:
+        return {
+            "issuer": f"https://idp-{uuid.uuid4().hex[:8]}.agency.example",
+            "jwks_url": "https://keys.agency.example/jwks.json",
+            "organisations": [self.owner(relation).code],
+        }
+
+    def trusted_issuer(self, relation: str) -> uuid.UUID:
+        data = TrustedIssuerCreate.model_validate(self.issuer_body(relation))
+        setup = acting_for(self.operator_for_setup(), subject="setup-admin")
+        with self.factory.db.transaction() as session:
+            record = issuers.register(
+                session=session, caller=setup, data=data, configured=frozenset()
+            )
+            return record.id
+
+    def send(self, call: Call) -> httpx.Response:
+        headers = dict(self.headers)
+        if call.if_match is not None:
+            headers["If-Match"] = call.if_match
+        response: httpx.Response = self.client.request(
+            call.method, call.url, json=call.json, headers=headers
+        )
+        return response
+
+
+@dataclass
+class Call:
+    method: str
+    url: str
+    json: Any = None
+    if_match: str | None = None
+    child: uuid.UUID | None = None  # the child the route is about
+    check: Callable[[Any], None] | None = None  # what a success must show, beyond fields
+
+
+# ---------------------------------------------------------------------------------------
+# One request builder per route
+# ---------------------------------------------------------------------------------------
+
+
+def _is(expected_id: str, body: Any) -> None:
+    assert body["id"] == expected_id
+
+
+def _listed(expected_id: str, body: Any) -> None:
+    assert expected_id in {item["id"] for item in body["items"]}
+
+
+def _new_organisation(world: World, relation: str) -> Call:
+    authority = HARINGEY if relation == "other_la" else EALING
+    code = f"NEW{uuid.uuid4().hex[:8].upper()}"
+    body = {"code": code, "name": "Matrix School", "type": "school", "local_authority": authority}
+
+    def check(created: Any) -> None:
+        assert (created["code"], created["local_authority"]) == (code, authority)
+
+    return Call("POST", "/v1/organisations", json=body, check=check)
+
+
+def _list_organisations(world: World, relation: str) -> Call:
+    target = str(world.owner(relation).id)
+    return Call("GET", "/v1/organisations?limit=200", check=partial(_listed, target))
+
+
+def _read_organisation(world: World, relation: str) -> Call:
+    target = str(world.owner(relation).id)
+    return Call("GET", f"/v1/organisations/{target}", check=partial(_is, target))
+
+
+def _suspend(world: World, relation: str) -> Call:
+    body = world.suspension_body(relation)
+
+    def check(created: Any) -> None:
+        assert {k: created[k] for k in body} == body
+        assert created["suspended_by"] == f"{DEV_ISSUER} user-1"
+
+    return Call("POST", "/v1/suspensions", json=body, check=check)
+
+
+def _list_suspensions(world: World, relation: str) -> Call:
+    target = str(world.suspension(relation))
+    return Call("GET", "/v1/suspensions", check=partial(_listed, target))
+
+
+def _lift(world: World, relation: str) -> Call:
+    target = str(world.suspension(relation))
+
+    def check(lifted: Any) -> None:
+        assert lifted["id"] == target
+        assert lifted["lifted_at"] is not None
+
+    return Call("DELETE", f"/v1/suspensions/{target}", check=check)
+
+
+def _register_issuer(world: World, relation: str) -> Call:
+    body = world.issuer_body(relation)
+
+    def check(created: Any) -> None:
+        assert {k: created[k] for k in body} == body
+        assert created["registered_by"] == f"{DEV_ISSUER} user-1"
+
+    return Call("POST", "/v1/trusted-issuers", json=body, check=check)
+
+
+def _list_issuers(world: World, relation: str) -> Call:
+    target = str(world.trusted_issuer(relation))
+    return Call("GET", "/v1/trusted-issuers", check=partial(_listed, target))
+
+
+def _withdraw_issuer(world: World, relation: str) -> Call:
+    target = str(world.trusted_issuer(relation))
+
+    def check(withdrawn: Any) -> None:
+        assert withdrawn["id"] == target
+        assert withdrawn["withdrawn_at"] is not None
+
+    return Call("DELETE", f"/v1/trusted-issuers/{target}", check=check)
+
+
+def _create_child(world: World, relation: str) -> Call:
+    payload = CHILDREN[relation]
+
+    def check(created: Any) -> None:
+        with world.factory.db.session() as session:
+            query = text("SELECT created_by_organisation FROM child WHERE id = :id")
+            made_by = session.execute(query, {"id": uuid.UUID(created["id"])}).scalar_one()
+        assert made_by == world.caller.code
+
+    return Call("POST", "/v1/children", json=payload, check=check)
+
+
+def _read_child(world: World, relation: str) -> Call:
+    child = world.child(relation)
+    return Call("GET", f"/v1/children/{child}", child=child)
+
+
+def _update_child(world: World, relation: str) -> Call:
+    child = world.child(relation)
+    url = f"/v1/children/{child}"
+    change = {"la_reference": "MATRIX-REF-1"}
+    return Call("PATCH", url, json=change, if_match=world.version(child), child=child)
+
+
+def _shield(world: World, relation: str) -> Call:
+    child = world.child(relation)
+    url = f"/v1/children/{child}/shield"
+    return Call("PUT", url, if_match=world.version(child), child=child)
+
+
+def _unshield(world: World, relation: str) -> Call:
+    child = world.child(relation)
+    url = f"/v1/children/{child}/shield"
+    return Call("DELETE", url, if_match=world.version(child), child=child)
+
+
+def _enquire(world: World, relation: str) -> Call:
+    child = str(world.child(relation))
+
+    def check(enquiry: Any) -> None:
+        assert set(enquiry) == ENQUIRY_FIELDS
+        assert [c["child_id"] for c in enquiry["candidates"]] == [child]
+
+    return Call("POST", "/v1/enquiries", json={"nhs_number": VALID_NHS_NUMBER}, check=check)
+
+
+def _open_candidate(world: World, relation: str) -> Call:
+    child = world.child(relation)
+    enquiry = world.enquiry_that_found(child)
+    return Call("GET", f"/v1/enquiries/{enquiry}/children/{child}", child=child)
+
+
+BUILDERS: dict[tuple[str, str], Callable[[World, str], Call]] = {
+    ("POST", "/v1/organisations"): _new_organisation,
+    ("GET", "/v1/organisations"): _list_organisations,
+    ("GET", "/v1/organisations/{organisation_id}"): _read_organisation,
+    ("POST", "/v1/suspensions"): _suspend,
+    ("GET", "/v1/suspensions"): _list_suspensions,
+    ("DELETE", "/v1/suspensions/{suspension_id}"): _lift,
+    ("POST", "/v1/trusted-issuers"): _register_issuer,
+    ("GET", "/v1/trusted-issuers"): _list_issuers,
+    ("DELETE", "/v1/trusted-issuers/{issuer_id}"): _withdraw_issuer,
+    ("POST", "/v1/children"): _create_child,
+    ("GET", "/v1/children/{child_id}"): _read_child,
+    ("PATCH", "/v1/children/{child_id}"): _update_child,
+    ("PUT", "/v1/children/{child_id}/shield"): _shield,
+    ("DELETE", "/v1/children/{child_id}/shield"): _unshield,
+    ("POST", "/v1/enquiries"): _enquire,
+    ("GET", "/v1/enquiries/{enquiry_id}/children/{child_id}"): _open_candidate,
+}
+
+
+# ---------------------------------------------------------------------------------------
+# Checks
+# ---------------------------------------------------------------------------------------
+
+# What a refusal must leave as it was (rate windows are counted before the refusal, by
+# design, and the audit trail gains the refusal's row).
+STATE_TABLES = (
+    "organisation",
+    "child",
+    "child_name",
+    "child_address",
+    "carer",
+    "involvement",
+    "enquiry",
+    "suspension",
+    "trusted_issuer",
+    "shielded_access",
+    "flag",
+)
+STATE_QUERIES = {
+    table: f"SELECT count(*) FROM {table}"  # noqa: S608 (table names from this list)
+    for table in STATE_TABLES
+}
+STATE_QUERIES["child rows"] = "SELECT id, version, shielded, la_reference FROM child ORDER BY id"
+STATE_QUERIES["suspension rows"] = "SELECT id, lifted_at FROM suspension ORDER BY id"
+STATE_QUERIES["issuer rows"] = "SELECT id, withdrawn_at FROM trusted_issuer ORDER BY id"
+
+
+def state(factory: Factory) -> dict[str, Any]:
+    with factory.db.session() as session:
+        return {name: session.execute(text(q)).all() for name, q in STATE_QUERIES.items()}
+
+
+def api_routes() -> list[APIRoute]:
+    routes = [route for router in V1_ROUTERS for route in router.routes]
+    assert all(isinstance(route, APIRoute) for route in routes)
+    return [route for route in routes if isinstance(route, APIRoute)]
+
+
+def v1_routes() -> set[tuple[str, str]]:
+    return {(method, route.path) for route in api_routes() for method in route.methods or ()}
+
+
+def assert_refused(response: httpx.Response, row: dict[str, Any], expect: Expect) -> None:
+    assert response.status_code == expect.status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert (problem["status"], problem["code"]) == (expect.status, expect.code)
+    assert problem["type"].endswith(f"/{expect.code}")
+    assert problem["title"]
+    assert (row["outcome"], row["status_code"], row["reason"]) == (
+        "refused",
+        expect.status,
+        expect.code,
+    )
+
+
+def assert_succeeded(response: httpx.Response, row: dict[str, Any], case: Case, call: Call) -> None:
+    success = 201 if case.method == "POST" else 200
+    assert response.status_code == success, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert (row["outcome"], row["status_code"]) == ("success", success)
+    body = response.json()
+    if case.expect.fields is not None:
+        assert set(body) == case.expect.fields, (
+            f"missing {sorted(case.expect.fields - set(body))}, "
+            f"unexpected {sorted(set(body) - case.expect.fields)}"
+        )
+    if call.child is not None:
+        assert body["id"] == str(call.child)
+    if call.check is not None:
+        call.check(body)
+
+
+# ---------------------------------------------------------------------------------------
+# Tests
+# ---------------------------------------------------------------------------------------
+
+
+def test_the_matrix_has_a_row_for_every_v1_route_and_every_persona() -> None:
+    assert set(ROWS) == v1_routes(), "a /v1 route without matrix rows, or a row without a route"
+    assert set(BUILDERS) == v1_routes()
+    for route, personas in ROWS.items():
+        assert sorted(personas) == sorted(PERSONAS), route
+    assert {role for p in PERSONAS.values() for role in p.roles} == {r.value for r in Role}
+
+
+def test_the_matrix_refuses_every_route_to_someone_and_grants_it_to_someone() -> None:
+    for route in ROWS:
+        expectations = [c.expect for c in CASES if (c.method, c.path) == route]
+        assert any(e.refused for e in expectations), route
+        assert any(not e.refused for e in expectations), route
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
+def test_the_matrix(client: TestClient, factory: Factory, case: Case) -> None:
+    world = World.build(client, factory, PERSONAS[case.persona])
+    call = BUILDERS[(case.method, case.path)](world, case.relation)
+    before = state(factory)
+    response = world.send(call)
+    rows = factory.audit_rows()
+    assert len(rows) == 1, [(r["action"], r["outcome"]) for r in rows]
+    (row,) = rows
+    assert (row["method"], row["route"], row["subject"]) == (case.method, case.path, "user-1")
+    assert row["organisation"] == world.caller.code
+    if call.child is not None:
+        assert row["child_ids"] == [call.child]
+    if case.expect.refused:
+        assert_refused(response, row, case.expect)
+        assert state(factory) == before, "a refusal changed something"
+    else:
+        assert_succeeded(response, row, case, call)
+
+
+CHILD_DATA = ("Testchild", "Aisha", VALID_NHS_NUMBER, VALID_UPN, "Synthetic Row", "W5 2AA")
+
+
+def _touches_child_data(method: str, path: str) -> bool:
+    for route in api_routes():
+        if route.path == path and method in (route.methods or ()):
+            declared = (route.openapi_extra or {})[PERMISSION_KEY]
+            return Permission(declared).touches_child_data
+    raise AssertionError(f"no route {method} {path}")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), sorted(BUILDERS), ids=[f"{m} {p}" for m, p in sorted(BUILDERS)]
+)
+def test_an_administrator_reads_no_child_data_through_any_route(
+    client: TestClient, factory: Factory, method: str, path: str
+) -> None:
+    world = World.build(client, factory, PERSONAS["administrator"])
+    present = world.child("own")  # a child on the index, whatever the route is about
+    response = world.send(BUILDERS[(method, path)](world, "own"))
+    if _touches_child_data(method, path):
+        assert response.status_code == 403, response.text
+        assert response.json()["code"] == "permission_denied"
+    else:
+        assert response.status_code < 300, response.text
+    for secret in (*CHILD_DATA, str(present)):
+        assert secret.lower() not in response.text.lower()
+    assert factory.count("shielded_access") == 0

@@ -1,0 +1,376 @@
+"""Mass assignment: a body may carry only the fields its route accepts. A field the
+service sets itself (who made a record, its id, its version, whether it is shielded, who
+suspended whom) or that grants something (roles, an organisation) is refused with 422
+`invalid_input`, wherever in the body it is, and the refused request changes nothing:
+every table but the audit trail (which gains the refusal's one row) and the rate windows
+(counted before the body is read, by design) is exactly as it was.
+
+A field the body may carry is no way to take a record over either: the authority where a
+shielded child lives (which sees only that the record exists) cannot make itself the
+responsible authority, and so see the record in full or lift the shield."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from index_service.children.schemas import (
+    AddressIn,
+    CarerIn,
+    ChildCreate,
+    ChildUpdate,
+    GpPracticeIn,
+    NameIn,
+)
+from index_service.enquiries.models import EnquiryCreate
+from index_service.issuers.models import TrustedIssuerCreate
+from index_service.main import V1_ROUTERS
+from index_service.organisations.models import Organisation, OrganisationCreate
+from index_service.suspensions.models import SuspensionCreate
+from tests.factories import (
+    CHILD,
+    EALING,
+    HARINGEY,
+    VALID_NHS_NUMBER,
+    Factory,
+    child_payload,
+)
+
+# Tables a request could change; the audit trail and rate windows are checked apart.
+DATA_TABLES = (
+    "organisation",
+    "child",
+    "child_name",
+    "child_address",
+    "carer",
+    "involvement",
+    "enquiry",
+    "suspension",
+    "trusted_issuer",
+    "shielded_access",
+    "flag",
+)
+
+# Sent to every body-taking route.
+EXTRA_FIELDS: dict[str, Any] = {
+    "organisation": "HIJACKED-ORG",
+    "created_by": "attacker@elsewhere",
+    "roles": ["administrator", "data_manager"],
+    "id": "00000000-0000-4000-8000-000000000001",
+    "version": 99,
+    "shielded": True,
+    "suspended_by": "attacker@elsewhere",
+}
+# What each kind of record stores about itself, sent to the routes that make or change it.
+CHILD_EXTRAS: dict[str, Any] = {
+    "created_by_organisation": "HIJACKED-ORG",
+    "provenance": {"nhs_number": {"organisation": "HIJACKED-ORG"}},
+    "status": "archived",
+    "created_at": "2000-01-01T00:00:00Z",
+    "updated_at": "2000-01-01T00:00:00Z",
+    "involvements": [],
+}
+ROUTE_EXTRAS: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/v1/organisations"): {"created_at": "2000-01-01T00:00:00Z"},
+    ("POST", "/v1/suspensions"): {
+        "suspended_at": "2000-01-01T00:00:00Z",
+        "lifted_at": "2000-01-01T00:00:00Z",
+        "lifted_by": "attacker@elsewhere",
+    },
+    ("POST", "/v1/trusted-issuers"): {
+        "registered_by": "attacker@elsewhere",
+        "registered_at": "2000-01-01T00:00:00Z",
+        "withdrawn_at": None,
+        "withdrawn_by": None,
+    },
+    ("POST", "/v1/children"): CHILD_EXTRAS,
+    ("PATCH", "/v1/children/{child_id}"): CHILD_EXTRAS,
+    ("POST", "/v1/enquiries"): {
+        "candidate_ids": ["00000000-0000-4000-8000-000000000002"],
+        "outcome": "possible_matches",
+        "issuer": "urn:elsewhere",
+        "subject": "someone-else",
+        "organisation_id": "00000000-0000-4000-8000-000000000003",
+        "purpose": "audit",
+    },
+}
+# Extra fields inside the nested objects of a child: (path to the object, model, field).
+NESTED_EXTRAS: tuple[tuple[tuple[str | int, ...], type[BaseModel], str], ...] = (
+    (("names", 0), NameIn, "id"),
+    (("addresses", 0), AddressIn, "child_id"),
+    (("addresses", 0), AddressIn, "current"),
+    (("carers", "people", 0), CarerIn, "child_id"),
+    (("gp_practice",), GpPracticeIn, "verified_by"),
+)
+CHILD_ROUTES = (("POST", "/v1/children"), ("PATCH", "/v1/children/{child_id}"))
+
+
+def snapshot(factory: Factory) -> dict[str, list[str]]:
+    """Every row of every data table, as JSON text, sorted."""
+    with factory.db.session() as session:
+        return {
+            table: sorted(
+                str(row)
+                for row in session.execute(
+                    text(f"SELECT to_jsonb(t) FROM {table} AS t")  # noqa: S608
+                ).scalars()
+            )
+            for table in DATA_TABLES
+        }
+
+
+@dataclass
+class Scene:
+    """Callers for every body-taking route, and the records those routes act on."""
+
+    client: TestClient
+    factory: Factory
+    headers: dict[str, dict[str, str]]
+    other: Organisation
+    child_id: str
+
+    def snapshot(self) -> dict[str, list[str]]:
+        return snapshot(self.factory)
+
+
+@pytest.fixture
+def scene(client: TestClient, factory: Factory) -> Scene:
+    data_manager = factory.data_manager()
+    created = client.post("/v1/children", json=child_payload(), headers=data_manager)
+    assert created.status_code == 201, created.text
+    return Scene(
+        client=client,
+        factory=factory,
+        headers={
+            "administrator": factory.headers(roles=["administrator"], type="index_operator"),
+            "data_manager": data_manager,
+            "practitioner": factory.practitioner(),
+        },
+        other=factory.organisation(),
+        child_id=created.json()["id"],
+    )
+
+
+@dataclass(frozen=True)
+class BodyRoute:
+    """A body-taking route: who may call it, its model, and a valid body to start from."""
+
+    model: type[BaseModel]
+    caller: str
+    success: int
+    body: Callable[[Scene], dict[str, Any]]
+    url: Callable[[Scene], str]
+    if_match: str | None = None
+
+
+def _organisation_body(scene: Scene) -> dict[str, Any]:
+    code = f"MA{uuid.uuid4().hex[:8].upper()}"
+    return {"code": code, "name": "Mass School", "type": "school", "local_authority": EALING}
+
+
+def _suspension_body(scene: Scene) -> dict[str, Any]:
+    return {"kind": "organisation", "organisation_code": scene.other.code, "reason": "testing"}
+
+
+def _issuer_body(scene: Scene) -> dict[str, Any]:
+    return {
+        "issuer": f"https://idp-{uuid.uuid4().hex[:8]}.agency.example",
+        "jwks_url": "https://keys.agency.example/jwks.json",
+        "organisations": [scene.other.code],
+    }
+
+
+def _child_update_body(scene: Scene) -> dict[str, Any]:
+    keep = ("names", "addresses", "carers", "gp_practice")
+    return {"la_reference": "NEW-REF-1", **{k: copy.deepcopy(CHILD[k]) for k in keep}}
+
+
+BODY_ROUTES: dict[tuple[str, str], BodyRoute] = {
+    ("POST", "/v1/organisations"): BodyRoute(
+        OrganisationCreate, "administrator", 201, _organisation_body, lambda s: "/v1/organisations"
+    ),
+    ("POST", "/v1/suspensions"): BodyRoute(
+        SuspensionCreate, "administrator", 201, _suspension_body, lambda s: "/v1/suspensions"
+    ),
+    ("POST", "/v1/trusted-issuers"): BodyRoute(
+        TrustedIssuerCreate, "administrator", 201, _issuer_body, lambda s: "/v1/trusted-issuers"
+    ),
+    ("POST", "/v1/children"): BodyRoute(
+        ChildCreate, "data_manager", 201, lambda s: child_payload(), lambda s: "/v1/children"
+    ),
+    ("PATCH", "/v1/children/{child_id}"): BodyRoute(
+        ChildUpdate,
+        "data_manager",
+        200,
+        _child_update_body,
+        lambda s: f"/v1/children/{s.child_id}",
+        if_match='"1"',
+    ),
+    ("POST", "/v1/enquiries"): BodyRoute(
+        EnquiryCreate,
+        "practitioner",
+        201,
+        lambda s: {"nhs_number": VALID_NHS_NUMBER},
+        lambda s: "/v1/enquiries",
+    ),
+}
+
+
+def send(scene: Scene, route: tuple[str, str], body: Any) -> httpx.Response:
+    target = BODY_ROUTES[route]
+    headers = dict(scene.headers[target.caller])
+    if target.if_match is not None:
+        headers["If-Match"] = target.if_match
+    response: httpx.Response = scene.client.request(
+        route[0], target.url(scene), json=body, headers=headers
+    )
+    return response
+
+
+def _top_level_cases() -> list[Any]:
+    cases = []
+    for route in BODY_ROUTES:
+        for name, value in {**EXTRA_FIELDS, **ROUTE_EXTRAS[route]}.items():
+            label = f"{route[0]} {route[1]} + {name}"
+            cases.append(pytest.param(route, (name,), value, id=label))
+    return cases
+
+
+def _nested_cases() -> list[Any]:
+    cases = []
+    for route in CHILD_ROUTES:
+        for where, _model, name in NESTED_EXTRAS:
+            label = f"{route[0]} {route[1]} + {'.'.join(map(str, (*where, name)))}"
+            cases.append(pytest.param(route, (*where, name), "injected", id=label))
+    return cases
+
+
+def with_extra(body: dict[str, Any], path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
+    body = copy.deepcopy(body)
+    parent: Any = body
+    for step in path[:-1]:
+        parent = parent[step]
+    assert path[-1] not in parent, f"{path} is already in the body"
+    parent[path[-1]] = value
+    return body
+
+
+# ---------------------------------------------------------------------------------------
+# Tests
+# ---------------------------------------------------------------------------------------
+
+
+def test_every_body_taking_route_is_covered() -> None:
+    taking = {
+        (method, route.path)
+        for router in V1_ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute) and route.body_field is not None
+        for method in route.methods or ()
+    }
+    assert taking == set(BODY_ROUTES)
+    assert set(ROUTE_EXTRAS) == set(BODY_ROUTES)
+
+
+def test_the_extra_fields_are_not_fields_of_the_bodies() -> None:
+    """The test sends fields a route does not accept: none is a real field by another name."""
+    for route, target in BODY_ROUTES.items():
+        for name in {**EXTRA_FIELDS, **ROUTE_EXTRAS[route]}:
+            assert name not in target.model.model_fields, (route, name)
+    for _where, model, name in NESTED_EXTRAS:
+        assert name not in model.model_fields, (model.__name__, name)
+
+
+@pytest.mark.parametrize("route", list(BODY_ROUTES), ids=lambda r: f"{r[0]} {r[1]}")
+def test_the_bodies_the_cases_start_from_are_accepted(scene: Scene, route: tuple[str, str]) -> None:
+    """Control: each case is refused only for the field it adds."""
+    response = send(scene, route, BODY_ROUTES[route].body(scene))
+    assert response.status_code == BODY_ROUTES[route].success, response.text
+
+
+@pytest.mark.parametrize(("route", "path", "value"), _top_level_cases() + _nested_cases())
+def test_an_extra_field_is_refused_and_changes_nothing(
+    scene: Scene, route: tuple[str, str], path: tuple[str | int, ...], value: Any
+) -> None:
+    body = with_extra(BODY_ROUTES[route].body(scene), path, value)
+    before, audit_before = scene.snapshot(), len(scene.factory.audit_rows())
+    response = send(scene, route, body)
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["code"] == "invalid_input"
+    assert problem["errors"] == [
+        {
+            "location": ["body", *map(str, path)],
+            "message": "Extra inputs are not permitted",
+            "type": "extra_forbidden",
+        }
+    ]
+    for secret in ("HIJACKED", "attacker", "injected", "someone-else"):
+        assert secret not in response.text
+
+    assert scene.snapshot() == before, "a refused body changed stored data"
+    rows = scene.factory.audit_rows()[audit_before:]
+    assert [(r["method"], r["route"]) for r in rows] == [route]
+    assert (rows[0]["outcome"], rows[0]["status_code"], rows[0]["reason"]) == (
+        "refused",
+        422,
+        "invalid_input",
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Taking a shielded record over through a field the body may carry
+# ---------------------------------------------------------------------------------------
+
+WITHHELD = ("1 Synthetic Row", "W5 2AA", "Morgan", VALID_NHS_NUMBER, "A81001", "100001")
+
+
+def _shielded_by_haringey(client: TestClient, factory: Factory) -> str:
+    """A child Haringey is responsible for and has shielded, living in Ealing now."""
+    haringey = factory.headers(roles=["data_manager"], local_authority=HARINGEY)
+    created = client.post(
+        "/v1/children", json=child_payload(responsible_authority=HARINGEY), headers=haringey
+    )
+    assert created.status_code == 201, created.text
+    child_id = str(created.json()["id"])
+    shielded = client.put(
+        f"/v1/children/{child_id}/shield", headers={**haringey, "If-Match": '"1"'}
+    )
+    assert shielded.status_code == 200, shielded.text
+    return child_id
+
+
+@pytest.mark.parametrize("role", ["data_manager", "social_worker"])
+def test_where_a_shielded_child_lives_cannot_take_over_its_record(
+    client: TestClient, factory: Factory, role: str
+) -> None:
+    child_id = _shielded_by_haringey(client, factory)
+    ealing = factory.headers(roles=[role], local_authority=EALING)
+    read = client.get(f"/v1/children/{child_id}", headers=ealing)
+    assert read.status_code == 200, read.text
+    assert read.json()["shielded"] is True  # Ealing reaches it (the child lives there) ...
+    assert "names" not in read.json()  # ... but sees only that it exists
+    before = snapshot(factory)
+
+    response = client.patch(
+        f"/v1/children/{child_id}",
+        json={"responsible_authority": EALING},
+        headers={**ealing, "If-Match": read.headers["ETag"]},
+    )
+    for withheld in WITHHELD:
+        assert withheld not in response.text
+    assert response.status_code == 403, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert snapshot(factory) == before, "the shielded record changed hands"
