@@ -1,0 +1,156 @@
+"""The match model: a declarative, versioned, serialisable spec in the Fellegi-Sunter
+style. For each field, an ordered list of labelled comparison levels, each with its
+m probability (of reaching that level when the records are the same child) and u
+probability (when they are different children); a level's match weight is log2(m/u).
+A record pair's score is the prior log-odds plus the sum of its levels' weights.
+
+The spec lives in `matching/models/<version>.json`, is loaded once, and every decision
+records the version that made it. How the probabilities are estimated is in the README
+(expectation-maximisation over candidate pairs of the synthetic population).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from index_service.matching import compare
+from index_service.matching.compare import MISSING, NameLevels
+from index_service.matching.records import Person
+
+MODELS = Path(__file__).parent / "models"
+CURRENT_VERSION = "2026-11-v1"
+
+
+@dataclass(frozen=True)
+class Level:
+    label: str
+    m: float
+    u: float
+
+    @property
+    def weight(self) -> float:
+        return math.log2(self.m / self.u)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    field: str
+    levels: tuple[Level, ...]
+
+    def weight(self, label: str) -> float:
+        if label == MISSING:
+            return 0.0
+        for level in self.levels:
+            if level.label == label:
+                return level.weight
+        raise KeyError(f"{self.field}: no level {label!r}")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    match: float  # total weight for a `match` ...
+    margin: float  # ... clearly ahead of the next candidate by this much
+    possible: float  # lowest total shown as a possible match
+
+
+@dataclass(frozen=True)
+class MatchModel:
+    version: str
+    prior: float  # log2 odds that a candidate pair is the same child, before comparing
+    comparisons: tuple[Comparison, ...]
+    thresholds: Thresholds
+
+    def comparison(self, field: str) -> Comparison:
+        for comparison in self.comparisons:
+            if comparison.field == field:
+                return comparison
+        raise KeyError(field)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "prior": self.prior,
+            "thresholds": vars(self.thresholds),
+            "comparisons": [
+                {"field": c.field, "levels": [vars(level) for level in c.levels]}
+                for c in self.comparisons
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MatchModel:
+        return cls(
+            version=data["version"],
+            prior=float(data["prior"]),
+            thresholds=Thresholds(**data["thresholds"]),
+            comparisons=tuple(
+                Comparison(c["field"], tuple(Level(**level) for level in c["levels"]))
+                for c in data["comparisons"]
+            ),
+        )
+
+
+@lru_cache(maxsize=8)
+def load_model(version: str = CURRENT_VERSION) -> MatchModel:
+    return MatchModel.from_dict(json.loads((MODELS / f"{version}.json").read_text()))
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Per field, the level reached and its weight; and the total."""
+
+    levels: dict[str, str]
+    weights: dict[str, float]
+    total: float
+    model_version: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "model_version": self.model_version,
+            "total": round(self.total, 3),
+            "fields": {
+                f: {"level": self.levels[f], "weight": round(self.weights[f], 3)}
+                for f in self.levels
+            },
+        }
+
+
+def levels_of(model: MatchModel, a: Person, b: Person) -> dict[str, str]:
+    """The level each field of the pair reaches."""
+    given, family, order = (
+        model.comparison("given_name"),
+        model.comparison("family_name"),
+        model.comparison("name_order"),
+    )
+
+    def rank(option: NameLevels) -> float:
+        return (
+            given.weight(option.given) + family.weight(option.family) + order.weight(option.order)
+        )
+
+    names = compare.name_levels(a.names, b.names, rank)
+    return {
+        "given_name": names.given,
+        "family_name": names.family,
+        "name_order": names.order if MISSING not in (names.given, names.family) else MISSING,
+        "date_of_birth": compare.date_of_birth_level(a, b),
+        "postcode": compare.postcode_level(a, b),
+        "nhs_number": compare.identifier_level(a.nhs_number, b.nhs_number),
+        "upn": compare.identifier_level(a.upn, b.upn),
+    }
+
+
+def score(model: MatchModel, a: Person, b: Person) -> Explanation:
+    levels = levels_of(model, a, b)
+    weights = {f: model.comparison(f).weight(label) for f, label in levels.items()}
+    return Explanation(
+        levels=levels,
+        weights=weights,
+        total=model.prior + sum(weights.values()),
+        model_version=model.version,
+    )
