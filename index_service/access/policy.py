@@ -49,6 +49,9 @@ RATE_LIMITED: dict[Permission, RateBucket] = {
     Permission.ENQUIRY_CREATE: RateBucket.SEARCH,
     Permission.ENQUIRY_OPEN: RateBucket.READ,
     Permission.CHILD_READ: RateBucket.READ,
+    # Changing a record answers with it, so it counts as a read too.
+    Permission.CHILD_UPDATE: RateBucket.READ,
+    Permission.CHILD_SHIELD: RateBucket.READ,
 }
 
 

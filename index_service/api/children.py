@@ -23,6 +23,7 @@ from index_service.audit.anomalies import note_children_opened
 from index_service.children import service
 from index_service.children.schemas import ChildCreate, ChildPublic, ChildUpdate
 from index_service.errors import PreconditionFailed, PreconditionRequired
+from index_service.settings import Settings
 
 router = APIRouter(
     prefix="/v1/children",
@@ -124,6 +125,7 @@ def update_child(
     session: SessionDep,
     caller: PrincipalDep,
     ctx: ContextDep,
+    settings: SettingsDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> ChildPublic:
@@ -136,6 +138,9 @@ def update_child(
     )
     ctx.audit.detail["changed_fields"] = changed
     response.headers["ETag"] = etag(record.child.version)
+    note_children_opened(
+        session=session, draft=ctx.audit, threshold=settings.anomaly_distinct_children_per_hour
+    )
     return service.present(
         session=session,
         caller=caller,
@@ -151,6 +156,7 @@ def _set_shielded(
     session: SessionDep,
     caller: PrincipalDep,
     ctx: ContextDep,
+    settings: Settings,
     response: Response,
     if_match: str | None,
 ) -> ChildPublic:
@@ -163,6 +169,9 @@ def _set_shielded(
     )
     ctx.audit.detail["shielded"] = shielded
     response.headers["ETag"] = etag(record.child.version)
+    note_children_opened(
+        session=session, draft=ctx.audit, threshold=settings.anomaly_distinct_children_per_hour
+    )
     return service.present(
         session=session,
         caller=caller,
@@ -184,12 +193,13 @@ def shield_child(
     session: SessionDep,
     caller: PrincipalDep,
     ctx: ContextDep,
+    settings: SettingsDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> ChildPublic:
     """Shield a child (refuge, new identity): others then learn only that a record exists
     and whom to contact, and every such access is kept for the data manager's alert."""
-    return _set_shielded(True, child_id, session, caller, ctx, response, if_match)
+    return _set_shielded(True, child_id, session, caller, ctx, settings, response, if_match)
 
 
 @router.delete(
@@ -204,8 +214,9 @@ def unshield_child(
     session: SessionDep,
     caller: PrincipalDep,
     ctx: ContextDep,
+    settings: SettingsDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> ChildPublic:
     """Lift the shield."""
-    return _set_shielded(False, child_id, session, caller, ctx, response, if_match)
+    return _set_shielded(False, child_id, session, caller, ctx, settings, response, if_match)

@@ -36,6 +36,7 @@ router = APIRouter(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=EnquiryPublic,
+    response_model_exclude_unset=True,
     **permission(Permission.ENQUIRY_CREATE),
 )
 def make_enquiry(
@@ -46,27 +47,33 @@ def make_enquiry(
     ctx: ContextDep,
     response: Response,
 ) -> EnquiryPublic:
-    enquiry, candidates = service.make_enquiry(
+    result = service.make_enquiry(
         session=session,
         caller=caller,
         purpose=purpose,
         data=body,
         request_id=ctx.audit.request_id,
     )
+    enquiry = result.enquiry
     outcome = EnquiryOutcome(enquiry.outcome)
     ctx.audit.children(*enquiry.candidate_ids)
     ctx.audit.detail.update(
         enquiry_id=str(enquiry.id),
         outcome=outcome.value,
         criteria_given=sorted(enquiry.criteria),
+        model_version=enquiry.model_version,
+        explanations=enquiry.explanations,
     )
     response.headers["Location"] = f"/v1/enquiries/{enquiry.id}"
+    disclosed = {"child": result.child} if result.child is not None else {}
     return EnquiryPublic(
         id=enquiry.id,
         outcome=outcome,
-        candidates=candidates,
+        candidates=result.summaries,
         advice=service.advice_for(outcome),
+        model_version=enquiry.model_version,
         created_at=enquiry.created_at,
+        **disclosed,
     )
 
 

@@ -20,7 +20,7 @@ from index_service.access.roles import parse_roles
 from index_service.access.tokens import TokenVerifier, VerifiedClaims, claimed_identity
 from index_service.api.context import RequestContext
 from index_service.common import utcnow
-from index_service.errors import Forbidden, Unauthenticated
+from index_service.errors import DomainError, Forbidden, Unauthenticated
 from index_service.organisations import service as organisations
 from index_service.settings import Settings
 from index_service.suspensions.service import active_suspension
@@ -42,7 +42,7 @@ def authenticate_and_authorise(request: Request, ctx: RequestContext) -> Princip
     verifier: TokenVerifier = request.app.state.token_verifier
     try:
         claims = verifier.verify(token)
-    except Unauthenticated:
+    except DomainError:  # 401, 403 (issuer not trusted for the organisation) or 503
         ctx.audit.detail["claimed"] = claimed_identity(token)
         raise
     # A short session of its own: the request's unit of work (and its pooled connection)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel
 
 from index_service.access.policy import Permission
+from index_service.access.tokens import TokenVerifier
 from index_service.api.deps import PrincipalDep, SessionDep, permission
 from index_service.api.routing import AuditedRoute
 from index_service.suspensions import service
@@ -29,9 +30,19 @@ class SuspensionList(BaseModel):
     **permission(Permission.SUSPENSION_CREATE),
 )
 def suspend(
-    body: SuspensionCreate, session: SessionDep, caller: PrincipalDep, response: Response
+    body: SuspensionCreate,
+    session: SessionDep,
+    caller: PrincipalDep,
+    request: Request,
+    response: Response,
 ) -> SuspensionPublic:
-    suspension = service.suspend(session=session, caller=caller, data=body)
+    verifier: TokenVerifier = request.app.state.token_verifier
+    suspension = service.suspend(
+        session=session,
+        caller=caller,
+        data=body,
+        configured_issuers=verifier.configured_issuers,
+    )
     response.headers["Location"] = f"/v1/suspensions/{suspension.id}"
     return SuspensionPublic.model_validate(suspension, from_attributes=True)
 

@@ -16,7 +16,13 @@ from index_service.audit.service import AuditDraft, record_event
 from index_service.common import utcnow
 
 MANY_CHILDREN = "access:anomaly:many_children"
-OPENING_ACTIONS = ("child:record:read", "child:enquiry:open")
+# Every action that answers with a child's record.
+OPENING_ACTIONS = (
+    "child:record:read",
+    "child:record:update",
+    "child:record:shield",
+    "child:enquiry:open",
+)
 
 
 def note_children_opened(*, session: Session, draft: AuditDraft, threshold: int) -> bool:

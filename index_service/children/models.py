@@ -96,7 +96,18 @@ class Child(SQLModel, table=True):
 
 
 class ChildName(SQLModel, table=True):
+    """One name a child is known by. The `*_key` and `*_phonetic` columns are the matcher's
+    blocking keys, computed by `matching/keys.py` whenever a name is written."""
+
     __tablename__ = "child_name"
+    __table_args__ = (
+        Index(
+            "ix_child_name_family_key_trgm",
+            "family_key",
+            postgresql_using="gin",
+            postgresql_ops={"family_key": "gin_trgm_ops"},
+        ),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     child_id: uuid.UUID = Field(sa_column=_child_fk())
@@ -104,6 +115,10 @@ class ChildName(SQLModel, table=True):
     given_names: str = Field(max_length=100)
     family_name: str = Field(max_length=100)
     position: int = Field(default=0)
+    family_key: str = Field(default="", max_length=100, index=True)
+    family_phonetic: str = Field(default="", max_length=40, index=True)
+    given_key: str = Field(default="", max_length=100, index=True)
+    given_phonetic: str = Field(default="", max_length=40, index=True)
 
 
 class ChildAddress(SQLModel, table=True):

@@ -290,17 +290,23 @@ class ChildPublic(BaseModel):
 
 
 class ChildSummary(BaseModel):
-    """A search candidate: enough to tell children apart, no more (DOMAIN.md "Access")."""
+    """A search candidate: enough to tell children apart, no more (DOMAIN.md "Access").
+    A shielded child's summary says only that it exists: open it for whom to contact."""
 
     child_id: uuid.UUID
-    given_names: str
-    family_name: str
-    date_of_birth: date
-    date_of_birth_precision: DatePrecision
-    postcode_district: str | None = Field(
-        description="Outward code of the current address; withheld for a shielded record."
-    )
     shielded: bool
+    given_names: str | None = None
+    family_name: str | None = None
+    date_of_birth: date | None = None
+    date_of_birth_precision: DatePrecision | None = None
+    postcode_district: str | None = Field(
+        default=None, description="Outward code of the current address."
+    )
+    explanation: dict[str, Any] | None = Field(
+        default=None,
+        description="How the match model scored this candidate: per field, the level reached "
+        "and its weight; the total; the model version.",
+    )
 
 
 def age_in_years(date_of_birth: date, today: date) -> int:

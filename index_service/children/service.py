@@ -35,6 +35,7 @@ from index_service.children.schemas import (
 from index_service.common import utcnow
 from index_service.errors import Forbidden, NotFound, PreconditionFailed
 from index_service.involvements.service import current_involvements
+from index_service.matching.keys import name_keys
 from index_service.organisations import service as organisations
 
 
@@ -290,6 +291,7 @@ def _replace_names(session: Session, child_id: uuid.UUID, names: list[NameIn]) -
                 kind=name.kind.value,
                 given_names=name.given_names,
                 family_name=name.family_name,
+                **vars(name_keys(name.given_names, name.family_name)),
             )
         )
     session.flush()

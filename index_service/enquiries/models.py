@@ -14,14 +14,21 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
-from index_service.children.schemas import ChildSummary, DateOfBirth, NhsNumber, Postcode, Upn
+from index_service.children.schemas import (
+    ChildPublic,
+    ChildSummary,
+    DateOfBirth,
+    NhsNumber,
+    Postcode,
+    Upn,
+)
 from index_service.common import PersonName, new_id, utcnow
 
 
 class EnquiryOutcome(StrEnum):
+    MATCH = "match"
     POSSIBLE_MATCHES = "possible_matches"
     NOT_FOUND = "not_found"
-    TOO_MANY_MATCHES = "too_many_matches"
 
 
 class Enquiry(SQLModel, table=True):
@@ -41,9 +48,20 @@ class Enquiry(SQLModel, table=True):
     candidate_ids: list[uuid.UUID] = SQLField(
         default_factory=list, sa_column=Column(ARRAY(Uuid), nullable=False)
     )
+    model_version: str = SQLField(max_length=40)
+    explanations: list[dict[str, Any]] = SQLField(
+        default_factory=list, sa_column=Column(JSONB, nullable=False)
+    )
     created_at: datetime = SQLField(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
+
+
+class OtherName(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    given_names: PersonName
+    family_name: PersonName
 
 
 class EnquiryCreate(BaseModel):
@@ -54,6 +72,9 @@ class EnquiryCreate(BaseModel):
 
     family_name: PersonName | None = None
     given_names: PersonName | None = None
+    other_names: list[OtherName] = Field(
+        default_factory=list, max_length=10, description="Other names the child is known by."
+    )
     date_of_birth: DateOfBirth | None = None
     postcode: Postcode | None = None
     nhs_number: NhsNumber | None = None
@@ -64,8 +85,13 @@ class EnquiryPublic(BaseModel):
     id: uuid.UUID
     outcome: EnquiryOutcome
     candidates: list[ChildSummary] = Field(
-        description="At most five summaries; open one with GET "
-        "/v1/enquiries/{id}/children/{child_id}, the second, separately logged step."
+        description="At most five summaries, best first, each with its match explanation; "
+        "open one with GET /v1/enquiries/{id}/children/{child_id}, the second, separately "
+        "logged step."
+    )
+    child: ChildPublic | None = Field(
+        default=None, description="On `match` only: the child as your role may see it."
     )
     advice: str | None = None
+    model_version: str
     created_at: datetime

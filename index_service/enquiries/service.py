@@ -4,61 +4,104 @@ candidates (the second, separately logged step)."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
-from index_service.access.need_to_know import MAX_CANDIDATES, require_sufficient_criteria
+from index_service.access.need_to_know import require_sufficient_criteria
 from index_service.access.principal import Principal
 from index_service.access.purpose import Purpose
+from index_service.access.scope import sees_shielded_record
 from index_service.children import service as children
-from index_service.children.models import Child, ChildAddress, ChildName
+from index_service.children.models import Child, ChildAddress, ChildName, DatePrecision
 from index_service.children.schemas import ChildPublic, ChildSummary
 from index_service.common import utcnow
 from index_service.enquiries.models import Enquiry, EnquiryCreate, EnquiryOutcome
 from index_service.errors import NotFound
-from index_service.matching.candidates import Criteria, find_candidates
 from index_service.matching.postcodes import outward_code
+from index_service.matching.records import Person, PersonName
+from index_service.matching.resolver import Outcome, resolve
 
 NOT_FOUND_ADVICE = (
     "No record was found. This is not evidence that the child is safe. If you are worried "
     "about a child, refer to children's social care of the local authority where the child "
     "lives."
 )
-TOO_MANY_ADVICE = "More than five children fit: add what else you know (NHS number, postcode)."
+POSSIBLE_ADVICE = (
+    "More than one child could be the one you mean, or none fits well enough: open the one "
+    "you mean, or add what else you know (NHS number, postcode, other names)."
+)
+
+
+@dataclass(frozen=True)
+class EnquiryResult:
+    enquiry: Enquiry
+    summaries: list[ChildSummary]
+    child: ChildPublic | None  # the entry, on a match only
+
+
+def person_of(data: EnquiryCreate) -> Person:
+    names = []
+    if data.family_name or data.given_names:
+        names.append(PersonName(data.given_names or "", data.family_name or ""))
+    names.extend(PersonName(n.given_names, n.family_name) for n in data.other_names)
+    return Person(
+        names=tuple(names),
+        date_of_birth=data.date_of_birth,
+        postcodes=(data.postcode,) if data.postcode else (),
+        nhs_number=data.nhs_number,
+        upn=data.upn,
+    )
 
 
 def make_enquiry(
     *, session: Session, caller: Principal, purpose: Purpose, data: EnquiryCreate, request_id: str
-) -> tuple[Enquiry, list[ChildSummary]]:
+) -> EnquiryResult:
     require_sufficient_criteria(data.model_dump())
-    found = find_candidates(
-        session=session, criteria=Criteria(**data.model_dump()), limit=MAX_CANDIDATES + 1
-    )
-    if len(found) > MAX_CANDIDATES:
-        outcome, found = EnquiryOutcome.TOO_MANY_MATCHES, []
-    else:
-        outcome = EnquiryOutcome.POSSIBLE_MATCHES if found else EnquiryOutcome.NOT_FOUND
+    resolution = resolve(session=session, person=person_of(data))
+    explanations = [
+        {"child_id": str(s.child_id), **s.explanation.as_dict()} for s in resolution.candidates
+    ]
     enquiry = Enquiry(
         issuer=caller.issuer,
         subject=caller.subject,
         organisation_id=caller.organisation_id,
         purpose=purpose.code.value,
         purpose_text=purpose.text,
-        criteria=data.model_dump(mode="json", exclude_none=True),
-        outcome=outcome.value,
-        candidate_ids=found,
+        criteria=data.model_dump(mode="json", exclude_none=True, exclude_defaults=True),
+        outcome=resolution.outcome.value,
+        candidate_ids=[s.child_id for s in resolution.candidates],
+        model_version=resolution.model_version,
+        explanations=explanations,
     )
     session.add(enquiry)
     session.flush()
-    summaries = [_summary(session, caller, child_id, request_id=request_id) for child_id in found]
-    return enquiry, summaries
+    matched = resolution.outcome == Outcome.MATCH
+    summaries = [  # on a match the entry below notes any shielded access, once
+        _summary(
+            session, caller, s.child_id, explanation, request_id=None if matched else request_id
+        )
+        for s, explanation in zip(resolution.candidates, explanations, strict=True)
+    ]
+    child = None
+    if matched:
+        record = children.load_record(session=session, child_id=resolution.candidates[0].child_id)
+        child = children.present(
+            session=session,
+            caller=caller,
+            record=record,
+            action="child:enquiry:create",
+            request_id=request_id,
+        )
+    return EnquiryResult(enquiry=enquiry, summaries=summaries, child=child)
 
 
 def advice_for(outcome: EnquiryOutcome) -> str | None:
     return {
         EnquiryOutcome.NOT_FOUND: NOT_FOUND_ADVICE,
-        EnquiryOutcome.TOO_MANY_MATCHES: TOO_MANY_ADVICE,
+        EnquiryOutcome.POSSIBLE_MATCHES: POSSIBLE_ADVICE,
     }.get(outcome)
 
 
@@ -94,17 +137,24 @@ def open_candidate(
 
 
 def _summary(
-    session: Session, caller: Principal, child_id: uuid.UUID, *, request_id: str
+    session: Session,
+    caller: Principal,
+    child_id: uuid.UUID,
+    explanation: dict[str, Any],
+    *,
+    request_id: str | None,
 ) -> ChildSummary:
+    """`request_id` None: the access is noted elsewhere in this request."""
     child = session.get(Child, child_id)
     assert child is not None  # found a moment ago in this transaction
-    children.note_shielded_access(
-        session=session,
-        caller=caller,
-        child=child,
-        action="child:enquiry:create",
-        request_id=request_id,
-    )
+    if request_id is not None:
+        children.note_shielded_access(
+            session=session,
+            caller=caller,
+            child=child,
+            action="child:enquiry:create",
+            request_id=request_id,
+        )
     legal = session.exec(
         select(ChildName)
         .where(ChildName.child_id == child_id)
@@ -115,14 +165,17 @@ def _summary(
         .where(ChildAddress.child_id == child_id)
         .where(col(ChildAddress.to_date).is_(None))
     ).first()
+    if child.shielded and not sees_shielded_record(
+        caller, responsible_authority=child.responsible_authority
+    ):
+        return ChildSummary(child_id=child.id, shielded=True)
     return ChildSummary(
         child_id=child.id,
-        given_names=legal.given_names if legal else "",
-        family_name=legal.family_name if legal else "",
-        date_of_birth=child.date_of_birth,
-        date_of_birth_precision=child.date_of_birth_precision,
-        postcode_district=outward_code(current.postcode)
-        if current is not None and not child.shielded
-        else None,
         shielded=child.shielded,
+        given_names=legal.given_names if legal else None,
+        family_name=legal.family_name if legal else None,
+        date_of_birth=child.date_of_birth,
+        date_of_birth_precision=DatePrecision(child.date_of_birth_precision),
+        postcode_district=outward_code(current.postcode) if current is not None else None,
+        explanation=explanation,
     )

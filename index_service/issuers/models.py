@@ -48,10 +48,12 @@ class TrustedIssuerCreate(BaseModel):
 
     issuer: Text300 = Field(description="The `iss` its tokens carry.")
     jwks_url: Annotated[str, Field(min_length=8, max_length=500), AfterValidator(_key_url)]
-    organisations: list[OrganisationCode] | None = Field(
-        default=None,
+    organisations: list[OrganisationCode] = Field(
+        min_length=1,
         max_length=2000,
-        description="Codes of the organisations it may vouch for; null for any.",
+        description="Codes of the participating organisations it may vouch for. Identity "
+        "providers of children's social care and of the index operator are configured in "
+        "settings only, never registered at run time.",
     )
 
 

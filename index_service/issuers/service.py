@@ -8,8 +8,9 @@ from sqlmodel import Session, col, select
 
 from index_service.access.principal import Principal
 from index_service.common import utcnow
-from index_service.errors import Conflict, NotFound
+from index_service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from index_service.issuers.models import TrustedIssuerCreate, TrustedIssuerRecord
+from index_service.organisations.models import Organisation, OrganisationType
 
 
 def _by(caller: Principal) -> str:
@@ -29,12 +30,11 @@ def register(
     ).first()
     if data.issuer in configured or existing is not None:
         raise Conflict("that issuer is already known", code="issuer_exists")
+    _may_vouch_for(session, [code.upper() for code in data.organisations])
     record = TrustedIssuerRecord(
         issuer=data.issuer,
         jwks_url=data.jwks_url,
-        organisations=[code.upper() for code in data.organisations]
-        if data.organisations is not None
-        else None,
+        organisations=sorted({code.upper() for code in data.organisations}),
         registered_by=_by(caller),
     )
     session.add(record)
@@ -68,3 +68,32 @@ def withdraw(*, session: Session, caller: Principal, issuer_id: uuid.UUID) -> Tr
         session.add(record)
         session.flush()
     return record
+
+
+# Roles that reach children directly or run the index count only in these organisations,
+# so an administrator must never be able to mint them through an issuer of their own.
+_SETTINGS_ONLY = frozenset(
+    {OrganisationType.CHILDRENS_SOCIAL_CARE.value, OrganisationType.INDEX_OPERATOR.value}
+)
+
+
+def _may_vouch_for(session: Session, codes: list[str]) -> None:
+    found = {
+        o.code: o.type
+        for o in session.exec(select(Organisation).where(col(Organisation.code).in_(codes)))
+    }
+    unknown = sorted(set(codes) - set(found))
+    if unknown:
+        raise InvalidInput(
+            "every organisation must be a participating organisation",
+            code="organisation_unknown",
+            organisations=unknown,
+        )
+    reserved = sorted(code for code, kind in found.items() if kind in _SETTINGS_ONLY)
+    if reserved:
+        raise Forbidden(
+            "identity providers of children's social care and of the index operator are "
+            "configured in settings, not registered at run time",
+            code="organisation_needs_configured_issuer",
+            organisations=reserved,
+        )

@@ -32,8 +32,8 @@ CLOSE_SPELLING = 0.9  # Jaro-Winkler similarity of the folded forms
 
 
 @lru_cache(maxsize=131072)
-def _phonetic(word: str) -> str:
-    return jellyfish.metaphone(word) if word else ""
+def phonetic(word: str) -> str:
+    return jellyfish.metaphone(word)[:40] if word else ""
 
 
 def _close(a: str, b: str) -> bool:
@@ -54,7 +54,7 @@ def given_level(a: str, b: str) -> str:
         return "nickname"
     if _close(first_a, first_b):
         return "close_spelling"
-    if _phonetic(first_a) == _phonetic(first_b):
+    if phonetic(first_a) == phonetic(first_b):
         return "phonetic"
     if first_a[0] == first_b[0] and min(len(first_a), len(first_b)) == 1:
         return "initial"
@@ -71,7 +71,7 @@ def family_level(a: str, b: str) -> str:
         return "one_part"
     if _close(key_a, key_b):
         return "close_spelling"
-    if _phonetic(key_a) == _phonetic(key_b):
+    if phonetic(key_a) == phonetic(key_b):
         return "phonetic"
     return "different"
 

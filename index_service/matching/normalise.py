@@ -52,7 +52,7 @@ _SPACES = re.compile(r"\s+")
 # Letters that carry no combining mark to strip: spelt out as English records spell them.
 _UNDECOMPOSABLE = str.maketrans(
     {"ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ł": "l", "Ł": "l",
-     "đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "þ": "th", "Þ": "th", "ı": "i", "ß": "ss"}
+     "đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "þ": "th", "Þ": "th", "\u0131": "i", "ß": "ss"}
 )  # fmt: skip
 _NOT_LETTERS = re.compile(r"[^a-z ]")
 

@@ -9,7 +9,8 @@ from sqlmodel import Session, col, or_, select
 
 from index_service.access.principal import Principal
 from index_service.common import utcnow
-from index_service.errors import Conflict, NotFound
+from index_service.errors import Conflict, InvalidInput, NotFound
+from index_service.issuers.models import TrustedIssuerRecord
 from index_service.suspensions.models import Suspension, SuspensionCreate, SuspensionKind
 
 
@@ -17,8 +18,26 @@ def _by(caller: Principal) -> str:
     return f"{caller.issuer} {caller.subject}"
 
 
-def suspend(*, session: Session, caller: Principal, data: SuspensionCreate) -> Suspension:
+def suspend(
+    *,
+    session: Session,
+    caller: Principal,
+    data: SuspensionCreate,
+    configured_issuers: frozenset[str],
+) -> Suspension:
+    """`configured_issuers`: those trusted by settings; registered ones are looked up. A
+    user suspension must name an issuer the service trusts, spelt exactly as its tokens
+    spell it, or it would match nobody while looking as if it worked."""
     organisation_code = data.organisation_code.upper() if data.organisation_code else None
+    if data.issuer is not None and data.issuer not in configured_issuers:
+        registered = session.exec(
+            select(TrustedIssuerRecord).where(TrustedIssuerRecord.issuer == data.issuer)
+        ).first()
+        if registered is None:
+            raise InvalidInput(
+                "no trusted issuer is spelt exactly like that; copy `iss` from the user's token",
+                code="issuer_unknown",
+            )
     if data.kind == SuspensionKind.USER and (data.issuer, data.subject) == (
         caller.issuer,
         caller.subject,

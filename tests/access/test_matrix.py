@@ -63,6 +63,7 @@ from index_service.involvements.service import record_involvement
 from index_service.issuers import service as issuers
 from index_service.issuers.models import TrustedIssuerCreate
 from index_service.main import V1_ROUTERS
+from index_service.matching.model import CURRENT_VERSION
 from index_service.organisations.models import Organisation
 from index_service.settings import DEV_ISSUER
 from index_service.suspensions import service as suspensions
@@ -291,7 +292,7 @@ REFUSAL_CODES = {
     "403:not_ra": "not_responsible_authority",
     "403:shielded": "record_shielded",
 }
-ENQUIRY_FIELDS = {"id", "outcome", "candidates", "advice", "created_at"}
+ENQUIRY_FIELDS = {"id", "outcome", "candidates", "advice", "model_version", "created_at"}
 
 
 @dataclass(frozen=True)
@@ -462,6 +463,7 @@ class World:
             criteria={"nhs_number": VALID_NHS_NUMBER},
             outcome="possible_matches",
             candidate_ids=[child_id],
+            model_version=CURRENT_VERSION,
         )
         with self.factory.db.transaction() as session:
             session.add(enquiry)
@@ -477,14 +479,22 @@ class World:
         data = SuspensionCreate.model_validate(self.suspension_body(relation))
         setup = acting_for(self.operator_for_setup(), subject="setup-admin")
         with self.factory.db.transaction() as session:
-            return suspensions.suspend(session=session, caller=setup, data=data).id
+            return suspensions.suspend(
+                session=session, caller=setup, data=data, configured_issuers=frozenset({DEV_ISSUER})
+            ).id
 
     def issuer_body(self, relation: str) -> dict[str, Any]:
         return {
             "issuer": f"https://idp-{uuid.uuid4().hex[:8]}.agency.example",
             "jwks_url": "https://keys.agency.example/jwks.json",
-            "organisations": [self.owner(relation).code],
+            # An agency in the owner's authority: social care's issuers are settings-only.
+            "organisations": [self.agency_beside(relation).code],
         }
+
+    def agency_beside(self, relation: str) -> Organisation:
+        return self.factory.organisation(
+            type="hospital", local_authority=self.owner(relation).local_authority
+        )
 
     def trusted_issuer(self, relation: str) -> uuid.UUID:
         data = TrustedIssuerCreate.model_validate(self.issuer_body(relation))
@@ -639,8 +649,14 @@ def _enquire(world: World, relation: str) -> Call:
     child = str(world.child(relation))
 
     def check(enquiry: Any) -> None:
-        assert set(enquiry) == ENQUIRY_FIELDS
+        # An NHS number that agrees is decisive: a match, which discloses the entry.
+        assert set(enquiry) == ENQUIRY_FIELDS | {"child"}
+        assert enquiry["outcome"] == "match"
         assert [c["child_id"] for c in enquiry["candidates"]] == [child]
+        assert enquiry["child"]["id"] == child
+        if relation == "shielded":
+            assert set(enquiry["child"]) == SHIELDED
+            assert set(enquiry["candidates"][0]) == {"child_id", "shielded"}
 
     return Call("POST", "/v1/enquiries", json={"nhs_number": VALID_NHS_NUMBER}, check=check)
 

@@ -68,3 +68,18 @@ def test_an_oversized_body_is_413_before_any_limit(strict: TestClient, factory: 
         "/v1/enquiries", content=body, headers={**headers, "Content-Type": "application/json"}
     )
     assert response.status_code == 413
+
+
+def test_changing_a_record_counts_as_reading_it(strict: TestClient, factory: Factory) -> None:
+    """A change answers with the record, so re-saving cannot get round the read limit."""
+    headers = factory.data_manager()
+    created = strict.post("/v1/children", json=child_payload(), headers=headers)
+    location, etag = created.headers["Location"], created.headers["ETag"]
+    statuses = []
+    for _ in range(4):
+        response = strict.patch(
+            location, json={"la_reference": "R1"}, headers={**headers, "If-Match": etag}
+        )
+        statuses.append(response.status_code)
+        etag = response.headers.get("ETag", etag)
+    assert statuses == [200, 200, 200, 429]

@@ -23,6 +23,7 @@ from sqlalchemy import text
 from index_service.common import utcnow
 from index_service.enquiries.models import Enquiry
 from index_service.main import V1_ROUTERS
+from index_service.matching.model import CURRENT_VERSION
 from index_service.organisations.models import Organisation
 from index_service.settings import DEV_ISSUER, Settings
 from tests.factories import HARINGEY, PURPOSE, VALID_NHS_NUMBER, Factory, child_payload
@@ -91,6 +92,7 @@ def _old_enquiry(factory: Factory, settings: Settings, emergency: Organisation, 
         criteria={"nhs_number": VALID_NHS_NUMBER},
         outcome="possible_matches",
         candidate_ids=[uuid.UUID(child)],
+        model_version=CURRENT_VERSION,
         created_at=utcnow() - timedelta(minutes=settings.enquiry_open_minutes + 5),
     )
     with factory.db.transaction() as session:
@@ -130,7 +132,11 @@ def scene(client: TestClient, factory: Factory, settings: Settings) -> Scene:
     ids["issuer"] = scene.post(
         "administrator",
         "/v1/trusted-issuers",
-        {"issuer": "https://idp.agency.example", "jwks_url": "https://keys.agency.example/k"},
+        {
+            "issuer": "https://idp.agency.example",
+            "jwks_url": "https://keys.agency.example/k",
+            "organisations": [emergency.code],
+        },
     )["id"]
     return scene
 

@@ -156,7 +156,7 @@ def scene(client: TestClient, factory: Factory) -> Scene:
             "data_manager": data_manager,
             "practitioner": factory.practitioner(),
         },
-        other=factory.organisation(),
+        other=factory.organisation(type="hospital"),
         child_id=created.json()["id"],
     )
 
@@ -186,6 +186,7 @@ def _issuer_body(scene: Scene) -> dict[str, Any]:
     return {
         "issuer": f"https://idp-{uuid.uuid4().hex[:8]}.agency.example",
         "jwks_url": "https://keys.agency.example/jwks.json",
+        # An agency's issuer: social care's and the operator's are configured in settings.
         "organisations": [scene.other.code],
     }
 

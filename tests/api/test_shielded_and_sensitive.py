@@ -43,8 +43,7 @@ def _shielded_accesses(factory: Factory) -> list[dict[str, Any]]:
 def _open_via_enquiry(client: TestClient, headers: dict[str, str], child_id: str) -> Any:
     enquiry = client.post("/v1/enquiries", json={"nhs_number": VALID_NHS_NUMBER}, headers=headers)
     (summary,) = enquiry.json()["candidates"]
-    assert summary["shielded"] is True
-    assert summary["postcode_district"] is None
+    assert summary == {"child_id": child_id, "shielded": True}  # nothing else, not even names
     return client.get(f"/v1/enquiries/{enquiry.json()['id']}/children/{child_id}", headers=headers)
 
 
@@ -158,3 +157,19 @@ def test_a_sensitive_service_shows_to_others_only_as_a_notice(
         assert seen[who].get("service") is None
         assert seen[who].get("organisation_code") is None
     assert seen["the clinic itself"]["practitioner_name"] == "Dr Sensitive Worker"
+
+
+def test_a_search_never_confirms_where_a_shielded_child_lives(
+    client: TestClient, factory: Factory
+) -> None:
+    _shielded_child(client, factory)
+    practitioner = factory.practitioner()
+    answers = []
+    for postcode in ("W5 2AA", "W5 2AB", "N17 6AB"):  # the current address, a neighbour, the last
+        body = client.post(
+            "/v1/enquiries",
+            json={"family_name": "Testchild", "date_of_birth": "2016-02-11", "postcode": postcode},
+            headers=practitioner,
+        ).json()
+        answers.append((body["outcome"], [c["child_id"] for c in body["candidates"]]))
+    assert answers[0] == answers[1] == answers[2]

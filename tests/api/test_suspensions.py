@@ -3,6 +3,7 @@ refused on their very next request, with a token that is still valid."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from index_service.settings import DEV_ISSUER
@@ -94,4 +95,14 @@ def test_only_administrators_suspend(client: TestClient, factory: Factory) -> No
     ):
         response = client.post("/v1/suspensions", json=body, headers=headers)
         assert response.status_code == 403
+    assert factory.count("suspension") == 0
+
+
+@pytest.mark.parametrize("issuer", [DEV_ISSUER + "/", DEV_ISSUER.upper(), "https://nobody.example"])
+def test_a_user_suspension_must_name_a_trusted_issuer_exactly(
+    client: TestClient, factory: Factory, issuer: str
+) -> None:
+    body = {"kind": "user", "issuer": issuer, "subject": "x-1", "reason": "r"}
+    refused = client.post("/v1/suspensions", json=body, headers=_administrator(factory))
+    assert (refused.status_code, refused.json()["code"]) == (422, "issuer_unknown")
     assert factory.count("suspension") == 0

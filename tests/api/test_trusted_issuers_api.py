@@ -53,7 +53,7 @@ def _agency_headers(org: str, sub: str = "agency-user") -> dict[str, str]:
         "name": "Agency User",
         "email": "u@agency.example",
         "org": org,
-        "roles": ["data_manager"],
+        "roles": ["service_account"],
         "iat": now,
         "exp": now + 600,
     }
@@ -70,7 +70,8 @@ def test_a_registered_issuer_is_trusted_for_its_organisations_until_withdrawn(
     client: TestClient, factory: Factory, agency_keys_url: str
 ) -> None:
     admin = _admin(factory)
-    own, other = factory.organisation(), factory.organisation()
+    own = factory.organisation(type="hospital")
+    other = factory.organisation(type="hospital")
     unknown = client.post("/v1/children", json=child_payload(), headers=_agency_headers(own.code))
     assert unknown.json()["code"] == "issuer_not_trusted"
     registered = client.post(
@@ -88,6 +89,12 @@ def test_a_registered_issuer_is_trusted_for_its_organisations_until_withdrawn(
         403,
         "issuer_not_trusted_for_organisation",
     )
+    refused_row = factory.audit_rows()[-1]
+    assert refused_row["detail"]["claimed"] == {
+        "iss": AGENCY_IDP,
+        "sub": "agency-user",
+        "org": other.code,
+    }
     withdrawn = client.delete(f"/v1/trusted-issuers/{registered.json()['id']}", headers=admin)
     assert withdrawn.json()["withdrawn_by"].endswith("admin-1")
     after = client.post("/v1/children", json=child_payload(), headers=_agency_headers(own.code))
@@ -108,7 +115,9 @@ def test_a_registered_issuer_is_trusted_for_its_organisations_until_withdrawn(
             id="unknown field",
         ),
         pytest.param(
-            {"issuer": DEV_ISSUER, "jwks_url": "https://idp.example/k"}, 409, id="configured"
+            {"issuer": DEV_ISSUER, "jwks_url": "https://idp.example/k", "organisations": ["H1"]},
+            409,
+            id="configured",
         ),
     ],
 )
@@ -125,4 +134,28 @@ def test_only_administrators_manage_issuers(client: TestClient, factory: Factory
     response = client.post("/v1/trusted-issuers", json=body, headers=factory.data_manager())
     assert response.status_code == 403
     assert client.get("/v1/trusted-issuers", headers=factory.data_manager()).status_code == 403
+    assert factory.count("trusted_issuer") == 0
+
+
+def test_an_issuer_cannot_be_registered_for_social_care_or_the_operator(
+    client: TestClient, factory: Factory
+) -> None:
+    """Else an administrator could mint data managers (or administrators) for themselves."""
+    admin = _admin(factory)
+    for kind in ("childrens_social_care", "index_operator"):
+        code = factory.organisation(type=kind).code
+        body = {"issuer": AGENCY_IDP, "jwks_url": "https://idp.example/k", "organisations": [code]}
+        refused = client.post("/v1/trusted-issuers", json=body, headers=admin)
+        assert (refused.status_code, refused.json()["code"]) == (
+            403,
+            "organisation_needs_configured_issuer",
+        )
+    unknown = {
+        "issuer": AGENCY_IDP,
+        "jwks_url": "https://idp.example/k",
+        "organisations": ["NOPE1"],
+    }
+    assert client.post("/v1/trusted-issuers", json=unknown, headers=admin).status_code == 422
+    no_orgs = {"issuer": AGENCY_IDP, "jwks_url": "https://idp.example/k", "organisations": []}
+    assert client.post("/v1/trusted-issuers", json=no_orgs, headers=admin).status_code == 422
     assert factory.count("trusted_issuer") == 0

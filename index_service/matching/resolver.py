@@ -1,0 +1,100 @@
+"""The resolver: candidates from blocking, scored by the match model, and the outcome.
+
+- `match`: the best candidate reaches the match threshold and is ahead of the next by
+  the margin (as the NHS matching service does): only then is one child's entry shown.
+- `possible_matches`: up to five candidates at or above the lower threshold, best first.
+- `not_found`: nothing reaches the lower threshold.
+Every outcome carries each shown candidate's explanation and the model version.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlmodel import Session, col, select
+
+from index_service.access.need_to_know import MAX_CANDIDATES
+from index_service.children.models import Child, ChildAddress, ChildName
+from index_service.matching.blocking import find_candidates
+from index_service.matching.model import Explanation, MatchModel, load_model, score
+from index_service.matching.records import Person, PersonName
+
+
+class Outcome(StrEnum):
+    MATCH = "match"
+    POSSIBLE_MATCHES = "possible_matches"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class Scored:
+    child_id: uuid.UUID
+    explanation: Explanation
+
+
+@dataclass(frozen=True)
+class Resolution:
+    outcome: Outcome
+    candidates: list[Scored]  # shown: one for a match, at most five otherwise
+    considered: int  # how many the blocking rules found
+    model_version: str
+
+
+def resolve(*, session: Session, person: Person, model: MatchModel | None = None) -> Resolution:
+    model = model or load_model()
+    ids = find_candidates(session=session, person=person)
+    stored = load_people(session=session, child_ids=ids)
+    ranked = sorted(
+        (Scored(child_id, score(model, person, other)) for child_id, other in stored.items()),
+        key=lambda s: (-s.explanation.total, str(s.child_id)),
+    )
+    return decide(model, ranked, considered=len(ids))
+
+
+def decide(model: MatchModel, ranked: list[Scored], *, considered: int) -> Resolution:
+    """The outcome rule, on candidates ranked best first."""
+    thresholds = model.thresholds
+    if ranked:
+        best = ranked[0].explanation.total
+        runner_up = ranked[1].explanation.total if len(ranked) > 1 else float("-inf")
+        if best >= thresholds.match and best - runner_up >= thresholds.margin:
+            return Resolution(Outcome.MATCH, ranked[:1], considered, model.version)
+    shown = [s for s in ranked if s.explanation.total >= thresholds.possible][:MAX_CANDIDATES]
+    outcome = Outcome.POSSIBLE_MATCHES if shown else Outcome.NOT_FOUND
+    return Resolution(outcome, shown, considered, model.version)
+
+
+def load_people(*, session: Session, child_ids: list[uuid.UUID]) -> dict[uuid.UUID, Person]:
+    """The stored children as the matcher compares them, in three queries."""
+    if not child_ids:
+        return {}
+    children = session.exec(select(Child).where(col(Child.id).in_(child_ids))).all()
+    names: dict[uuid.UUID, list[PersonName]] = defaultdict(list)
+    for name in session.exec(
+        select(ChildName)
+        .where(col(ChildName.child_id).in_(child_ids))
+        .order_by(col(ChildName.child_id), col(ChildName.position))
+    ):
+        names[name.child_id].append(PersonName(name.given_names, name.family_name))
+    postcodes: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for address in session.exec(
+        select(ChildAddress)
+        .where(col(ChildAddress.child_id).in_(child_ids))
+        .order_by(col(ChildAddress.child_id), col(ChildAddress.to_date).desc().nulls_first())
+    ):
+        postcodes[address.child_id].append(address.postcode)
+    return {
+        child.id: Person(
+            names=tuple(names[child.id]),
+            date_of_birth=child.date_of_birth,
+            date_of_birth_precision=child.date_of_birth_precision,
+            # A shielded child's addresses never count: a search must not confirm them.
+            postcodes=() if child.shielded else tuple(postcodes[child.id]),
+            nhs_number=child.nhs_number,
+            upn=child.upn,
+        )
+        for child in children
+    }
