@@ -8,8 +8,11 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Response, status
+from sqlmodel import Session
 
 from index_service.access.policy import Permission
+from index_service.access.principal import Principal
+from index_service.api.context import RequestContext
 from index_service.api.deps import (
     ContextDep,
     PrincipalDep,
@@ -57,6 +60,31 @@ def expected_version(if_match: str | None) -> int:
     return int(match.group(1))
 
 
+def _answer(
+    record: service.ChildRecord,
+    *,
+    session: Session,
+    caller: Principal,
+    ctx: RequestContext,
+    response: Response,
+    opened: Settings | None = None,
+) -> ChildPublic:
+    """The record as the caller may see it, with its ETag. `opened`: this request shows
+    an existing record, so it counts towards the many-children anomaly."""
+    response.headers["ETag"] = etag(record.child.version)
+    if opened is not None:
+        note_children_opened(
+            session=session, draft=ctx.audit, threshold=opened.anomaly_distinct_children_per_hour
+        )
+    return service.present(
+        session=session,
+        caller=caller,
+        record=record,
+        action=ctx.audit.action,
+        request_id=ctx.audit.request_id,
+    )
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
@@ -74,14 +102,7 @@ def create_child(
     record = service.create_child(session=session, caller=caller, data=body)
     ctx.audit.children(record.child.id)
     response.headers["Location"] = f"/v1/children/{record.child.id}"
-    response.headers["ETag"] = etag(record.child.version)
-    return service.present(
-        session=session,
-        caller=caller,
-        record=record,
-        action=ctx.audit.action,
-        request_id=ctx.audit.request_id,
-    )
+    return _answer(record, session=session, caller=caller, ctx=ctx, response=response)
 
 
 @router.get(
@@ -99,16 +120,8 @@ def read_child(
     response: Response,
 ) -> ChildPublic:
     record = service.get_child(session=session, caller=caller, child_id=child_id)
-    response.headers["ETag"] = etag(record.child.version)
-    note_children_opened(
-        session=session, draft=ctx.audit, threshold=settings.anomaly_distinct_children_per_hour
-    )
-    return service.present(
-        session=session,
-        caller=caller,
-        record=record,
-        action=ctx.audit.action,
-        request_id=ctx.audit.request_id,
+    return _answer(
+        record, session=session, caller=caller, ctx=ctx, response=response, opened=settings
     )
 
 
@@ -137,16 +150,8 @@ def update_child(
         expected_version=expected_version(if_match),
     )
     ctx.audit.detail["changed_fields"] = changed
-    response.headers["ETag"] = etag(record.child.version)
-    note_children_opened(
-        session=session, draft=ctx.audit, threshold=settings.anomaly_distinct_children_per_hour
-    )
-    return service.present(
-        session=session,
-        caller=caller,
-        record=record,
-        action=ctx.audit.action,
-        request_id=ctx.audit.request_id,
+    return _answer(
+        record, session=session, caller=caller, ctx=ctx, response=response, opened=settings
     )
 
 
@@ -168,16 +173,8 @@ def _set_shielded(
         expected_version=expected_version(if_match),
     )
     ctx.audit.detail["shielded"] = shielded
-    response.headers["ETag"] = etag(record.child.version)
-    note_children_opened(
-        session=session, draft=ctx.audit, threshold=settings.anomaly_distinct_children_per_hour
-    )
-    return service.present(
-        session=session,
-        caller=caller,
-        record=record,
-        action=ctx.audit.action,
-        request_id=ctx.audit.request_id,
+    return _answer(
+        record, session=session, caller=caller, ctx=ctx, response=response, opened=settings
     )
 
 

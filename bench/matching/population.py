@@ -1,0 +1,213 @@
+"""A synthetic population of children and a labelled corruption model, seeded and
+reproducible: the same seed gives the same children and the same enquiries.
+
+Names come from Faker (en_GB) plus a list with diacritics; a fifth of children have an
+alias, a tenth a double-barrelled family name; dates of birth fall in the last 18 years;
+each child has one to four addresses. NHS numbers come from the 999 test range only (never
+issued to a person), so at most about nine million children have one; UPNs are synthetic.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+from faker import Faker
+
+from index_service.children.identifiers import nhs_number_is_valid, upn_check_letter
+from index_service.matching.normalise import BRITISH_SHORT_FORMS, name_group
+from index_service.matching.postcodes import InvalidPostcode, normalise_postcode
+
+ACCENTED_GIVEN = ("Zoë", "Chloé", "Renée", "Noémie", "Anaïs", "José", "Zoé", "Björn", "Siân")
+ACCENTED_FAMILY = ("Climbié", "Müller", "Núñez", "Öztürk", "Łukasik", "Dvořák", "Kouaö")
+AREAS = ("E", "N", "W", "SE", "SW", "NW", "B", "M", "L", "LS", "BS", "NG", "CF", "G", "EH")
+INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+
+
+@dataclass(frozen=True)
+class Name:
+    given: str
+    family: str
+
+
+@dataclass(frozen=True)
+class Child:
+    key: int
+    names: tuple[Name, ...]  # legal first
+    date_of_birth: date
+    postcodes: tuple[str, ...]  # current first
+    nhs_number: str | None
+    upn: str | None
+
+
+@dataclass(frozen=True)
+class Enquiry:
+    """What a practitioner types about a child, and the truth behind it."""
+
+    child_key: int | None  # None: a child the index does not hold
+    given: str | None
+    family: str | None
+    date_of_birth: date | None
+    postcode: str | None
+    nhs_number: str | None
+    corruptions: tuple[str, ...] = field(default=())
+
+
+class Population:
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.faker = Faker("en_GB")
+        self.faker.seed_instance(seed)
+        self.today = date(2026, 11, 23)
+        self._nhs_used: set[str] = set()
+
+    def postcode(self) -> str:
+        while True:
+            area = self.rng.choice(AREAS)
+            raw = f"{area}{self.rng.randint(1, 20)} {self.rng.randint(0, 9)}" + "".join(
+                self.rng.choices(INWARD_LETTERS, k=2)
+            )
+            try:
+                return normalise_postcode(raw)
+            except InvalidPostcode:
+                continue
+
+    def nhs_number(self) -> str | None:
+        if len(self._nhs_used) > 8_500_000 or self.rng.random() > 0.7:
+            return None  # many children at risk have none recorded
+        while True:
+            candidate = f"999{self.rng.randint(0, 9_999_999):07d}"
+            if nhs_number_is_valid(candidate) and candidate not in self._nhs_used:
+                self._nhs_used.add(candidate)
+                return candidate
+
+    def upn(self) -> str | None:
+        if self.rng.random() > 0.5:
+            return None
+        body = f"{self.rng.choice((201, 304, 307, 309)):03d}{self.rng.randint(0, 999_999_999):09d}"
+        return _upn(body)
+
+    def given(self, female: bool) -> str:
+        if self.rng.random() < 0.03:
+            return self.rng.choice(ACCENTED_GIVEN)
+        return self.faker.first_name_female() if female else self.faker.first_name_male()
+
+    def family(self) -> str:
+        roll = self.rng.random()
+        if roll < 0.03:
+            return self.rng.choice(ACCENTED_FAMILY)
+        if roll < 0.13:
+            return f"{self.faker.last_name()}-{self.faker.last_name()}"
+        return self.faker.last_name()
+
+    def child(self, key: int) -> Child:
+        female = self.rng.random() < 0.5
+        legal = Name(self.given(female), self.family())
+        names = [legal]
+        if self.rng.random() < 0.2:
+            names.append(Name(self.given(female), self.rng.choice((legal.family, self.family()))))
+        born = self.today - timedelta(days=self.rng.randint(0, 18 * 365))
+        postcodes = tuple(self.postcode() for _ in range(self.rng.choice((1, 1, 2, 3, 4))))
+        return Child(key, tuple(names), born, postcodes, self.nhs_number(), self.upn())
+
+    def children(self, count: int) -> Iterator[Child]:
+        for key in range(count):
+            yield self.child(key)
+
+
+def _upn(body12: str) -> str:
+    """A UPN: check letter then 12 characters (authority, establishment, year, serial)."""
+    return upn_check_letter(body12) + body12
+
+
+CORRUPTIONS = (
+    "typo",
+    "nickname",
+    "alias",
+    "diacritics_dropped",
+    "day_month_swapped",
+    "wrong_year",
+    "moved",
+    "missing_nhs",
+    "missing_postcode",
+    "names_swapped",
+    "one_barrel",
+)
+
+
+def enquiry_about(child: Child, rng: random.Random, corruptions: int) -> Enquiry:
+    """An enquiry as a practitioner would type it, with up to `corruptions` corruptions."""
+    legal = child.names[0]
+    base = Enquiry(
+        child_key=child.key,
+        given=legal.given,
+        family=legal.family,
+        date_of_birth=child.date_of_birth,
+        postcode=child.postcodes[0] if rng.random() < 0.7 else None,
+        nhs_number=child.nhs_number if rng.random() < 0.4 else None,
+    )
+    applied = []
+    for kind in rng.sample(CORRUPTIONS, k=corruptions):
+        changed = _corrupt(base, child, kind, rng)
+        if changed is not None:
+            base, applied = changed, [*applied, kind]
+    return replace(base, corruptions=tuple(applied))
+
+
+def _corrupt(e: Enquiry, child: Child, kind: str, rng: random.Random) -> Enquiry | None:
+    if kind == "typo" and e.family and len(e.family) > 3:
+        i = rng.randrange(1, len(e.family) - 1)
+        return replace(
+            e, family=e.family[:i] + rng.choice(string.ascii_lowercase) + e.family[i + 1 :]
+        )
+    if kind == "nickname" and e.given:
+        forms = sorted(name_group(e.given) - {e.given.lower()})
+        short = [f for f in forms if f in BRITISH_SHORT_FORMS or len(f) < len(e.given)]
+        return replace(e, given=rng.choice(short or forms).title()) if forms else None
+    if kind == "alias" and len(child.names) > 1:
+        return replace(e, given=child.names[1].given, family=child.names[1].family)
+    if kind == "diacritics_dropped" and e.family:
+        import unicodedata
+
+        plain = "".join(
+            c for c in unicodedata.normalize("NFKD", e.family) if not unicodedata.combining(c)
+        )
+        return replace(e, family=plain) if plain != e.family else None
+    if kind == "day_month_swapped" and e.date_of_birth and e.date_of_birth.day <= 12:
+        d = e.date_of_birth
+        return replace(e, date_of_birth=date(d.year, d.day, d.month)) if d.day != d.month else None
+    if kind == "wrong_year" and e.date_of_birth:
+        d = e.date_of_birth
+        year = d.year + rng.choice((-1, 1))
+        return replace(e, date_of_birth=date(year, d.month, min(d.day, 28)))
+    if kind == "moved":
+        return replace(e, postcode=None if rng.random() < 0.5 else _elsewhere(child, rng))
+    if kind == "missing_nhs":
+        return replace(e, nhs_number=None)
+    if kind == "missing_postcode":
+        return replace(e, postcode=None)
+    if kind == "names_swapped":
+        return replace(e, given=e.family, family=e.given)
+    if kind == "one_barrel" and e.family and "-" in e.family:
+        return replace(e, family=rng.choice(e.family.split("-")))
+    return None
+
+
+def _elsewhere(child: Child, rng: random.Random) -> str:
+    return Population(rng.randint(0, 10**9)).postcode()
+
+
+def absent_child_enquiry(population: Population, rng: random.Random) -> Enquiry:
+    """An enquiry about a child the index does not hold."""
+    stranger = population.child(-1)
+    return Enquiry(
+        child_key=None,
+        given=stranger.names[0].given,
+        family=stranger.names[0].family,
+        date_of_birth=stranger.date_of_birth,
+        postcode=stranger.postcodes[0] if rng.random() < 0.7 else None,
+        nhs_number=None,
+    )

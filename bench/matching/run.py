@@ -1,0 +1,260 @@
+"""Matching benchmark: load a synthetic population, send labelled enquiries through the
+API of a real `index-service serve`, and report quality and latency.
+
+    .venv/bin/python -m bench.matching.run --children 100000 --searches 10000
+    .venv/bin/python -m bench.matching.run --children 1000000
+    .venv/bin/python -m bench.matching.run --england          # 11 million children
+
+Without --database-url it uses the embedded PostgreSQL under .data/ (database
+index_service_bench, made afresh). Figures are printed as a table and as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import psycopg
+import typer
+from alembic import command
+
+from bench.matching.load import load
+from bench.matching.population import Enquiry, Population, absent_child_enquiry, enquiry_about
+from index_service.access.devkeys import mint_dev_token
+from index_service.database import ensure_database, start_embedded_postgres, with_database
+from index_service.migrations_state import alembic_config
+from index_service.settings import Settings
+
+ENGLAND = 11_000_000
+BENCH_DB = "index_service_bench"
+
+
+@dataclass
+class Tally:
+    present: int = 0
+    absent: int = 0
+    matches_right: int = 0
+    matches_wrong: int = 0  # a match on the wrong child: a wrong-child disclosure
+    shown_right: int = 0  # the true child among the candidates shown (match or possible)
+    shown_any: int = 0
+    refused: int = 0
+    latencies: list[float] = field(default_factory=list)
+
+    def add(
+        self, enquiry: Enquiry, truth: str | None, answer: dict[str, Any], seconds: float
+    ) -> None:
+        self.latencies.append(seconds)
+        shown = [c["child_id"] for c in answer["candidates"]]
+        if truth is None:
+            self.absent += 1
+        else:
+            self.present += 1
+        if shown:
+            self.shown_any += 1
+        if truth is not None and truth in shown:
+            self.shown_right += 1
+        if answer["outcome"] == "match":
+            if shown == [truth]:
+                self.matches_right += 1
+            else:
+                self.matches_wrong += 1
+
+
+def _ratio(a: int, b: int) -> float:
+    return a / b if b else 0.0
+
+
+def _f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return {"p50_ms": cuts[49] * 1000, "p95_ms": cuts[94] * 1000, "p99_ms": cuts[98] * 1000}
+
+
+def report(t: Tally, baseline: list[float], children: int, load_seconds: float) -> dict[str, Any]:
+    match_p = _ratio(t.matches_right, t.matches_right + t.matches_wrong)
+    match_r = _ratio(t.matches_right, t.present)
+    any_p = _ratio(t.shown_right, t.shown_any)
+    any_r = _ratio(t.shown_right, t.present)
+    api, sql = _percentiles(t.latencies), _percentiles(baseline)
+    return {
+        "children": children,
+        "searches": t.present + t.absent,
+        "refused_as_bad_input": t.refused,
+        "load_seconds": round(load_seconds, 1),
+        "match": {"precision": match_p, "recall": match_r, "f1": _f1(match_p, match_r)},
+        "match_or_possible": {"precision": any_p, "recall": any_r, "f1": _f1(any_p, any_r)},
+        "wrong_child_disclosures": t.matches_wrong,
+        "api_latency": api,
+        "bare_sql_latency": sql,
+        "api_over_bare_sql_p50": api["p50_ms"] / sql["p50_ms"],
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve(url: str, data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DATA_DIR": str(data_dir),
+        "ENVIRONMENT": "development",
+        "RATE_LIMIT_SEARCHES": "1000000000",
+        "RATE_LIMIT_READS": "1000000000",
+        "LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("index-service")), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return server, base
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("the server did not start")
+
+
+def _fresh_database(database_url: str | None) -> str:
+    maintenance = database_url or start_embedded_postgres(Path(".data"))
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    ensure_database(maintenance, BENCH_DB)
+    url = with_database(maintenance, BENCH_DB)
+    command.upgrade(alembic_config(url), "head")
+    with psycopg.connect(url) as conn:
+        for code, kind in (
+            ("BENCH-CSC", "childrens_social_care"),
+            ("BENCH-ED", "emergency_department"),
+        ):
+            conn.execute(
+                "INSERT INTO organisation (id, code, name, type, local_authority, created_at)"
+                " VALUES (%s, %s, %s, %s, 'E09000009', now())",
+                (uuid.uuid4(), code, f"Benchmark {kind}", kind),
+            )
+    return url
+
+
+def _enquiry_json(e: Enquiry) -> dict[str, Any]:
+    body = {
+        "given_names": e.given,
+        "family_name": e.family,
+        "date_of_birth": e.date_of_birth.isoformat() if e.date_of_birth else None,
+        "postcode": e.postcode,
+        "nhs_number": e.nhs_number,
+    }
+    return {k: v for k, v in body.items() if v}
+
+
+def main(
+    children: Annotated[int, typer.Option(help="How many children to load.")] = 100_000,
+    searches: Annotated[int, typer.Option(help="How many enquiries to send.")] = 10_000,
+    england: Annotated[bool, typer.Option(help="Load 11 million children.")] = False,
+    seed: Annotated[int, typer.Option()] = 42,
+    absent_share: Annotated[
+        float, typer.Option(help="Share of enquiries about unknown children.")
+    ] = 0.1,
+    database_url: Annotated[str | None, typer.Option(help="Default: embedded PostgreSQL.")] = None,
+) -> None:
+    """Load, search through the API, and print precision, recall, F1, wrong-child
+    disclosures, latency percentiles and the ratio to a bare indexed SQL lookup."""
+    count = ENGLAND if england else children
+    rng = random.Random(seed)
+    asked = set(rng.sample(range(count), k=min(count, int(searches * (1 - absent_share)))))
+    url = _fresh_database(database_url)
+    population = Population(seed)
+    kept: dict[int, Any] = {}
+
+    def remembered() -> Any:
+        for child in population.children(count):
+            if child.key in asked:
+                kept[child.key] = child
+            yield child
+
+    started = time.perf_counter()
+    with psycopg.connect(url) as conn:
+        ids = load(conn, remembered())
+        conn.execute("ANALYZE")
+    load_seconds = time.perf_counter() - started
+    enquiries: list[tuple[Enquiry, str | None]] = [
+        (enquiry_about(kept[k], rng, rng.choice((0, 1, 1, 2))), str(ids[k])) for k in sorted(asked)
+    ]
+    enquiries += [
+        (absent_child_enquiry(population, rng), None) for _ in range(searches - len(enquiries))
+    ]
+    rng.shuffle(enquiries)
+    tally, baseline = Tally(), _baseline(url, [str(ids[k]) for k in sorted(asked)][:2000])
+    with tempfile.TemporaryDirectory() as data_dir:
+        server, base = _serve(url, Path(data_dir))
+        try:
+            _search(base, Path(data_dir), enquiries, tally)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    figures = report(tally, baseline, count, load_seconds)
+    typer.echo(json.dumps(figures, indent=2))
+
+
+def _search(
+    base: str, data_dir: Path, enquiries: list[tuple[Enquiry, str | None]], tally: Tally
+) -> None:
+    settings = Settings(
+        environment="development", data_dir=data_dir, database_url="postgresql://unused"
+    )
+    token = mint_dev_token(
+        settings, subject="bench", name="Bench", email="bench@bench.example",
+        organisation="BENCH-ED", roles=["practitioner"],
+    )  # fmt: skip
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Purpose-Of-Use": "health_care",
+        "Purpose-Text": "matching benchmark",
+    }
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+        for enquiry, truth in enquiries:
+            started = time.perf_counter()
+            response = client.post("/v1/enquiries", json=_enquiry_json(enquiry))
+            elapsed = time.perf_counter() - started
+            if response.status_code in (400, 422):
+                tally.refused += 1  # too little to search on, or a future date: refused
+                continue
+            response.raise_for_status()
+            tally.add(enquiry, truth, response.json(), elapsed)
+
+
+def _baseline(url: str, child_ids: list[str]) -> list[float]:
+    """A bare indexed lookup by primary key over the same connection type."""
+    timings = []
+    with psycopg.connect(url) as conn:
+        for child_id in child_ids:
+            started = time.perf_counter()
+            conn.execute("SELECT id FROM child WHERE id = %s", (child_id,)).fetchone()
+            timings.append(time.perf_counter() - started)
+    return timings
+
+
+if __name__ == "__main__":
+    typer.run(main)
