@@ -50,7 +50,10 @@ class RequestContext:
         finally:
             self.close()
         for action in self._after_commit:
-            action()
+            try:
+                action()
+            except Exception as exc:  # the work is committed: the answer stands
+                log.error("after_commit_failed", error_type=type(exc).__name__)
 
     def refuse(self, status_code: int, reason: str) -> None:
         """Roll the work back, then record the refusal (or failure) on its own."""

@@ -44,7 +44,11 @@ def register_issuer(
 ) -> TrustedIssuerPublic:
     verifier = _verifier(request)
     record = service.register(
-        session=session, caller=caller, data=body, configured=verifier.configured_issuers
+        session=session,
+        caller=caller,
+        data=body,
+        configured=verifier.configured_issuers,
+        production=request.app.state.settings.environment == "production",
     )
     response.headers["Location"] = f"/v1/trusted-issuers/{record.id}"
     ctx.after_commit(verifier.invalidate_registered)

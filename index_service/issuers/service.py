@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
+from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
@@ -23,8 +25,16 @@ def register(
     caller: Principal,
     data: TrustedIssuerCreate,
     configured: frozenset[str],
+    production: bool = True,
 ) -> TrustedIssuerRecord:
-    """`configured`: the issuers trusted by settings, which cannot be registered again."""
+    """`configured`: the issuers trusted by settings, which cannot be registered again.
+    In production the keys must be fetched over https from a host that is not this
+    machine or a private network (the service would fetch whatever URL it is given)."""
+    if production and not is_public_https(data.jwks_url):
+        raise InvalidInput(
+            "in production, jwks_url must be https on a public host",
+            code="jwks_url_notis_public_https",
+        )
     existing = session.exec(
         select(TrustedIssuerRecord).where(TrustedIssuerRecord.issuer == data.issuer)
     ).first()
@@ -97,3 +107,15 @@ def _may_vouch_for(session: Session, codes: list[str]) -> None:
             code="organisation_needs_configured_issuer",
             organisations=reserved,
         )
+
+
+def is_public_https(url: str) -> bool:
+    parsed = urlsplit(url)
+    host = (parsed.hostname or "").lower()
+    if parsed.scheme != "https" or not host or host == "localhost" or host.endswith(".local"):
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return True  # a name; it is resolved when the keys are fetched
+    return address.is_global

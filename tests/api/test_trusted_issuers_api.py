@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 from jwt.algorithms import ECAlgorithm
 
+from index_service.issuers.service import is_public_https
 from index_service.settings import DEV_ISSUER
 from tests.factories import PURPOSE, Factory, child_payload
 
@@ -159,3 +160,20 @@ def test_an_issuer_cannot_be_registered_for_social_care_or_the_operator(
     no_orgs = {"issuer": AGENCY_IDP, "jwks_url": "https://idp.example/k", "organisations": []}
     assert client.post("/v1/trusted-issuers", json=no_orgs, headers=admin).status_code == 422
     assert factory.count("trusted_issuer") == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "public"),
+    [
+        ("https://keys.agency.example/jwks.json", True),
+        ("https://8.8.8.8/jwks.json", True),
+        ("http://keys.agency.example/jwks.json", False),
+        ("https://127.0.0.1/jwks.json", False),
+        ("https://10.1.2.3/jwks.json", False),
+        ("https://169.254.169.254/latest", False),
+        ("https://localhost/jwks.json", False),
+        ("https://[::1]/jwks.json", False),
+    ],
+)
+def test_in_production_keys_come_only_fromis_public_https_hosts(url: str, public: bool) -> None:
+    assert is_public_https(url) is public
