@@ -12,6 +12,7 @@ import pytest
 from alembic import command
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from psycopg import sql
 
 from index_service.database import (
@@ -24,6 +25,11 @@ from index_service.database import (
 from index_service.migrations_state import alembic_config
 from index_service.settings import Settings
 from tests.factories import Factory
+
+# No timed assertions in the suite, hypothesis's per-example deadline included: this
+# machine is shared and noisy (first calls also load datasets such as `nicknames`).
+hypothesis_settings.register_profile("index-service", deadline=None)
+hypothesis_settings.load_profile("index-service")
 
 # One database per test session, so parallel sessions never share one.
 TEST_DATABASE = f"index_service_test_{os.getpid()}"

@@ -50,6 +50,7 @@ class Tally:
     shown_right: int = 0  # the true child among the candidates shown (match or possible)
     shown_any: int = 0
     refused: int = 0
+    wrong: list[dict[str, Any]] = field(default_factory=list)  # synthetic: safe to print
     latencies: list[float] = field(default_factory=list)
 
     def add(
@@ -70,6 +71,9 @@ class Tally:
                 self.matches_right += 1
             else:
                 self.matches_wrong += 1
+                self.wrong.append(
+                    {"enquiry": repr(enquiry), "truth": truth, "answer": answer["candidates"]}
+                )
 
 
 def _ratio(a: int, b: int) -> float:
@@ -99,6 +103,7 @@ def report(t: Tally, baseline: list[float], children: int, load_seconds: float) 
         "match": {"precision": match_p, "recall": match_r, "f1": _f1(match_p, match_r)},
         "match_or_possible": {"precision": any_p, "recall": any_r, "f1": _f1(any_p, any_r)},
         "wrong_child_disclosures": t.matches_wrong,
+        "wrong_child_cases": t.wrong[:10],
         "api_latency": api,
         "bare_sql_latency": sql,
         "api_over_bare_sql_p50": api["p50_ms"] / sql["p50_ms"],

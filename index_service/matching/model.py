@@ -23,7 +23,7 @@ from index_service.matching.compare import MISSING, NameLevels
 from index_service.matching.records import Person
 
 MODELS = Path(__file__).parent / "models"
-CURRENT_VERSION = "2026-11-v1"
+CURRENT_VERSION = "2026-11-v2"
 
 
 @dataclass(frozen=True)

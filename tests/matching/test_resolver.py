@@ -47,9 +47,20 @@ def test_a_child_is_found_under_a_recorded_alias(client: TestClient, factory: Fa
     body = _enquire(
         client, factory, given_names="Anna", family_name="Kouao", date_of_birth="2016-02-11"
     )
-    assert (body["outcome"], body["child"]["id"]) == ("match", child)
+    assert [c["child_id"] for c in body["candidates"]] == [child]
     levels = body["candidates"][0]["explanation"]["fields"]
     assert (levels["given_name"]["level"], levels["family_name"]["level"]) == ("exact", "exact")
+    # Names and date of birth alone are shown to choose from; with the postcode, a match.
+    assert body["outcome"] == "possible_matches"
+    where = _enquire(
+        client,
+        factory,
+        given_names="Anna",
+        family_name="Kouao",
+        date_of_birth="2016-02-11",
+        postcode="W5 2AA",
+    )
+    assert (where["outcome"], where["child"]["id"]) == ("match", child)
 
 
 def test_a_wrong_date_of_birth_is_outweighed_by_names_postcode_and_nhs_number(
