@@ -9,7 +9,8 @@ Rules (a child is a candidate if any holds):
 - `postcode_name`: an address's postcode, and the family Metaphone or a given-name form;
 - `postcode_dob`: an address's postcode, and date of birth (or swap);
 - `names`: family Metaphone and a given-name form, born within three years;
-- `family_spelling`: family key within trigram distance, and a given-name form;
+- `family_spelling`: date of birth (or swap), a given-name form, and the family key within
+  trigram distance (a misspelt family name that sounds different);
 - `swapped`: given and family names the other way round, each by Metaphone.
 Each rule is capped (`PER_RULE`), so a very common name cannot flood the scorer.
 """
@@ -112,9 +113,11 @@ def blocking_rules(probe: Probe) -> dict[str, Select[Any]]:
         rules["names"] = named_child.where(
             col(ChildName.family_phonetic) == probe.family_phonetic, given, within
         )
-    if probe.family_key and probe.given_forms:
-        rules["family_spelling"] = name.where(
-            col(ChildName.family_key).op("%")(probe.family_key), given
+    if probe.family_key and probe.given_forms and probe.dates:
+        # Born on the day (or its swap) first: the trigram test then runs on a handful of
+        # rows, not on every similar family name in England.
+        rules["family_spelling"] = named_child.where(
+            born, given, col(ChildName.family_key).op("%")(probe.family_key)
         )
     if probe.family_phonetic and probe.given_phonetic:
         rules["swapped"] = name.where(
