@@ -11,6 +11,8 @@ index_service_bench, made afresh). Figures are printed as a table and as JSON.
 
 from __future__ import annotations
 
+import collections
+import functools
 import json
 import os
 import random
@@ -19,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -116,7 +119,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _serve(url: str, data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _serve(url: str, data_dir: Path) -> tuple[subprocess.Popen[str], str]:
+    """Start `index-service serve` and return once it says it is serving: its output is
+    read line by line (no polling, no sleeping), then drained by a thread."""
     port = _free_port()
     env = {
         **os.environ,
@@ -125,21 +130,20 @@ def _serve(url: str, data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
         "ENVIRONMENT": "development",
         "RATE_LIMIT_SEARCHES": "1000000000",
         "RATE_LIMIT_READS": "1000000000",
-        "LOG_LEVEL": "WARNING",
     }
     server = subprocess.Popen(
         [str(Path(sys.executable).with_name("index-service")), "serve", "--port", str(port)],
         env=env,
-        stdout=subprocess.DEVNULL,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return server, base
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    server.kill()
+    assert server.stdout is not None
+    for line in server.stdout:  # ends if the server exits
+        if "Application startup complete" in line:
+            drain = functools.partial(collections.deque, server.stdout, maxlen=0)
+            threading.Thread(target=drain, daemon=True).start()
+            return server, f"http://127.0.0.1:{port}"
     raise RuntimeError("the server did not start")
 
 
