@@ -20,6 +20,7 @@ from faker import Faker
 from index_service.children.identifiers import nhs_number_is_valid, upn_check_letter
 from index_service.matching.normalise import BRITISH_SHORT_FORMS, name_group
 from index_service.matching.postcodes import InvalidPostcode, normalise_postcode
+from index_service.matching.records import PersonName
 
 ACCENTED_GIVEN = ("Zoë", "Chloé", "Renée", "Noémie", "Anaïs", "José", "Zoé", "Björn", "Siân")
 ACCENTED_FAMILY = ("Climbié", "Müller", "Núñez", "Öztürk", "Łukasik", "Dvořák", "Kouaö")
@@ -28,15 +29,9 @@ INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 
 
 @dataclass(frozen=True)
-class Name:
-    given: str
-    family: str
-
-
-@dataclass(frozen=True)
 class Child:
     key: int
-    names: tuple[Name, ...]  # legal first
+    names: tuple[PersonName, ...]  # legal first
     date_of_birth: date
     postcodes: tuple[str, ...]  # current first
     nhs_number: str | None
@@ -105,10 +100,11 @@ class Population:
 
     def child(self, key: int) -> Child:
         female = self.rng.random() < 0.5
-        legal = Name(self.given(female), self.family())
+        legal = PersonName(self.given(female), self.family())
         names = [legal]
         if self.rng.random() < 0.2:
-            names.append(Name(self.given(female), self.rng.choice((legal.family, self.family()))))
+            family = self.rng.choice((legal.family, self.family()))
+            names.append(PersonName(self.given(female), family))
         born = self.today - timedelta(days=self.rng.randint(0, 18 * 365))
         postcodes = tuple(self.postcode() for _ in range(self.rng.choice((1, 1, 2, 3, 4))))
         return Child(key, tuple(names), born, postcodes, self.nhs_number(), self.upn())

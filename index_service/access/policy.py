@@ -134,3 +134,18 @@ def authorise(principal: Principal, permission: Permission) -> Decision:
 
 def holds(principal: Principal, *grants: Grant) -> bool:
     return any(grant.applies_to(principal) for grant in grants)
+
+
+# Roles that reach children directly or run the index.
+_POWERFUL = (DATA_MANAGER, SOCIAL_WORKER, DESIGNATED_MANAGER, ADMINISTRATOR)
+
+
+def issuer_may_be_registered_for(organisation_type: str) -> bool:
+    """An identity provider registered at run time by an administrator may vouch only for
+    organisations where no powerful role counts; otherwise an administrator could mint a
+    data manager (or another administrator) for themselves. Those organisations' issuers
+    are configured in settings, under change control."""
+    return not any(
+        grant.organisation_types is None or organisation_type in grant.organisation_types
+        for grant in _POWERFUL
+    )

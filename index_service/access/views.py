@@ -74,3 +74,36 @@ def child_fields(
         if grant.applies_to(principal):
             allowed |= own_authority if keeps_record else elsewhere
     return allowed
+
+
+# A search candidate's summary (DOMAIN.md "Access": name, date of birth, partial
+# postcode), and what is left of it when the child is shielded: that a record exists.
+SUMMARY = frozenset(
+    {
+        "child_id",
+        "shielded",
+        "given_names",
+        "family_name",
+        "date_of_birth",
+        "date_of_birth_precision",
+        "postcode_district",
+        "explanation",
+    }
+)
+SHIELDED_SUMMARY = frozenset({"child_id", "shielded"})
+
+
+def summary_fields(
+    principal: Principal, *, shielded: bool, responsible_authority: str
+) -> frozenset[str]:
+    if shielded and not sees_shielded_record(
+        principal, responsible_authority=responsible_authority
+    ):
+        return SHIELDED_SUMMARY
+    return SUMMARY
+
+
+def matchable_postcodes(*, shielded: bool, postcodes: tuple[str, ...]) -> tuple[str, ...]:
+    """A shielded child's addresses never count in matching, so that a search cannot
+    confirm where the child lives."""
+    return () if shielded else postcodes

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from index_service.children.models import Carer, ChildAddress, ChildStatus
 from index_service.children.schemas import (
@@ -28,6 +28,9 @@ from index_service.common import utcnow
 from index_service.involvements.models import Involvement
 from index_service.organisations.models import Organisation
 
+if TYPE_CHECKING:  # the service imports this module
+    from index_service.children.service import ChildRecord
+
 SHIELDED_NOTICE = (
     "This child's record is shielded. Details are withheld; contact the data manager "
     "below, who has been told of this access."
@@ -39,7 +42,7 @@ SENSITIVE_NOTICE = "A sensitive service is involved: contact the data manager."
 class ChildFacts:
     """What a view of one child may draw on, loaded by the service."""
 
-    record: Any  # children.service.ChildRecord (kept loose to avoid an import cycle)
+    record: ChildRecord
     viewer_organisation_id: Any = None
     involvements: list[tuple[Involvement, Organisation]] = field(default_factory=list)
     authority_contact: ContactPublic | None = None

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, delete, select
 
+from index_service.access.objects import may_change_child
 from index_service.access.policy import SERVICE_ACCOUNT, holds
 from index_service.access.principal import Principal
 from index_service.access.scope import children_in_scope, in_authority, sees_shielded_record
@@ -139,6 +140,14 @@ def _locked_in_scope(
     return child
 
 
+_REFUSALS = {
+    "record_shielded": "this record is shielded: only the responsible authority's data "
+    "managers change it",
+    "not_responsible_authority": "only the responsible authority can hand responsibility "
+    "for a child over",
+}
+
+
 def update_child(
     *,
     session: Session,
@@ -150,7 +159,16 @@ def update_child(
     """Apply the fields given; return the record and the names of the fields that changed."""
     child = _locked_in_scope(session, caller, child_id, expected_version)
     given = data.model_fields_set
-    _may_change(caller, child, given, data)
+    decision = may_change_child(
+        caller,
+        shielded=child.shielded,
+        responsible_authority=child.responsible_authority,
+        new_responsible_authority=data.responsible_authority
+        if "responsible_authority" in given
+        else None,
+    )
+    if not decision:
+        raise Forbidden(_REFUSALS[decision.reason], code=decision.reason)
     _apply_scalars(child, data, given)
     if data.names is not None:
         _replace_names(session, child.id, data.names)
@@ -165,25 +183,6 @@ def update_child(
     session.add(child)
     session.flush()
     return load_record(session=session, child_id=child.id), sorted(given)
-
-
-def _may_change(caller: Principal, child: Child, given: set[str], data: ChildUpdate) -> None:
-    """Within scope, two more rules: a shielded record is changed only by the data
-    managers who may see it; and responsibility for a child is handed over by the
-    authority that holds it, never taken by another (it decides who sees a shielded
-    record and who is told of things)."""
-    responsible = child.responsible_authority
-    if child.shielded and not sees_shielded_record(caller, responsible_authority=responsible):
-        raise Forbidden(
-            "this record is shielded: only the responsible authority's data managers change it",
-            code="record_shielded",
-        )
-    handing_over = "responsible_authority" in given and data.responsible_authority != responsible
-    if handing_over and caller.local_authority != responsible:
-        raise Forbidden(
-            "only the responsible authority can hand responsibility for a child over",
-            code="not_responsible_authority",
-        )
 
 
 def load_record(*, session: Session, child_id: uuid.UUID) -> ChildRecord:
@@ -247,6 +246,10 @@ def note_shielded_access(
         caller, responsible_authority=child.responsible_authority
     ):
         return
+    noted: set[uuid.UUID] = session.info.setdefault("shielded_access_noted", set())
+    if child.id in noted:
+        return  # once per child per request, however many times it is shown
+    noted.add(child.id)
     session.add(
         ShieldedAccess(
             child_id=child.id,

@@ -13,16 +13,16 @@ from sqlmodel import Session, col, select
 from index_service.access.need_to_know import require_sufficient_criteria
 from index_service.access.principal import Principal
 from index_service.access.purpose import Purpose
-from index_service.access.scope import sees_shielded_record
+from index_service.access.views import summary_fields
 from index_service.children import service as children
-from index_service.children.models import Child, ChildAddress, ChildName, DatePrecision
+from index_service.children.models import DatePrecision
 from index_service.children.schemas import ChildPublic, ChildSummary
 from index_service.common import utcnow
 from index_service.enquiries.models import Enquiry, EnquiryCreate, EnquiryOutcome
 from index_service.errors import NotFound
 from index_service.matching.postcodes import outward_code
 from index_service.matching.records import Person, PersonName
-from index_service.matching.resolver import Outcome, resolve
+from index_service.matching.resolver import Outcome, Scored, resolve
 
 NOT_FOUND_ADVICE = (
     "No record was found. This is not evidence that the child is safe. If you are worried "
@@ -78,15 +78,12 @@ def make_enquiry(
     )
     session.add(enquiry)
     session.flush()
-    matched = resolution.outcome == Outcome.MATCH
-    summaries = [  # on a match the entry below notes any shielded access, once
-        _summary(
-            session, caller, s.child_id, explanation, request_id=None if matched else request_id
-        )
+    summaries = [
+        _summary(session, caller, s, explanation, request_id=request_id)
         for s, explanation in zip(resolution.candidates, explanations, strict=True)
     ]
     child = None
-    if matched:
+    if resolution.outcome == Outcome.MATCH:
         record = children.load_record(session=session, child_id=resolution.candidates[0].child_id)
         child = children.present(
             session=session,
@@ -139,43 +136,34 @@ def open_candidate(
 def _summary(
     session: Session,
     caller: Principal,
-    child_id: uuid.UUID,
+    scored: Scored,
     explanation: dict[str, Any],
     *,
-    request_id: str | None,
+    request_id: str,
 ) -> ChildSummary:
-    """`request_id` None: the access is noted elsewhere in this request."""
-    child = session.get(Child, child_id)
-    assert child is not None  # found a moment ago in this transaction
-    if request_id is not None:
-        children.note_shielded_access(
-            session=session,
-            caller=caller,
-            child=child,
-            action="child:enquiry:create",
-            request_id=request_id,
-        )
-    legal = session.exec(
-        select(ChildName)
-        .where(ChildName.child_id == child_id)
-        .order_by(col(ChildName.kind) != "legal", col(ChildName.position))
-    ).first()
-    current = session.exec(
-        select(ChildAddress)
-        .where(ChildAddress.child_id == child_id)
-        .where(col(ChildAddress.to_date).is_(None))
-    ).first()
-    if child.shielded and not sees_shielded_record(
-        caller, responsible_authority=child.responsible_authority
-    ):
-        return ChildSummary(child_id=child.id, shielded=True)
-    return ChildSummary(
-        child_id=child.id,
-        shielded=child.shielded,
-        given_names=legal.given_names if legal else None,
-        family_name=legal.family_name if legal else None,
-        date_of_birth=child.date_of_birth,
-        date_of_birth_precision=DatePrecision(child.date_of_birth_precision),
-        postcode_district=outward_code(current.postcode) if current is not None else None,
-        explanation=explanation,
+    """A candidate's summary from what the resolver loaded, with only the fields the
+    access policy allows (a shielded child's: that it exists)."""
+    child = scored.stored.child
+    children.note_shielded_access(
+        session=session,
+        caller=caller,
+        child=child,
+        action="child:enquiry:create",
+        request_id=request_id,
     )
+    legal = scored.stored.person.names[0] if scored.stored.person.names else None
+    current = scored.stored.current_postcode
+    values: dict[str, Any] = {
+        "child_id": child.id,
+        "shielded": child.shielded,
+        "given_names": legal.given if legal else None,
+        "family_name": legal.family if legal else None,
+        "date_of_birth": child.date_of_birth,
+        "date_of_birth_precision": DatePrecision(child.date_of_birth_precision),
+        "postcode_district": outward_code(current) if current else None,
+        "explanation": explanation,
+    }
+    fields = summary_fields(
+        caller, shielded=child.shielded, responsible_authority=child.responsible_authority
+    )
+    return ChildSummary(**{name: values[name] for name in fields})

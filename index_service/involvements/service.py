@@ -1,5 +1,6 @@
 """Involvement service functions. Recording and ending through the API come with the
-enquiries work; the child view already shows current involvements."""
+enquiries work (who may end one: `access/objects.py`); the child view already shows
+current involvements."""
 
 from __future__ import annotations
 
@@ -26,11 +27,6 @@ def current_involvements(
         .order_by(col(Involvement.start_date), col(Involvement.id))
     ).all()
     return [(involvement, organisation) for involvement, organisation in rows]
-
-
-def may_end(principal: Principal, involvement: Involvement) -> bool:
-    """A practitioner ends only their own organisation's involvements."""
-    return involvement.organisation_id == principal.organisation_id
 
 
 def record_involvement(

@@ -8,11 +8,12 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
+from index_service.access.policy import issuer_may_be_registered_for
 from index_service.access.principal import Principal
 from index_service.common import utcnow
 from index_service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from index_service.issuers.models import TrustedIssuerCreate, TrustedIssuerRecord
-from index_service.organisations.models import Organisation, OrganisationType
+from index_service.organisations.models import Organisation
 
 
 def _by(caller: Principal) -> str:
@@ -80,13 +81,6 @@ def withdraw(*, session: Session, caller: Principal, issuer_id: uuid.UUID) -> Tr
     return record
 
 
-# Roles that reach children directly or run the index count only in these organisations,
-# so an administrator must never be able to mint them through an issuer of their own.
-_SETTINGS_ONLY = frozenset(
-    {OrganisationType.CHILDRENS_SOCIAL_CARE.value, OrganisationType.INDEX_OPERATOR.value}
-)
-
-
 def _may_vouch_for(session: Session, codes: list[str]) -> None:
     found = {
         o.code: o.type
@@ -99,7 +93,9 @@ def _may_vouch_for(session: Session, codes: list[str]) -> None:
             code="organisation_unknown",
             organisations=unknown,
         )
-    reserved = sorted(code for code, kind in found.items() if kind in _SETTINGS_ONLY)
+    reserved = sorted(
+        code for code, kind in found.items() if not issuer_may_be_registered_for(kind)
+    )
     if reserved:
         raise Forbidden(
             "identity providers of children's social care and of the index operator are "

@@ -17,6 +17,7 @@ from enum import StrEnum
 from sqlmodel import Session, col, select
 
 from index_service.access.need_to_know import MAX_CANDIDATES
+from index_service.access.views import matchable_postcodes
 from index_service.children.models import Child, ChildAddress, ChildName
 from index_service.matching.blocking import find_candidates
 from index_service.matching.model import Explanation, MatchModel, load_model, score
@@ -30,9 +31,19 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True)
+class Stored:
+    """A candidate as loaded once: its row, how the matcher sees it, its current postcode."""
+
+    child: Child
+    person: Person
+    current_postcode: str | None
+
+
+@dataclass(frozen=True)
 class Scored:
     child_id: uuid.UUID
     explanation: Explanation
+    stored: Stored
 
 
 @dataclass(frozen=True)
@@ -48,7 +59,7 @@ def resolve(*, session: Session, person: Person, model: MatchModel | None = None
     ids = find_candidates(session=session, person=person)
     stored = load_people(session=session, child_ids=ids)
     ranked = sorted(
-        (Scored(child_id, score(model, person, other)) for child_id, other in stored.items()),
+        (Scored(child_id, score(model, person, it.person), it) for child_id, it in stored.items()),
         key=lambda s: (-s.explanation.total, str(s.child_id)),
     )
     return decide(model, ranked, considered=len(ids))
@@ -67,8 +78,9 @@ def decide(model: MatchModel, ranked: list[Scored], *, considered: int) -> Resol
     return Resolution(outcome, shown, considered, model.version)
 
 
-def load_people(*, session: Session, child_ids: list[uuid.UUID]) -> dict[uuid.UUID, Person]:
-    """The stored children as the matcher compares them, in three queries."""
+def load_people(*, session: Session, child_ids: list[uuid.UUID]) -> dict[uuid.UUID, Stored]:
+    """The candidates as the matcher compares them, in three queries; names legal first,
+    postcodes current first."""
     if not child_ids:
         return {}
     children = session.exec(select(Child).where(col(Child.id).in_(child_ids))).all()
@@ -76,25 +88,33 @@ def load_people(*, session: Session, child_ids: list[uuid.UUID]) -> dict[uuid.UU
     for name in session.exec(
         select(ChildName)
         .where(col(ChildName.child_id).in_(child_ids))
-        .order_by(col(ChildName.child_id), col(ChildName.position))
+        .order_by(col(ChildName.child_id), col(ChildName.kind) != "legal", col(ChildName.position))
     ):
         names[name.child_id].append(PersonName(name.given_names, name.family_name))
     postcodes: dict[uuid.UUID, list[str]] = defaultdict(list)
+    current: dict[uuid.UUID, str] = {}
     for address in session.exec(
         select(ChildAddress)
         .where(col(ChildAddress.child_id).in_(child_ids))
         .order_by(col(ChildAddress.child_id), col(ChildAddress.to_date).desc().nulls_first())
     ):
         postcodes[address.child_id].append(address.postcode)
+        if address.to_date is None:
+            current[address.child_id] = address.postcode
     return {
-        child.id: Person(
-            names=tuple(names[child.id]),
-            date_of_birth=child.date_of_birth,
-            date_of_birth_precision=child.date_of_birth_precision,
-            # A shielded child's addresses never count: a search must not confirm them.
-            postcodes=() if child.shielded else tuple(postcodes[child.id]),
-            nhs_number=child.nhs_number,
-            upn=child.upn,
+        child.id: Stored(
+            child=child,
+            person=Person(
+                names=tuple(names[child.id]),
+                date_of_birth=child.date_of_birth,
+                date_of_birth_precision=child.date_of_birth_precision,
+                postcodes=matchable_postcodes(
+                    shielded=child.shielded, postcodes=tuple(postcodes[child.id])
+                ),
+                nhs_number=child.nhs_number,
+                upn=child.upn,
+            ),
+            current_postcode=current.get(child.id),
         )
         for child in children
     }

@@ -1,0 +1,63 @@
+"""Object-level rules: who may act on one record they can already reach. Services ask
+these and raise the refusal; the rules live here, beside the rest of the policy."""
+
+from __future__ import annotations
+
+import uuid
+
+from index_service.access.policy import Decision
+from index_service.access.principal import Principal
+from index_service.access.scope import sees_shielded_record
+from index_service.flags.models import FlagKind
+from index_service.organisations.models import EDUCATION_TYPES, OrganisationType
+
+_CSC = frozenset({OrganisationType.CHILDRENS_SOCIAL_CARE})
+_ANYONE = None
+
+# DOMAIN.md "Practitioner flags": the organisation types that may raise each flag.
+FLAG_SETTERS: dict[FlagKind, frozenset[OrganisationType] | None] = {
+    FlagKind.CHILD_PROTECTION_PLAN: _CSC,
+    FlagKind.LOOKED_AFTER: _CSC,
+    FlagKind.UNBORN_CHILD_PROTECTION_PLAN: _CSC,
+    FlagKind.CHILD_IN_NEED: _CSC,
+    FlagKind.EARLY_HELP: _ANYONE,
+    FlagKind.CONCERN_RAISED: _ANYONE,
+    FlagKind.MISSING_EDUCATION: EDUCATION_TYPES,
+    FlagKind.MISSING_FROM_HOME: frozenset(
+        {OrganisationType.POLICE, OrganisationType.CHILDRENS_SOCIAL_CARE}
+    ),
+}
+
+
+def may_raise_flag(principal: Principal, kind: FlagKind) -> Decision:
+    setters = FLAG_SETTERS[kind]
+    if setters is None or principal.organisation_type in setters:
+        return Decision(True, f"{principal.organisation_type} may raise {kind.value}")
+    allowed = ", ".join(sorted(t.value for t in setters))
+    return Decision(False, f"only {allowed} may raise {kind.value}")
+
+
+def owns(principal: Principal, organisation_id: uuid.UUID) -> bool:
+    """A practitioner ends only their own organisation's involvements and flags."""
+    return organisation_id == principal.organisation_id
+
+
+def may_change_child(
+    principal: Principal,
+    *,
+    shielded: bool,
+    responsible_authority: str,
+    new_responsible_authority: str | None,
+) -> Decision:
+    """Within scope, two more rules: a shielded record is changed only by the data
+    managers who may see it; and responsibility for a child is handed over by the
+    authority that holds it, never taken by another (it decides who sees a shielded
+    record and who is told of things)."""
+    if shielded and not sees_shielded_record(
+        principal, responsible_authority=responsible_authority
+    ):
+        return Decision(False, "record_shielded")
+    handing_over = new_responsible_authority not in (None, responsible_authority)
+    if handing_over and principal.local_authority != responsible_authority:
+        return Decision(False, "not_responsible_authority")
+    return Decision(True, "within scope")
