@@ -15,6 +15,7 @@ from bench.matching.population import Child
 from index_service.matching.keys import name_keys
 
 AUTHORITIES = ("E09000009", "E09000014", "E09000005", "E08000025", "E06000023")
+BENCH_REFERENCE = "BENCH-"  # la_reference: the population key, so a loaded database can be reused
 
 
 def load(
@@ -39,14 +40,16 @@ def _copy(conn: psycopg.Connection, children: list[Child]) -> dict[int, uuid.UUI
     with conn.cursor() as cur:
         with cur.copy(
             "COPY child (id, status, date_of_birth, date_of_birth_precision, nhs_number, upn,"
-            " responsible_authority, carers_status, gp_status, education_status, shielded,"
-            " version, provenance, created_by_organisation, created_at, updated_at) FROM STDIN"
+            " la_reference, responsible_authority, carers_status, gp_status, education_status,"
+            " shielded, version, provenance, created_by_organisation, created_at, updated_at)"
+            " FROM STDIN"
         ) as copy:
             for c in children:
                 copy.write_row(
                     (ids[c.key], "active", c.date_of_birth, "exact", c.nhs_number, c.upn,
-                     AUTHORITIES[c.key % len(AUTHORITIES)], "unknown", "unknown", "unknown",
-                     False, 1, json.dumps({}), "BENCH-CSC", now, now)
+                     f"{BENCH_REFERENCE}{c.key}", AUTHORITIES[c.key % len(AUTHORITIES)],
+                     "unknown", "unknown", "unknown", False, 1, json.dumps({}), "BENCH-CSC",
+                     now, now)
                 )  # fmt: skip
         with cur.copy(
             "COPY child_name (id, child_id, kind, given_names, family_name, position,"
@@ -73,3 +76,11 @@ def _copy(conn: psycopg.Connection, children: list[Child]) -> dict[int, uuid.UUI
                     )  # fmt: skip
     conn.commit()
     return ids
+
+
+def loaded_ids(conn: psycopg.Connection) -> dict[int, uuid.UUID]:
+    """Child key -> id of a population loaded earlier (for --reuse)."""
+    rows = conn.execute(
+        "SELECT la_reference, id FROM child WHERE la_reference LIKE %s", (BENCH_REFERENCE + "%",)
+    )
+    return {int(reference.removeprefix(BENCH_REFERENCE)): child_id for reference, child_id in rows}

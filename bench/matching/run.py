@@ -4,6 +4,7 @@ API of a real `index-service serve`, and report quality and latency.
     .venv/bin/python -m bench.matching.run --children 100000 --searches 10000
     .venv/bin/python -m bench.matching.run --children 1000000
     .venv/bin/python -m bench.matching.run --england          # 11 million children
+    .venv/bin/python -m bench.matching.run --children 1000000 --reuse   # search again only
 
 Without --database-url it uses the embedded PostgreSQL under .data/ (database
 index_service_bench, made afresh). Figures are printed as a table and as JSON.
@@ -33,7 +34,7 @@ import psycopg
 import typer
 from alembic import command
 
-from bench.matching.load import load
+from bench.matching.load import load, loaded_ids
 from bench.matching.population import Enquiry, Population, absent_child_enquiry, enquiry_about
 from index_service.access.devkeys import mint_dev_token
 from index_service.database import ensure_database, start_embedded_postgres, with_database
@@ -167,6 +168,13 @@ def _fresh_database(database_url: str | None) -> str:
     return url
 
 
+def _existing_database(database_url: str | None) -> str:
+    maintenance = database_url or start_embedded_postgres(Path(".data"))
+    url = with_database(maintenance, BENCH_DB)
+    command.upgrade(alembic_config(url), "head")  # migrations added since it was loaded
+    return url
+
+
 def _enquiry_json(e: Enquiry) -> dict[str, Any]:
     body = {
         "given_names": e.given,
@@ -187,13 +195,16 @@ def main(
         float, typer.Option(help="Share of enquiries about unknown children.")
     ] = 0.1,
     database_url: Annotated[str | None, typer.Option(help="Default: embedded PostgreSQL.")] = None,
+    reuse: Annotated[
+        bool,
+        typer.Option(help="Search the population an earlier run loaded (same size and seed)."),
+    ] = False,
 ) -> None:
     """Load, search through the API, and print precision, recall, F1, wrong-child
     disclosures, latency percentiles and the ratio to a bare indexed SQL lookup."""
     count = ENGLAND if england else children
     rng = random.Random(seed)
     asked = set(rng.sample(range(count), k=min(count, int(searches * (1 - absent_share)))))
-    url = _fresh_database(database_url)
     population = Population(seed)
     kept: dict[int, Any] = {}
 
@@ -204,10 +215,20 @@ def main(
             yield child
 
     started = time.perf_counter()
-    with psycopg.connect(url) as conn:
-        ids = load(conn, remembered())
-        conn.execute("ANALYZE")
-    load_seconds = time.perf_counter() - started
+    if reuse:
+        url = _existing_database(database_url)
+        with psycopg.connect(url) as conn:
+            ids = loaded_ids(conn)
+        if len(ids) != count:
+            raise typer.BadParameter(f"the bench database holds {len(ids)} children, not {count}")
+        collections.deque(remembered(), maxlen=0)  # the same children, regenerated
+        load_seconds = float("nan")
+    else:
+        url = _fresh_database(database_url)
+        with psycopg.connect(url) as conn:
+            ids = load(conn, remembered())
+            conn.execute("ANALYZE")
+        load_seconds = time.perf_counter() - started
     enquiries: list[tuple[Enquiry, str | None]] = [
         (enquiry_about(kept[k], rng, rng.choice((0, 1, 1, 2))), str(ids[k])) for k in sorted(asked)
     ]

@@ -7,7 +7,8 @@ import re
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
 from index_service.access.policy import Permission
@@ -21,10 +22,16 @@ from index_service.api.deps import (
     permission,
     purpose_headers,
 )
+from index_service.api.problems import PROBLEM_JSON, problem
 from index_service.api.routing import AuditedRoute
 from index_service.audit.anomalies import note_children_opened
-from index_service.children import service
-from index_service.children.schemas import ChildCreate, ChildPublic, ChildUpdate
+from index_service.children import flows, service
+from index_service.children.schemas import (
+    ChildCreate,
+    ChildPublic,
+    ChildUpdate,
+    PossibleDuplicateProblem,
+)
 from index_service.errors import PreconditionFailed, PreconditionRequired
 from index_service.settings import Settings
 
@@ -41,6 +48,7 @@ _PRECONDITIONS: dict[int | str, dict[str, Any]] = {
     428: {"description": "If-Match missing"},
 }
 IfMatch = Annotated[str | None, Header(max_length=64)]
+POSSIBLE_DUPLICATE = "possible_duplicate"
 
 
 def etag(version: int) -> str:
@@ -90,6 +98,15 @@ def _answer(
     status_code=status.HTTP_201_CREATED,
     response_model=ChildPublic,
     response_model_exclude_unset=True,
+    responses={
+        409: {
+            "model": PossibleDuplicateProblem,
+            "content": {PROBLEM_JSON: {}},
+            "description": "The record may be a child the index already holds: nothing was "
+            "created. Check the candidates; if the child is a different one, send the record "
+            "again with their ids in `confirmed_distinct_from`.",
+        }
+    },
     **permission(Permission.CHILD_CREATE),
 )
 def create_child(
@@ -97,9 +114,28 @@ def create_child(
     session: SessionDep,
     caller: PrincipalDep,
     ctx: ContextDep,
+    request: Request,
     response: Response,
-) -> ChildPublic:
-    record = service.create_child(session=session, caller=caller, data=body)
+) -> ChildPublic | JSONResponse:
+    outcome = flows.register_child(
+        session=session, caller=caller, data=body, request_id=ctx.audit.request_id
+    )
+    if isinstance(outcome, flows.PossibleDuplicates):
+        # Declined, but committed with its audit row: the candidates shown are disclosures.
+        ctx.audit.children(*(c.child_id for c in outcome.candidates))
+        ctx.audit.reason = POSSIBLE_DUPLICATE
+        return problem(
+            request,
+            status=409,
+            code=POSSIBLE_DUPLICATE,
+            title="This may be a child the index already holds",
+            detail="nothing was created: check the candidates; if the child is a different "
+            "one, send the record again with their ids in confirmed_distinct_from",
+            candidates=[c.model_dump(mode="json", exclude_none=True) for c in outcome.candidates],
+        )
+    record = outcome
+    if body.confirmed_distinct_from:
+        ctx.audit.detail["confirmed_distinct_from"] = [str(i) for i in body.confirmed_distinct_from]
     ctx.audit.children(record.child.id)
     response.headers["Location"] = f"/v1/children/{record.child.id}"
     return _answer(record, session=session, caller=caller, ctx=ctx, response=response)

@@ -30,6 +30,7 @@ class AuditDraft:
     purpose: str | None = None
     purpose_text: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None  # why a request was declined without an exception (a 409)
 
     def children(self, *ids: uuid.UUID) -> None:
         for child_id in ids:
@@ -84,7 +85,7 @@ def record_event(
         action=clean(draft.action, 80),
         outcome=outcome_for(status_code).value,
         status_code=status_code,
-        reason=clean(reason, 200),
+        reason=clean(reason or draft.reason, 200),
         issuer=clean(principal.issuer, 300) if principal else None,
         subject=clean(principal.subject, 300) if principal else None,
         actor_name=clean(principal.name, 200) if principal else None,

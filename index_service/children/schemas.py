@@ -181,6 +181,12 @@ class ChildCreate(Strict):
     gp_practice: GpPracticeIn = UNKNOWN_GP
     education: EducationIn = UNKNOWN_EDUCATION
     responsible_authority: LocalAuthorityCode
+    confirmed_distinct_from: list[uuid.UUID] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Existing children a 409 `possible_duplicate` named that you have "
+        "checked are different children; the confirmation is kept in the audit trail.",
+    )
 
 
 class ChildUpdate(Strict):
@@ -309,12 +315,26 @@ class ChildSummary(BaseModel):
     )
 
 
+class PossibleDuplicateProblem(BaseModel):
+    """409 on a new record: the children it may be (RFC 9457 problem document)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    request_id: str | None = None
+    candidates: list[ChildSummary]
+
+
 def age_in_years(date_of_birth: date, today: date) -> int:
     years = today.year - date_of_birth.year
     return years - ((today.month, today.day) < (date_of_birth.month, date_of_birth.day))
 
 
-FIELD_GROUPS: tuple[str, ...] = tuple(ChildCreate.model_fields)
+FIELD_GROUPS: tuple[str, ...] = tuple(
+    name for name in ChildCreate.model_fields if name != "confirmed_distinct_from"
+)
 
 
 def provenance_for(fields: Any, organisation: str, when: datetime) -> dict[str, Any]:

@@ -50,7 +50,7 @@ class ChildRecord:
     carers: list[Carer]
 
 
-def create_child(*, session: Session, caller: Principal, data: ChildCreate) -> ChildRecord:
+def require_may_create(*, caller: Principal, data: ChildCreate) -> None:
     """Agency systems feed records for any child; people keep their own authority's."""
     current = next((a.local_authority for a in data.addresses if a.to_date is None), None)
     if not holds(caller, SERVICE_ACCOUNT) and not in_authority(
@@ -61,6 +61,11 @@ def create_child(*, session: Session, caller: Principal, data: ChildCreate) -> C
             "(responsible for them, or where they live now)",
             code="outside_your_authority",
         )
+
+
+def create_child(*, session: Session, caller: Principal, data: ChildCreate) -> ChildRecord:
+    """The record as given (the duplicate guard is in `flows.register_child`)."""
+    require_may_create(caller=caller, data=data)
     now = utcnow()
     child = Child(
         status=ChildStatus.ACTIVE.value,
@@ -69,7 +74,9 @@ def create_child(*, session: Session, caller: Principal, data: ChildCreate) -> C
         responsible_authority=data.responsible_authority,
         created_by_organisation=caller.organisation_code,
         provenance=provenance_for(
-            data.model_fields_set | {"names", "date_of_birth"}, caller.organisation_code, now
+            (data.model_fields_set | {"names", "date_of_birth"}) - {"confirmed_distinct_from"},
+            caller.organisation_code,
+            now,
         ),
         created_at=now,
         updated_at=now,

@@ -6,23 +6,20 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sqlmodel import Session, col, select
 
 from index_service.access.need_to_know import require_sufficient_criteria
 from index_service.access.principal import Principal
 from index_service.access.purpose import Purpose
-from index_service.access.views import summary_fields
 from index_service.children import service as children
-from index_service.children.models import DatePrecision
 from index_service.children.schemas import ChildPublic, ChildSummary
+from index_service.children.summaries import explanation_of, summary_of
 from index_service.common import utcnow
 from index_service.enquiries.models import Enquiry, EnquiryCreate, EnquiryOutcome
 from index_service.errors import NotFound
-from index_service.matching.postcodes import outward_code
 from index_service.matching.records import Person, PersonName
-from index_service.matching.resolver import Outcome, Scored, resolve
+from index_service.matching.resolver import Outcome, resolve
 
 NOT_FOUND_ADVICE = (
     "No record was found. This is not evidence that the child is safe. If you are worried "
@@ -61,9 +58,7 @@ def make_enquiry(
 ) -> EnquiryResult:
     require_sufficient_criteria(data.model_dump())
     resolution = resolve(session=session, person=person_of(data))
-    explanations = [
-        {"child_id": str(s.child_id), **s.explanation.as_dict()} for s in resolution.candidates
-    ]
+    explanations = [explanation_of(s) for s in resolution.candidates]
     enquiry = Enquiry(
         issuer=caller.issuer,
         subject=caller.subject,
@@ -79,8 +74,14 @@ def make_enquiry(
     session.add(enquiry)
     session.flush()
     summaries = [
-        _summary(session, caller, s, explanation, request_id=request_id)
-        for s, explanation in zip(resolution.candidates, explanations, strict=True)
+        summary_of(
+            session=session,
+            caller=caller,
+            scored=s,
+            action="child:enquiry:create",
+            request_id=request_id,
+        )
+        for s in resolution.candidates
     ]
     child = None
     if resolution.outcome == Outcome.MATCH:
@@ -131,39 +132,3 @@ def open_candidate(
         action="child:enquiry:open",
         request_id=request_id,
     )
-
-
-def _summary(
-    session: Session,
-    caller: Principal,
-    scored: Scored,
-    explanation: dict[str, Any],
-    *,
-    request_id: str,
-) -> ChildSummary:
-    """A candidate's summary from what the resolver loaded, with only the fields the
-    access policy allows (a shielded child's: that it exists)."""
-    child = scored.stored.child
-    children.note_shielded_access(
-        session=session,
-        caller=caller,
-        child=child,
-        action="child:enquiry:create",
-        request_id=request_id,
-    )
-    legal = scored.stored.person.names[0] if scored.stored.person.names else None
-    current = scored.stored.current_postcode
-    values: dict[str, Any] = {
-        "child_id": child.id,
-        "shielded": child.shielded,
-        "given_names": legal.given if legal else None,
-        "family_name": legal.family if legal else None,
-        "date_of_birth": child.date_of_birth,
-        "date_of_birth_precision": DatePrecision(child.date_of_birth_precision),
-        "postcode_district": outward_code(current) if current else None,
-        "explanation": explanation,
-    }
-    fields = summary_fields(
-        caller, shielded=child.shielded, responsible_authority=child.responsible_authority
-    )
-    return ChildSummary(**{name: values[name] for name in fields})

@@ -56,6 +56,13 @@ class Thresholds:
     match: float  # total weight for a `match` ...
     margin: float  # ... clearly ahead of the next candidate by this much
     possible: float  # lowest total shown as a possible match
+    # A new record this like an existing one is a possible duplicate (409 unless the
+    # caller confirms it is a different child). Models before v3: the match threshold.
+    duplicate: float | None = None
+
+    @property
+    def duplicate_at(self) -> float:
+        return self.match if self.duplicate is None else self.duplicate
 
 
 @dataclass(frozen=True)
@@ -75,7 +82,7 @@ class MatchModel:
         return {
             "version": self.version,
             "prior": self.prior,
-            "thresholds": vars(self.thresholds),
+            "thresholds": {k: v for k, v in vars(self.thresholds).items() if v is not None},
             "comparisons": [
                 {"field": c.field, "levels": [vars(level) for level in c.levels]}
                 for c in self.comparisons

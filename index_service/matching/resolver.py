@@ -56,13 +56,18 @@ class Resolution:
 
 def resolve(*, session: Session, person: Person, model: MatchModel | None = None) -> Resolution:
     model = model or load_model()
+    ranked = rank(session=session, person=person, model=model)
+    return decide(model, ranked, considered=len(ranked))
+
+
+def rank(*, session: Session, person: Person, model: MatchModel) -> list[Scored]:
+    """Every candidate the blocking rules find, scored, best first."""
     ids = find_candidates(session=session, person=person)
     stored = load_people(session=session, child_ids=ids)
-    ranked = sorted(
+    return sorted(
         (Scored(child_id, score(model, person, it.person), it) for child_id, it in stored.items()),
         key=lambda s: (-s.explanation.total, str(s.child_id)),
     )
-    return decide(model, ranked, considered=len(ids))
 
 
 def decide(model: MatchModel, ranked: list[Scored], *, considered: int) -> Resolution:

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from index_service.database import Database
 from index_service.main import create_app
 from index_service.settings import Settings
-from tests.factories import VALID_NHS_NUMBER, Factory, child_payload
+from tests.factories import VALID_NHS_NUMBER, Factory, child_payload, other_child
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_reads_over_the_limit_get_429_with_retry_after(
     assert "Testchild" not in refused.text
     assert factory.audit_rows()[-1]["reason"] == "rate_limited"
     # Creating is not a read, and another user has a count of their own.
-    assert strict.post("/v1/children", json=child_payload(), headers=headers).status_code == 201
+    assert strict.post("/v1/children", json=other_child(), headers=headers).status_code == 201
     assert strict.get(location, headers=colleague).status_code == 200
 
 

@@ -10,7 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index_service.access.views import ENTRY
-from tests.factories import HARINGEY, VALID_NHS_NUMBER, Factory, child_payload
+from tests.factories import (
+    HARINGEY,
+    VALID_NHS_NUMBER,
+    Factory,
+    child_payload,
+    create_confirming,
+)
 
 SUMMARY_FIELDS = {
     "child_id",
@@ -117,8 +123,9 @@ def test_accents_do_not_hide_a_child(client: TestClient, factory: Factory) -> No
 
 
 def test_never_more_than_five_candidates(client: TestClient, factory: Factory) -> None:
-    for _ in range(7):
-        _kept(client, factory, nhs_number=None, upn=None)
+    keeper = factory.data_manager()
+    for _ in range(7):  # look-alikes, each confirmed a different child
+        create_confirming(client, keeper, child_payload(nhs_number=None, upn=None))
     body = _enquire(client, factory.practitioner(), **BY_NAME).json()
     assert body["outcome"] == "possible_matches"
     assert len(body["candidates"]) == 5

@@ -44,6 +44,7 @@ from tests.factories import (
     VALID_NHS_NUMBER,
     Factory,
     child_payload,
+    other_child,
 )
 
 # Tables a request could change; the audit trail and rate windows are checked apart.
@@ -207,7 +208,7 @@ BODY_ROUTES: dict[tuple[str, str], BodyRoute] = {
         TrustedIssuerCreate, "administrator", 201, _issuer_body, lambda s: "/v1/trusted-issuers"
     ),
     ("POST", "/v1/children"): BodyRoute(
-        ChildCreate, "data_manager", 201, lambda s: child_payload(), lambda s: "/v1/children"
+        ChildCreate, "data_manager", 201, lambda s: other_child(), lambda s: "/v1/children"
     ),
     ("PATCH", "/v1/children/{child_id}"): BodyRoute(
         ChildUpdate,

@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index_service.settings import DEV_ISSUER
-from tests.factories import Factory, child_payload
+from tests.factories import Factory, child_payload, other_child
 
 
 def _administrator(factory: Factory) -> dict[str, str]:
@@ -29,7 +29,7 @@ def test_a_suspended_user_is_refused_within_one_request(
         headers=admin,
     )
     assert suspended.status_code == 201, suspended.text
-    refused = client.post("/v1/children", json=child_payload(), headers=worker)
+    refused = client.post("/v1/children", json=other_child(), headers=worker)
     assert refused.status_code == 403
     assert refused.json()["code"] == "user_suspended"
     row = factory.audit_rows()[-1]
@@ -38,10 +38,10 @@ def test_a_suspended_user_is_refused_within_one_request(
         "refused",
         "user_suspended",
     )
-    assert client.post("/v1/children", json=child_payload(), headers=colleague).status_code == 201
+    assert client.post("/v1/children", json=other_child(), headers=colleague).status_code == 201
     lifted = client.delete(f"/v1/suspensions/{suspended.json()['id']}", headers=admin)
     assert lifted.json()["lifted_by"].endswith("admin-1")
-    assert client.post("/v1/children", json=child_payload(), headers=worker).status_code == 201
+    assert client.post("/v1/children", json=other_child(), headers=worker).status_code == 201
 
 
 def test_a_suspended_organisation_stops_all_its_users(client: TestClient, factory: Factory) -> None:

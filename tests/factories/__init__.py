@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -67,6 +68,39 @@ def child_payload(**changes: Any) -> dict[str, Any]:
     payload = copy.deepcopy(CHILD)
     payload.update(changes)
     return payload
+
+
+_OTHER_GIVEN = ("Bilal", "Chidi", "Dorota", "Eilidh", "Farah", "Gethin", "Hamza", "Ioana")
+_others = itertools.count()
+
+
+def other_child(**changes: Any) -> dict[str, Any]:
+    """A child the index would not take for the standard one (another given name, date of
+    birth and no identifiers), for tests that need several records but not duplicates."""
+    n = next(_others)
+    name = _OTHER_GIVEN[n % len(_OTHER_GIVEN)] + "".join(chr(ord("a") + int(d)) for d in str(n))
+    payload = child_payload(
+        names=[{"kind": "legal", "given_names": name, "family_name": "Testchild"}],
+        date_of_birth=f"{2009 + n % 9}-{1 + n % 12:02d}-{1 + n % 28:02d}",
+        nhs_number=None,
+        upn=None,
+    )
+    payload.update(changes)
+    return payload
+
+
+def create_confirming(client: Any, headers: dict[str, str], payload: dict[str, Any]) -> str:
+    """Create a record as a data manager who has checked that the possible duplicates the
+    index names are different children (for tests that need look-alikes); its id."""
+    confirmed: list[str] = []
+    for _ in range(5):
+        body = {**payload, "confirmed_distinct_from": confirmed}
+        response = client.post("/v1/children", json=body, headers=headers)
+        if response.status_code == 201:
+            return str(response.json()["id"])
+        assert response.status_code == 409, response.text
+        confirmed += [c["child_id"] for c in response.json()["candidates"]]
+    raise AssertionError("still a possible duplicate after confirming every candidate shown")
 
 
 @dataclass

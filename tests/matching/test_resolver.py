@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from index_service.matching.blocking import Probe, blocking_rules
 from index_service.matching.model import load_model
 from index_service.matching.records import Person, PersonName
-from tests.factories import CHILD, VALID_NHS_NUMBER, Factory, child_payload
+from tests.factories import CHILD, VALID_NHS_NUMBER, Factory, child_payload, create_confirming
 
 OTHER_NHS_NUMBER = "9991234578"  # valid check digit, another child's
 
@@ -115,8 +115,9 @@ def test_namesakes_in_different_towns_are_never_one_match_without_more(
 def test_at_most_five_candidates_and_none_below_the_lower_threshold(
     client: TestClient, factory: Factory
 ) -> None:
-    for _ in range(7):
-        _keep(client, factory, nhs_number=None, upn=None)
+    keeper = factory.data_manager()
+    for _ in range(7):  # look-alikes, each confirmed a different child
+        create_confirming(client, keeper, child_payload(nhs_number=None, upn=None))
     stranger = [{"kind": "legal", "given_names": "Zebedee", "family_name": "Testchild"}]
     _keep(client, factory, names=stranger, nhs_number=None, upn=None, date_of_birth="2010-05-05")
     body = _enquire(

@@ -1,0 +1,45 @@
+"""The duplicate guard: one record per child (Laming R78). A new record that the match
+model scores at or above its `duplicate` threshold against an existing child is not
+created; the caller is shown the candidates, and creates the record only by confirming,
+per candidate, that it is a different child (`confirmed_distinct_from`, kept in the
+audit trail)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from index_service.access.need_to_know import MAX_CANDIDATES
+from index_service.children.schemas import ChildCreate
+from index_service.matching.model import MatchModel, load_model
+from index_service.matching.records import Person, PersonName
+from index_service.matching.resolver import Scored, rank
+
+
+def person_of_record(data: ChildCreate) -> Person:
+    """A new record as the matcher sees it: every name, legal first; every address's
+    postcode, the current one first."""
+    names = sorted(data.names, key=lambda n: n.kind.value != "legal")
+    addresses = sorted(data.addresses, key=lambda a: a.to_date is not None)
+    return Person(
+        names=tuple(PersonName(n.given_names, n.family_name) for n in names),
+        date_of_birth=data.date_of_birth,
+        date_of_birth_precision=data.date_of_birth_precision.value,
+        postcodes=tuple(dict.fromkeys(a.postcode for a in addresses)),
+        nhs_number=data.nhs_number,
+        upn=data.upn,
+    )
+
+
+def possible_duplicates(
+    *, session: Session, data: ChildCreate, model: MatchModel | None = None
+) -> list[Scored]:
+    """Existing children this record may be, best first (at most five), leaving out those
+    the caller has confirmed are different children."""
+    model = model or load_model()
+    confirmed = set(data.confirmed_distinct_from)
+    return [
+        scored
+        for scored in rank(session=session, person=person_of_record(data), model=model)
+        if scored.explanation.total >= model.thresholds.duplicate_at
+        and scored.child_id not in confirmed
+    ][:MAX_CANDIDATES]

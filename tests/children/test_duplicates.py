@@ -1,0 +1,157 @@
+"""The duplicate guard on POST /v1/children: one record per child (Laming R78). A record
+the index may already hold is declined with 409 and its candidates; the caller creates it
+only by confirming, per candidate, that it is a different child, and that is audited."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from tests.factories import EALING, HARINGEY, Factory, child_payload, other_child
+
+
+def _create(client: TestClient, headers: dict[str, str], payload: dict[str, Any]) -> Any:
+    return client.post("/v1/children", json=payload, headers=headers)
+
+
+def _kept(client: TestClient, factory: Factory, **changes: Any) -> str:
+    created = _create(client, factory.data_manager(), child_payload(**changes))
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
+
+
+def test_the_same_child_twice_is_declined_with_the_candidate_and_nothing_is_created(
+    client: TestClient, factory: Factory
+) -> None:
+    existing = _kept(client, factory)
+    declined = _create(client, factory.data_manager(), child_payload())
+    assert declined.status_code == 409
+    assert declined.headers["content-type"] == "application/problem+json"
+    problem = declined.json()
+    assert problem["code"] == "possible_duplicate"
+    assert [c["child_id"] for c in problem["candidates"]] == [existing]
+    assert problem["candidates"][0]["explanation"]["fields"]["nhs_number"]["level"] == "agree"
+    assert "Location" not in declined.headers
+    assert factory.count("child") == 1
+    assert factory.count("child_name") == 2  # the existing child's two names only
+    row = factory.audit_rows()[-1]
+    assert (row["status_code"], row["outcome"], row["reason"]) == (
+        409,
+        "refused",
+        "possible_duplicate",
+    )
+    assert [str(i) for i in row["child_ids"]] == [existing]  # the candidate shown
+
+
+def test_confirming_a_different_child_creates_it_and_the_confirmation_is_audited(
+    client: TestClient, factory: Factory
+) -> None:
+    existing = _kept(client, factory, nhs_number=None, upn=None)
+    twin = child_payload(nhs_number=None, upn=None, confirmed_distinct_from=[existing])
+    created = _create(client, factory.data_manager(), twin)
+    assert created.status_code == 201, created.text
+    assert "confirmed_distinct_from" not in created.json()
+    row = factory.audit_rows()[-1]
+    assert row["detail"]["confirmed_distinct_from"] == [existing]
+    assert [str(i) for i in row["child_ids"]] == [created.json()["id"]]
+    assert "confirmed_distinct_from" not in created.json()["provenance"]
+
+
+def test_confirming_some_other_id_does_not_pass_the_guard(
+    client: TestClient, factory: Factory
+) -> None:
+    existing = _kept(client, factory)
+    payload = child_payload(confirmed_distinct_from=[str(uuid.uuid4())])
+    declined = _create(client, factory.data_manager(), payload)
+    assert declined.status_code == 409
+    assert [c["child_id"] for c in declined.json()["candidates"]] == [existing]
+
+
+def test_a_record_under_a_recorded_alias_is_a_possible_duplicate(
+    client: TestClient, factory: Factory
+) -> None:
+    existing = _kept(
+        client,
+        factory,
+        names=[
+            {"kind": "legal", "given_names": "Victoria", "family_name": "Climbié"},
+            {"kind": "alias", "given_names": "Anna", "family_name": "Kouao"},
+        ],
+        nhs_number=None,
+        upn=None,
+    )
+    anna = child_payload(
+        names=[{"kind": "legal", "given_names": "Anna", "family_name": "Kouao"}],
+        nhs_number=None,
+        upn=None,
+    )
+    declined = _create(client, factory.data_manager(), anna)
+    assert declined.status_code == 409
+    assert [c["child_id"] for c in declined.json()["candidates"]] == [existing]
+
+
+def test_a_different_child_is_created_without_a_question(
+    client: TestClient, factory: Factory
+) -> None:
+    _kept(client, factory)
+    assert _create(client, factory.data_manager(), other_child()).status_code == 201
+    assert factory.count("child") == 2
+
+
+def test_someone_outside_the_authority_learns_of_no_candidate(
+    client: TestClient, factory: Factory
+) -> None:
+    _kept(client, factory)
+    haringey = factory.headers(roles=["data_manager"], local_authority=HARINGEY)
+    refused = _create(client, haringey, child_payload())  # an Ealing child, Ealing address
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "outside_your_authority"
+    assert "candidates" not in refused.json()
+    assert factory.audit_rows()[-1]["child_ids"] == []
+
+
+def test_another_authority_sees_a_candidate_summary_within_its_view(
+    client: TestClient, factory: Factory
+) -> None:
+    existing = _kept(client, factory)
+    haringey = factory.headers(roles=["data_manager"], local_authority=HARINGEY)
+    moved = child_payload(
+        responsible_authority=HARINGEY,
+        addresses=[
+            {
+                "line1": "2 New Road",
+                "postcode": "N17 0AA",
+                "local_authority": HARINGEY,
+                "from_date": "2026-01-01",
+            }
+        ],
+    )
+    declined = _create(client, haringey, moved)
+    assert declined.status_code == 409
+    (candidate,) = declined.json()["candidates"]
+    assert candidate["child_id"] == existing
+    assert candidate["family_name"] == "Testchild"
+    assert "1 Synthetic Row" not in declined.text and "Morgan" not in declined.text
+
+
+def test_a_shielded_candidate_shows_only_that_it_exists_and_the_look_is_kept(
+    client: TestClient, factory: Factory
+) -> None:
+    ealing = factory.organisation(local_authority=EALING)
+    manager = factory.headers_for(ealing, roles=["data_manager"], sub="dm")
+    created = _create(client, manager, child_payload())
+    existing = created.json()["id"]
+    shielded = client.put(
+        f"/v1/children/{existing}/shield", headers={**manager, "If-Match": created.headers["ETag"]}
+    )
+    assert shielded.status_code == 200
+    haringey = factory.headers(roles=["data_manager"], local_authority=HARINGEY)
+    declined = _create(client, haringey, child_payload(responsible_authority=HARINGEY))
+    assert declined.status_code == 409
+    assert declined.json()["candidates"] == [{"child_id": existing, "shielded": True}]
+    with factory.db.session() as session:
+        looks = session.execute(text("SELECT child_id, action FROM shielded_access")).all()
+    assert [(str(c), a) for c, a in looks] == [(existing, "child:record:create")]
