@@ -53,7 +53,8 @@ def _copy(conn: psycopg.Connection, children: list[Child]) -> dict[int, uuid.UUI
                 )  # fmt: skip
         with cur.copy(
             "COPY child_name (id, child_id, kind, given_names, family_name, position,"
-            " family_key, family_phonetic, given_key, given_phonetic) FROM STDIN"
+            " family_key, family_phonetic, given_key, given_phonetic, date_of_birth)"
+            " FROM STDIN"
         ) as copy:
             for c in children:
                 for position, name in enumerate(c.names):
@@ -61,7 +62,8 @@ def _copy(conn: psycopg.Connection, children: list[Child]) -> dict[int, uuid.UUI
                     copy.write_row(
                         (uuid.uuid4(), ids[c.key], "legal" if position == 0 else "alias",
                          name.given, name.family, position, keys.family_key,
-                         keys.family_phonetic, keys.given_key, keys.given_phonetic)
+                         keys.family_phonetic, keys.given_key, keys.given_phonetic,
+                         c.date_of_birth)
                     )  # fmt: skip
         with cur.copy(
             "COPY child_address (id, child_id, line1, postcode, local_authority, to_date)"

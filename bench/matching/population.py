@@ -26,6 +26,7 @@ ACCENTED_GIVEN = ("Zoë", "Chloé", "Renée", "Noémie", "Anaïs", "José", "Zo�
 ACCENTED_FAMILY = ("Climbié", "Müller", "Núñez", "Öztürk", "Łukasik", "Dvořák", "Kouaö")
 AREAS = ("E", "N", "W", "SE", "SW", "NW", "B", "M", "L", "LS", "BS", "NG", "CF", "G", "EH")
 INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+TODAY = date(2026, 11, 23)  # the population's "today": reproducible whatever the date
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Enquiry:
     postcode: str | None
     nhs_number: str | None
     corruptions: tuple[str, ...] = field(default=())
+    age_years: int | None = None  # only an age known (instead of the date of birth)
 
 
 class Population:
@@ -56,7 +58,7 @@ class Population:
         self.rng = random.Random(seed)
         self.faker = Faker("en_GB")
         self.faker.seed_instance(seed)
-        self.today = date(2026, 11, 23)
+        self.today = TODAY
         self._nhs_used: set[str] = set()
 
     def postcode(self) -> str:
@@ -121,6 +123,7 @@ def _upn(body12: str) -> str:
 
 CORRUPTIONS = (
     "typo",
+    "given_typo",
     "nickname",
     "alias",
     "diacritics_dropped",
@@ -131,6 +134,10 @@ CORRUPTIONS = (
     "missing_postcode",
     "names_swapped",
     "one_barrel",
+    "age_only",
+    "previous_address",
+    "moved_nearby",
+    "wrong_day_and_month",
 )
 
 
@@ -159,6 +166,9 @@ def _corrupt(e: Enquiry, child: Child, kind: str, rng: random.Random) -> Enquiry
         return replace(
             e, family=e.family[:i] + rng.choice(string.ascii_lowercase) + e.family[i + 1 :]
         )
+    if kind == "given_typo" and e.given and len(e.given) > 3:
+        i = rng.randrange(1, len(e.given) - 1)
+        return replace(e, given=e.given[:i] + rng.choice(string.ascii_lowercase) + e.given[i + 1 :])
     if kind == "nickname" and e.given:
         forms = sorted(name_group(e.given) - {e.given.lower()})
         short = [f for f in forms if f in BRITISH_SHORT_FORMS or len(f) < len(e.given)]
@@ -187,9 +197,33 @@ def _corrupt(e: Enquiry, child: Child, kind: str, rng: random.Random) -> Enquiry
         return replace(e, postcode=None)
     if kind == "names_swapped":
         return replace(e, given=e.family, family=e.given)
+    if kind == "previous_address" and len(child.postcodes) > 1:
+        return replace(e, postcode=rng.choice(child.postcodes[1:]))
+    if kind == "moved_nearby" and e.postcode:
+        outward = e.postcode.split(" ")[0]
+        return replace(e, postcode=f"{outward} {rng.randint(1, 9)}{rng.choice(INWARD_LETTERS)}"
+                       f"{rng.choice(INWARD_LETTERS)}")  # fmt: skip
+    if kind == "wrong_day_and_month" and e.date_of_birth:
+        d = e.date_of_birth
+        day, month = rng.randint(1, 28), rng.randint(1, 12)
+        return (
+            replace(e, date_of_birth=date(d.year, month, day))
+            if (month, day)
+            != (
+                d.month,
+                d.day,
+            )
+            else None
+        )
+    if kind == "age_only" and e.date_of_birth:
+        return replace(e, date_of_birth=None, age_years=_age(e.date_of_birth, TODAY))
     if kind == "one_barrel" and e.family and "-" in e.family:
         return replace(e, family=rng.choice(e.family.split("-")))
     return None
+
+
+def _age(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def _elsewhere(child: Child, rng: random.Random) -> str:

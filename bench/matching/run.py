@@ -55,6 +55,9 @@ class Tally:
     shown_any: int = 0
     refused: int = 0
     wrong: list[dict[str, Any]] = field(default_factory=list)  # synthetic: safe to print
+    # Per corruption: enquiries about a known child that had it, and those that missed them.
+    with_corruption: collections.Counter[str] = field(default_factory=collections.Counter)
+    missed_with: collections.Counter[str] = field(default_factory=collections.Counter)
     latencies: list[float] = field(default_factory=list)
 
     def add(
@@ -70,6 +73,11 @@ class Tally:
             self.shown_any += 1
         if truth is not None and truth in shown:
             self.shown_right += 1
+        if truth is not None:
+            for kind in enquiry.corruptions or ("none",):
+                self.with_corruption[kind] += 1
+                if truth not in shown:
+                    self.missed_with[kind] += 1
         if answer["outcome"] == "match":
             if shown == [truth]:
                 self.matches_right += 1
@@ -108,6 +116,10 @@ def report(t: Tally, baseline: list[float], children: int, load_seconds: float) 
         "match_or_possible": {"precision": any_p, "recall": any_r, "f1": _f1(any_p, any_r)},
         "wrong_child_disclosures": t.matches_wrong,
         "wrong_child_cases": t.wrong[:10],
+        "recall_by_corruption": {
+            kind: round(1 - t.missed_with[kind] / n, 4)
+            for kind, n in sorted(t.with_corruption.items())
+        },
         "api_latency": api,
         "bare_sql_latency": sql,
         "api_over_bare_sql_p50": api["p50_ms"] / sql["p50_ms"],
@@ -182,8 +194,9 @@ def _enquiry_json(e: Enquiry) -> dict[str, Any]:
         "date_of_birth": e.date_of_birth.isoformat() if e.date_of_birth else None,
         "postcode": e.postcode,
         "nhs_number": e.nhs_number,
+        "age_years": e.age_years,
     }
-    return {k: v for k, v in body.items() if v}
+    return {k: v for k, v in body.items() if v is not None and v != ""}
 
 
 def main(

@@ -39,6 +39,7 @@ def require_sufficient_criteria(criteria: Mapping[str, Any]) -> tuple[str, ...]:
     ]
     raise CriteriaInsufficient(
         "give an NHS number, or a UPN, or family name + given names + date of birth, "
-        "or family name + date of birth + postcode",
+        "or family name + date of birth + postcode (in an enquiry, a year of birth or an "
+        "age may stand for the date of birth)",
         missing=missing,
     )

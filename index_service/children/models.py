@@ -100,13 +100,12 @@ class ChildName(SQLModel, table=True):
     blocking keys, computed by `matching/keys.py` whenever a name is written."""
 
     __tablename__ = "child_name"
+    # The blocking rules' lookups (matching/blocking.py), each one composite index.
     __table_args__ = (
-        Index(
-            "ix_child_name_family_key_trgm",
-            "family_key",
-            postgresql_using="gin",
-            postgresql_ops={"family_key": "gin_trgm_ops"},
-        ),
+        Index("ix_child_name_born_family", "date_of_birth", "family_phonetic"),
+        Index("ix_child_name_born_given", "date_of_birth", "given_key"),
+        Index("ix_child_name_names", "family_phonetic", "given_key", "date_of_birth"),
+        Index("ix_child_name_swapped", "given_phonetic", "family_phonetic"),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
@@ -115,10 +114,12 @@ class ChildName(SQLModel, table=True):
     given_names: str = Field(max_length=100)
     family_name: str = Field(max_length=100)
     position: int = Field(default=0)
-    family_key: str = Field(default="", max_length=100, index=True)
-    family_phonetic: str = Field(default="", max_length=40, index=True)
-    given_key: str = Field(default="", max_length=100, index=True)
-    given_phonetic: str = Field(default="", max_length=40, index=True)
+    family_key: str = Field(default="", max_length=100)
+    family_phonetic: str = Field(default="", max_length=40)
+    given_key: str = Field(default="", max_length=100)
+    given_phonetic: str = Field(default="", max_length=40)
+    # The child's date of birth, copied here so that a blocking rule is one index lookup.
+    date_of_birth: date = Field(sa_column=Column(Date, nullable=False))
 
 
 class ChildAddress(SQLModel, table=True):

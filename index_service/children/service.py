@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 
+from sqlalchemy import update
 from sqlmodel import Session, col, delete, select
 
 from index_service.access.objects import may_change_child
@@ -87,7 +89,7 @@ def create_child(*, session: Session, caller: Principal, data: ChildCreate) -> C
     _apply_scalars(child, data, set(ChildCreate.model_fields))
     session.add(child)
     session.flush()
-    _replace_names(session, child.id, data.names)
+    _replace_names(session, child.id, data.names, child.date_of_birth)
     _replace_addresses(session, child.id, data.addresses)
     _replace_carers(session, child.id, data.carers)
     return load_record(session=session, child_id=child.id)
@@ -178,7 +180,13 @@ def update_child(
         raise Forbidden(_REFUSALS[decision.reason], code=decision.reason)
     _apply_scalars(child, data, given)
     if data.names is not None:
-        _replace_names(session, child.id, data.names)
+        _replace_names(session, child.id, data.names, child.date_of_birth)
+    elif "date_of_birth" in given:  # the copy the blocking indexes use
+        session.execute(
+            update(ChildName)
+            .where(col(ChildName.child_id) == child.id)
+            .values(date_of_birth=child.date_of_birth)
+        )
     if data.addresses is not None:
         _replace_addresses(session, child.id, data.addresses)
     if data.carers is not None:
@@ -291,12 +299,15 @@ def _apply_scalars(child: Child, data: ChildCreate | ChildUpdate, given: set[str
         )
 
 
-def _replace_names(session: Session, child_id: uuid.UUID, names: list[NameIn]) -> None:
+def _replace_names(
+    session: Session, child_id: uuid.UUID, names: list[NameIn], date_of_birth: date
+) -> None:
     session.exec(delete(ChildName).where(col(ChildName.child_id) == child_id))
     for position, name in enumerate(names):
         session.add(
             ChildName(
                 child_id=child_id,
+                date_of_birth=date_of_birth,
                 position=position,
                 kind=name.kind.value,
                 given_names=name.given_names,

@@ -6,15 +6,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import ARRAY, Column, DateTime, Index, Uuid
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from index_service.children.schemas import (
+    MAX_AGE_YEARS,
     ChildPublic,
     ChildSummary,
     DateOfBirth,
@@ -76,9 +77,37 @@ class EnquiryCreate(BaseModel):
         default_factory=list, max_length=10, description="Other names the child is known by."
     )
     date_of_birth: DateOfBirth | None = None
+    year_of_birth: int | None = Field(
+        default=None, description="When only the year of birth is known (instead of the date)."
+    )
+    age_years: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_AGE_YEARS,
+        description="When only an age in years is known (instead of the date).",
+    )
     postcode: Postcode | None = None
     nhs_number: NhsNumber | None = None
     upn: Upn | None = None
+
+    @field_validator("year_of_birth")
+    @classmethod
+    def _plausible_year(cls, value: int | None) -> int | None:
+        this_year = utcnow().year
+        if value is not None and not this_year - MAX_AGE_YEARS <= value <= this_year:
+            raise ValueError(f"a child's year of birth is within the last {MAX_AGE_YEARS} years")
+        return value
+
+    @model_validator(mode="after")
+    def _one_way_of_dating(self) -> Self:
+        given = [
+            f
+            for f in ("date_of_birth", "year_of_birth", "age_years")
+            if getattr(self, f) is not None
+        ]
+        if len(given) > 1:
+            raise ValueError("give one of date_of_birth, year_of_birth or age_years")
+        return self
 
 
 class EnquiryPublic(BaseModel):

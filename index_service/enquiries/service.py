@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -39,14 +39,23 @@ class EnquiryResult:
     child: ChildPublic | None  # the entry, on a match only
 
 
-def person_of(data: EnquiryCreate) -> Person:
+def person_of(data: EnquiryCreate, *, today: date) -> Person:
     names = []
     if data.family_name or data.given_names:
         names.append(PersonName(data.given_names or "", data.family_name or ""))
     names.extend(PersonName(n.given_names, n.family_name) for n in data.other_names)
+    born, precision = data.date_of_birth, "exact"
+    if data.year_of_birth is not None:
+        born, precision = date(data.year_of_birth, 7, 1), "year"
+    elif data.age_years is not None:  # born between age+1 and age years ago: the middle
+        born, precision = (
+            today - timedelta(days=round((data.age_years + 0.5) * 365.25)),
+            "estimated",
+        )
     return Person(
         names=tuple(names),
-        date_of_birth=data.date_of_birth,
+        date_of_birth=born,
+        date_of_birth_precision=precision,
         postcodes=(data.postcode,) if data.postcode else (),
         nhs_number=data.nhs_number,
         upn=data.upn,
@@ -56,8 +65,11 @@ def person_of(data: EnquiryCreate) -> Person:
 def make_enquiry(
     *, session: Session, caller: Principal, purpose: Purpose, data: EnquiryCreate, request_id: str
 ) -> EnquiryResult:
-    require_sufficient_criteria(data.model_dump())
-    resolution = resolve(session=session, person=person_of(data))
+    criteria = data.model_dump()
+    # An age or a year of birth stands in for the date, with less weight in the matcher.
+    criteria["date_of_birth"] = data.date_of_birth or data.year_of_birth or data.age_years
+    require_sufficient_criteria(criteria)
+    resolution = resolve(session=session, person=person_of(data, today=utcnow().date()))
     explanations = [explanation_of(s) for s in resolution.candidates]
     enquiry = Enquiry(
         issuer=caller.issuer,

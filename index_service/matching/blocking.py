@@ -76,23 +76,24 @@ class Probe:
 
 
 def blocking_rules(probe: Probe) -> dict[str, Select[Any]]:
-    """Each applicable rule as its own SELECT of child ids (EXPLAINed in the tests)."""
+    """Each applicable rule as its own SELECT of child ids (EXPLAINed in the tests). The
+    name rules read one composite index of `child_name` each (see its table arguments);
+    the date of birth there is the child's, copied."""
     name = select(col(ChildName.child_id))
-    named_child = name.join(Child, col(Child.id) == col(ChildName.child_id))
     address = select(col(ChildAddress.child_id))
     rules: dict[str, Select[Any]] = {}
     given = col(ChildName.given_key).in_(probe.given_forms)
+    born = col(ChildName.date_of_birth).in_(probe.dates)
     if probe.nhs_number:
         rules["nhs_number"] = select(col(Child.id)).where(col(Child.nhs_number) == probe.nhs_number)
     if probe.upn:
         rules["upn"] = select(col(Child.id)).where(col(Child.upn) == probe.upn)
-    born = col(Child.date_of_birth).in_(probe.dates)
     if probe.family_phonetic and probe.dates:
-        rules["family_dob"] = named_child.where(
-            col(ChildName.family_phonetic) == probe.family_phonetic, born
+        rules["family_dob"] = name.where(
+            born, col(ChildName.family_phonetic) == probe.family_phonetic
         )
     if probe.given_forms and probe.dates:
-        rules["given_dob"] = named_child.where(given, born)
+        rules["given_dob"] = name.where(born, given)
     if probe.postcodes:
         at = col(ChildAddress.postcode).in_(probe.postcodes)
         matches_name = or_(
@@ -105,18 +106,20 @@ def blocking_rules(probe: Probe) -> dict[str, Select[Any]]:
         if probe.dates:
             rules["postcode_dob"] = address.join(
                 Child, col(Child.id) == col(ChildAddress.child_id)
-            ).where(at, born)
+            ).where(at, col(Child.date_of_birth).in_(probe.dates))
     if probe.family_phonetic and probe.given_forms:
         within = (
-            col(Child.date_of_birth).between(*probe.birth_window) if probe.birth_window else true()
+            col(ChildName.date_of_birth).between(*probe.birth_window)
+            if probe.birth_window
+            else true()
         )
-        rules["names"] = named_child.where(
+        rules["names"] = name.where(
             col(ChildName.family_phonetic) == probe.family_phonetic, given, within
         )
     if probe.family_key and probe.given_forms and probe.dates:
-        # Born on the day (or its swap) first: the trigram test then runs on a handful of
-        # rows, not on every similar family name in England.
-        rules["family_spelling"] = named_child.where(
+        # Born on the day (or its swap) with a given-name form: the trigram test then runs
+        # on a handful of rows, not on every similar family name in England.
+        rules["family_spelling"] = name.where(
             born, given, col(ChildName.family_key).op("%")(probe.family_key)
         )
     if probe.family_phonetic and probe.given_phonetic:

@@ -107,18 +107,25 @@ def name_levels(
     return max(options, key=rank)
 
 
-DATE_LEVELS = ("exact", "day_month_swapped", "one_digit", "same_year", "different")
+DATE_LEVELS = (
+    "exact",
+    "day_month_swapped",
+    "one_digit",
+    "approximate",
+    "same_year",
+    "different",
+)
+APPROXIMATE = frozenset({"year", "estimated"})
 
 
 def date_of_birth_level(a: Person, b: Person) -> str:
+    """`approximate`: one side knows only a year or an age, and the years are within one
+    of each other (an age of 7 fits two birth years)."""
     if a.date_of_birth is None or b.date_of_birth is None:
         return MISSING
     x, y = a.date_of_birth, b.date_of_birth
-    if "year" in (a.date_of_birth_precision, b.date_of_birth_precision) or "estimated" in (
-        a.date_of_birth_precision,
-        b.date_of_birth_precision,
-    ):
-        return "same_year" if abs(x.year - y.year) <= 1 else "different"
+    if {a.date_of_birth_precision, b.date_of_birth_precision} & APPROXIMATE:
+        return "approximate" if abs(x.year - y.year) <= 1 else "different"
     if x == y:
         return "exact"
     if swapped_day_month(x) == y:

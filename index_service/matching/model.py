@@ -23,7 +23,11 @@ from index_service.matching.compare import MISSING, NameLevels
 from index_service.matching.records import Person
 
 MODELS = Path(__file__).parent / "models"
-CURRENT_VERSION = "2026-11-v2"
+CURRENT_VERSION = "2026-11-v3"
+
+
+# A level a later version added -> the level earlier versions scored it as.
+LEVELS_ADDED_LATER = {"approximate": "same_year"}
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,12 @@ class Comparison:
         for level in self.levels:
             if level.label == label:
                 return level.weight
+        if label in LEVELS_ADDED_LATER and self.knows(LEVELS_ADDED_LATER[label]):
+            return self.weight(LEVELS_ADDED_LATER[label])
         raise KeyError(f"{self.field}: no level {label!r}")
+
+    def knows(self, label: str) -> bool:
+        return any(level.label == label for level in self.levels)
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,7 @@ class MatchModel:
     prior: float  # log2 odds that a candidate pair is the same child, before comparing
     comparisons: tuple[Comparison, ...]
     thresholds: Thresholds
+    estimation: dict[str, Any] | None = None  # how the probabilities were estimated
 
     def comparison(self, field: str) -> Comparison:
         for comparison in self.comparisons:
@@ -87,6 +97,7 @@ class MatchModel:
                 {"field": c.field, "levels": [vars(level) for level in c.levels]}
                 for c in self.comparisons
             ],
+            **({"estimation": self.estimation} if self.estimation else {}),
         }
 
     @classmethod
@@ -99,6 +110,7 @@ class MatchModel:
                 Comparison(c["field"], tuple(Level(**level) for level in c["levels"]))
                 for c in data["comparisons"]
             ),
+            estimation=data.get("estimation"),
         )
 
 
@@ -129,16 +141,12 @@ class Explanation:
 
 def levels_of(model: MatchModel, a: Person, b: Person) -> dict[str, str]:
     """The level each field of the pair reaches."""
-    given, family, order = (
-        model.comparison("given_name"),
-        model.comparison("family_name"),
-        model.comparison("name_order"),
-    )
+    given, family = model.comparison("given_name"), model.comparison("family_name")
 
     def rank(option: NameLevels) -> float:
-        return (
-            given.weight(option.given) + family.weight(option.family) + order.weight(option.order)
-        )
+        # The names decide which order fits; the order's own weight must not, or "swapped"
+        # would win for two names that agree in neither order. A tie keeps the order given.
+        return given.weight(option.given) + family.weight(option.family)
 
     names = compare.name_levels(a.names, b.names, rank)
     return {

@@ -57,6 +57,7 @@ _UNDECOMPOSABLE = str.maketrans(
 _NOT_LETTERS = re.compile(r"[^a-z ]")
 
 
+@lru_cache(maxsize=262144)  # names repeat: every candidate is folded once per search
 def fold(text: str) -> str:
     """'  Climbié-O'Neill ' -> 'climbie oneill': accents, case, punctuation, spacing."""
     decomposed = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSABLE))
@@ -75,6 +76,7 @@ def family_name_key(text: str) -> str:
     return "".join(name_tokens(text))
 
 
+@lru_cache(maxsize=131072)
 def family_name_parts(text: str) -> frozenset[str]:
     """The parts of a double-barrelled or particled name, particles set aside:
     'de Souza-Lopes' -> {'souza', 'lopes'}."""

@@ -6,7 +6,7 @@ import uuid
 
 from fastapi.testclient import TestClient
 
-from tests.factories import EALING, VALID_NHS_NUMBER, Factory, child_payload
+from tests.factories import EALING, VALID_NHS_NUMBER, Factory, child_payload, other_child
 
 
 def test_a_data_manager_creates_and_reads_a_child(client: TestClient, factory: Factory) -> None:
@@ -45,7 +45,7 @@ def test_unknown_and_none_are_different_facts(client: TestClient, factory: Facto
     assert body["education"]["status"] == "not_of_school_age"
     minimal = {
         k: v
-        for k, v in child_payload().items()
+        for k, v in other_child().items()  # another child: not a possible duplicate
         if k in {"names", "date_of_birth", "responsible_authority"}
     }
     body = client.post("/v1/children", json=minimal, headers=factory.data_manager()).json()

@@ -16,6 +16,7 @@ from tests.factories import (
     Factory,
     child_payload,
     create_confirming,
+    other_child,
 )
 
 SUMMARY_FIELDS = {
@@ -169,7 +170,9 @@ def test_only_the_enquirer_opens_only_what_the_enquiry_found_while_it_is_fresh(
     client: TestClient, factory: Factory, database_url: str
 ) -> None:
     found = _kept(client, factory)
-    not_found = _kept(client, factory, nhs_number=None, upn=None, date_of_birth="2015-01-01")
+    not_found = str(
+        client.post("/v1/children", json=other_child(), headers=factory.data_manager()).json()["id"]
+    )
     organisation = factory.organisation(type="emergency_department", local_authority=HARINGEY)
     enquirer = factory.headers_for(organisation, roles=["practitioner"], sub="enquirer")
     colleague = factory.headers_for(organisation, roles=["practitioner"], sub="colleague")
@@ -185,3 +188,55 @@ def test_only_the_enquirer_opens_only_what_the_enquiry_found_while_it_is_fresh(
     refusals.append(client.get(url.format(found), headers=enquirer))  # no longer fresh
     assert [r.status_code for r in refusals] == [404, 404, 404]
     assert len({r.json()["detail"] for r in refusals}) == 1
+
+
+@pytest.mark.parametrize(
+    "dating", [{"age_years": 10}, {"year_of_birth": 2016}], ids=["age", "year of birth"]
+)
+def test_an_age_or_a_year_of_birth_stands_in_for_the_date(
+    client: TestClient, factory: Factory, dating: dict[str, int]
+) -> None:
+    child_id = _kept(client, factory)  # born 2016-02-11: ten years old on 2026-11-23
+    criteria = {"family_name": "Testchild", "given_names": "Aisha", **dating}
+    practitioner = factory.practitioner()
+    alone = _enquire(client, practitioner, **criteria)
+    assert alone.status_code == 201, alone.text  # enough to search on ...
+    # ... but in an index of millions, many children share a name and an age.
+    assert alone.json()["outcome"] == "not_found"
+    body = _enquire(client, practitioner, **criteria, postcode="W5 2AA").json()
+    assert body["outcome"] == "possible_matches"  # never the entry on an age
+    (candidate,) = body["candidates"]
+    assert candidate["child_id"] == child_id
+    assert candidate["explanation"]["fields"]["date_of_birth"]["level"] == "approximate"
+
+
+def test_an_age_that_does_not_fit_finds_nobody(client: TestClient, factory: Factory) -> None:
+    _kept(client, factory)
+    body = _enquire(
+        client, factory.practitioner(), family_name="Testchild", given_names="Aisha", age_years=3
+    ).json()
+    assert body["outcome"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "dating",
+    [
+        {"date_of_birth": "2016-02-11", "age_years": 10},
+        {"year_of_birth": 2016, "age_years": 10},
+        {"age_years": 26},
+        {"age_years": -1},
+        {"year_of_birth": 1990},
+        {"year_of_birth": 2999},
+    ],
+    ids=["date and age", "year and age", "age too old", "negative age", "year too old", "future"],
+)
+def test_dating_a_child_two_ways_or_implausibly_is_refused(
+    client: TestClient, factory: Factory, dating: dict[str, Any]
+) -> None:
+    before = factory.count("enquiry")
+    response = _enquire(
+        client, factory.practitioner(), family_name="Testchild", given_names="Aisha", **dating
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert factory.count("enquiry") == before

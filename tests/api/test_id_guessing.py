@@ -45,6 +45,7 @@ HARINGEY_CHILD = child_payload(
 )
 UNFOUND_CHILD = child_payload(
     names=[{"kind": "legal", "given_names": "Uma", "family_name": "Unfoundchild"}],
+    date_of_birth="2014-06-06",  # born another day: not a possible duplicate either
     nhs_number=None,
     upn=None,
 )

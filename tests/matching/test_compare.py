@@ -106,8 +106,26 @@ PAIRS: list[Any] = [
     pytest.param(
         person(("Victoria", "Climbie"), dob="2011-01-01", precision="year"),
         VICTORIA,
-        {"date_of_birth": "same_year"},
+        {"date_of_birth": "approximate"},
         id="only the year known",
+    ),
+    pytest.param(
+        person(("Victoria", "Climbie"), dob="2012-06-01", precision="estimated"),
+        VICTORIA,
+        {"date_of_birth": "approximate"},
+        id="only an age known, a year out",
+    ),
+    pytest.param(
+        person(("Victoria", "Climbie"), dob="2014-06-01", precision="estimated"),
+        VICTORIA,
+        {"date_of_birth": "different"},
+        id="only an age known, and it does not fit",
+    ),
+    pytest.param(
+        person(("Uma", "Unfoundchild")),
+        VICTORIA,
+        {"given_name": "different", "family_name": "different", "name_order": "as_given"},
+        id="names that agree in neither order keep the order given",
     ),
     pytest.param(
         person(("Victoria", "Climbie"), dob=None),
@@ -204,6 +222,13 @@ def test_levels_are_labelled_as_the_model_declares() -> None:
             assert label == "missing" or label in {
                 level.label for level in MODEL.comparison(field).levels
             }
+
+
+def test_a_level_added_later_is_scored_as_earlier_versions_did() -> None:
+    v2 = load_model("2026-11-v2")
+    dates = v2.comparison("date_of_birth")
+    assert not dates.knows("approximate")
+    assert dates.weight("approximate") == dates.weight("same_year")
 
 
 def test_an_explanation_adds_up_and_names_its_model() -> None:

@@ -17,19 +17,98 @@ def test_the_current_model_loads_and_round_trips() -> None:
     assert MatchModel.from_dict(model.to_dict()) == model
 
 
-@pytest.mark.parametrize("comparison", load_model().comparisons, ids=lambda c: c.field)
-def test_levels_are_ordered_strongest_first_and_probabilities_sum_to_one(
-    comparison: object,
-) -> None:
+AGREEMENT_SCALES = [c for c in load_model().comparisons if c.field != "name_order"]
+
+
+@pytest.mark.parametrize("comparison", AGREEMENT_SCALES, ids=lambda c: c.field)
+def test_full_agreement_weighs_most_and_disagreement_least(comparison: object) -> None:
+    """Estimated weights need not fall level by level (a nickname may count less than a
+    close spelling), but agreeing counts most, disagreeing least, and each field's
+    probabilities sum to one."""
     levels = comparison.levels  # type: ignore[attr-defined]
     weights = [level.weight for level in levels]
-    assert weights == sorted(weights, reverse=True)
+    assert weights[0] == max(weights) > 0 > weights[-1] == min(weights)
     assert sum(level.m for level in levels) == pytest.approx(1.0)
     assert sum(level.u for level in levels) == pytest.approx(1.0)
-    assert weights[0] > 0 > weights[-1]
+
+
+def test_the_current_model_says_how_it_was_estimated() -> None:
+    estimation = load_model().estimation
+    assert estimation is not None
+    assert "EM" in estimation["method"]
+    assert estimation["fixed"]["fields"] == ["nhs_number", "upn"]
 
 
 def test_thresholds_are_ordered() -> None:
     thresholds = load_model().thresholds
     assert thresholds.match > thresholds.possible
     assert thresholds.margin > 0
+
+
+def _total(**levels: str) -> float:
+    model = load_model()
+    return model.prior + sum(model.comparison(f).weight(lv) for f, lv in levels.items())
+
+
+NAMES = {"given_name": "exact", "family_name": "exact", "name_order": "as_given"}
+DOB = {"date_of_birth": "exact"}
+HOME = {"postcode": "current"}
+
+# (what agrees, the outcome it may reach at best): the policy the thresholds are set to.
+POLICY = [
+    pytest.param({"nhs_number": "agree"}, "match", id="an agreeing NHS number alone"),
+    pytest.param({"upn": "agree"}, "match", id="an agreeing UPN alone"),
+    pytest.param({**NAMES, **DOB, **HOME}, "match", id="names, date of birth and postcode"),
+    pytest.param(
+        {**NAMES, **DOB, "postcode": "previous"}, "match", id="names, date, a previous address"
+    ),
+    pytest.param({**NAMES, **DOB}, "possible", id="names and date of birth alone"),
+    pytest.param(
+        {**NAMES, **DOB, **HOME, "nhs_number": "disagree"},
+        "possible",
+        id="names, date, postcode and a conflicting NHS number",
+    ),
+    pytest.param({**NAMES, "date_of_birth": "approximate"}, "nothing", id="names and an age"),
+    pytest.param(
+        {**NAMES, "date_of_birth": "approximate", **HOME}, "possible", id="names, age, postcode"
+    ),
+    pytest.param(
+        {**NAMES, **DOB, "postcode": "different"}, "possible", id="names and date, moved away"
+    ),
+    pytest.param(
+        {
+            "given_name": "different",
+            "family_name": "exact",
+            "name_order": "as_given",
+            **DOB,
+            **HOME,
+        },
+        "possible",
+        id="a twin: another given name, same family, date and home",
+    ),
+    pytest.param(
+        {**NAMES, "date_of_birth": "different"}, "nothing", id="names alone, another date"
+    ),
+    pytest.param(
+        {"given_name": "different", "family_name": "exact", "name_order": "as_given", **DOB},
+        "nothing",
+        id="surname + date",
+    ),
+]
+
+
+@pytest.mark.parametrize(("levels", "best"), POLICY)
+def test_the_thresholds_keep_the_outcomes_meaning(levels: dict[str, str], best: str) -> None:
+    thresholds, total = load_model().thresholds, _total(**levels)
+    reached = (
+        "match"
+        if total >= thresholds.match
+        else "possible"
+        if total >= thresholds.possible
+        else "nothing"
+    )
+    assert reached == best, total
+
+
+def test_a_record_with_the_names_and_date_of_an_existing_child_is_a_possible_duplicate() -> None:
+    assert _total(**NAMES, **DOB) >= load_model().thresholds.duplicate_at

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from index_service.matching.blocking import Probe, blocking_rules
 from index_service.matching.model import load_model
@@ -184,3 +185,32 @@ def test_all_blocking_rules_apply_to_a_full_probe() -> None:
         "family_spelling",
         "swapped",
     }
+
+
+def test_a_corrected_date_of_birth_is_searched_under_the_new_date(
+    client: TestClient, factory: Factory
+) -> None:
+    """The name rows carry a copy of the date of birth for the blocking indexes: a change
+    of date alone (names untouched) must move it, or the child is lost to date searches."""
+    manager = factory.data_manager()
+    created = client.post(
+        "/v1/children", json=child_payload(nhs_number=None, upn=None), headers=manager
+    )
+    child = created.json()["id"]
+    corrected = client.patch(
+        f"/v1/children/{child}",
+        json={"date_of_birth": "2015-09-30"},
+        headers={**manager, "If-Match": created.headers["ETag"]},
+    )
+    assert corrected.status_code == 200, corrected.text
+    with factory.db.session() as session:
+        copies = session.execute(
+            text("SELECT DISTINCT date_of_birth::text FROM child_name WHERE child_id = :c"),
+            {"c": child},
+        ).scalars()
+        assert list(copies) == ["2015-09-30"]
+    # A misspelt family name that sounds different, no postcode: only date rules reach it.
+    body = _enquire(
+        client, factory, given_names="Aisha", family_name="Testchilm", date_of_birth="2015-09-30"
+    )
+    assert [c["child_id"] for c in body["candidates"]] == [child]
