@@ -13,7 +13,10 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
+from sqlalchemy import Date, Integer, Select, cast, literal, null, union_all
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from index_service.access.need_to_know import MAX_CANDIDATES
@@ -84,28 +87,21 @@ def decide(model: MatchModel, ranked: list[Scored], *, considered: int) -> Resol
 
 
 def load_people(*, session: Session, child_ids: list[uuid.UUID]) -> dict[uuid.UUID, Stored]:
-    """The candidates as the matcher compares them, in three queries; names legal first,
-    postcodes current first."""
+    """The candidates as the matcher compares them, in two queries (the rows, then every
+    name and address at once); names legal first, postcodes current first."""
     if not child_ids:
         return {}
     children = session.exec(select(Child).where(col(Child.id).in_(child_ids))).all()
     names: dict[uuid.UUID, list[PersonName]] = defaultdict(list)
-    for name in session.exec(
-        select(ChildName)
-        .where(col(ChildName.child_id).in_(child_ids))
-        .order_by(col(ChildName.child_id), col(ChildName.kind) != "legal", col(ChildName.position))
-    ):
-        names[name.child_id].append(PersonName(name.given_names, name.family_name))
     postcodes: dict[uuid.UUID, list[str]] = defaultdict(list)
     current: dict[uuid.UUID, str] = {}
-    for address in session.exec(
-        select(ChildAddress)
-        .where(col(ChildAddress.child_id).in_(child_ids))
-        .order_by(col(ChildAddress.child_id), col(ChildAddress.to_date).desc().nulls_first())
-    ):
-        postcodes[address.child_id].append(address.postcode)
-        if address.to_date is None:
-            current[address.child_id] = address.postcode
+    for row in session.execute(_names_and_addresses(child_ids)):
+        if row.is_name:
+            names[row.child_id].append(PersonName(row.given_names, row.family_name))
+        else:
+            postcodes[row.child_id].append(row.given_names)  # the postcode
+            if row.current:
+                current[row.child_id] = row.given_names
     return {
         child.id: Stored(
             child=child,
@@ -123,3 +119,36 @@ def load_people(*, session: Session, child_ids: list[uuid.UUID]) -> dict[uuid.UU
         )
         for child in children
     }
+
+
+def _names_and_addresses(child_ids: list[uuid.UUID]) -> Select[Any]:
+    """Every name (legal first, then by position) and every address (current first, then
+    the most recently ended) of the candidates, in one round trip."""
+    name_rows = sa_select(
+        col(ChildName.child_id),
+        literal(True).label("is_name"),
+        col(ChildName.given_names),  # an address's postcode in this column
+        col(ChildName.family_name),
+        literal(False).label("current"),
+        cast(col(ChildName.kind) != "legal", Integer).label("rank1"),
+        col(ChildName.position),
+        cast(null(), Date).label("ended"),
+    ).where(col(ChildName.child_id).in_(child_ids))
+    address_rows = sa_select(
+        col(ChildAddress.child_id),
+        literal(False),
+        col(ChildAddress.postcode),
+        null(),
+        col(ChildAddress.to_date).is_(None),
+        literal(0),
+        literal(0),
+        col(ChildAddress.to_date),
+    ).where(col(ChildAddress.child_id).in_(child_ids))
+    rows = union_all(name_rows, address_rows).subquery()
+    return sa_select(rows).order_by(
+        rows.c.child_id,
+        rows.c.is_name.desc(),
+        rows.c.rank1,
+        rows.c.position,
+        rows.c.ended.desc().nulls_first(),
+    )
