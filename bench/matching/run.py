@@ -254,10 +254,12 @@ def main(
         server, base = _serve(url, Path(data_dir))
         try:
             _search(base, Path(data_dir), enquiries, tally)
+            floor = _floor(base, Path(data_dir), count=500)
         finally:
             server.terminate()
             server.wait(timeout=30)
     figures = report(tally, baseline, count, load_seconds)
+    figures["api_floor_latency"] = _percentiles(floor)
     typer.echo(json.dumps(figures, indent=2))
 
 
@@ -286,6 +288,29 @@ def _search(
                 continue
             response.raise_for_status()
             tally.add(enquiry, truth, response.json(), elapsed)
+
+
+def _floor(base: str, data_dir: Path, *, count: int) -> list[float]:
+    """What any enquiry costs before matching has anything to do: an NHS number no child
+    has (token check, rate count, one indexed lookup, the enquiry and audit rows, commit)."""
+    tally = Tally()
+    unknown = [Enquiry(None, None, None, None, None, _unused_nhs_number(i)) for i in range(count)]
+    _search(base, data_dir, [(e, None) for e in unknown], tally)
+    return tally.latencies
+
+
+def _unused_nhs_number(i: int) -> str:
+    """A valid NHS number outside the 999 range the population draws from."""
+    n = 900_000_000 + i
+    while True:
+        body = str(n)
+        total = sum(int(d) * (10 - k) for k, d in enumerate(body))
+        check = 11 - total % 11
+        if check == 11:
+            return body + "0"
+        if check != 10:
+            return body + str(check)
+        n += 1
 
 
 def _baseline(url: str, child_ids: list[str]) -> list[float]:
