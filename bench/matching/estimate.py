@@ -38,7 +38,12 @@ from index_service.database import open_database
 from index_service.enquiries.models import EnquiryCreate
 from index_service.enquiries.service import person_of
 from index_service.matching.blocking import Probe
-from index_service.matching.estimate import POLICY_FIXED, TrainingSession, estimate_by_sessions
+from index_service.matching.estimate import (
+    POLICY_FIXED,
+    PSEUDO_COUNT,
+    TrainingSession,
+    estimate_by_sessions,
+)
 from index_service.matching.model import (
     MODELS,
     Comparison,
@@ -109,17 +114,21 @@ SESSIONS = {
 # identifier; names with an age are shown as possible matches.
 THRESHOLDS = Thresholds(match=15.0, margin=5.0, possible=-6.0, duplicate=2.0)
 IDENTIFIER_U = 1e-12  # two different children with one NHS number: a typing error
+# The same child recorded with another NHS number or UPN: rare (the check digit catches
+# most typing errors), so a conflict outweighs agreeing names and date of birth.
+IDENTIFIER_DISAGREE_M = 1e-4
+IDENTIFIERS = frozenset({"nhs_number", "upn"})
 
 
 def with_policy(model: MatchModel) -> MatchModel:
     def identifier(c: Comparison) -> Comparison:
-        agree = c.levels[0].m
+        agree = 1 - IDENTIFIER_DISAGREE_M
         return Comparison(
             c.field,
             (Level("agree", agree, IDENTIFIER_U), Level("disagree", 1 - agree, 1 - IDENTIFIER_U)),
         )
 
-    comparisons = tuple(identifier(c) if c.field in POLICY_FIXED else c for c in model.comparisons)
+    comparisons = tuple(identifier(c) if c.field in IDENTIFIERS else c for c in model.comparisons)
     return replace(model, comparisons=comparisons, thresholds=THRESHOLDS)
 
 
@@ -184,9 +193,13 @@ def main(
         "prior": f"log2 odds of 1 in {population:,} (one child of the population)",
         "random_pairs": len(random_levels),
         "iterations": result.iterations,
+        "converged": result.converged,
+        "pseudo_count": PSEUDO_COUNT,
         "fixed": {
             "fields": sorted(POLICY_FIXED),
             "identifier_u": IDENTIFIER_U,
+            "identifier_disagree_m": IDENTIFIER_DISAGREE_M,
+            "name_order": "as in the start model (not independent of the name comparisons)",
             "thresholds": "policy (bench/matching/estimate.py THRESHOLDS), not estimated",
         },
         "estimated_at": today.isoformat(),

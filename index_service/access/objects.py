@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from index_service.access.policy import Decision
+from index_service.access.policy import DATA_MANAGER, SOCIAL_WORKER, Decision, holds
 from index_service.access.principal import Principal
 from index_service.access.scope import sees_shielded_record
 from index_service.flags.models import FlagKind
@@ -61,3 +61,11 @@ def may_change_child(
     if handing_over and principal.local_authority != responsible_authority:
         return Decision(False, "not_responsible_authority")
     return Decision(True, "within scope")
+
+
+def judges_duplicates(principal: Principal) -> bool:
+    """Who is shown the candidates of a possible duplicate and may confirm a record is a
+    different child: the people who keep records (data managers, social workers). An
+    agency's feed (a service account) may create records and gets an acknowledgement
+    only: it is told a record may be a duplicate, never which child, and cannot confirm."""
+    return holds(principal, DATA_MANAGER, SOCIAL_WORKER)

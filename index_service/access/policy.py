@@ -47,6 +47,8 @@ class RateBucket(StrEnum):
 
 RATE_LIMITED: dict[Permission, RateBucket] = {
     Permission.ENQUIRY_CREATE: RateBucket.SEARCH,
+    # Creating runs the matcher first (the duplicate guard): a search by another door.
+    Permission.CHILD_CREATE: RateBucket.SEARCH,
     Permission.ENQUIRY_OPEN: RateBucket.READ,
     Permission.CHILD_READ: RateBucket.READ,
     # Changing a record answers with it, so it counts as a read too.

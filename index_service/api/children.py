@@ -49,6 +49,15 @@ _PRECONDITIONS: dict[int | str, dict[str, Any]] = {
 }
 IfMatch = Annotated[str | None, Header(max_length=64)]
 POSSIBLE_DUPLICATE = "possible_duplicate"
+_DUPLICATE_ADVICE = (
+    "nothing was created: check the candidates; if the child is a different one, send the "
+    "record again with their ids in confirmed_distinct_from (an NHS number or UPN that "
+    "agrees cannot be confirmed away)"
+)
+_DUPLICATE_ADVICE_FOR_FEEDS = (
+    "nothing was created: the index may already hold this child; a data manager of the "
+    "responsible authority must decide"
+)
 
 
 def etag(version: int) -> str:
@@ -120,23 +129,22 @@ def create_child(
     outcome = flows.register_child(
         session=session, caller=caller, data=body, request_id=ctx.audit.request_id
     )
+    if body.confirmed_distinct_from:  # found by "who looked at this child" too
+        ctx.audit.detail["confirmed_distinct_from"] = [str(i) for i in body.confirmed_distinct_from]
     if isinstance(outcome, flows.PossibleDuplicates):
         # Declined, but committed with its audit row: the candidates shown are disclosures.
-        ctx.audit.children(*(c.child_id for c in outcome.candidates))
+        ctx.audit.children(*outcome.child_ids, *body.confirmed_distinct_from)
         ctx.audit.reason = POSSIBLE_DUPLICATE
         return problem(
             request,
             status=409,
             code=POSSIBLE_DUPLICATE,
             title="This may be a child the index already holds",
-            detail="nothing was created: check the candidates; if the child is a different "
-            "one, send the record again with their ids in confirmed_distinct_from",
+            detail=_DUPLICATE_ADVICE if outcome.candidates else _DUPLICATE_ADVICE_FOR_FEEDS,
             candidates=[c.model_dump(mode="json", exclude_none=True) for c in outcome.candidates],
         )
     record = outcome
-    if body.confirmed_distinct_from:
-        ctx.audit.detail["confirmed_distinct_from"] = [str(i) for i in body.confirmed_distinct_from]
-    ctx.audit.children(record.child.id)
+    ctx.audit.children(record.child.id, *body.confirmed_distinct_from)
     response.headers["Location"] = f"/v1/children/{record.child.id}"
     return _answer(record, session=session, caller=caller, ctx=ctx, response=response)
 

@@ -34,12 +34,18 @@ def possible_duplicates(
     *, session: Session, data: ChildCreate, model: MatchModel | None = None
 ) -> list[Scored]:
     """Existing children this record may be, best first (at most five), leaving out those
-    the caller has confirmed are different children."""
+    the caller has confirmed are different children. A child whose NHS number or UPN
+    agrees cannot be confirmed away: an identifier belongs to one child."""
     model = model or load_model()
     confirmed = set(data.confirmed_distinct_from)
     return [
         scored
         for scored in rank(session=session, person=person_of_record(data), model=model)
         if scored.explanation.total >= model.thresholds.duplicate_at
-        and scored.child_id not in confirmed
+        and (scored.child_id not in confirmed or _identifier_agrees(scored))
     ][:MAX_CANDIDATES]
+
+
+def _identifier_agrees(scored: Scored) -> bool:
+    levels = scored.explanation.levels
+    return "agree" in (levels.get("nhs_number"), levels.get("upn"))

@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
+from sqlalchemy import func, select
 from sqlmodel import Session
 
+from index_service.access.objects import judges_duplicates
 from index_service.access.principal import Principal
 from index_service.children import service
 from index_service.children.duplicates import possible_duplicates
 from index_service.children.schemas import ChildCreate, ChildSummary
 from index_service.children.summaries import summary_of
+from index_service.errors import Forbidden
 
 
 @dataclass(frozen=True)
 class PossibleDuplicates:
-    """The record was not created: it may be one of these children."""
+    """The record was not created: it may be one of these children. `candidates` is what
+    the caller is shown (nothing, for an agency's feed); `child_ids` all of them, for the
+    audit row."""
 
+    child_ids: list[uuid.UUID]
     candidates: list[ChildSummary]
+
+
+# Creations of children born the same day are serialised, so that two identical records
+# sent at once (a feed's retry) cannot both pass the guard before either is committed.
+_LOCK_NAMESPACE = 0x43484C44  # "CHLD"
 
 
 def register_child(
@@ -27,18 +39,28 @@ def register_child(
     caller has not confirmed is a different child. The authority check comes first, so
     nobody outside it learns of any candidate."""
     service.require_may_create(caller=caller, data=data)
-    found = possible_duplicates(session=session, data=data)
-    if found:
-        return PossibleDuplicates(
-            [
-                summary_of(
-                    session=session,
-                    caller=caller,
-                    scored=scored,
-                    action="child:record:create",
-                    request_id=request_id,
-                )
-                for scored in found
-            ]
+    if data.confirmed_distinct_from and not judges_duplicates(caller):
+        raise Forbidden(
+            "only a data manager or social worker may confirm that a record is a different child",
+            code="confirmation_needs_a_person",
         )
-    return service.create_child(session=session, caller=caller, data=data)
+    session.execute(
+        select(func.pg_advisory_xact_lock(_LOCK_NAMESPACE, data.date_of_birth.toordinal()))
+    )
+    found = possible_duplicates(session=session, data=data)
+    if not found:
+        return service.create_child(session=session, caller=caller, data=data)
+    shown = found if judges_duplicates(caller) else []
+    return PossibleDuplicates(
+        child_ids=[scored.child_id for scored in found],
+        candidates=[
+            summary_of(
+                session=session,
+                caller=caller,
+                scored=scored,
+                action="child:record:create",
+                request_id=request_id,
+            )
+            for scored in shown
+        ],
+    )

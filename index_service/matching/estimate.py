@@ -39,7 +39,10 @@ FLOOR = 1e-6
 # Dirichlet pseudo-counts from the start model's m: a level the training data never shows
 # for true matches keeps a modest m instead of collapsing to the floor.
 PSEUDO_COUNT = 20.0
-POLICY_FIXED = frozenset({"nhs_number", "upn"})  # decisive by policy, not by data
+# Kept as the start model sets them, not estimated: the identifiers are decisive by
+# policy; the name order is a modifier of the name comparisons, not independent of them
+# as the model assumes, and EM over-rewards "swapped" (rare among random pairs).
+POLICY_FIXED = frozenset({"nhs_number", "upn", "name_order"})
 Pattern = tuple[tuple[str, str], ...]  # (field, level) for every field
 
 
@@ -48,16 +51,24 @@ def patterns(pairs: Iterable[Mapping[str, str]]) -> Counter[Pattern]:
 
 
 def level_shares(
-    pairs: Iterable[Mapping[str, str]], model: MatchModel
+    pairs: Iterable[Mapping[str, str]], model: MatchModel, *, smoothing: MatchModel | None = None
 ) -> dict[str, dict[str, float]]:
-    """Each field's share of pairs at each level (missing left out), floored."""
+    """Each field's share of pairs at each level (missing left out), floored; with
+    `smoothing`, `PSEUDO_COUNT` pseudo-pairs spread as that model's u (a level random
+    pairs never reach is rare, not impossible)."""
     counts: dict[str, Counter[str]] = {c.field: Counter() for c in model.comparisons}
     for pair in pairs:
         for field, level in pair.items():
             if level != MISSING and field in counts:
                 counts[field][level] += 1
+    pseudo = {
+        c.field: {lv.label: PSEUDO_COUNT * lv.u if smoothing else 0.0 for lv in c.levels}
+        for c in (smoothing or model).comparisons
+    }
     return {
-        c.field: _normalised({lv.label: counts[c.field][lv.label] for lv in c.levels})
+        c.field: _normalised(
+            {lv.label: counts[c.field][lv.label] + pseudo[c.field][lv.label] for lv in c.levels}
+        )
         for c in model.comparisons
     }
 
@@ -78,6 +89,7 @@ def estimate(
     version: str,
     fixed: frozenset[str] = POLICY_FIXED,
     ignored: frozenset[str] = frozenset(),
+    smoothing: MatchModel | None = None,
     max_iterations: int = 200,
     tolerance: float = 1e-7,
 ) -> Estimate:
@@ -85,13 +97,16 @@ def estimate(
     candidate pairs; thresholds as in `start` (they are policy, not data). `fixed`
     comparisons keep m and u as given; `ignored` ones (a session's blocked fields, see
     `estimate_by_sessions`) play no part and keep their m."""
-    u = level_shares(random_pairs, start)
+    prior_model = smoothing or start  # what the pseudo-counts are spread as
+    u = level_shares(random_pairs, start, smoothing=prior_model)
     m = {c.field: {lv.label: lv.m for lv in c.levels} for c in start.comparisons}
     for c in start.comparisons:
         if c.field in fixed:
             u[c.field] = {lv.label: lv.u for lv in c.levels}
     counted = patterns(candidate_pairs)
-    pseudo = {f: {lv: PSEUDO_COUNT * p for lv, p in levels.items()} for f, levels in m.items()}
+    pseudo = {
+        c.field: {lv.label: PSEUDO_COUNT * lv.m for lv in c.levels} for c in prior_model.comparisons
+    }
     share = 2**start.prior / (1 + 2**start.prior)
     iteration, converged = 0, False
     for iteration in range(1, max_iterations + 1):  # noqa: B007
@@ -148,18 +163,21 @@ def estimate_by_sessions(
     given child of the `population` is the one enquired about, and the blocking fields'
     weights then supply the evidence, as in the Fellegi-Sunter model over all pairs."""
     fields = frozenset(c.field for c in start.comparisons)
-    model, iterations = start, 0
+    model, iterations, converged = start, 0, True
     for session in sessions:
         ignored = fields - session.estimates - POLICY_FIXED
-        result = estimate(session.pairs, random_pairs, model, version=version, ignored=ignored)
+        result = estimate(
+            session.pairs, random_pairs, model, version=version, ignored=ignored, smoothing=start
+        )
         iterations += result.iterations
+        converged = converged and result.converged
         model = result.model
     share = 1 / population
     return Estimate(
         model=replace(model, prior=math.log2(share / (1 - share))),
         match_share=share,
         iterations=iterations,
-        converged=True,
+        converged=converged,
     )
 
 
@@ -187,7 +205,9 @@ def _step(
             if level != MISSING and field in m:
                 weighted[field][level] += p * count
     new_m = {
-        f: dict(m[f]) if f in fixed | ignored else _normalised({lv: weighted[f][lv] for lv in m[f]})
+        f: dict(m[f])
+        if f in fixed | ignored
+        else _normalised({lv: weighted[f][lv] + pseudo[f][lv] for lv in m[f]})
         for f in m
     }
     new_share = min(max(total_p / total, FLOOR), 1 - FLOOR) if total else share

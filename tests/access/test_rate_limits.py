@@ -61,6 +61,19 @@ def test_searches_over_the_limit_get_429(strict: TestClient, factory: Factory) -
     assert factory.count("enquiry") == 2
 
 
+def test_creating_records_counts_as_searching(strict: TestClient, factory: Factory) -> None:
+    """The duplicate guard runs the matcher and may show candidates: another door to a
+    search, so it shares the search limit."""
+    headers = factory.data_manager()
+    statuses = [
+        strict.post("/v1/children", json=other_child(), headers=headers).status_code
+        for _ in range(2)
+    ]
+    search = strict.post("/v1/enquiries", json={"nhs_number": VALID_NHS_NUMBER}, headers=headers)
+    assert (statuses, search.status_code) == ([201, 201], 429)
+    assert factory.count("child") == 2
+
+
 def test_an_oversized_body_is_413_before_any_limit(strict: TestClient, factory: Factory) -> None:
     headers = factory.practitioner()
     body = b'{"family_name": "' + b"x" * 70_000 + b'"}'

@@ -4,7 +4,9 @@ only by confirming, per candidate, that it is a different child, and that is aud
 
 from __future__ import annotations
 
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -56,7 +58,8 @@ def test_confirming_a_different_child_creates_it_and_the_confirmation_is_audited
     assert "confirmed_distinct_from" not in created.json()
     row = factory.audit_rows()[-1]
     assert row["detail"]["confirmed_distinct_from"] == [existing]
-    assert [str(i) for i in row["child_ids"]] == [created.json()["id"]]
+    # Both children: an auditor asking who looked at the existing one finds this too.
+    assert [str(i) for i in row["child_ids"]] == [created.json()["id"], existing]
     assert "confirmed_distinct_from" not in created.json()["provenance"]
 
 
@@ -156,3 +159,66 @@ def test_a_shielded_candidate_shows_only_that_it_exists_and_the_look_is_kept(
     with factory.db.session() as session:
         looks = session.execute(text("SELECT child_id, action FROM shielded_access")).all()
     assert [(str(c), a) for c, a in looks] == [(existing, "child:record:create")]
+
+
+def test_an_agreeing_nhs_number_cannot_be_confirmed_away(
+    client: TestClient, factory: Factory
+) -> None:
+    existing = _kept(client, factory)
+    other_name = child_payload(
+        names=[{"kind": "legal", "given_names": "Zainab", "family_name": "Unrelated"}],
+        date_of_birth="2012-12-12",
+        confirmed_distinct_from=[existing],
+    )  # the same NHS number (and UPN) as the existing child
+    declined = _create(client, factory.data_manager(), other_name)
+    assert declined.status_code == 409
+    assert [c["child_id"] for c in declined.json()["candidates"]] == [existing]
+    assert factory.count("child") == 1
+
+
+def test_an_agency_feed_is_told_of_a_possible_duplicate_but_not_which_child(
+    client: TestClient, factory: Factory
+) -> None:
+    existing = _kept(client, factory)
+    feed = factory.headers(roles=["service_account"], type="gp_practice")
+    declined = _create(client, feed, child_payload())
+    assert declined.status_code == 409
+    assert declined.json()["code"] == "possible_duplicate"
+    assert declined.json()["candidates"] == []
+    assert existing not in declined.text
+    assert "Testchild" not in declined.text
+    row = factory.audit_rows()[-1]
+    assert [str(i) for i in row["child_ids"]] == [existing]  # the auditors still see which
+    with factory.db.session() as session:
+        assert session.execute(text("SELECT count(*) FROM shielded_access")).scalar_one() == 0
+
+
+def test_an_agency_feed_cannot_confirm_a_different_child(
+    client: TestClient, factory: Factory
+) -> None:
+    existing = _kept(client, factory, nhs_number=None, upn=None)
+    feed = factory.headers(roles=["service_account"], type="gp_practice")
+    refused = _create(
+        client, feed, child_payload(nhs_number=None, upn=None, confirmed_distinct_from=[existing])
+    )
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "confirmation_needs_a_person"
+    assert factory.count("child") == 1
+
+
+def test_the_same_record_sent_twice_at_once_is_created_once(
+    client: TestClient, factory: Factory
+) -> None:
+    """A feed's retry racing its first try: creations of children born the same day are
+    serialised, so the second sees the first and is declined."""
+    manager = factory.data_manager()
+    start = threading.Barrier(2)
+
+    def send() -> int:
+        start.wait()
+        return _create(client, manager, child_payload()).status_code
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        statuses = sorted(pool.map(lambda _: send(), range(2)))
+    assert statuses == [201, 409]
+    assert factory.count("child") == 1

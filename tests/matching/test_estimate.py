@@ -11,6 +11,8 @@ import pytest
 from index_service.matching.compare import MISSING
 from index_service.matching.estimate import (
     FLOOR,
+    POLICY_FIXED,
+    PSEUDO_COUNT,
     TrainingSession,
     estimate,
     estimate_by_sessions,
@@ -59,7 +61,7 @@ def test_em_recovers_the_match_share_and_the_m_probabilities() -> None:
     assert result.model.version == "test-em"
     assert result.model.thresholds == truth.thresholds  # policy, not data
     for c in truth.comparisons:
-        if c.field in ("nhs_number", "upn"):
+        if c.field in POLICY_FIXED:
             continue
         for level in c.levels:
             got = result.model.comparison(c.field)
@@ -72,7 +74,7 @@ def test_fixed_comparisons_keep_their_probabilities() -> None:
     candidates = [_draw(truth, rng, same=rng.random() < 0.3, missing=0.0) for _ in range(5_000)]
     randoms = [_draw(truth, rng, same=False, missing=0.0) for _ in range(5_000)]
     result = estimate(candidates, randoms, _flat_start(truth), version="test-fixed")
-    for field in ("nhs_number", "upn"):
+    for field in POLICY_FIXED:
         assert result.model.comparison(field) == _flat_start(truth).comparison(field)
 
 
@@ -128,3 +130,33 @@ def test_training_sessions_recover_m_even_for_fields_blocked_elsewhere() -> None
             )
             assert abs(estimated.m - level.m) < 0.03, (field, level.label, estimated.m)
     assert result.model.prior == pytest.approx(math.log2(1 / (11_000_000 - 1)))
+
+
+def test_a_level_random_pairs_never_reach_stays_rare_not_impossible_across_sessions() -> None:
+    """The smoothing is towards the start model in every session, so it does not fade as
+    one session starts from the last: a given-name initial is never seen in these random
+    pairs, yet its u stays near 20 pseudo-pairs' worth of the start's share."""
+    start, rng = load_model("2026-11-v2"), random.Random(10)  # u(initial) 0.05
+
+    randoms = [
+        {"given_name": "exact" if rng.random() < 0.01 else "different"} for _ in range(50_000)
+    ]
+    pairs = [_draw(start, rng, same=rng.random() < 0.1, missing=0.0) for _ in range(5_000)]
+    result = estimate_by_sessions(
+        [
+            TrainingSession(pairs, frozenset({"given_name", "family_name"})),
+            TrainingSession(pairs, frozenset({"date_of_birth", "postcode"})),
+        ],
+        randoms,
+        start,
+        version="test-smoothing",
+        population=1_000_000,
+    )
+    initial = next(
+        lv for lv in result.model.comparison("given_name").levels if lv.label == "initial"
+    )
+    start_initial = next(
+        lv for lv in start.comparison("given_name").levels if lv.label == "initial"
+    )
+    expected = PSEUDO_COUNT * start_initial.u / (50_000 + PSEUDO_COUNT)
+    assert initial.u == pytest.approx(expected, rel=0.05)
