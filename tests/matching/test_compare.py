@@ -74,6 +74,12 @@ PAIRS: list[Any] = [
         id="'N17 6AB' vs 'n176ab'",
     ),
     pytest.param(
+        person(("Victoria", "Climbie"), postcodes=("SW1A 1AA",)),
+        person(("Victoria", "Climbie"), postcodes=("sw1a1aa",)),
+        {"postcode": "current"},
+        id="'SW1A 1AA' vs 'sw1a1aa'",
+    ),
+    pytest.param(
         person(("Climbie", "Victoria")),
         VICTORIA,
         {"given_name": "exact", "family_name": "exact", "name_order": "swapped"},
