@@ -24,19 +24,15 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import psycopg
 import typer
-from pydantic import ValidationError
 from sqlalchemy import Select, select
 from sqlmodel import col
 
-from bench.matching.load import loaded_ids
 from bench.matching.population import Child, enquiry_about
-from bench.matching.run import ENGLAND, _enquiry_json, _existing_database
+from bench.matching.reuse import child_of, loaded_population, searchable
+from bench.matching.run import ENGLAND
 from index_service.children.models import ChildName
 from index_service.database import open_database
-from index_service.enquiries.models import EnquiryCreate
-from index_service.enquiries.service import person_of
 from index_service.matching.blocking import Probe
 from index_service.matching.estimate import (
     POLICY_FIXED,
@@ -57,13 +53,6 @@ from index_service.matching.records import Person
 from index_service.matching.resolver import load_people
 
 
-def _child_of(key: int, person: Person) -> Child:
-    assert person.date_of_birth is not None
-    return Child(
-        key, person.names, person.date_of_birth, person.postcodes, person.nhs_number, person.upn
-    )
-
-
 def with_current_levels(model: MatchModel) -> MatchModel:
     """The start model with any level the comparisons now return that it lacks (a guess
     for EM to correct): v2 has no `approximate` date of birth level."""
@@ -77,11 +66,7 @@ def with_current_levels(model: MatchModel) -> MatchModel:
 
 
 def _enquiry(rng: random.Random, child: Child, today: date) -> Person | None:
-    enquiry = enquiry_about(child, rng, rng.choice((0, 1, 1, 2)))
-    try:
-        return person_of(EnquiryCreate(**_enquiry_json(enquiry)), today=today)
-    except ValidationError:  # a corruption made it invalid (a future date): the service
-        return None  # refuses it with 422 and searches nothing
+    return searchable(enquiry_about(child, rng, rng.choice((0, 1, 1, 2))), today)
 
 
 def _session_rules(person: Person) -> dict[str, Select[Any]]:
@@ -143,11 +128,7 @@ def main(
     database_url: Annotated[str | None, typer.Option(help="Default: embedded PostgreSQL.")] = None,
 ) -> None:
     rng = random.Random(seed)
-    url = _existing_database(database_url)
-    with psycopg.connect(url) as conn:
-        ids = loaded_ids(conn)
-    if len(ids) != children:
-        raise typer.BadParameter(f"the bench database holds {len(ids)} children, not {children}")
+    url, ids = loaded_population(database_url, children)
     model = with_current_levels(load_model(start))
     db = open_database(url, pool_size=1, application_name="bench-estimate")
     started, today = time.perf_counter(), datetime.now(UTC).date()
@@ -158,7 +139,7 @@ def main(
         people = {}
         for i in range(0, len(asked), 5000):
             people.update(load_people(session=session, child_ids=asked[i : i + 5000]))
-        children_asked = [_child_of(i, people[child_id].person) for i, child_id in enumerate(asked)]
+        children_asked = [child_of(i, people[child_id].person) for i, child_id in enumerate(asked)]
         for child in children_asked[:enquiries]:
             person = _enquiry(rng, child, today)
             if person is None:

@@ -52,6 +52,18 @@ class Enquiry:
     corruptions: tuple[str, ...] = field(default=())
     age_years: int | None = None  # only an age known (instead of the date of birth)
 
+    def as_json(self) -> dict[str, object]:
+        """The body of `POST /v1/enquiries`, with what the enquirer does not know left out."""
+        body = {
+            "given_names": self.given,
+            "family_name": self.family,
+            "date_of_birth": self.date_of_birth.isoformat() if self.date_of_birth else None,
+            "postcode": self.postcode,
+            "nhs_number": self.nhs_number,
+            "age_years": self.age_years,
+        }
+        return {k: v for k, v in body.items() if v is not None and v != ""}
+
 
 class Population:
     def __init__(self, seed: int) -> None:

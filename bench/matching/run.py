@@ -34,15 +34,15 @@ import psycopg
 import typer
 from alembic import command
 
-from bench.matching.load import load, loaded_ids
+from bench.matching.load import load
 from bench.matching.population import Enquiry, Population, absent_child_enquiry, enquiry_about
+from bench.matching.reuse import BENCH_DB, loaded_population
 from index_service.access.devkeys import mint_dev_token
 from index_service.database import ensure_database, start_embedded_postgres, with_database
 from index_service.migrations_state import alembic_config
 from index_service.settings import Settings
 
 ENGLAND = 11_000_000
-BENCH_DB = "index_service_bench"
 
 
 @dataclass
@@ -180,25 +180,6 @@ def _fresh_database(database_url: str | None) -> str:
     return url
 
 
-def _existing_database(database_url: str | None) -> str:
-    maintenance = database_url or start_embedded_postgres(Path(".data"))
-    url = with_database(maintenance, BENCH_DB)
-    command.upgrade(alembic_config(url), "head")  # migrations added since it was loaded
-    return url
-
-
-def _enquiry_json(e: Enquiry) -> dict[str, Any]:
-    body = {
-        "given_names": e.given,
-        "family_name": e.family,
-        "date_of_birth": e.date_of_birth.isoformat() if e.date_of_birth else None,
-        "postcode": e.postcode,
-        "nhs_number": e.nhs_number,
-        "age_years": e.age_years,
-    }
-    return {k: v for k, v in body.items() if v is not None and v != ""}
-
-
 def main(
     children: Annotated[int, typer.Option(help="How many children to load.")] = 100_000,
     searches: Annotated[int, typer.Option(help="How many enquiries to send.")] = 10_000,
@@ -229,11 +210,7 @@ def main(
 
     started = time.perf_counter()
     if reuse:
-        url = _existing_database(database_url)
-        with psycopg.connect(url) as conn:
-            ids = loaded_ids(conn)
-        if len(ids) != count:
-            raise typer.BadParameter(f"the bench database holds {len(ids)} children, not {count}")
+        url, ids = loaded_population(database_url, count)
         collections.deque(remembered(), maxlen=0)  # the same children, regenerated
         load_seconds = float("nan")
     else:
@@ -281,7 +258,7 @@ def _search(
     with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
         for enquiry, truth in enquiries:
             started = time.perf_counter()
-            response = client.post("/v1/enquiries", json=_enquiry_json(enquiry))
+            response = client.post("/v1/enquiries", json=enquiry.as_json())
             elapsed = time.perf_counter() - started
             if response.status_code in (400, 422):
                 tally.refused += 1  # too little to search on, or a future date: refused

@@ -15,18 +15,12 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Annotated
 
-import psycopg
 import typer
-from pydantic import ValidationError
 from sqlalchemy import text
 
-from bench.matching.estimate import _child_of
-from bench.matching.load import loaded_ids
 from bench.matching.population import enquiry_about
-from bench.matching.run import _enquiry_json, _existing_database
+from bench.matching.reuse import child_of, loaded_population, searchable
 from index_service.database import open_database
-from index_service.enquiries.models import EnquiryCreate
-from index_service.enquiries.service import person_of
 from index_service.matching.blocking import (
     TRIGRAM_SIMILARITY,
     Probe,
@@ -51,11 +45,7 @@ def main(
     database_url: Annotated[str | None, typer.Option(help="Default: embedded PostgreSQL.")] = None,
 ) -> None:
     rng = random.Random(seed)
-    url = _existing_database(database_url)
-    with psycopg.connect(url) as conn:
-        ids = loaded_ids(conn)
-    if len(ids) != children:
-        raise typer.BadParameter(f"the bench database holds {len(ids)} children, not {children}")
+    url, ids = loaded_population(database_url, children)
     model, today = load_model(), datetime.now(UTC).date()
     timings: dict[str, list[float]] = defaultdict(list)
     db = open_database(url, pool_size=1, application_name="bench-stages")
@@ -63,11 +53,11 @@ def main(
         asked = rng.sample(sorted(ids), k=enquiries)
         people = load_people(session=session, child_ids=[ids[k] for k in asked])
         for key in asked:
-            enquiry = enquiry_about(_child_of(key, people[ids[key]].person), rng, 1)
-            try:
-                person = person_of(EnquiryCreate(**_enquiry_json(enquiry)), today=today)
-            except ValidationError:  # a corruption made it invalid (a future date): the
-                continue  # service refuses it with 422 and searches nothing
+            person = searchable(
+                enquiry_about(child_of(key, people[ids[key]].person), rng, 1), today
+            )
+            if person is None:
+                continue
             session.execute(text(f"SET pg_trgm.similarity_threshold = {float(TRIGRAM_SIMILARITY)}"))
             for label, rule in blocking_rules(Probe.of(person)).items():
                 started = time.perf_counter()

@@ -20,6 +20,11 @@ SUFFICIENT_CRITERIA: tuple[tuple[str, ...], ...] = (
 )
 
 
+# A field that counts as another when that one is missing: when the date of birth is not
+# known, a year of birth or an age stands in for it (with less weight in the matcher).
+STANDS_IN_FOR = {"year_of_birth": "date_of_birth", "age_years": "date_of_birth"}
+
+
 class CriteriaInsufficient(DomainError):
     status = 400
     code = "criteria_insufficient"
@@ -30,6 +35,7 @@ def require_sufficient_criteria(criteria: Mapping[str, Any]) -> tuple[str, ...]:
     """The first sufficient combination the criteria meet; otherwise a 400 that says,
     for each combination, what is missing (names only, never the values)."""
     given = {name for name, value in criteria.items() if value not in (None, "", [])}
+    given |= {STANDS_IN_FOR[name] for name in given if name in STANDS_IN_FOR}
     for combination in SUFFICIENT_CRITERIA:
         if given.issuperset(combination):
             return combination

@@ -18,6 +18,7 @@ from index_service.children.summaries import explanation_of, summary_of
 from index_service.common import utcnow
 from index_service.enquiries.models import Enquiry, EnquiryCreate, EnquiryOutcome
 from index_service.errors import NotFound
+from index_service.matching.normalise import approximate_date_of_birth
 from index_service.matching.records import Person, PersonName
 from index_service.matching.resolver import Outcome, resolve
 
@@ -44,14 +45,10 @@ def person_of(data: EnquiryCreate, *, today: date) -> Person:
     if data.family_name or data.given_names:
         names.append(PersonName(data.given_names or "", data.family_name or ""))
     names.extend(PersonName(n.given_names, n.family_name) for n in data.other_names)
-    born, precision = data.date_of_birth, "exact"
-    if data.year_of_birth is not None:
-        born, precision = date(data.year_of_birth, 7, 1), "year"
-    elif data.age_years is not None:  # born between age+1 and age years ago: the middle
-        born, precision = (
-            today - timedelta(days=round((data.age_years + 0.5) * 365.25)),
-            "estimated",
-        )
+    approximate = approximate_date_of_birth(
+        year_of_birth=data.year_of_birth, age_years=data.age_years, today=today
+    )
+    born, precision = approximate or (data.date_of_birth, "exact")
     return Person(
         names=tuple(names),
         date_of_birth=born,
@@ -65,10 +62,7 @@ def person_of(data: EnquiryCreate, *, today: date) -> Person:
 def make_enquiry(
     *, session: Session, caller: Principal, purpose: Purpose, data: EnquiryCreate, request_id: str
 ) -> EnquiryResult:
-    criteria = data.model_dump()
-    # An age or a year of birth stands in for the date, with less weight in the matcher.
-    criteria["date_of_birth"] = data.date_of_birth or data.year_of_birth or data.age_years
-    require_sufficient_criteria(criteria)
+    require_sufficient_criteria(data.model_dump())
     resolution = resolve(session=session, person=person_of(data, today=utcnow().date()))
     explanations = [explanation_of(s) for s in resolution.candidates]
     enquiry = Enquiry(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 
 from nicknames import NickNamer
@@ -131,3 +131,16 @@ def digits_apart(a: date, b: date) -> int:
 def birth_year_range(*, age_years: int, on: date) -> tuple[int, int]:
     """The years of birth possible for a child said to be `age_years` old on `on`."""
     return on.year - age_years - 1, on.year - age_years
+
+
+def approximate_date_of_birth(
+    *, year_of_birth: int | None, age_years: int | None, today: date
+) -> tuple[date, str] | None:
+    """What a year of birth or an age in years says of the date, and its precision: the
+    middle of the year, or the middle of the year of life (born between age + 1 and age
+    years ago). The matcher compares either within a year (`approximate`)."""
+    if year_of_birth is not None:
+        return date(year_of_birth, 7, 1), "year"
+    if age_years is not None:
+        return today - timedelta(days=round((age_years + 0.5) * 365.25)), "estimated"
+    return None

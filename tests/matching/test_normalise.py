@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from index_service.matching.normalise import (
+    approximate_date_of_birth,
     digits_apart,
     family_name_key,
     family_name_parts,
@@ -101,3 +102,15 @@ def test_british_short_forms_fill_gaps_in_the_dataset() -> None:
     assert "alfred" in name_group("Alfie")
     assert "maisie" in name_group("Margaret")
     assert "william" in name_group("Bill")
+
+
+def test_a_year_or_an_age_gives_an_approximate_date_of_birth() -> None:
+    today = date(2026, 11, 23)
+    assert approximate_date_of_birth(year_of_birth=2016, age_years=None, today=today) == (
+        date(2016, 7, 1),
+        "year",
+    )
+    born, precision = approximate_date_of_birth(year_of_birth=None, age_years=10, today=today)
+    assert precision == "estimated"
+    assert date(2015, 11, 24) <= born <= date(2016, 11, 23)  # ten on 2026-11-23
+    assert approximate_date_of_birth(year_of_birth=None, age_years=None, today=today) is None

@@ -15,6 +15,8 @@ from index_service.matching.model import load_model
 from index_service.matching.records import Person, PersonName
 from tests.factories import CHILD, VALID_NHS_NUMBER, Factory, child_payload, create_confirming
 
+# The standard child's names and date of birth, as an enquirer types them.
+AISHA = {"given_names": "Aisha", "family_name": "Testchild", "date_of_birth": "2016-02-11"}
 OTHER_NHS_NUMBER = "9991234578"  # valid check digit, another child's
 
 
@@ -88,9 +90,7 @@ def test_names_and_date_of_birth_with_a_conflicting_nhs_number_do_not_find_the_c
     body = _enquire(
         client,
         factory,
-        given_names="Aisha",
-        family_name="Testchild",
-        date_of_birth="2016-02-11",
+        **AISHA,
         nhs_number=OTHER_NHS_NUMBER,
     )
     assert body["outcome"] == "not_found"
@@ -135,9 +135,7 @@ def test_a_moved_child_is_found_at_a_previous_address(client: TestClient, factor
     body = _enquire(
         client,
         factory,
-        given_names="Aisha",
-        family_name="Testchild",
-        date_of_birth="2016-02-11",
+        **AISHA,
         postcode=CHILD["addresses"][1]["postcode"],
     )
     assert (body["outcome"], body["child"]["id"]) == ("match", child)
