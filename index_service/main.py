@@ -10,12 +10,17 @@ from fastapi import FastAPI
 from index_service import __version__
 from index_service.access.tokens import TokenVerifier
 from index_service.api import (
+    alerts,
     children,
     enquiries,
+    enquiry_contacts,
+    flags,
     health,
+    involvements,
     issuers,
     organisations,
     suspensions,
+    webhooks,
 )
 from index_service.api.metrics import Metrics
 from index_service.api.middleware import RequestMiddleware
@@ -38,6 +43,11 @@ V1_ROUTERS = (
     issuers.router,
     children.router,
     enquiries.router,
+    enquiry_contacts.router,
+    involvements.router,
+    flags.router,
+    alerts.router,
+    webhooks.router,
 )
 
 

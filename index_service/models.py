@@ -1,9 +1,10 @@
 """Every table, imported in one place so the metadata (and Alembic) sees them all."""
 
 from index_service.access.ratelimit import RateWindow
+from index_service.alerts.models import Alert, AlertDelivery, DeliveryAttempt, WebhookEndpoint
 from index_service.audit.models import AuditEvent
 from index_service.children.models import Carer, Child, ChildAddress, ChildName, ShieldedAccess
-from index_service.enquiries.models import Enquiry
+from index_service.enquiries.models import Enquiry, EnquiryContact
 from index_service.flags.models import Flag
 from index_service.involvements.models import Involvement
 from index_service.issuers.models import TrustedIssuerRecord
@@ -11,12 +12,16 @@ from index_service.organisations.models import Organisation
 from index_service.suspensions.models import Suspension
 
 __all__ = [
+    "Alert",
+    "AlertDelivery",
     "AuditEvent",
     "Carer",
     "Child",
     "ChildAddress",
     "ChildName",
+    "DeliveryAttempt",
     "Enquiry",
+    "EnquiryContact",
     "Flag",
     "Involvement",
     "Organisation",
@@ -24,4 +29,5 @@ __all__ = [
     "ShieldedAccess",
     "Suspension",
     "TrustedIssuerRecord",
+    "WebhookEndpoint",
 ]

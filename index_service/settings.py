@@ -88,6 +88,50 @@ class Settings(BaseSettings):
     enquiry_open_minutes: int = Field(
         default=60, ge=1, le=1440, description="How long an enquiry's candidates may be opened."
     )
+    reach_after_enquiry_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="How long after an enquiry found a child its enquirer may record an "
+        "involvement or raise a flag on that child.",
+    )
+    enquiry_contact_window_days: int = Field(
+        default=365,
+        ge=1,
+        le=3650,
+        description="How far back a later enquiry is compared with enquiry-only contacts.",
+    )
+    enquiry_contact_retention_days: int = Field(
+        default=365, ge=1, le=3650, description="When an enquiry-only contact expires."
+    )
+    alert_repeat_window_hours: int = Field(
+        default=24,
+        ge=1,
+        le=24 * 30,
+        description="Repeated enquiries by one person about one child inside this window "
+        "raise one alert.",
+    )
+    alert_acknowledge_working_days: int = Field(
+        default=1,
+        ge=1,
+        le=20,
+        description="Working days (England) to acknowledge an alert before it escalates (R6).",
+    )
+    smtp_host: str | None = Field(default=None, description="Unset: no email is sent.")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_sender: str = "alerts@index-service.invalid"
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where staff reach the service; alert emails point here.",
+    )
+    delivery_max_attempts: int = Field(default=15, ge=1, le=100)
+    delivery_backoff_seconds: float = Field(default=5.0, gt=0, le=3600)
+    delivery_backoff_max_seconds: float = Field(default=3600.0, gt=0, le=86400)
+    delivery_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    worker_poll_seconds: float = Field(default=2.0, gt=0, le=300)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @property

@@ -34,6 +34,11 @@ hypothesis_settings.load_profile("index-service")
 # One database per test session, so parallel sessions never share one.
 TEST_DATABASE = f"index_service_test_{os.getpid()}"
 TABLES = (
+    "alert_delivery_attempt",
+    "alert_delivery",
+    "alert",
+    "webhook_endpoint",
+    "enquiry_contact",
     "audit_event",
     "enquiry",
     "rate_window",

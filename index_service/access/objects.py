@@ -69,3 +69,10 @@ def judges_duplicates(principal: Principal) -> bool:
     agency's feed (a service account) may create records and gets an acknowledgement
     only: it is told a record may be a duplicate, never which child, and cannot confirm."""
     return holds(principal, DATA_MANAGER, SOCIAL_WORKER)
+
+
+def may_be_key_worker(principal: Principal) -> Decision:
+    """The key worker is the social worker who holds the child protection plan."""
+    if holds(principal, SOCIAL_WORKER):
+        return Decision(True, "a social worker of children's social care")
+    return Decision(False, "only a social worker of children's social care is a key worker")

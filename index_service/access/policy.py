@@ -25,6 +25,19 @@ class Permission(StrEnum):
     CHILD_SHIELD = "child:record:shield"
     ENQUIRY_CREATE = "child:enquiry:create"
     ENQUIRY_OPEN = "child:enquiry:open"
+    ENQUIRY_CONTACT_READ = "child:enquiry_contact:read"
+    ENQUIRY_CONTACT_CLOSE = "child:enquiry_contact:close"
+    INVOLVEMENT_RECORD = "child:involvement:record"
+    INVOLVEMENT_END = "child:involvement:end"
+    FLAG_RAISE = "child:flag:raise"
+    FLAG_REVIEW = "child:flag:review"
+    FLAG_END = "child:flag:end"
+    FLAG_OVERDUE_READ = "child:flag:read_overdue"
+    ALERT_READ = "alert:inbox:read"
+    ALERT_ACKNOWLEDGE = "alert:inbox:acknowledge"
+    WEBHOOK_REGISTER = "admin:webhook:register"
+    WEBHOOK_READ = "admin:webhook:read"
+    WEBHOOK_WITHDRAW = "admin:webhook:withdraw"
     ORGANISATION_CREATE = "admin:organisation:create"
     ORGANISATION_READ = "admin:organisation:read"
     SUSPENSION_CREATE = "admin:suspension:create"
@@ -54,6 +67,9 @@ RATE_LIMITED: dict[Permission, RateBucket] = {
     # Changing a record answers with it, so it counts as a read too.
     Permission.CHILD_UPDATE: RateBucket.READ,
     Permission.CHILD_SHIELD: RateBucket.READ,
+    # Recording work on a child reaches the child: it counts as a read.
+    Permission.INVOLVEMENT_RECORD: RateBucket.READ,
+    Permission.FLAG_RAISE: RateBucket.READ,
 }
 
 
@@ -87,6 +103,11 @@ SERVICE_ACCOUNT = Grant(Role.SERVICE_ACCOUNT, _AGENCIES)
 ADMINISTRATOR = Grant(Role.ADMINISTRATOR, _OPERATOR)
 
 _ENQUIRERS = (PRACTITIONER, SOCIAL_WORKER, DESIGNATED_MANAGER, DATA_MANAGER)
+# Who works with children: records their own involvement, raises and ends flags.
+_WORKERS = (PRACTITIONER, SOCIAL_WORKER)
+# Who receives alerts: practitioners and social workers for themselves, designated and
+# data managers for their teams too.
+_ALERTED = (PRACTITIONER, SOCIAL_WORKER, DESIGNATED_MANAGER, DATA_MANAGER)
 
 GRANTS: dict[Permission, tuple[Grant, ...]] = {
     Permission.CHILD_CREATE: (DATA_MANAGER, SOCIAL_WORKER, SERVICE_ACCOUNT),
@@ -95,6 +116,19 @@ GRANTS: dict[Permission, tuple[Grant, ...]] = {
     Permission.CHILD_SHIELD: (DATA_MANAGER,),
     Permission.ENQUIRY_CREATE: _ENQUIRERS,
     Permission.ENQUIRY_OPEN: _ENQUIRERS,
+    Permission.ENQUIRY_CONTACT_READ: (DESIGNATED_MANAGER,),
+    Permission.ENQUIRY_CONTACT_CLOSE: (DESIGNATED_MANAGER,),
+    Permission.INVOLVEMENT_RECORD: _WORKERS,
+    Permission.INVOLVEMENT_END: _WORKERS,
+    Permission.FLAG_RAISE: _WORKERS,
+    Permission.FLAG_REVIEW: _WORKERS,
+    Permission.FLAG_END: _WORKERS,
+    Permission.FLAG_OVERDUE_READ: (*_WORKERS, DATA_MANAGER),
+    Permission.ALERT_READ: _ALERTED,
+    Permission.ALERT_ACKNOWLEDGE: _ALERTED,
+    Permission.WEBHOOK_REGISTER: (ADMINISTRATOR,),
+    Permission.WEBHOOK_READ: (ADMINISTRATOR,),
+    Permission.WEBHOOK_WITHDRAW: (ADMINISTRATOR,),
     Permission.ORGANISATION_CREATE: (ADMINISTRATOR,),
     Permission.ORGANISATION_READ: (ADMINISTRATOR,),
     Permission.SUSPENSION_CREATE: (ADMINISTRATOR,),

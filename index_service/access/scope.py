@@ -10,14 +10,26 @@ load applies this same clause in its WHERE.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, any_, exists, false, or_
 from sqlmodel import col
 
-from index_service.access.policy import DATA_MANAGER, DESIGNATED_MANAGER, SOCIAL_WORKER, holds
+from index_service.access.policy import (
+    DATA_MANAGER,
+    DESIGNATED_MANAGER,
+    PRACTITIONER,
+    SOCIAL_WORKER,
+    holds,
+)
 from index_service.access.principal import Principal
 from index_service.children.models import Child, ChildAddress
+from index_service.enquiries.models import Enquiry
+from index_service.involvements.models import Involvement
 
 AUTHORITY_ROLES = (DATA_MANAGER, SOCIAL_WORKER, DESIGNATED_MANAGER)
+# Who works with children and so records involvements and raises flags.
+REACHING_ROLES = (*AUTHORITY_ROLES, PRACTITIONER)
 
 
 def acts_for_authority(principal: Principal) -> bool:
@@ -51,3 +63,23 @@ def in_authority(
 def sees_shielded_record(principal: Principal, *, responsible_authority: str) -> bool:
     """Only the responsible authority's data managers see a shielded child in full."""
     return holds(principal, DATA_MANAGER) and principal.local_authority == responsible_authority
+
+
+def children_reached(principal: Principal, *, enquiry_since: datetime) -> ColumnElement[bool]:
+    """A WHERE clause over `child`: the children a caller may record an involvement or
+    raise a flag on. Their authority's children (as above); a child their own enquiry
+    found since `enquiry_since`; a child their organisation is working with now."""
+    found_by_me = exists().where(
+        col(Enquiry.issuer) == principal.issuer,
+        col(Enquiry.subject) == principal.subject,
+        col(Enquiry.created_at) >= enquiry_since,
+        col(Child.id) == any_(col(Enquiry.candidate_ids)),
+    )
+    working_with = exists().where(
+        col(Involvement.child_id) == col(Child.id),
+        col(Involvement.organisation_id) == principal.organisation_id,
+        col(Involvement.end_date).is_(None),
+    )
+    if not holds(principal, *REACHING_ROLES):
+        return false()
+    return or_(children_in_scope(principal), found_by_me, working_with)

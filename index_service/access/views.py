@@ -35,6 +35,7 @@ ENTRY = frozenset(
         "education",
         "responsible_authority",
         "involvements",
+        "flags",
         "version",
     }
 )

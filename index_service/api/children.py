@@ -15,8 +15,10 @@ from index_service.access.policy import Permission
 from index_service.access.principal import Principal
 from index_service.api.context import RequestContext
 from index_service.api.deps import (
+    AlertTimingDep,
     ContextDep,
     PrincipalDep,
+    PurposeDep,
     SessionDep,
     SettingsDep,
     permission,
@@ -183,17 +185,22 @@ def update_child(
     caller: PrincipalDep,
     ctx: ContextDep,
     settings: SettingsDep,
+    purpose: PurposeDep,
+    timing: AlertTimingDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> ChildPublic:
-    record, changed = service.update_child(
+    record, changed, raised = flows.change_child(
         session=session,
         caller=caller,
+        purpose=purpose,
         child_id=child_id,
         data=body,
         expected_version=expected_version(if_match),
+        timing=timing,
     )
     ctx.audit.detail["changed_fields"] = changed
+    ctx.note_alerts(raised)
     return _answer(
         record, session=session, caller=caller, ctx=ctx, response=response, opened=settings
     )

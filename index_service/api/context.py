@@ -8,12 +8,13 @@ fails and nothing is disclosed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import structlog
 from sqlmodel import Session
 
 from index_service.access.purpose import Purpose
+from index_service.alerts.models import Alert
 from index_service.audit.service import AuditDraft, record_event
 from index_service.database import Database
 
@@ -37,6 +38,12 @@ class RequestContext:
         if self._session is None:
             self._session = self._db.session()
         return self._session
+
+    def note_alerts(self, alerts: Sequence[Alert]) -> None:
+        """The alerts this request raised, by id, in its audit row."""
+        if alerts:
+            raised = self.audit.detail.setdefault("alerts_raised", [])
+            raised.extend(str(a.id) for a in alerts)
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run `action` once the work and its audit row are committed (never if not)."""

@@ -7,6 +7,7 @@ if one exists. `PrincipalDep` hands the authorised caller to the endpoint."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -16,8 +17,11 @@ from sqlmodel import Session
 from index_service.access.policy import Permission
 from index_service.access.principal import Principal
 from index_service.access.purpose import MAX_PURPOSE_TEXT, Purpose, PurposeCode, PurposeRequired
+from index_service.alerts.flows import timing_of
+from index_service.alerts.service import AlertTiming
 from index_service.api.context import RequestContext
 from index_service.api.routing import PERMISSION_KEY
+from index_service.common import utcnow
 from index_service.errors import Unauthenticated
 from index_service.settings import Settings
 
@@ -96,3 +100,18 @@ def get_purpose(ctx: ContextDep) -> Purpose:
 
 
 PurposeDep = Annotated[Purpose, Depends(get_purpose)]
+
+
+def get_alert_timing(settings: SettingsDep) -> AlertTiming:
+    return timing_of(settings)
+
+
+AlertTimingDep = Annotated[AlertTiming, Depends(get_alert_timing)]
+
+
+def get_reach_since(settings: SettingsDep) -> datetime:
+    """Enquiries since when let their enquirer record work on the children they found."""
+    return utcnow() - timedelta(days=settings.reach_after_enquiry_days)
+
+
+ReachSinceDep = Annotated[datetime, Depends(get_reach_since)]

@@ -1,15 +1,18 @@
 """/v1/enquiries: how practitioners look a child up. A search (a POST: children's details
 never go in a URL) with a purpose shows at most five summaries; opening one is the
-second, separately logged step."""
+second, separately logged step. Both raise the alerts the enquiry rules call for."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
+from typing import Any
 
 from fastapi import APIRouter, Depends, Response, status
 
 from index_service.access.policy import Permission
 from index_service.api.deps import (
+    AlertTimingDep,
     ContextDep,
     PrincipalDep,
     PurposeDep,
@@ -45,6 +48,8 @@ def make_enquiry(
     caller: PrincipalDep,
     purpose: PurposeDep,
     ctx: ContextDep,
+    settings: SettingsDep,
+    timing: AlertTimingDep,
     response: Response,
 ) -> EnquiryPublic:
     result = service.make_enquiry(
@@ -53,6 +58,11 @@ def make_enquiry(
         purpose=purpose,
         data=body,
         request_id=ctx.audit.request_id,
+        policy=service.EnquiryPolicy(
+            timing=timing,
+            contact_window=timedelta(days=settings.enquiry_contact_window_days),
+            contact_retention_days=settings.enquiry_contact_retention_days,
+        ),
     )
     enquiry = result.enquiry
     outcome = EnquiryOutcome(enquiry.outcome)
@@ -63,9 +73,13 @@ def make_enquiry(
         criteria_given=sorted(enquiry.criteria),
         model_version=enquiry.model_version,
         explanations=enquiry.explanations,
+        earlier_enquiries_told=len(result.earlier),
     )
+    ctx.note_alerts(result.alerts)
     response.headers["Location"] = f"/v1/enquiries/{enquiry.id}"
-    disclosed = {"child": result.child} if result.child is not None else {}
+    disclosed: dict[str, Any] = {"child": result.child} if result.child is not None else {}
+    if outcome == EnquiryOutcome.NOT_FOUND:
+        disclosed["earlier_enquiries"] = result.earlier
     return EnquiryPublic(
         id=enquiry.id,
         outcome=outcome,
@@ -88,18 +102,23 @@ def open_candidate(
     child_id: uuid.UUID,
     session: SessionDep,
     caller: PrincipalDep,
+    purpose: PurposeDep,
     ctx: ContextDep,
     settings: SettingsDep,
+    timing: AlertTimingDep,
 ) -> ChildPublic:
     ctx.audit.detail["enquiry_id"] = str(enquiry_id)
-    child = service.open_candidate(
+    child, raised = service.open_candidate(
         session=session,
         caller=caller,
+        purpose=purpose,
         enquiry_id=enquiry_id,
         child_id=child_id,
         open_minutes=settings.enquiry_open_minutes,
         request_id=ctx.audit.request_id,
+        timing=timing,
     )
+    ctx.note_alerts(raised)
     note_children_opened(
         session=session, draft=ctx.audit, threshold=settings.anomaly_distinct_children_per_hour
     )

@@ -1,4 +1,5 @@
-"""Multi-step child flows: registering a new record behind the duplicate guard."""
+"""Multi-step child flows: registering a new record behind the duplicate guard, and
+changing a record with the alerts a move to another authority raises (R5)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,14 @@ from sqlmodel import Session
 
 from index_service.access.objects import judges_duplicates
 from index_service.access.principal import Principal
+from index_service.access.purpose import Purpose
+from index_service.alerts import flows as alerts
+from index_service.alerts.models import Alert
+from index_service.alerts.service import AlertTiming
 from index_service.children import service
 from index_service.children.duplicates import possible_duplicates
-from index_service.children.schemas import ChildCreate, ChildSummary
+from index_service.children.schemas import ChildCreate, ChildSummary, ChildUpdate
+from index_service.children.service import ChildRecord
 from index_service.children.summaries import summary_of
 from index_service.errors import Forbidden
 
@@ -64,3 +70,35 @@ def register_child(
             for scored in shown
         ],
     )
+
+
+def change_child(
+    *,
+    session: Session,
+    caller: Principal,
+    purpose: Purpose,
+    child_id: uuid.UUID,
+    data: ChildUpdate,
+    expected_version: int,
+    timing: AlertTiming,
+) -> tuple[ChildRecord, list[str], list[Alert]]:
+    """Apply a change; if the child's current address is now in another authority, the
+    designated managers of both and the key worker are alerted (R5)."""
+    before = service.current_authority(session=session, child_id=child_id)
+    record, changed = service.update_child(
+        session=session,
+        caller=caller,
+        child_id=child_id,
+        data=data,
+        expected_version=expected_version,
+    )
+    after = next((a.local_authority for a in record.addresses if a.to_date is None), None)
+    raised = alerts.after_move(
+        session=session,
+        occasion=alerts.occasion_of(session=session, caller=caller, purpose=purpose),
+        child_id=child_id,
+        from_authority=before,
+        to_authority=after,
+        timing=timing,
+    )
+    return record, changed, raised

@@ -163,6 +163,8 @@ class ShieldedAccess(SQLModel, table=True):
     )
     issuer: str = Field(max_length=300)
     subject: str = Field(max_length=300)
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
     organisation_code: str = Field(max_length=16)
     action: str = Field(max_length=80)
     request_id: str = Field(max_length=64)

@@ -25,6 +25,8 @@ from index_service.children.schemas import (
     age_in_years,
 )
 from index_service.common import utcnow
+from index_service.flags.models import Flag
+from index_service.flags.queries import public_of as flag_public
 from index_service.involvements.models import Involvement
 from index_service.organisations.models import Organisation
 
@@ -45,6 +47,7 @@ class ChildFacts:
     record: ChildRecord
     viewer_organisation_id: Any = None
     involvements: list[tuple[Involvement, Organisation]] = field(default_factory=list)
+    flags: list[tuple[Flag, Organisation]] = field(default_factory=list)
     authority_contact: ContactPublic | None = None
 
 
@@ -137,6 +140,7 @@ _BUILDERS: dict[str, Callable[[ChildFacts], Any]] = {
     ),
     "responsible_authority": lambda f: f.record.child.responsible_authority,
     "involvements": _involvements,
+    "flags": lambda f: [flag_public(flag, org) for flag, org in f.flags],
     "provenance": lambda f: {
         k: Provenance.model_validate(v) for k, v in f.record.child.provenance.items()
     },

@@ -37,6 +37,7 @@ from index_service.common import (
     Urn,
     utcnow,
 )
+from index_service.flags.schemas import FlagPublic
 from index_service.matching.postcodes import normalise_postcode
 
 MAX_AGE_YEARS = 25  # older than this is a typing error, not a child
@@ -289,6 +290,11 @@ class ChildPublic(BaseModel):
     education: EducationIn | None = None
     responsible_authority: str | None = None
     involvements: list[InvolvementPublic] | None = None
+    flags: list[FlagPublic] | None = Field(
+        default=None,
+        description="Active flags, each with the contact to call. A flag never carries the "
+        "concern itself.",
+    )
     provenance: dict[str, Provenance] | None = None
     version: int | None = None
     created_at: datetime | None = None

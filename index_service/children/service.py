@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import update
 from sqlmodel import Session, col, delete, select
@@ -15,7 +15,12 @@ from sqlmodel import Session, col, delete, select
 from index_service.access.objects import may_change_child
 from index_service.access.policy import SERVICE_ACCOUNT, holds
 from index_service.access.principal import Principal
-from index_service.access.scope import children_in_scope, in_authority, sees_shielded_record
+from index_service.access.scope import (
+    children_in_scope,
+    children_reached,
+    in_authority,
+    sees_shielded_record,
+)
 from index_service.access.views import child_fields
 from index_service.children.models import (
     Carer,
@@ -37,7 +42,8 @@ from index_service.children.schemas import (
 )
 from index_service.common import utcnow
 from index_service.errors import Forbidden, NotFound, PreconditionFailed
-from index_service.involvements.service import current_involvements
+from index_service.flags.queries import active_flags
+from index_service.involvements.queries import current_involvements
 from index_service.matching.keys import name_keys
 from index_service.organisations import service as organisations
 
@@ -240,6 +246,8 @@ def present(
     facts = ChildFacts(record=record, viewer_organisation_id=caller.organisation_id)
     if "involvements" in fields:
         facts.involvements = current_involvements(session=session, child_id=child.id)
+    if "flags" in fields:
+        facts.flags = active_flags(session=session, child_id=child.id)
     if {"contact", "involvements"} & fields:
         facts.authority_contact = contact_of(
             organisations.authority_contact(
@@ -271,6 +279,8 @@ def note_shielded_access(
             responsible_authority=child.responsible_authority,
             issuer=caller.issuer,
             subject=caller.subject,
+            name=caller.name,
+            email=caller.email or None,
             organisation_code=caller.organisation_code,
             action=action,
             request_id=request_id,
@@ -330,3 +340,27 @@ def _replace_carers(session: Session, child_id: uuid.UUID, carers: CarersIn) -> 
     for position, carer in enumerate(carers.people):
         session.add(Carer(child_id=child_id, position=position, **carer.model_dump()))
     session.flush()
+
+
+def require_reached(
+    *, session: Session, caller: Principal, child_id: uuid.UUID, enquiry_since: datetime
+) -> Child:
+    """The child, if the caller may record an involvement or raise a flag on it
+    (`access/scope.children_reached`); else 404, as for a child that does not exist."""
+    child = session.exec(
+        select(Child)
+        .where(col(Child.id) == child_id)
+        .where(children_reached(caller, enquiry_since=enquiry_since))
+    ).first()
+    if child is None:
+        raise NotFound("no such child among those you can reach (search for the child first)")
+    return child
+
+
+def current_authority(*, session: Session, child_id: uuid.UUID) -> str | None:
+    """The local authority of the child's current address, if one is recorded."""
+    return session.exec(
+        select(ChildAddress.local_authority).where(
+            col(ChildAddress.child_id) == child_id, col(ChildAddress.to_date).is_(None)
+        )
+    ).first()

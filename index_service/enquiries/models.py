@@ -4,7 +4,7 @@ The enquiries-and-alerts work adds the rules (R1 to R7) and enquiry-only contact
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Self
 
@@ -23,7 +23,7 @@ from index_service.children.schemas import (
     Postcode,
     Upn,
 )
-from index_service.common import PersonName, new_id, utcnow
+from index_service.common import LocalAuthorityCode, PersonName, ShortText, new_id, utcnow
 
 
 class EnquiryOutcome(StrEnum):
@@ -89,6 +89,12 @@ class EnquiryCreate(BaseModel):
     postcode: Postcode | None = None
     nhs_number: NhsNumber | None = None
     upn: Upn | None = None
+    lives_in_local_authority: LocalAuthorityCode | None = Field(
+        default=None,
+        description="The local authority where the child lives, if you know it: if no record "
+        "is found and someone else enquires about the same child, its designated managers "
+        "are told. Unset: your own organisation's authority.",
+    )
 
     @field_validator("year_of_birth")
     @classmethod
@@ -110,6 +116,16 @@ class EnquiryCreate(BaseModel):
         return self
 
 
+class EarlierEnquiryPublic(BaseModel):
+    enquired_at: datetime
+    organisation_code: str
+    organisation_name: str
+    enquirer_name: str
+    phone: str | None = None
+    email: str | None = None
+    purpose: str
+
+
 class EnquiryPublic(BaseModel):
     id: uuid.UUID
     outcome: EnquiryOutcome
@@ -122,5 +138,93 @@ class EnquiryPublic(BaseModel):
         default=None, description="On `match` only: the child as your role may see it."
     )
     advice: str | None = None
+    earlier_enquiries: list[EarlierEnquiryPublic] = Field(
+        default_factory=list,
+        description="On `not_found` only: earlier enquiries by others that seem to be about "
+        "the same child, none of which found a record either: when, which organisation, "
+        "and how to reach the enquirer.",
+    )
     model_version: str
     created_at: datetime
+
+
+class EnquiryContact(SQLModel, table=True):
+    """An enquiry-only contact (DOMAIN.md R3): kept when an enquiry finds no record, so a
+    second enquiry about the same unknown child is not lost. Not an index entry: nobody
+    searches or browses these; the matcher compares later enquiries against them, the
+    designated managers of the authority concerned list and close them, and they expire."""
+
+    __tablename__ = "enquiry_contact"
+    __table_args__ = (
+        Index("ix_enquiry_contact_born", "date_of_birth"),
+        Index("ix_enquiry_contact_year_family", "birth_year", "family_key"),
+        Index("ix_enquiry_contact_year_given", "birth_year", "given_key"),
+        Index("ix_enquiry_contact_nhs", "nhs_number"),
+        Index("ix_enquiry_contact_authority", "local_authority", "created_at"),
+        Index("ix_enquiry_contact_expires", "expires_at"),
+    )
+
+    id: uuid.UUID = SQLField(default_factory=new_id, primary_key=True)
+    enquiry_id: uuid.UUID = SQLField(foreign_key="enquiry.id", index=True)
+    issuer: str = SQLField(max_length=300)
+    subject: str = SQLField(max_length=300)
+    enquirer_name: str = SQLField(max_length=200)
+    enquirer_email: str | None = SQLField(default=None, max_length=254)
+    organisation_id: uuid.UUID = SQLField(foreign_key="organisation.id")
+    purpose: str = SQLField(max_length=40)
+    purpose_text: str = SQLField(max_length=200)
+    criteria: dict[str, Any] = SQLField(
+        default_factory=dict, sa_column=Column(JSONB, nullable=False)
+    )
+    advice: str = SQLField(max_length=1000)
+    # The authority whose designated managers hear of a second enquiry: where the child
+    # lives, as the enquirer gave it, else the enquirer's own authority.
+    local_authority: str = SQLField(max_length=9)
+    # Blocking keys for comparing later enquiries (the matcher's own normalisers).
+    date_of_birth: date | None = SQLField(default=None)
+    birth_year: int | None = SQLField(default=None)
+    family_key: str | None = SQLField(default=None, max_length=100)
+    given_key: str | None = SQLField(default=None, max_length=100)
+    nhs_number: str | None = SQLField(default=None, max_length=10)
+    created_at: datetime = SQLField(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    expires_at: datetime = SQLField(sa_column=Column(DateTime(timezone=True), nullable=False))
+    closed_at: datetime | None = SQLField(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    closed_by: str | None = SQLField(default=None, max_length=610)
+    closed_reason: str | None = SQLField(default=None, max_length=200)
+
+
+class EnquiryContactPublic(BaseModel):
+    """An enquiry-only contact as its authority's designated managers see it: what the
+    enquirer gave, who they are and how to reach them, and the advice they were given."""
+
+    id: uuid.UUID
+    enquiry_id: uuid.UUID
+    enquirer_name: str
+    organisation_code: str
+    organisation_name: str
+    phone: str | None = None
+    email: str | None = None
+    purpose: str
+    purpose_text: str
+    criteria: dict[str, Any]
+    advice: str
+    local_authority: str
+    created_at: datetime
+    expires_at: datetime
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    closed_reason: str | None = None
+
+
+class EnquiryContactList(BaseModel):
+    items: list[EnquiryContactPublic]
+
+
+class EnquiryContactClose(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: ShortText = Field(description="Why it is closed, e.g. 'referred; record created'.")

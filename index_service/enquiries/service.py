@@ -1,26 +1,40 @@
-"""Enquiry service functions: the search with a purpose, and opening one of its
-candidates (the second, separately logged step)."""
+"""Enquiry service functions: the search with a purpose, what the rules say the enquirer
+is told, the alerts it raises (R1 to R3), and opening one of its candidates (the second,
+separately logged step, itself an enquiry about that child)."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
 from index_service.access.need_to_know import require_sufficient_criteria
 from index_service.access.principal import Principal
 from index_service.access.purpose import Purpose
+from index_service.alerts import flows as alerts
+from index_service.alerts import rules
+from index_service.alerts.models import Alert
+from index_service.alerts.service import AlertTiming, Occasion, raise_alerts
 from index_service.children import service as children
 from index_service.children.schemas import ChildPublic, ChildSummary
 from index_service.children.summaries import explanation_of, summary_of
 from index_service.common import utcnow
-from index_service.enquiries.models import Enquiry, EnquiryCreate, EnquiryOutcome
+from index_service.enquiries import contacts
+from index_service.enquiries.criteria import person_of
+from index_service.enquiries.models import (
+    EarlierEnquiryPublic,
+    Enquiry,
+    EnquiryContact,
+    EnquiryCreate,
+    EnquiryOutcome,
+)
 from index_service.errors import NotFound
-from index_service.matching.normalise import approximate_date_of_birth
-from index_service.matching.records import Person, PersonName
+from index_service.matching.model import load_model
+from index_service.matching.records import Person
 from index_service.matching.resolver import Outcome, resolve
+from index_service.organisations.models import Organisation
 
 NOT_FOUND_ADVICE = (
     "No record was found. This is not evidence that the child is safe. If you are worried "
@@ -34,37 +48,35 @@ POSSIBLE_ADVICE = (
 
 
 @dataclass(frozen=True)
+class EnquiryPolicy:
+    """The settings an enquiry runs under."""
+
+    timing: AlertTiming
+    contact_window: timedelta
+    contact_retention_days: int
+
+
+@dataclass
 class EnquiryResult:
     enquiry: Enquiry
     summaries: list[ChildSummary]
     child: ChildPublic | None  # the entry, on a match only
-
-
-def person_of(data: EnquiryCreate, *, today: date) -> Person:
-    names = []
-    if data.family_name or data.given_names:
-        names.append(PersonName(data.given_names or "", data.family_name or ""))
-    names.extend(PersonName(n.given_names, n.family_name) for n in data.other_names)
-    approximate = approximate_date_of_birth(
-        year_of_birth=data.year_of_birth, age_years=data.age_years, today=today
-    )
-    born, precision = approximate or (data.date_of_birth, "exact")
-    return Person(
-        names=tuple(names),
-        date_of_birth=born,
-        date_of_birth_precision=precision,
-        postcodes=(data.postcode,) if data.postcode else (),
-        nhs_number=data.nhs_number,
-        upn=data.upn,
-    )
+    earlier: list[EarlierEnquiryPublic] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
 
 
 def make_enquiry(
-    *, session: Session, caller: Principal, purpose: Purpose, data: EnquiryCreate, request_id: str
+    *,
+    session: Session,
+    caller: Principal,
+    purpose: Purpose,
+    data: EnquiryCreate,
+    request_id: str,
+    policy: EnquiryPolicy,
 ) -> EnquiryResult:
     require_sufficient_criteria(data.model_dump())
-    resolution = resolve(session=session, person=person_of(data, today=utcnow().date()))
-    explanations = [explanation_of(s) for s in resolution.candidates]
+    person = person_of(data, today=utcnow().date())
+    resolution = resolve(session=session, person=person)
     enquiry = Enquiry(
         issuer=caller.issuer,
         subject=caller.subject,
@@ -75,7 +87,7 @@ def make_enquiry(
         outcome=resolution.outcome.value,
         candidate_ids=[s.child_id for s in resolution.candidates],
         model_version=resolution.model_version,
-        explanations=explanations,
+        explanations=[explanation_of(s) for s in resolution.candidates],
     )
     session.add(enquiry)
     session.flush()
@@ -89,17 +101,98 @@ def make_enquiry(
         )
         for s in resolution.candidates
     ]
-    child = None
+    result = EnquiryResult(enquiry=enquiry, summaries=summaries, child=None)
+    occasion = alerts.occasion_of(
+        session=session, caller=caller, purpose=purpose, enquiry_id=enquiry.id
+    )
     if resolution.outcome == Outcome.MATCH:
-        record = children.load_record(session=session, child_id=resolution.candidates[0].child_id)
-        child = children.present(
+        child_id = resolution.candidates[0].child_id
+        record = children.load_record(session=session, child_id=child_id)
+        result.child = children.present(
             session=session,
             caller=caller,
             record=record,
             action="child:enquiry:create",
             request_id=request_id,
         )
-    return EnquiryResult(enquiry=enquiry, summaries=summaries, child=child)
+        result.alerts = alerts.after_child_enquired(
+            session=session, occasion=occasion, child_id=child_id, timing=policy.timing
+        )
+    elif resolution.outcome == Outcome.NOT_FOUND:
+        _unknown_child(session, caller, data, person, result, occasion, policy)
+    return result
+
+
+def _unknown_child(
+    session: Session,
+    caller: Principal,
+    data: EnquiryCreate,
+    person: Person,
+    result: EnquiryResult,
+    occasion: Occasion,
+    policy: EnquiryPolicy,
+) -> None:
+    """R3: keep an enquiry-only contact; tell the enquirer of earlier enquiries by others
+    that match, and alert the designated managers and the earlier enquirers."""
+    model = load_model()
+    since = utcnow() - policy.contact_window
+    earlier = [
+        m.contact
+        for m in contacts.earlier_contacts(session=session, person=person, since=since, model=model)
+        if (m.contact.issuer, m.contact.subject) != (caller.issuer, caller.subject)
+    ]
+    contact = contacts.keep_contact(
+        session=session,
+        enquiry=result.enquiry,
+        caller=caller,
+        data=data,
+        person=person,
+        advice=NOT_FOUND_ADVICE,
+        retention_days=policy.contact_retention_days,
+    )
+    organisations = {
+        o.id: o
+        for o in session.exec(
+            select(Organisation).where(
+                col(Organisation.id).in_({c.organisation_id for c in earlier})
+            )
+        ).all()
+    }
+    result.earlier = [_told(c, organisations[c.organisation_id]) for c in earlier]
+    assert occasion.actor is not None
+    drafts = rules.r3_second_enquiry(
+        actor=occasion.actor,
+        contact_id=contact.id,
+        earlier=[
+            rules.EarlierContact(
+                contact_id=c.id,
+                enquirer=rules.Worker(
+                    issuer=c.issuer,
+                    subject=c.subject,
+                    name=c.enquirer_name,
+                    email=c.enquirer_email,
+                    organisation_id=c.organisation_id,
+                ),
+                local_authority=c.local_authority,
+            )
+            for c in earlier
+        ],
+    )
+    result.alerts = raise_alerts(
+        session=session, drafts=drafts, occasion=occasion, timing=policy.timing
+    )
+
+
+def _told(contact: EnquiryContact, organisation: Organisation) -> EarlierEnquiryPublic:
+    return EarlierEnquiryPublic(
+        enquired_at=contact.created_at,
+        organisation_code=organisation.code,
+        organisation_name=organisation.name,
+        enquirer_name=contact.enquirer_name,
+        phone=organisation.contact_phone,
+        email=contact.enquirer_email,
+        purpose=contact.purpose,
+    )
 
 
 def advice_for(outcome: EnquiryOutcome) -> str | None:
@@ -113,13 +206,16 @@ def open_candidate(
     *,
     session: Session,
     caller: Principal,
+    purpose: Purpose,
     enquiry_id: uuid.UUID,
     child_id: uuid.UUID,
     open_minutes: int,
     request_id: str,
-) -> ChildPublic:
-    """A child the caller's own recent enquiry found, as the caller's role may see it.
-    Someone else's enquiry, an old one, or a child it did not find: the same 404."""
+    timing: AlertTiming,
+) -> tuple[ChildPublic, list[Alert]]:
+    """A child the caller's own recent enquiry found, as the caller's role may see it, and
+    the alerts that enquiry about this child raises (R1, R2). Someone else's enquiry, an
+    old one, or a child it did not find: the same 404."""
     since = utcnow() - timedelta(minutes=open_minutes)
     enquiry = session.exec(
         select(Enquiry)
@@ -131,10 +227,19 @@ def open_candidate(
     if enquiry is None or child_id not in enquiry.candidate_ids:
         raise NotFound("no such child in your enquiry (enquiries can be opened for a while only)")
     record = children.load_record(session=session, child_id=child_id)
-    return children.present(
+    child = children.present(
         session=session,
         caller=caller,
         record=record,
         action="child:enquiry:open",
         request_id=request_id,
     )
+    raised = alerts.after_child_enquired(
+        session=session,
+        occasion=alerts.occasion_of(
+            session=session, caller=caller, purpose=purpose, enquiry_id=enquiry.id
+        ),
+        child_id=child_id,
+        timing=timing,
+    )
+    return child, raised

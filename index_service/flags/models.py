@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, Date, DateTime, ForeignKey, Uuid
+from sqlalchemy import Column, Date, DateTime, ForeignKey, Index, Uuid, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -27,6 +27,15 @@ class FlagKind(StrEnum):
 
 class Flag(SQLModel, table=True):
     __tablename__ = "flag"
+    __table_args__ = (
+        Index(
+            "ix_flag_review",
+            "raised_by_issuer",
+            "raised_by_subject",
+            "review_date",
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     child_id: uuid.UUID = Field(
@@ -50,6 +59,10 @@ class Flag(SQLModel, table=True):
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
     review_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    reviewed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
     ended_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+    ended_by: str | None = Field(default=None, max_length=610)

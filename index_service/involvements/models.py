@@ -34,6 +34,7 @@ class Involvement(SQLModel, table=True):
     sensitive: bool = Field(default=False)
     start_date: date = Field(sa_column=Column(Date, nullable=False))
     end_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    ended_by: str | None = Field(default=None, max_length=610)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )

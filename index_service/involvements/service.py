@@ -1,32 +1,25 @@
-"""Involvement service functions. Recording and ending through the API come with the
-enquiries work (who may end one: `access/objects.py`); the child view already shows
-current involvements."""
+"""Involvement service functions: the current involvements of a child, recording one's
+own involvement, and ending it (only one's own organisation's: `access/objects.py`).
+The alerts these cause (R4) are raised by `involvements/flows.py`."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
+from index_service.access.objects import may_be_key_worker, owns
 from index_service.access.principal import Principal
+from index_service.children import service as children
 from index_service.common import utcnow
+from index_service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from index_service.involvements.models import Involvement
-from index_service.organisations.models import Organisation
-
-
-def current_involvements(
-    *, session: Session, child_id: uuid.UUID, today: date | None = None
-) -> list[tuple[Involvement, Organisation]]:
-    today = today or utcnow().date()
-    rows = session.exec(
-        select(Involvement, Organisation)
-        .join(Organisation, col(Organisation.id) == col(Involvement.organisation_id))
-        .where(col(Involvement.child_id) == child_id)
-        .where(or_(col(Involvement.end_date).is_(None), col(Involvement.end_date) > today))
-        .order_by(col(Involvement.start_date), col(Involvement.id))
-    ).all()
-    return [(involvement, organisation) for involvement, organisation in rows]
+from index_service.involvements.schemas import (
+    InvolvementCreate,
+    InvolvementEnd,
+    InvolvementRecordPublic,
+)
 
 
 def record_involvement(
@@ -60,3 +53,67 @@ def record_involvement(
     session.add(involvement)
     session.flush()
     return involvement
+
+
+def start_own_involvement(
+    *,
+    session: Session,
+    caller: Principal,
+    child_id: uuid.UUID,
+    data: InvolvementCreate,
+    enquiry_since: datetime,
+) -> Involvement:
+    """The caller records their own involvement with a child they can reach."""
+    children.require_reached(
+        session=session, caller=caller, child_id=child_id, enquiry_since=enquiry_since
+    )
+    if data.is_key_worker and not (decision := may_be_key_worker(caller)):
+        raise Forbidden(decision.reason, code="not_a_key_worker")
+    today = utcnow().date()
+    start = data.start_date or today
+    if start > today:
+        raise InvalidInput("an involvement starts today or earlier", code="start_in_future")
+    return record_involvement(
+        session=session,
+        caller=caller,
+        child_id=child_id,
+        service=data.service,
+        practitioner_name=caller.name,
+        practitioner_phone=data.practitioner_phone,
+        practitioner_email=data.practitioner_email or caller.email or None,
+        start_date=start,
+        sensitive=data.sensitive,
+        is_key_worker=data.is_key_worker,
+        is_lead_professional=data.is_lead_professional,
+    )
+
+
+def end_involvement(
+    *, session: Session, caller: Principal, involvement_id: uuid.UUID, data: InvolvementEnd
+) -> Involvement:
+    """Only the caller's own organisation ends its involvement; another's is a 404."""
+    involvement = session.exec(
+        select(Involvement).where(col(Involvement.id) == involvement_id).with_for_update()
+    ).first()
+    if involvement is None or not owns(caller, involvement.organisation_id):
+        raise NotFound("no such involvement of your organisation")
+    if involvement.end_date is not None:
+        raise Conflict("this involvement has already ended", code="already_ended")
+    today = utcnow().date()
+    end = data.end_date or today
+    if end > today or end < involvement.start_date:
+        raise InvalidInput(
+            "an involvement ends today or earlier, and not before it started",
+            code="invalid_end_date",
+        )
+    involvement.end_date = end
+    involvement.ended_by = f"{caller.issuer} {caller.subject}"
+    session.add(involvement)
+    session.flush()
+    return involvement
+
+
+def public_of(involvement: Involvement, organisation_code: str) -> InvolvementRecordPublic:
+    return InvolvementRecordPublic.model_validate(
+        {**involvement.model_dump(), "organisation_code": organisation_code}
+    )

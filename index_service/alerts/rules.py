@@ -1,0 +1,276 @@
+"""The enquiry rules R1 to R7 (DOMAIN.md "The enquiry rules"), each a small pure function:
+fed the facts of one event, it returns the alerts to raise. No rule alerts anyone about
+their own act. Gathering the facts and storing the alerts is `alerts/flows.py`'s job;
+suppressing repeats inside the window is `alerts/service.py`'s."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from index_service.alerts.models import Rule, Team
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who enquired or acted, and how to reach them (what an alert tells its recipient)."""
+
+    issuer: str
+    subject: str
+    name: str
+    email: str | None
+    organisation_id: uuid.UUID
+    organisation_code: str
+    organisation_name: str
+    phone: str | None
+    local_authority: str
+
+
+@dataclass(frozen=True)
+class Worker:
+    """A practitioner currently involved with a child, from their involvement."""
+
+    issuer: str | None
+    subject: str | None
+    name: str
+    email: str | None
+    organisation_id: uuid.UUID
+    is_key_worker: bool = False
+    is_lead_professional: bool = False
+
+    @property
+    def reachable(self) -> bool:
+        return self.issuer is not None and self.subject is not None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A practitioner (issuer + subject), or a team inbox of a local authority."""
+
+    issuer: str | None = None
+    subject: str | None = None
+    name: str | None = None
+    email: str | None = None
+    organisation_id: uuid.UUID | None = None
+    team: Team | None = None
+    authority: str | None = None
+
+    @classmethod
+    def worker(cls, worker: Worker) -> Recipient:
+        return cls(
+            issuer=worker.issuer,
+            subject=worker.subject,
+            name=worker.name,
+            email=worker.email,
+            organisation_id=worker.organisation_id,
+        )
+
+    @classmethod
+    def inbox(cls, team: Team, authority: str) -> Recipient:
+        return cls(team=team, authority=authority)
+
+    @property
+    def key(self) -> str:
+        if self.team is not None:
+            return f"team:{self.team.value}:{self.authority}"
+        return f"person:{self.issuer}|{self.subject}"
+
+    def is_actor(self, actor: Actor) -> bool:
+        return self.team is None and (self.issuer, self.subject) == (actor.issuer, actor.subject)
+
+
+@dataclass(frozen=True)
+class AlertDraft:
+    rule: Rule
+    reason: str
+    recipient: Recipient
+    child_id: uuid.UUID | None = None
+    enquiry_contact_id: uuid.UUID | None = None
+    about: str = ""  # what the alert is about, for telling repeats apart (a flag's id, ...)
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """A child with an active child protection plan at the same address (R2)."""
+
+    child_id: uuid.UUID
+    responsible_authority: str
+    key_workers: tuple[Worker, ...]
+
+
+@dataclass(frozen=True)
+class EarlierContact:
+    """An enquiry-only contact a new enquiry matched (R3)."""
+
+    contact_id: uuid.UUID
+    enquirer: Worker
+    local_authority: str
+
+
+def _not_actor(drafts: Iterable[AlertDraft], actor: Actor) -> list[AlertDraft]:
+    """Nobody is alerted about their own act; each recipient once per event."""
+    seen: set[str] = set()
+    kept = []
+    for draft in drafts:
+        if draft.recipient.is_actor(actor) or draft.recipient.key in seen:
+            continue
+        seen.add(draft.recipient.key)
+        kept.append(draft)
+    return kept
+
+
+def r1_enquiry_about_known_child(
+    *, actor: Actor, child_id: uuid.UUID, workers: Iterable[Worker]
+) -> list[AlertDraft]:
+    """The key worker and the lead professional hear when another agency enquires."""
+    return _not_actor(
+        (
+            AlertDraft(Rule.R1, "enquiry_about_your_child", Recipient.worker(w), child_id)
+            for w in workers
+            if (w.is_key_worker or w.is_lead_professional)
+            and w.reachable
+            and w.organisation_id != actor.organisation_id
+        ),
+        actor,
+    )
+
+
+def r2_enquiry_at_plan_address(
+    *, actor: Actor, child_id: uuid.UUID, neighbours: Iterable[Neighbour]
+) -> list[AlertDraft]:
+    """The key worker of a child on a protection plan hears when a child at the same
+    address is enquired about; with no key worker on record, the designated managers of
+    that child's responsible authority. The enquirer is told nothing of the other child."""
+    drafts: list[AlertDraft] = []
+    for neighbour in neighbours:
+        if neighbour.child_id == child_id:
+            continue
+        reachable = [w for w in neighbour.key_workers if w.reachable]
+        recipients = [Recipient.worker(w) for w in reachable] or [
+            Recipient.inbox(Team.DESIGNATED_MANAGERS, neighbour.responsible_authority)
+        ]
+        drafts.extend(
+            AlertDraft(
+                Rule.R2,
+                "enquiry_at_address_of_child_on_plan",
+                recipient,
+                neighbour.child_id,
+                about=str(child_id),
+            )
+            for recipient in recipients
+        )
+    return _not_actor(drafts, actor)
+
+
+def r3_second_enquiry(
+    *, actor: Actor, contact_id: uuid.UUID, earlier: Iterable[EarlierContact]
+) -> list[AlertDraft]:
+    """A second enquiry about a child the index does not hold: the designated managers of
+    the authority where the child lives, and the earlier enquirer. An earlier enquiry by
+    the same person does not make a second enquiry."""
+    others = [e for e in earlier if not Recipient.worker(e.enquirer).is_actor(actor)]
+    drafts: list[AlertDraft] = []
+    for contact in others:
+        drafts.append(
+            AlertDraft(
+                Rule.R3,
+                "second_enquiry_about_unknown_child",
+                Recipient.inbox(Team.DESIGNATED_MANAGERS, contact.local_authority),
+                enquiry_contact_id=contact_id,
+            )
+        )
+        drafts.append(
+            AlertDraft(
+                Rule.R3,
+                "someone_else_enquired_about_your_unknown_child",
+                Recipient.worker(contact.enquirer),
+                enquiry_contact_id=contact.contact_id,
+            )
+        )
+    return _not_actor(drafts, actor)
+
+
+R4_REASONS = frozenset({"flag_raised", "flag_ended", "involvement_started", "involvement_ended"})
+
+
+def r4_change_to_child(
+    *, actor: Actor, child_id: uuid.UUID, reason: str, about: str, workers: Iterable[Worker]
+) -> list[AlertDraft]:
+    """A flag raised or ended, an involvement started or ended: the key worker, the lead
+    professional and every other current involvement hear of it (KCS ¶59)."""
+    assert reason in R4_REASONS, reason
+    ordered = sorted(workers, key=lambda w: not (w.is_key_worker or w.is_lead_professional))
+    return _not_actor(
+        (
+            AlertDraft(Rule.R4, reason, Recipient.worker(w), child_id, about=about)
+            for w in ordered
+            if w.reachable
+        ),
+        actor,
+    )
+
+
+def r5_moved_authority(
+    *,
+    actor: Actor,
+    child_id: uuid.UUID,
+    from_authority: str | None,
+    to_authority: str | None,
+    workers: Iterable[Worker],
+) -> list[AlertDraft]:
+    """The child's current address moved to another authority: the designated managers of
+    both authorities and the key worker."""
+    if from_authority is None or to_authority is None or from_authority == to_authority:
+        return []
+    about = f"{from_authority}>{to_authority}"
+    drafts = [
+        AlertDraft(
+            Rule.R5,
+            "child_moved_authority",
+            Recipient.inbox(Team.DESIGNATED_MANAGERS, authority),
+            child_id,
+            about=about,
+        )
+        for authority in (from_authority, to_authority)
+    ]
+    drafts.extend(
+        AlertDraft(Rule.R5, "child_moved_authority", Recipient.worker(w), child_id, about=about)
+        for w in workers
+        if w.is_key_worker and w.reachable
+    )
+    return _not_actor(drafts, actor)
+
+
+def r6_not_acknowledged(
+    *, alert_id: uuid.UUID, child_id: uuid.UUID | None, responsible_authority: str
+) -> list[AlertDraft]:
+    """An alert nobody acknowledged in time goes to the designated managers of the
+    responsible authority (Laming R50)."""
+    return [
+        AlertDraft(
+            Rule.R6,
+            "alert_not_acknowledged",
+            Recipient.inbox(Team.DESIGNATED_MANAGERS, responsible_authority),
+            child_id,
+            about=str(alert_id),
+        )
+    ]
+
+
+def r7_shielded_record_reached(
+    *, actor: Actor, child_id: uuid.UUID, responsible_authority: str
+) -> list[AlertDraft]:
+    """Someone other than its data managers reached a shielded record: the data managers
+    of the responsible authority hear of it."""
+    return _not_actor(
+        [
+            AlertDraft(
+                Rule.R7,
+                "shielded_record_reached",
+                Recipient.inbox(Team.DATA_MANAGERS, responsible_authority),
+                child_id,
+            )
+        ],
+        actor,
+    )

@@ -1,0 +1,196 @@
+"""Raising alerts (with their outbox rows, in the caller's transaction), and reading and
+acknowledging them. Repeats are suppressed here: the same rule, recipient, child and
+actor inside the repeat window make one alert."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, text
+from sqlmodel import Session, col, select
+
+from index_service.access.inboxes import alerts_for
+from index_service.access.principal import Principal
+from index_service.alerts.calendar import add_working_days
+from index_service.alerts.models import (
+    Alert,
+    AlertDelivery,
+    Channel,
+    Rule,
+    WebhookEndpoint,
+)
+from index_service.alerts.rules import Actor, AlertDraft, Recipient
+from index_service.common import utcnow
+from index_service.errors import NotFound
+from index_service.organisations.service import authority_contact
+
+
+@dataclass(frozen=True)
+class Occasion:
+    """The event the alerts are about: who, why, when, and the enquiry if there was one."""
+
+    actor: Actor | None
+    occurred_at: datetime
+    purpose: str | None = None
+    purpose_text: str | None = None
+    enquiry_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class AlertTiming:
+    repeat_window: timedelta
+    acknowledge_working_days: int
+
+
+def dedupe_key(draft: AlertDraft, actor: Actor | None) -> str:
+    who = f"{actor.issuer}|{actor.subject}" if actor else "system"
+    subject = draft.child_id or draft.enquiry_contact_id
+    raw = f"{draft.rule.value}:{draft.reason}:{draft.recipient.key}:{subject}:{draft.about}:{who}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def raise_alerts(
+    *, session: Session, drafts: list[AlertDraft], occasion: Occasion, timing: AlertTiming
+) -> list[Alert]:
+    """Store each alert not already raised inside the repeat window, with an outbox row
+    per channel. Concurrent requests for the same alert are serialised on its key."""
+    raised = []
+    for draft in drafts:
+        key = dedupe_key(draft, occasion.actor)
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+        )
+        since = occasion.occurred_at - timing.repeat_window
+        repeat = session.exec(
+            select(func.count())
+            .select_from(Alert)
+            .where(col(Alert.dedupe_key) == key, col(Alert.created_at) >= since)
+        ).one()
+        if repeat:
+            continue
+        alert = _alert(session, draft, occasion, timing, key)
+        session.add(alert)
+        session.flush()
+        _queue_deliveries(session, alert)
+        raised.append(alert)
+    return raised
+
+
+def _alert(
+    session: Session, draft: AlertDraft, occasion: Occasion, timing: AlertTiming, key: str
+) -> Alert:
+    recipient = _with_organisation(session, draft.recipient)
+    actor = occasion.actor
+    due = None
+    if draft.rule != Rule.R6:
+        due = add_working_days(occasion.occurred_at, timing.acknowledge_working_days)
+    return Alert(
+        rule=draft.rule.value,
+        reason=draft.reason,
+        child_id=draft.child_id,
+        enquiry_id=occasion.enquiry_id,
+        enquiry_contact_id=draft.enquiry_contact_id,
+        recipient_issuer=recipient.issuer,
+        recipient_subject=recipient.subject,
+        recipient_name=recipient.name,
+        recipient_email=recipient.email,
+        recipient_team=recipient.team.value if recipient.team else None,
+        recipient_authority=recipient.authority,
+        recipient_organisation_id=recipient.organisation_id,
+        actor_issuer=actor.issuer if actor else None,
+        actor_subject=actor.subject if actor else None,
+        actor_name=actor.name if actor else None,
+        actor_organisation_code=actor.organisation_code if actor else None,
+        actor_organisation_name=actor.organisation_name if actor else None,
+        actor_phone=actor.phone if actor else None,
+        actor_email=actor.email if actor else None,
+        purpose=occasion.purpose,
+        purpose_text=occasion.purpose_text,
+        occurred_at=occasion.occurred_at,
+        due_at=due,
+        dedupe_key=key,
+    )
+
+
+def _with_organisation(session: Session, recipient: Recipient) -> Recipient:
+    """A team inbox is reached through its authority's children's social care: its
+    contact email, and its webhook endpoints."""
+    if recipient.team is None or recipient.authority is None:
+        return recipient
+    office = authority_contact(session=session, local_authority=recipient.authority)
+    if office is None:
+        return recipient
+    return Recipient(
+        team=recipient.team,
+        authority=recipient.authority,
+        organisation_id=office.id,
+        email=office.contact_email,
+    )
+
+
+def _queue_deliveries(session: Session, alert: Alert) -> None:
+    if alert.recipient_email:
+        session.add(
+            AlertDelivery(
+                alert_id=alert.id, channel=Channel.EMAIL.value, email_to=alert.recipient_email
+            )
+        )
+    if alert.recipient_organisation_id is not None:
+        endpoints = session.exec(
+            select(WebhookEndpoint.id).where(
+                col(WebhookEndpoint.organisation_id) == alert.recipient_organisation_id,
+                col(WebhookEndpoint.active).is_(True),
+            )
+        ).all()
+        for endpoint_id in endpoints:
+            session.add(
+                AlertDelivery(
+                    alert_id=alert.id,
+                    channel=Channel.WEBHOOK.value,
+                    webhook_endpoint_id=endpoint_id,
+                )
+            )
+    session.flush()
+
+
+def list_alerts(
+    *,
+    session: Session,
+    caller: Principal,
+    unacknowledged_only: bool,
+    limit: int,
+    before: datetime | None = None,
+) -> list[Alert]:
+    query = select(Alert).where(alerts_for(caller))
+    if unacknowledged_only:
+        query = query.where(col(Alert.acknowledged_at).is_(None))
+    if before is not None:
+        query = query.where(col(Alert.created_at) < before)
+    query = query.order_by(col(Alert.created_at).desc(), col(Alert.id)).limit(limit)
+    return list(session.exec(query).all())
+
+
+def get_alert(
+    *, session: Session, caller: Principal, alert_id: uuid.UUID, for_update: bool = False
+) -> Alert:
+    query = select(Alert).where(col(Alert.id) == alert_id, alerts_for(caller))
+    if for_update:
+        query = query.with_for_update()
+    alert = session.exec(query).first()
+    if alert is None:
+        raise NotFound("no such alert among yours or your teams'")
+    return alert
+
+
+def acknowledge(*, session: Session, caller: Principal, alert_id: uuid.UUID) -> Alert:
+    """Acknowledging twice is harmless: the first acknowledgement stands."""
+    alert = get_alert(session=session, caller=caller, alert_id=alert_id, for_update=True)
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = utcnow()
+        alert.acknowledged_by = f"{caller.issuer} {caller.subject}"
+        session.add(alert)
+        session.flush()
+    return alert

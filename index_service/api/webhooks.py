@@ -1,0 +1,75 @@
+"""/v1/webhook-endpoints: administrators allow an agency system's receiver for an
+organisation (the only URLs alerts are ever posted to), list them and withdraw one."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from index_service.access.policy import Permission
+from index_service.alerts import webhooks
+from index_service.alerts.models import WebhookEndpoint
+from index_service.alerts.schemas import (
+    WebhookEndpointCreate,
+    WebhookEndpointCreated,
+    WebhookEndpointList,
+    WebhookEndpointPublic,
+)
+from index_service.api.deps import PrincipalDep, SessionDep, SettingsDep, permission
+from index_service.api.routing import AuditedRoute
+from index_service.organisations.models import Organisation
+
+router = APIRouter(prefix="/v1/webhook-endpoints", tags=["webhooks"], route_class=AuditedRoute)
+
+
+def public_of(endpoint: WebhookEndpoint, organisation: Organisation) -> WebhookEndpointPublic:
+    return WebhookEndpointPublic(
+        **endpoint.model_dump(exclude={"secret", "organisation_id"}),
+        organisation_code=organisation.code,
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=WebhookEndpointCreated,
+    **permission(Permission.WEBHOOK_REGISTER),
+)
+def register(
+    body: WebhookEndpointCreate,
+    session: SessionDep,
+    caller: PrincipalDep,
+    settings: SettingsDep,
+    response: Response,
+) -> WebhookEndpointCreated:
+    endpoint, organisation = webhooks.register(
+        session=session, caller=caller, data=body, production=settings.environment == "production"
+    )
+    response.headers["Location"] = f"/v1/webhook-endpoints/{endpoint.id}"
+    return WebhookEndpointCreated(
+        **public_of(endpoint, organisation).model_dump(), secret=endpoint.secret
+    )
+
+
+@router.get("", response_model=WebhookEndpointList, **permission(Permission.WEBHOOK_READ))
+def list_endpoints(
+    session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 100
+) -> WebhookEndpointList:
+    found = webhooks.list_endpoints(session=session, limit=limit)
+    return WebhookEndpointList(items=[public_of(e, o) for e, o in found])
+
+
+@router.delete(
+    "/{endpoint_id}",
+    response_model=WebhookEndpointPublic,
+    **permission(Permission.WEBHOOK_WITHDRAW),
+)
+def withdraw(
+    endpoint_id: uuid.UUID, session: SessionDep, caller: PrincipalDep
+) -> WebhookEndpointPublic:
+    endpoint, organisation = webhooks.withdraw(
+        session=session, caller=caller, endpoint_id=endpoint_id
+    )
+    return public_of(endpoint, organisation)
