@@ -21,6 +21,8 @@ run: $(STAMP)
 	@echo "    -H 'Content-Type: application/json' \\"
 	@echo "    -d @examples/child.json http://127.0.0.1:$${PORT:-8000}/v1/children"
 	@echo ""
+	@echo "The alert worker (outbox deliveries, escalations) runs beside the server."
+	$(BIN)/index-service worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/index-service serve
 
 test: $(STAMP)

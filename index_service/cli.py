@@ -1,13 +1,18 @@
-"""`index-service`: serve, migrate, token, seed-demo, openapi, add-organisation."""
+"""`index-service`: serve, worker, migrate, token, seed-demo, openapi, add-organisation."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from index_service.settings import get_settings
+from index_service.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from index_service.database import Database
 
 # Tracebacks never show local variables: they could hold a child's details.
 app = typer.Typer(
@@ -43,6 +48,54 @@ def serve(
         access_log=False,
         proxy_headers=False,
     )
+
+
+@app.command()
+def worker(
+    name: Annotated[
+        str | None, typer.Option(help="Worker name in attempt records (default: host:pid).")
+    ] = None,
+) -> None:
+    """Send queued alert emails and webhooks, and run the scheduled alert checks, until
+    Ctrl-C or SIGTERM. Several workers may run at once."""
+    import os
+    import signal
+    import socket
+    import threading
+
+    from index_service.alerts.delivery import run_worker
+    from index_service.main import connect
+
+    settings = get_settings()
+    worker_name = name or f"{settings.instance_name}@{socket.gethostname()}:{os.getpid()}"
+    stop = threading.Event()
+    db = connect(settings)
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in signals}
+    try:
+        run_worker(
+            db=db,
+            settings=settings,
+            worker_name=worker_name[:100],
+            stop=stop,
+            tick_hooks=_worker_hooks(db, settings),
+        )
+    finally:
+        db.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _worker_hooks(db: Database, settings: Settings) -> list[Callable[[datetime], None]]:
+    """What the worker runs after each batch of deliveries, each called with the time:
+    the scheduled alert checks (R7 shielded access, R6 escalations, expired enquiry-only
+    contacts)."""
+    from index_service.alerts import scheduler
+
+    def scheduled(now: datetime) -> None:
+        scheduler.tick(db=db, settings=settings, now=now)
+
+    return [scheduled]
 
 
 @app.command()

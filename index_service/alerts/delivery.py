@@ -1,0 +1,325 @@
+"""The outbox worker: claims due alert deliveries, sends them by email or webhook, and
+records each attempt. A batch is claimed `FOR UPDATE SKIP LOCKED` and sent while its rows
+stay locked, so two workers never send one row at once (hence small batches). Delivery is
+at least once: a resend carries the same `Message-ID` or `webhook-id`. Nothing sent
+carries case detail (an email: an alert is waiting, and a link; a webhook: the alert's id,
+rule and reason code), and logs carry counts only."""
+
+from __future__ import annotations
+
+import json
+import random
+import smtplib
+import ssl
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import httpx
+import structlog
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+from standardwebhooks import Webhook
+
+from index_service.alerts.models import (
+    Alert,
+    AlertDelivery,
+    Channel,
+    DeliveryAttempt,
+    DeliveryStatus,
+    WebhookEndpoint,
+)
+from index_service.common import utcnow
+from index_service.database import Database
+from index_service.logging import error_fields
+from index_service.settings import Settings
+
+log = structlog.get_logger("index_service.worker")
+
+EMAIL_SUBJECT = "An alert is waiting for you in the children's index"
+EMAIL_BODY = """\
+An alert is waiting for you in the children's index.
+
+Sign in to read it:
+{link}
+
+Alert reference: {alert_id}
+
+This email carries no details of the alert. Please do not reply to it.
+"""
+GONE_REASON = "410 Gone from receiver"
+TickHook = Callable[[datetime], None]
+BATCH_SIZE = 20  # small: rows stay locked while they are sent
+_system_random = random.SystemRandom()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt came to; `error` is short and never quotes what was sent."""
+
+    succeeded: bool
+    status_code: int | None = None
+    error: str | None = None
+    gone: bool = False  # the webhook receiver answered 410: stop sending to it
+
+
+def claim_due(*, session: Session, now: datetime, limit: int) -> list[AlertDelivery]:
+    """Lock up to `limit` pending deliveries that are due, oldest first, skipping rows
+    another worker holds. The locks last until the session's transaction ends."""
+    query = (
+        select(AlertDelivery)
+        .where(
+            col(AlertDelivery.status) == DeliveryStatus.PENDING.value,
+            col(AlertDelivery.next_attempt_at) <= now,
+        )
+        .order_by(col(AlertDelivery.next_attempt_at))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.exec(query).all())
+
+
+def retry_delay(attempts: int, *, settings: Settings, rng: random.Random) -> timedelta:
+    """Exponential backoff after `attempts` failures, with jitter: between half and all of
+    `min(max, base * 2 ** (attempts - 1))`."""
+    ceiling = min(
+        settings.delivery_backoff_max_seconds,
+        settings.delivery_backoff_seconds * 2.0 ** max(attempts - 1, 0),
+    )
+    return timedelta(seconds=ceiling * rng.uniform(0.5, 1.0))
+
+
+def email_message(*, delivery: AlertDelivery, settings: Settings) -> EmailMessage:
+    """The notification email: that an alert is waiting, where, and its id. Nothing else."""
+    assert delivery.email_to is not None
+    message = EmailMessage()
+    message["Subject"] = EMAIL_SUBJECT
+    message["From"] = settings.smtp_sender
+    message["To"] = delivery.email_to
+    message["Date"] = format_datetime(utcnow())
+    domain = settings.smtp_sender.rpartition("@")[2] or "index-service.invalid"
+    message["Message-ID"] = f"<alert.{delivery.id.hex}@{domain}>"
+    link = f"{settings.public_url.rstrip('/')}/v1/alerts/{delivery.alert_id}"
+    message.set_content(EMAIL_BODY.format(link=link, alert_id=delivery.alert_id))
+    return message
+
+
+def send_email(*, delivery: AlertDelivery, settings: Settings) -> Outcome:
+    assert settings.smtp_host is not None
+    message = email_message(delivery=delivery, settings=settings)
+    timeout = settings.delivery_timeout_seconds
+    try:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.smtp_username:
+                smtp.login(settings.smtp_username, settings.smtp_password or "")
+            smtp.send_message(message)
+    except smtplib.SMTPResponseException as exc:
+        return Outcome(False, exc.smtp_code, f"smtp: {type(exc).__name__} {exc.smtp_code}")
+    except Exception as exc:  # refused, timed out, recipients refused, ...: retried
+        return Outcome(False, None, f"smtp: {type(exc).__name__}")
+    return Outcome(True)
+
+
+def webhook_body(alert: Alert) -> str:
+    """The thin event: ids and codes only, the same bytes on every retry."""
+    payload = {
+        "type": "alert.raised",
+        "timestamp": alert.created_at.isoformat(),
+        "data": {"alert_id": str(alert.id), "rule": alert.rule, "reason": alert.reason},
+    }
+    return json.dumps(payload, separators=(",", ":"))
+
+
+def send_webhook(
+    *, client: httpx.Client, delivery: AlertDelivery, endpoint: WebhookEndpoint, alert: Alert
+) -> Outcome:
+    """POST the signed event (Standard Webhooks). The `webhook-timestamp` is the wall
+    clock at sending, which the receiver checks against its own clock."""
+    body = webhook_body(alert)
+    sent_at = utcnow()
+    msg_id = str(delivery.id)
+    headers = {
+        "content-type": "application/json",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(sent_at.timestamp())),
+        "webhook-signature": Webhook(endpoint.secret).sign(msg_id, sent_at, body),
+    }
+    try:
+        response = client.post(endpoint.url, content=body.encode(), headers=headers)
+    except Exception as exc:  # refused, timed out, bad URL, ...: retried
+        return Outcome(False, None, f"http: {type(exc).__name__}")
+    code = response.status_code
+    if 200 <= code < 300:
+        return Outcome(True, code)
+    if code == 410:
+        return Outcome(False, code, GONE_REASON, gone=True)
+    if 300 <= code < 400:
+        return Outcome(False, code, f"http {code}: redirect not followed")
+    return Outcome(False, code, f"http {code}")
+
+
+def disable_endpoint(*, session: Session, endpoint: WebhookEndpoint, now: datetime) -> None:
+    """The receiver is gone: stop using the endpoint and abandon what is queued for it.
+    Rows another worker holds are skipped; it abandons them when it meets the 410."""
+    endpoint.active = False
+    endpoint.disabled_at = now
+    endpoint.disabled_reason = GONE_REASON
+    session.add(endpoint)
+    queued = (
+        select(AlertDelivery.id)
+        .where(
+            col(AlertDelivery.webhook_endpoint_id) == endpoint.id,
+            col(AlertDelivery.status) == DeliveryStatus.PENDING.value,
+        )
+        .with_for_update(skip_locked=True)
+    )
+    session.execute(
+        update(AlertDelivery)
+        .where(col(AlertDelivery.id).in_(queued))
+        .values(status=DeliveryStatus.ABANDONED.value, last_error=GONE_REASON)
+        .execution_options(synchronize_session=False)
+    )
+
+
+@dataclass
+class _Batch:
+    """One claimed batch: the locking session, the HTTP client and the attempt's clock."""
+
+    session: Session
+    client: httpx.Client
+    settings: Settings
+    worker_name: str
+    now: datetime
+    rng: random.Random
+
+    def abandon(self, delivery: AlertDelivery, reason: str) -> None:
+        """Give up on a delivery without sending it (nothing was attempted)."""
+        delivery.status = DeliveryStatus.ABANDONED.value
+        delivery.last_error = reason
+        self.session.add(delivery)
+
+    def send(self, delivery: AlertDelivery) -> Outcome | None:
+        """Send one claimed delivery; None when it is abandoned without sending."""
+        if delivery.channel == Channel.EMAIL.value:
+            if self.settings.smtp_host is None or delivery.email_to is None:
+                self.abandon(delivery, "email is not configured")
+                return None
+            return send_email(delivery=delivery, settings=self.settings)
+        endpoint_id = delivery.webhook_endpoint_id
+        endpoint = self.session.get(WebhookEndpoint, endpoint_id) if endpoint_id else None
+        if delivery.channel != Channel.WEBHOOK.value or endpoint is None or not endpoint.active:
+            self.abandon(delivery, "webhook endpoint is disabled")
+            return None
+        alert = self.session.get(Alert, delivery.alert_id)
+        assert alert is not None  # the foreign key cascades
+        outcome = send_webhook(
+            client=self.client, delivery=delivery, endpoint=endpoint, alert=alert
+        )
+        if outcome.gone:
+            disable_endpoint(session=self.session, endpoint=endpoint, now=self.now)
+        return outcome
+
+    def record(self, delivery: AlertDelivery, outcome: Outcome) -> None:
+        """Write the attempt and move the delivery on: delivered, retried, or abandoned."""
+        self.session.add(
+            DeliveryAttempt(
+                delivery_id=delivery.id,
+                attempted_at=self.now,
+                worker=self.worker_name[:100],
+                succeeded=outcome.succeeded,
+                status_code=outcome.status_code,
+                error=outcome.error[:300] if outcome.error else None,
+            )
+        )
+        delivery.attempts += 1
+        if outcome.succeeded:
+            delivery.status = DeliveryStatus.DELIVERED.value
+            delivery.delivered_at = self.now
+            delivery.last_error = None
+        else:
+            delivery.last_error = (outcome.error or "failed")[:300]
+            if outcome.gone or delivery.attempts >= self.settings.delivery_max_attempts:
+                delivery.status = DeliveryStatus.ABANDONED.value
+            else:
+                delay = retry_delay(delivery.attempts, settings=self.settings, rng=self.rng)
+                delivery.next_attempt_at = self.now + delay
+        self.session.add(delivery)
+
+
+def deliver_due(
+    *,
+    db: Database,
+    settings: Settings,
+    worker_name: str,
+    now: datetime | None = None,
+    limit: int = BATCH_SIZE,
+    rng: random.Random | None = None,
+) -> int:
+    """Claim one batch of due deliveries, send each, record the results and commit.
+    Returns how many deliveries it claimed (sent, or abandoned without sending)."""
+    now = now or utcnow()
+    counts = {"delivered": 0, "pending": 0, "abandoned": 0}
+    timeout = settings.delivery_timeout_seconds
+    with (
+        db.transaction() as session,
+        httpx.Client(follow_redirects=False, timeout=timeout) as client,
+    ):
+        batch = _Batch(session, client, settings, worker_name, now, rng or _system_random)
+        claimed = claim_due(session=session, now=now, limit=limit)
+        for delivery in claimed:
+            outcome = batch.send(delivery)
+            if outcome is not None:
+                batch.record(delivery, outcome)
+            session.flush()
+            counts[delivery.status] += 1
+    if claimed:
+        log.info("deliveries.batch", worker=worker_name, claimed=len(claimed), **counts)
+    return len(claimed)
+
+
+def run_tick(
+    *,
+    db: Database,
+    settings: Settings,
+    worker_name: str,
+    tick_hooks: Sequence[TickHook] = (),
+    now: datetime | None = None,
+) -> int:
+    """One round of the worker: a batch of deliveries, then each hook with the time.
+    A failing step is logged (type and place only) and does not stop the others."""
+    now = now or utcnow()
+    claimed = 0
+    try:
+        claimed = deliver_due(db=db, settings=settings, worker_name=worker_name, now=now)
+    except Exception as exc:
+        log.error("deliveries.failed", worker=worker_name, **error_fields(exc))
+    for hook in tick_hooks:
+        try:
+            hook(now)
+        except Exception as exc:
+            hook_name = getattr(hook, "__name__", type(hook).__name__)
+            log.error("worker.hook_failed", worker=worker_name, hook=hook_name, **error_fields(exc))
+    return claimed
+
+
+def run_worker(
+    *,
+    db: Database,
+    settings: Settings,
+    worker_name: str,
+    stop: threading.Event,
+    tick_hooks: Sequence[TickHook] = (),
+) -> None:
+    """Run ticks until `stop` is set, pausing `worker_poll_seconds` between them (at once
+    again when a full batch suggests more is due)."""
+    log.info("worker.started", worker=worker_name, hooks=len(tick_hooks))
+    while not stop.is_set():
+        claimed = run_tick(db=db, settings=settings, worker_name=worker_name, tick_hooks=tick_hooks)
+        if claimed < BATCH_SIZE:
+            stop.wait(settings.worker_poll_seconds)
+    log.info("worker.stopped", worker=worker_name)
