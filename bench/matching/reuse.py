@@ -16,8 +16,8 @@ from pydantic import ValidationError
 from bench.matching.load import loaded_ids
 from bench.matching.population import Child, Enquiry
 from index_service.database import start_embedded_postgres, with_database
-from index_service.enquiries.models import EnquiryCreate
 from index_service.enquiries.criteria import person_of
+from index_service.enquiries.models import EnquiryCreate
 from index_service.matching.records import Person
 from index_service.migrations_state import alembic_config
 

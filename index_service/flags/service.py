@@ -9,7 +9,7 @@ import uuid
 from datetime import date, datetime
 
 from pydantic import BaseModel
-from sqlalchemy import or_
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from index_service.access.objects import may_raise_flag, owns
@@ -99,7 +99,13 @@ def overdue_flags(*, session: Session, caller: Principal, limit: int) -> list[Ov
     mine = (col(Flag.raised_by_issuer) == caller.issuer) & (
         col(Flag.raised_by_subject) == caller.subject
     )
-    whose = or_(mine, children_in_scope(caller)) if holds(caller, DATA_MANAGER) else mine
+    # A data manager's authority's children too, but a shielded child's flags only for the
+    # data managers who may see the record (`access/scope.sees_shielded_record`).
+    visible = or_(
+        col(Child.shielded).is_(False), col(Child.responsible_authority) == caller.local_authority
+    )
+    kept = and_(children_in_scope(caller), visible)
+    whose = or_(mine, kept) if holds(caller, DATA_MANAGER) else mine
     rows = session.exec(
         select(Flag, Organisation)
         .join(Organisation, col(Organisation.id) == col(Flag.organisation_id))

@@ -7,8 +7,9 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from index_service.access.policy import Permission
+from index_service.access.policy import GRANTS, Permission
 from index_service.access.purpose import PurposeCode, PurposeRequired, purpose_from_headers
+from index_service.access.roles import Role
 from index_service.api.routing import PERMISSION_KEY
 from index_service.main import V1_ROUTERS
 from tests.factories import PURPOSE, Factory, child_payload
@@ -45,37 +46,62 @@ def test_a_purpose_is_read_with_its_text_decoded() -> None:
     assert purpose_from_headers("audit", raw_utf8_as_http_delivers_it).text == "Zoë"
 
 
-def _child_routes() -> list[tuple[str, str]]:
+def _child_routes() -> list[tuple[str, str, Permission]]:
     found = []
     for router in V1_ROUTERS:
         for route in router.routes:
             assert isinstance(route, APIRoute)
             declared = Permission((route.openapi_extra or {})[PERMISSION_KEY])
             if declared.touches_child_data:
-                found.extend((method, route.path) for method in sorted(route.methods))
+                found.extend((method, route.path, declared) for method in sorted(route.methods))
     return found
 
 
 def test_the_child_routes_are_the_ones_expected() -> None:
     """Control: the parametrised test below really covers every child-data route."""
-    assert {path for _, path in _child_routes()} == {
+    assert {path for _, path, _ in _child_routes()} == {
         "/v1/children",
         "/v1/children/{child_id}",
         "/v1/children/{child_id}/shield",
         "/v1/enquiries",
         "/v1/enquiries/{enquiry_id}/children/{child_id}",
+        "/v1/enquiry-contacts",
+        "/v1/enquiry-contacts/{contact_id}/close",
+        "/v1/children/{child_id}/involvements",
+        "/v1/involvements/{involvement_id}/end",
+        "/v1/children/{child_id}/flags",
+        "/v1/flags/{flag_id}/review",
+        "/v1/flags/{flag_id}/end",
+        "/v1/flags/overdue",
     }
 
 
-@pytest.mark.parametrize(("method", "path"), _child_routes())
+def _holder(factory: Factory, permission: Permission) -> dict[str, str]:
+    """Headers of a caller in children's social care whom the policy grants the
+    permission, so that the purpose is what the request is refused for: a data manager
+    where one may be, else the first role granted it."""
+    roles = [grant.role for grant in GRANTS[permission]]
+    role = Role.DATA_MANAGER if Role.DATA_MANAGER in roles else roles[0]
+    return factory.headers(roles=[role.value])
+
+
+# Any path id will do: the purpose is checked before the path's object is looked for.
+ANY_ID = "6f1e2a7c-0a51-4f55-8c7c-3c2c9d0e0b11"
+PATH_IDS = dict.fromkeys(
+    ("child_id", "enquiry_id", "contact_id", "involvement_id", "flag_id"), ANY_ID
+)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "permission"),
+    _child_routes(),
+    ids=[f"{method}-{path}" for method, path, _ in _child_routes()],
+)
 def test_every_child_route_refuses_a_request_without_a_purpose(
-    client: TestClient, factory: Factory, method: str, path: str
+    client: TestClient, factory: Factory, method: str, path: str, permission: Permission
 ) -> None:
-    headers = {k: v for k, v in factory.data_manager().items() if k not in PURPOSE}
-    url = path.format(
-        child_id="6f1e2a7c-0a51-4f55-8c7c-3c2c9d0e0b11",
-        enquiry_id="0d6e7e43-6b53-4c1a-9d6f-4c6a0e9b2c22",
-    )
+    headers = {k: v for k, v in _holder(factory, permission).items() if k not in PURPOSE}
+    url = path.format(**PATH_IDS)
     response = client.request(method, url, json={"names": []}, headers=headers)
     assert response.status_code == 400, response.text
     assert response.json()["code"] == "purpose_required"

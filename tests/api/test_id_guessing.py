@@ -20,8 +20,9 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from index_service.alerts.models import Alert
 from index_service.common import utcnow
-from index_service.enquiries.models import Enquiry
+from index_service.enquiries.models import Enquiry, EnquiryContact
 from index_service.main import V1_ROUTERS
 from index_service.matching.model import CURRENT_VERSION
 from index_service.organisations.models import Organisation
@@ -57,6 +58,12 @@ STATE = (
     "SELECT id, withdrawn_at FROM trusted_issuer ORDER BY id",
     "SELECT count(*) FROM enquiry",
     "SELECT count(*) FROM organisation",
+    "SELECT id, end_date FROM involvement ORDER BY id",
+    "SELECT id, review_date, reviewed_at, ended_at FROM flag ORDER BY id",
+    "SELECT id, acknowledged_at FROM alert ORDER BY id",
+    "SELECT count(*) FROM alert_delivery",
+    "SELECT id, closed_at FROM enquiry_contact ORDER BY id",
+    "SELECT id, active FROM webhook_endpoint ORDER BY id",
 )
 
 
@@ -101,6 +108,55 @@ def _old_enquiry(factory: Factory, settings: Settings, emergency: Organisation, 
     return str(enquiry.id)
 
 
+def _alert_to(factory: Factory, subject: str) -> str:
+    """An alert to one user (by issuer and subject)."""
+    alert = Alert(
+        rule="R4",
+        reason="flag_raised",
+        recipient_issuer=DEV_ISSUER,
+        recipient_subject=subject,
+        occurred_at=utcnow(),
+        dedupe_key=uuid.uuid4().hex,
+    )
+    with factory.db.transaction() as session:
+        session.add(alert)
+    return str(alert.id)
+
+
+def _haringey_contact(factory: Factory, haringey: Organisation) -> str:
+    """An open enquiry-only contact in Haringey, made by a user of a Haringey agency."""
+    criteria = {"family_name": "Unknownchild", "date_of_birth": "2015-05-05"}
+    enquiry = Enquiry(
+        issuer=DEV_ISSUER,
+        subject="haringey-user",
+        organisation_id=haringey.id,
+        purpose=PURPOSE["Purpose-Of-Use"],
+        purpose_text=PURPOSE["Purpose-Text"],
+        criteria=criteria,
+        outcome="not_found",
+        candidate_ids=[],
+        model_version=CURRENT_VERSION,
+    )
+    contact = EnquiryContact(
+        enquiry_id=enquiry.id,
+        issuer=DEV_ISSUER,
+        subject="haringey-user",
+        enquirer_name="Haringey Enquirer",
+        organisation_id=haringey.id,
+        purpose=enquiry.purpose,
+        purpose_text=enquiry.purpose_text,
+        criteria=criteria,
+        advice="Guessing advice",
+        local_authority=HARINGEY,
+        expires_at=utcnow() + timedelta(days=30),
+    )
+    with factory.db.transaction() as session:
+        session.add(enquiry)
+        session.flush()
+        session.add(contact)
+    return str(contact.id)
+
+
 @pytest.fixture
 def scene(client: TestClient, factory: Factory, settings: Settings) -> Scene:
     emergency = factory.organisation(type="emergency_department")
@@ -110,6 +166,11 @@ def scene(client: TestClient, factory: Factory, settings: Settings) -> Scene:
         "practitioner": _bearer(factory, emergency, ["practitioner"], "user-1"),
         "colleague": _bearer(factory, emergency, ["practitioner"], "user-2"),
         "administrator": factory.headers(roles=["administrator"], type="index_operator"),
+        "social_worker": factory.headers(roles=["social_worker"]),
+        "designated_manager": factory.headers(roles=["designated_manager"]),
+        "haringey_designated_manager": factory.headers(
+            roles=["designated_manager"], local_authority=HARINGEY
+        ),
     }
     scene = Scene(client=client, factory=factory, callers=callers, ids={})
     ids = scene.ids
@@ -139,6 +200,16 @@ def scene(client: TestClient, factory: Factory, settings: Settings) -> Scene:
             "organisations": [emergency.code],
         },
     )["id"]
+    # The social worker's organisation works with the Ealing child, and flags it.
+    on_ealing_child = f"/v1/children/{ids['ealing_child']}"
+    ids["involvement"] = scene.post(
+        "social_worker", f"{on_ealing_child}/involvements", {"service": "Assessment team"}
+    )["id"]
+    ids["flag"] = scene.post("social_worker", f"{on_ealing_child}/flags", CONCERN)["id"]
+    ids["colleague_alert"] = _alert_to(factory, "user-2")
+    ids["haringey_contact"] = _haringey_contact(
+        factory, factory.organisation(local_authority=HARINGEY)
+    )
     return scene
 
 
@@ -179,6 +250,9 @@ SHIELD = "/v1/children/{child_id}/shield"
 OPEN = "/v1/enquiries/{enquiry_id}/children/{child_id}"
 HARINGEY_CHILD_ID = ids_of(child_id="haringey_child")
 CHANGE = {"la_reference": "G-1"}
+CONCERN = {"kind": "concern_raised", "area_of_concern": "parenting_capacity"}
+INVOLVEMENT = {"service": "Guessing team"}
+REVIEW = {"review_date": (utcnow().date() + timedelta(days=30)).isoformat()}
 
 GUESSES = [
     pytest.param(
@@ -270,6 +344,102 @@ GUESSES = [
         ),
         id="withdraw an issuer by a suspension's id",
     ),
+    pytest.param(
+        Guess(
+            "POST",
+            "/v1/children/{child_id}/involvements",
+            "practitioner",
+            ids_of(child_id="unfound_child"),
+            json=INVOLVEMENT,
+        ),
+        id="record an involvement with a child the own enquiry did not find",
+    ),
+    pytest.param(
+        Guess(
+            "POST",
+            "/v1/children/{child_id}/involvements",
+            "social_worker",
+            HARINGEY_CHILD_ID,
+            json=INVOLVEMENT,
+        ),
+        id="record an involvement with another LA's child",
+    ),
+    pytest.param(
+        Guess(
+            "POST",
+            "/v1/involvements/{involvement_id}/end",
+            "practitioner",
+            ids_of(involvement_id="involvement"),
+            json={},
+        ),
+        id="end another organisation's involvement",
+    ),
+    pytest.param(
+        Guess(
+            "POST",
+            "/v1/children/{child_id}/flags",
+            "practitioner",
+            ids_of(child_id="unfound_child"),
+            json=CONCERN,
+        ),
+        id="flag a child the own enquiry did not find",
+    ),
+    pytest.param(
+        Guess(
+            "POST",
+            "/v1/children/{child_id}/flags",
+            "social_worker",
+            HARINGEY_CHILD_ID,
+            json=CONCERN,
+        ),
+        id="flag another LA's child",
+    ),
+    pytest.param(
+        Guess(
+            "POST",
+            "/v1/flags/{flag_id}/review",
+            "practitioner",
+            ids_of(flag_id="flag"),
+            json=REVIEW,
+        ),
+        id="review another organisation's flag",
+    ),
+    pytest.param(
+        Guess("POST", "/v1/flags/{flag_id}/end", "practitioner", ids_of(flag_id="flag")),
+        id="end another organisation's flag",
+    ),
+    pytest.param(
+        Guess("GET", "/v1/alerts/{alert_id}", "practitioner", ids_of(alert_id="colleague_alert")),
+        id="read another user's alert",
+    ),
+    pytest.param(
+        Guess(
+            "POST",
+            "/v1/alerts/{alert_id}/acknowledge",
+            "practitioner",
+            ids_of(alert_id="colleague_alert"),
+        ),
+        id="acknowledge another user's alert",
+    ),
+    pytest.param(
+        Guess(
+            "POST",
+            "/v1/enquiry-contacts/{contact_id}/close",
+            "designated_manager",
+            ids_of(contact_id="haringey_contact"),
+            json={"reason": "guessing"},
+        ),
+        id="close another LA's enquiry-only contact",
+    ),
+    pytest.param(
+        Guess(
+            "DELETE",
+            "/v1/webhook-endpoints/{endpoint_id}",
+            "administrator",
+            ids_of(endpoint_id="issuer"),
+        ),
+        id="withdraw a webhook endpoint by an issuer's id",
+    ),
 ]
 
 
@@ -341,20 +511,41 @@ def test_a_guessed_id_is_the_same_404_as_a_random_one(scene: Scene, guess: Guess
 
 
 @pytest.mark.parametrize(
-    ("caller", "url"),
+    ("caller", "method", "url", "json"),
     [
-        pytest.param("haringey_data_manager", "/v1/children/{haringey_child}", id="the child"),
         pytest.param(
-            "colleague", "/v1/enquiries/{colleague_enquiry}/children/{ealing_child}", id="enquiry"
+            "haringey_data_manager", "GET", "/v1/children/{haringey_child}", None, id="the child"
         ),
-        pytest.param("administrator", "/v1/suspensions/{suspension}", id="suspension"),
-        pytest.param("administrator", "/v1/trusted-issuers/{issuer}", id="issuer"),
+        pytest.param(
+            "colleague",
+            "GET",
+            "/v1/enquiries/{colleague_enquiry}/children/{ealing_child}",
+            None,
+            id="enquiry",
+        ),
+        pytest.param(
+            "administrator", "DELETE", "/v1/suspensions/{suspension}", None, id="suspension"
+        ),
+        pytest.param("administrator", "DELETE", "/v1/trusted-issuers/{issuer}", None, id="issuer"),
+        pytest.param(
+            "social_worker", "POST", "/v1/involvements/{involvement}/end", {}, id="involvement"
+        ),
+        pytest.param("social_worker", "POST", "/v1/flags/{flag}/review", REVIEW, id="flag"),
+        pytest.param("colleague", "GET", "/v1/alerts/{colleague_alert}", None, id="alert"),
+        pytest.param(
+            "haringey_designated_manager",
+            "POST",
+            "/v1/enquiry-contacts/{haringey_contact}/close",
+            {"reason": "control"},
+            id="enquiry-only contact",
+        ),
     ],
 )
 def test_the_objects_guessed_at_are_there_for_their_owners(
-    scene: Scene, caller: str, url: str
+    scene: Scene, caller: str, method: str, url: str, json: dict[str, Any] | None
 ) -> None:
     """Control: the 404s above are about who asks, not about objects that are missing."""
-    method = "DELETE" if url.startswith(("/v1/suspensions", "/v1/trusted-issuers")) else "GET"
-    response = scene.client.request(method, url.format(**scene.ids), headers=scene.callers[caller])
+    response = scene.client.request(
+        method, url.format(**scene.ids), json=json, headers=scene.callers[caller]
+    )
     assert response.status_code == 200, response.text

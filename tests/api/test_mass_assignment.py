@@ -15,6 +15,7 @@ import copy
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -24,6 +25,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from index_service.alerts.schemas import WebhookEndpointCreate
 from index_service.children.schemas import (
     AddressIn,
     CarerIn,
@@ -32,20 +34,33 @@ from index_service.children.schemas import (
     GpPracticeIn,
     NameIn,
 )
-from index_service.enquiries.models import EnquiryCreate
+from index_service.common import utcnow
+from index_service.enquiries.models import (
+    Enquiry,
+    EnquiryContact,
+    EnquiryContactClose,
+    EnquiryCreate,
+)
+from index_service.flags.schemas import ConcernRaisedFlag, FlagReview
+from index_service.involvements.schemas import InvolvementCreate, InvolvementEnd
 from index_service.issuers.models import TrustedIssuerCreate
 from index_service.main import V1_ROUTERS
+from index_service.matching.model import CURRENT_VERSION
 from index_service.organisations.models import Organisation, OrganisationCreate
+from index_service.settings import DEV_ISSUER
 from index_service.suspensions.models import SuspensionCreate
 from tests.factories import (
     CHILD,
     EALING,
     HARINGEY,
+    PURPOSE,
     VALID_NHS_NUMBER,
     Factory,
     child_payload,
     other_child,
 )
+
+CONCERN = {"kind": "concern_raised", "area_of_concern": "parenting_capacity"}
 
 # Tables a request could change; the audit trail and rate windows are checked apart.
 DATA_TABLES = (
@@ -60,6 +75,10 @@ DATA_TABLES = (
     "trusted_issuer",
     "shielded_access",
     "flag",
+    "alert",
+    "alert_delivery",
+    "enquiry_contact",
+    "webhook_endpoint",
 )
 
 # Sent to every body-taking route.
@@ -104,6 +123,52 @@ ROUTE_EXTRAS: dict[tuple[str, str], dict[str, Any]] = {
         "organisation_id": "00000000-0000-4000-8000-000000000003",
         "purpose": "audit",
     },
+    ("POST", "/v1/enquiry-contacts/{contact_id}/close"): {
+        "closed_by": "attacker@elsewhere",
+        "closed_at": "2000-01-01T00:00:00Z",
+        "local_authority": HARINGEY,
+        "enquiry_id": "00000000-0000-4000-8000-000000000002",
+    },
+    ("POST", "/v1/children/{child_id}/involvements"): {
+        "child_id": "00000000-0000-4000-8000-000000000002",
+        "organisation_id": "00000000-0000-4000-8000-000000000003",
+        "organisation_code": "HIJACKED-ORG",
+        "practitioner_name": "attacker@elsewhere",
+        "practitioner_issuer": "urn:elsewhere",
+        "practitioner_subject": "someone-else",
+        "end_date": "2000-01-01",
+        "ended_by": "attacker@elsewhere",
+        "created_at": "2000-01-01T00:00:00Z",
+    },
+    ("POST", "/v1/involvements/{involvement_id}/end"): {
+        "ended_by": "attacker@elsewhere",
+        "child_id": "00000000-0000-4000-8000-000000000002",
+        "organisation_id": "00000000-0000-4000-8000-000000000003",
+        "start_date": "2000-01-01",
+    },
+    ("POST", "/v1/children/{child_id}/flags"): {
+        "child_id": "00000000-0000-4000-8000-000000000002",
+        "organisation_id": "00000000-0000-4000-8000-000000000003",
+        "organisation_code": "HIJACKED-ORG",
+        "raised_by_issuer": "urn:elsewhere",
+        "raised_by_subject": "someone-else",
+        "raised_at": "2000-01-01T00:00:00Z",
+        "ended_at": "2000-01-01T00:00:00Z",
+        "attributes": {"area_of_concern": "developmental_needs"},
+    },
+    ("POST", "/v1/flags/{flag_id}/review"): {
+        "reviewed_at": "2000-01-01T00:00:00Z",
+        "ended_at": "2000-01-01T00:00:00Z",
+        "kind": "child_protection_plan",
+        "organisation_id": "00000000-0000-4000-8000-000000000003",
+    },
+    ("POST", "/v1/webhook-endpoints"): {
+        "secret": "whsec_attacker",
+        "active": True,
+        "created_by": "attacker@elsewhere",
+        "disabled_at": None,
+        "organisation_id": "00000000-0000-4000-8000-000000000003",
+    },
 }
 # Extra fields inside the nested objects of a child: (path to the object, model, field).
 NESTED_EXTRAS: tuple[tuple[tuple[str | int, ...], type[BaseModel], str], ...] = (
@@ -139,9 +204,46 @@ class Scene:
     headers: dict[str, dict[str, str]]
     other: Organisation
     child_id: str
+    involvement_id: str  # the social worker's organisation's, with the child
+    flag_id: str  # the social worker's organisation's, on the child
+    contact_id: str  # an open enquiry-only contact in the designated manager's authority
 
     def snapshot(self) -> dict[str, list[str]]:
         return snapshot(self.factory)
+
+
+def _enquiry_contact(factory: Factory, organisation: Organisation) -> str:
+    """An open enquiry-only contact in the organisation's authority, made by its user."""
+    criteria = {"family_name": "Unknownchild", "date_of_birth": "2015-05-05"}
+    enquiry = Enquiry(
+        issuer=DEV_ISSUER,
+        subject="enquirer",
+        organisation_id=organisation.id,
+        purpose=PURPOSE["Purpose-Of-Use"],
+        purpose_text=PURPOSE["Purpose-Text"],
+        criteria=criteria,
+        outcome="not_found",
+        candidate_ids=[],
+        model_version=CURRENT_VERSION,
+    )
+    contact = EnquiryContact(
+        enquiry_id=enquiry.id,
+        issuer=DEV_ISSUER,
+        subject="enquirer",
+        enquirer_name="Sam Enquirer",
+        organisation_id=organisation.id,
+        purpose=enquiry.purpose,
+        purpose_text=enquiry.purpose_text,
+        criteria=criteria,
+        advice="Mass advice",
+        local_authority=organisation.local_authority,
+        expires_at=utcnow() + timedelta(days=30),
+    )
+    with factory.db.transaction() as session:
+        session.add(enquiry)
+        session.flush()
+        session.add(contact)
+    return str(contact.id)
 
 
 @pytest.fixture
@@ -149,6 +251,13 @@ def scene(client: TestClient, factory: Factory) -> Scene:
     data_manager = factory.data_manager()
     created = client.post("/v1/children", json=child_payload(), headers=data_manager)
     assert created.status_code == 201, created.text
+    child_id = created.json()["id"]
+    social_worker = factory.headers(roles=["social_worker"])
+    made = {}
+    for what, body in (("involvements", {"service": "Assessment team"}), ("flags", CONCERN)):
+        response = client.post(f"/v1/children/{child_id}/{what}", json=body, headers=social_worker)
+        assert response.status_code == 201, response.text
+        made[what] = response.json()["id"]
     return Scene(
         client=client,
         factory=factory,
@@ -156,9 +265,14 @@ def scene(client: TestClient, factory: Factory) -> Scene:
             "administrator": factory.headers(roles=["administrator"], type="index_operator"),
             "data_manager": data_manager,
             "practitioner": factory.practitioner(),
+            "social_worker": social_worker,
+            "designated_manager": factory.headers(roles=["designated_manager"]),
         },
         other=factory.organisation(type="hospital"),
-        child_id=created.json()["id"],
+        child_id=child_id,
+        involvement_id=made["involvements"],
+        flag_id=made["flags"],
+        contact_id=_enquiry_contact(factory, factory.organisation(type="school")),
     )
 
 
@@ -172,6 +286,9 @@ class BodyRoute:
     body: Callable[[Scene], dict[str, Any]]
     url: Callable[[Scene], str]
     if_match: str | None = None
+    # Where the body's fields are in an error's location: for a body of one of several
+    # kinds, under its kind's tag.
+    location: tuple[str, ...] = ()
 
 
 def _organisation_body(scene: Scene) -> dict[str, Any]:
@@ -195,6 +312,14 @@ def _issuer_body(scene: Scene) -> dict[str, Any]:
 def _child_update_body(scene: Scene) -> dict[str, Any]:
     keep = ("names", "addresses", "carers", "gp_practice")
     return {"la_reference": "NEW-REF-1", **{k: copy.deepcopy(CHILD[k]) for k in keep}}
+
+
+def _review_body(scene: Scene) -> dict[str, Any]:
+    return {"review_date": (utcnow().date() + timedelta(days=30)).isoformat()}
+
+
+def _webhook_body(scene: Scene) -> dict[str, Any]:
+    return {"organisation_code": scene.other.code, "url": "https://receiver.agency.example/hooks"}
 
 
 BODY_ROUTES: dict[tuple[str, str], BodyRoute] = {
@@ -224,6 +349,49 @@ BODY_ROUTES: dict[tuple[str, str], BodyRoute] = {
         201,
         lambda s: {"nhs_number": VALID_NHS_NUMBER},
         lambda s: "/v1/enquiries",
+    ),
+    ("POST", "/v1/enquiry-contacts/{contact_id}/close"): BodyRoute(
+        EnquiryContactClose,
+        "designated_manager",
+        200,
+        lambda s: {"reason": "referred; record created"},
+        lambda s: f"/v1/enquiry-contacts/{s.contact_id}/close",
+    ),
+    ("POST", "/v1/children/{child_id}/involvements"): BodyRoute(
+        InvolvementCreate,
+        "social_worker",
+        201,
+        lambda s: {"service": "Family support"},
+        lambda s: f"/v1/children/{s.child_id}/involvements",
+    ),
+    ("POST", "/v1/involvements/{involvement_id}/end"): BodyRoute(
+        InvolvementEnd,
+        "social_worker",
+        200,
+        lambda s: {},
+        lambda s: f"/v1/involvements/{s.involvement_id}/end",
+    ),
+    ("POST", "/v1/children/{child_id}/flags"): BodyRoute(
+        ConcernRaisedFlag,
+        "social_worker",
+        201,
+        lambda s: dict(CONCERN),
+        lambda s: f"/v1/children/{s.child_id}/flags",
+        location=("concern_raised",),
+    ),
+    ("POST", "/v1/flags/{flag_id}/review"): BodyRoute(
+        FlagReview,
+        "social_worker",
+        200,
+        _review_body,
+        lambda s: f"/v1/flags/{s.flag_id}/review",
+    ),
+    ("POST", "/v1/webhook-endpoints"): BodyRoute(
+        WebhookEndpointCreate,
+        "administrator",
+        201,
+        _webhook_body,
+        lambda s: "/v1/webhook-endpoints",
     ),
 }
 
@@ -314,7 +482,7 @@ def test_an_extra_field_is_refused_and_changes_nothing(
     assert problem["code"] == "invalid_input"
     assert problem["errors"] == [
         {
-            "location": ["body", *map(str, path)],
+            "location": ["body", *BODY_ROUTES[route].location, *map(str, path)],
             "message": "Extra inputs are not permitted",
             "type": "extra_forbidden",
         }
