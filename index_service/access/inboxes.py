@@ -1,15 +1,17 @@
 """Whose alerts a caller reads: their own (issuer + subject) and their teams' inboxes (the
-designated managers' and the data managers' of their local authority). One clause, used
-by the list query and by the single-alert load alike, so "not yours" is a 404."""
+designated managers' and the data managers' of their local authority); and whose
+enquiry-only contacts: their authority's, for its designated managers. One clause each,
+used by the list query and by the single-item load alike, so "not yours" is a 404."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, false, or_
 from sqlmodel import col
 
 from index_service.access.policy import DATA_MANAGER, DESIGNATED_MANAGER, Grant
 from index_service.access.principal import Principal
 from index_service.alerts.models import Alert, Team
+from index_service.enquiries.models import EnquiryContact
 
 TEAM_MEMBERS: dict[Team, Grant] = {
     Team.DESIGNATED_MANAGERS: DESIGNATED_MANAGER,
@@ -35,3 +37,11 @@ def alerts_for(principal: Principal) -> ColumnElement[bool]:
         for team in teams_of(principal)
     ]
     return or_(mine, *teams)
+
+
+def enquiry_contacts_for(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause over `enquiry_contact`: the contacts of the caller's authority, if
+    they are one of its designated managers (DOMAIN.md R3)."""
+    if Team.DESIGNATED_MANAGERS not in teams_of(principal):
+        return false()
+    return col(EnquiryContact.local_authority) == principal.local_authority

@@ -65,10 +65,23 @@ def sees_shielded_record(principal: Principal, *, responsible_authority: str) ->
     return holds(principal, DATA_MANAGER) and principal.local_authority == responsible_authority
 
 
+def shielded_seen_in_full(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause over `child`, the list form of `sees_shielded_record`: the record is
+    not shielded, or the caller is one of its responsible authority's data managers."""
+    if not holds(principal, DATA_MANAGER):
+        return col(Child.shielded).is_(False)
+    return or_(
+        col(Child.shielded).is_(False),
+        col(Child.responsible_authority) == principal.local_authority,
+    )
+
+
 def children_reached(principal: Principal, *, enquiry_since: datetime) -> ColumnElement[bool]:
     """A WHERE clause over `child`: the children a caller may record an involvement or
     raise a flag on. Their authority's children (as above); a child their own enquiry
     found since `enquiry_since`; a child their organisation is working with now."""
+    if not holds(principal, *REACHING_ROLES):
+        return false()
     found_by_me = exists().where(
         col(Enquiry.issuer) == principal.issuer,
         col(Enquiry.subject) == principal.subject,
@@ -80,6 +93,4 @@ def children_reached(principal: Principal, *, enquiry_since: datetime) -> Column
         col(Involvement.organisation_id) == principal.organisation_id,
         col(Involvement.end_date).is_(None),
     )
-    if not holds(principal, *REACHING_ROLES):
-        return false()
     return or_(children_in_scope(principal), found_by_me, working_with)

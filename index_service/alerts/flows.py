@@ -35,8 +35,7 @@ def timing_of(settings: Settings) -> AlertTiming:
     )
 
 
-def actor_of(*, session: Session, caller: Principal) -> Actor:
-    organisation = session.get(Organisation, caller.organisation_id)
+def actor_of(caller: Principal) -> Actor:
     return Actor(
         issuer=caller.issuer,
         subject=caller.subject,
@@ -44,9 +43,6 @@ def actor_of(*, session: Session, caller: Principal) -> Actor:
         email=caller.email or None,
         organisation_id=caller.organisation_id,
         organisation_code=caller.organisation_code,
-        organisation_name=organisation.name if organisation else caller.organisation_code,
-        phone=organisation.contact_phone if organisation else None,
-        local_authority=caller.local_authority,
     )
 
 
@@ -126,6 +122,37 @@ def after_child_enquired(
         actor=occasion.actor,
         child_id=child_id,
         neighbours=neighbours_on_plan(session=session, child_id=child_id),
+    )
+    return _raise(session, drafts, occasion, timing)
+
+
+def after_unknown_child(
+    *,
+    session: Session,
+    occasion: Occasion,
+    contact_id: uuid.UUID,
+    earlier: list[EnquiryContact],
+    timing: AlertTiming,
+) -> list[Alert]:
+    """R3: an enquiry found no record but matched others' earlier enquiry-only contacts."""
+    assert occasion.actor is not None
+    drafts = rules.r3_second_enquiry(
+        actor=occasion.actor,
+        contact_id=contact_id,
+        earlier=[
+            rules.EarlierContact(
+                contact_id=c.id,
+                enquirer=Worker(
+                    issuer=c.issuer,
+                    subject=c.subject,
+                    name=c.enquirer_name,
+                    email=c.enquirer_email,
+                    organisation_id=c.organisation_id,
+                ),
+                local_authority=c.local_authority,
+            )
+            for c in earlier
+        ],
     )
     return _raise(session, drafts, occasion, timing)
 
@@ -238,15 +265,11 @@ def _responsible_authority(session: Session, alert: Alert) -> str | None:
 
 
 def occasion_of(
-    *,
-    session: Session,
-    caller: Principal,
-    purpose: Purpose | None,
-    enquiry_id: uuid.UUID | None = None,
+    *, caller: Principal, purpose: Purpose | None, enquiry_id: uuid.UUID | None = None
 ) -> Occasion:
     """The occasion of alerts raised by the caller's request, now."""
     return Occasion(
-        actor=actor_of(session=session, caller=caller),
+        actor=actor_of(caller),
         occurred_at=utcnow(),
         purpose=purpose.code.value if purpose else None,
         purpose_text=purpose.text if purpose else None,
@@ -277,11 +300,8 @@ def alert_shielded_accesses(
             subject=access.subject,
             name=access.name or access.subject,
             email=access.email,
-            organisation_id=organisation.id if organisation else uuid.UUID(int=0),
+            organisation_id=organisation.id if organisation else None,
             organisation_code=access.organisation_code,
-            organisation_name=organisation.name if organisation else access.organisation_code,
-            phone=organisation.contact_phone if organisation else None,
-            local_authority=organisation.local_authority if organisation else "",
         )
         raised += _raise(
             session,

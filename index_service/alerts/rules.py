@@ -14,17 +14,15 @@ from index_service.alerts.models import Rule, Team
 
 @dataclass(frozen=True)
 class Actor:
-    """Who enquired or acted, and how to reach them (what an alert tells its recipient)."""
+    """Who enquired or acted. How to reach their organisation is looked up only when an
+    alert is stored (`alerts/service.py`), so an event that alerts nobody costs nothing."""
 
     issuer: str
     subject: str
     name: str
     email: str | None
-    organisation_id: uuid.UUID
+    organisation_id: uuid.UUID | None
     organisation_code: str
-    organisation_name: str
-    phone: str | None
-    local_authority: str
 
 
 @dataclass(frozen=True)
@@ -88,6 +86,7 @@ class AlertDraft:
     child_id: uuid.UUID | None = None
     enquiry_contact_id: uuid.UUID | None = None
     about: str = ""  # what the alert is about, for telling repeats apart (a flag's id, ...)
+    escalates: bool = True  # to be acknowledged in time, or R6 escalates it
 
 
 @dataclass(frozen=True)
@@ -254,6 +253,7 @@ def r6_not_acknowledged(
             Recipient.inbox(Team.DESIGNATED_MANAGERS, responsible_authority),
             child_id,
             about=str(alert_id),
+            escalates=False,  # an escalation is not escalated again
         )
     ]
 

@@ -19,12 +19,12 @@ from index_service.alerts.models import (
     Alert,
     AlertDelivery,
     Channel,
-    Rule,
     WebhookEndpoint,
 )
 from index_service.alerts.rules import Actor, AlertDraft, Recipient
 from index_service.common import utcnow
 from index_service.errors import NotFound
+from index_service.organisations.models import Organisation
 from index_service.organisations.service import authority_contact
 
 
@@ -84,8 +84,13 @@ def _alert(
 ) -> Alert:
     recipient = _with_organisation(session, draft.recipient)
     actor = occasion.actor
+    office = (
+        session.get(Organisation, actor.organisation_id)
+        if actor and actor.organisation_id
+        else None
+    )
     due = None
-    if draft.rule != Rule.R6:
+    if draft.escalates:
         due = add_working_days(occasion.occurred_at, timing.acknowledge_working_days)
     return Alert(
         rule=draft.rule.value,
@@ -104,8 +109,8 @@ def _alert(
         actor_subject=actor.subject if actor else None,
         actor_name=actor.name if actor else None,
         actor_organisation_code=actor.organisation_code if actor else None,
-        actor_organisation_name=actor.organisation_name if actor else None,
-        actor_phone=actor.phone if actor else None,
+        actor_organisation_name=office.name if office else None,
+        actor_phone=office.contact_phone if office else None,
         actor_email=actor.email if actor else None,
         purpose=occasion.purpose,
         purpose_text=occasion.purpose_text,

@@ -95,7 +95,7 @@ def change_child(
     after = next((a.local_authority for a in record.addresses if a.to_date is None), None)
     raised = alerts.after_move(
         session=session,
-        occasion=alerts.occasion_of(session=session, caller=caller, purpose=purpose),
+        occasion=alerts.occasion_of(caller=caller, purpose=purpose),
         child_id=child_id,
         from_authority=before,
         to_authority=after,

@@ -11,9 +11,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_
 from sqlmodel import Session, col, select
 
-from index_service.access.inboxes import teams_of
+from index_service.access.inboxes import enquiry_contacts_for
 from index_service.access.principal import Principal
-from index_service.alerts.models import Team
 from index_service.common import utcnow
 from index_service.enquiries.criteria import person_of
 from index_service.enquiries.models import Enquiry, EnquiryContact, EnquiryCreate
@@ -113,20 +112,14 @@ def earlier_contacts(
     return sorted(matches, key=lambda m: (-m.total, m.contact.created_at))
 
 
-def _managed_by(caller: Principal) -> bool:
-    return Team.DESIGNATED_MANAGERS in teams_of(caller)
-
-
 def list_contacts(
     *, session: Session, caller: Principal, limit: int, before: datetime | None = None
 ) -> list[EnquiryContact]:
-    """The open contacts of the caller's authority, newest first: designated managers only
-    (the route's permission says so; this clause keeps the list to their authority)."""
-    if not _managed_by(caller):
-        return []
+    """The open contacts the caller manages (`access/inboxes.enquiry_contacts_for`),
+    newest first."""
     query = (
         select(EnquiryContact)
-        .where(col(EnquiryContact.local_authority) == caller.local_authority)
+        .where(enquiry_contacts_for(caller))
         .where(col(EnquiryContact.closed_at).is_(None))
         .where(col(EnquiryContact.expires_at) > utcnow())
     )
@@ -142,10 +135,10 @@ def close_contact(
     contact = session.exec(
         select(EnquiryContact)
         .where(col(EnquiryContact.id) == contact_id)
-        .where(col(EnquiryContact.local_authority) == caller.local_authority)
+        .where(enquiry_contacts_for(caller))
         .with_for_update()
     ).first()
-    if contact is None or not _managed_by(caller):
+    if contact is None:
         raise NotFound("no such enquiry-only contact in your authority")
     if contact.closed_at is not None:
         raise Conflict("this enquiry-only contact is already closed", code="already_closed")

@@ -14,9 +14,8 @@ from index_service.access.need_to_know import require_sufficient_criteria
 from index_service.access.principal import Principal
 from index_service.access.purpose import Purpose
 from index_service.alerts import flows as alerts
-from index_service.alerts import rules
 from index_service.alerts.models import Alert
-from index_service.alerts.service import AlertTiming, Occasion, raise_alerts
+from index_service.alerts.service import AlertTiming, Occasion
 from index_service.children import service as children
 from index_service.children.schemas import ChildPublic, ChildSummary
 from index_service.children.summaries import explanation_of, summary_of
@@ -102,9 +101,7 @@ def make_enquiry(
         for s in resolution.candidates
     ]
     result = EnquiryResult(enquiry=enquiry, summaries=summaries, child=None)
-    occasion = alerts.occasion_of(
-        session=session, caller=caller, purpose=purpose, enquiry_id=enquiry.id
-    )
+    occasion = alerts.occasion_of(caller=caller, purpose=purpose, enquiry_id=enquiry.id)
     if resolution.outcome == Outcome.MATCH:
         child_id = resolution.candidates[0].child_id
         record = children.load_record(session=session, child_id=child_id)
@@ -134,11 +131,12 @@ def _unknown_child(
 ) -> None:
     """R3: keep an enquiry-only contact; tell the enquirer of earlier enquiries by others
     that match, and alert the designated managers and the earlier enquirers."""
-    model = load_model()
     since = utcnow() - policy.contact_window
     earlier = [
         m.contact
-        for m in contacts.earlier_contacts(session=session, person=person, since=since, model=model)
+        for m in contacts.earlier_contacts(
+            session=session, person=person, since=since, model=load_model()
+        )
         if (m.contact.issuer, m.contact.subject) != (caller.issuer, caller.subject)
     ]
     contact = contacts.keep_contact(
@@ -150,6 +148,8 @@ def _unknown_child(
         advice=NOT_FOUND_ADVICE,
         retention_days=policy.contact_retention_days,
     )
+    if not earlier:
+        return  # a first enquiry: the contact is kept, nobody is alerted (R3)
     organisations = {
         o.id: o
         for o in session.exec(
@@ -159,27 +159,12 @@ def _unknown_child(
         ).all()
     }
     result.earlier = [_told(c, organisations[c.organisation_id]) for c in earlier]
-    assert occasion.actor is not None
-    drafts = rules.r3_second_enquiry(
-        actor=occasion.actor,
+    result.alerts = alerts.after_unknown_child(
+        session=session,
+        occasion=occasion,
         contact_id=contact.id,
-        earlier=[
-            rules.EarlierContact(
-                contact_id=c.id,
-                enquirer=rules.Worker(
-                    issuer=c.issuer,
-                    subject=c.subject,
-                    name=c.enquirer_name,
-                    email=c.enquirer_email,
-                    organisation_id=c.organisation_id,
-                ),
-                local_authority=c.local_authority,
-            )
-            for c in earlier
-        ],
-    )
-    result.alerts = raise_alerts(
-        session=session, drafts=drafts, occasion=occasion, timing=policy.timing
+        earlier=earlier,
+        timing=policy.timing,
     )
 
 
@@ -236,9 +221,7 @@ def open_candidate(
     )
     raised = alerts.after_child_enquired(
         session=session,
-        occasion=alerts.occasion_of(
-            session=session, caller=caller, purpose=purpose, enquiry_id=enquiry.id
-        ),
+        occasion=alerts.occasion_of(caller=caller, purpose=purpose, enquiry_id=enquiry.id),
         child_id=child_id,
         timing=timing,
     )

@@ -55,7 +55,7 @@ def _tell(
 ) -> list[Alert]:
     return alerts.after_change_to_child(
         session=session,
-        occasion=alerts.occasion_of(session=session, caller=caller, purpose=purpose),
+        occasion=alerts.occasion_of(caller=caller, purpose=purpose),
         child_id=flag.child_id,
         reason=reason,
         about=flag.id,

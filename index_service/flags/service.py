@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from index_service.access.objects import may_raise_flag, owns
 from index_service.access.policy import DATA_MANAGER, holds
 from index_service.access.principal import Principal
-from index_service.access.scope import children_in_scope
+from index_service.access.scope import children_in_scope, shielded_seen_in_full
 from index_service.children import service as children
 from index_service.children.models import Child
 from index_service.common import utcnow
@@ -99,12 +99,8 @@ def overdue_flags(*, session: Session, caller: Principal, limit: int) -> list[Ov
     mine = (col(Flag.raised_by_issuer) == caller.issuer) & (
         col(Flag.raised_by_subject) == caller.subject
     )
-    # A data manager's authority's children too, but a shielded child's flags only for the
-    # data managers who may see the record (`access/scope.sees_shielded_record`).
-    visible = or_(
-        col(Child.shielded).is_(False), col(Child.responsible_authority) == caller.local_authority
-    )
-    kept = and_(children_in_scope(caller), visible)
+    # A data manager's authority's children too, a shielded one's only if they see it.
+    kept = and_(children_in_scope(caller), shielded_seen_in_full(caller))
     whose = or_(mine, kept) if holds(caller, DATA_MANAGER) else mine
     rows = session.exec(
         select(Flag, Organisation)

@@ -33,7 +33,7 @@ def start(
     )
     raised = alerts.after_change_to_child(
         session=session,
-        occasion=alerts.occasion_of(session=session, caller=caller, purpose=purpose),
+        occasion=alerts.occasion_of(caller=caller, purpose=purpose),
         child_id=child_id,
         reason="involvement_started",
         about=involvement.id,
@@ -56,7 +56,7 @@ def end(
     )
     raised = alerts.after_change_to_child(
         session=session,
-        occasion=alerts.occasion_of(session=session, caller=caller, purpose=purpose),
+        occasion=alerts.occasion_of(caller=caller, purpose=purpose),
         child_id=involvement.child_id,
         reason="involvement_ended",
         about=involvement.id,

@@ -75,7 +75,7 @@ from index_service.api.routing import PERMISSION_KEY
 from index_service.children import service as children
 from index_service.children.schemas import ChildCreate
 from index_service.common import utcnow
-from index_service.enquiries.models import Enquiry, EnquiryContact
+from index_service.enquiries.models import Enquiry
 from index_service.flags.models import Flag, FlagKind
 from index_service.involvements.service import record_involvement
 from index_service.issuers import service as issuers
@@ -691,36 +691,7 @@ class World:
         """An open enquiry-only contact, about a child said to live in the owner's
         authority, made by a user of the owner (the caller, for their own)."""
         owner, subject = self.owner(relation), self.raiser(relation)
-        criteria = {"family_name": "Unknownchild", "date_of_birth": "2015-05-05"}
-        enquiry = Enquiry(
-            issuer=DEV_ISSUER,
-            subject=subject,
-            organisation_id=owner.id,
-            purpose=PURPOSE["Purpose-Of-Use"],
-            purpose_text=PURPOSE["Purpose-Text"],
-            criteria=criteria,
-            outcome="not_found",
-            candidate_ids=[],
-            model_version=CURRENT_VERSION,
-        )
-        contact = EnquiryContact(
-            enquiry_id=enquiry.id,
-            issuer=DEV_ISSUER,
-            subject=subject,
-            enquirer_name="Sam Enquirer",
-            organisation_id=owner.id,
-            purpose=enquiry.purpose,
-            purpose_text=enquiry.purpose_text,
-            criteria=criteria,
-            advice="Matrix advice",
-            local_authority=owner.local_authority,
-            expires_at=utcnow() + timedelta(days=30),
-        )
-        with self.factory.db.transaction() as session:
-            session.add(enquiry)
-            session.flush()
-            session.add(contact)
-        return contact.id
+        return uuid.UUID(self.factory.enquiry_contact(owner, subject=subject))
 
     def webhook_body(self, relation: str) -> dict[str, Any]:
         return {"organisation_code": self.owner(relation).code, "url": RECEIVER}

@@ -4,6 +4,8 @@ each when they return, carrying the alert's id and nothing about the child."""
 
 from __future__ import annotations
 
+import json
+import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -81,3 +83,57 @@ def test_an_enquirys_alert_survives_an_outage_and_arrives_once_by_email_and_webh
     assert alert["id"] in payload
     for detail in ("Aisha", "Testchild", "2016-02-11", "9992914173", child_id):
         assert detail not in payload
+
+
+def test_two_workers_deliver_each_alert_raised_through_the_api_exactly_once(
+    client: TestClient, factory: Factory, db: Database, settings: Settings
+) -> None:
+    csc = factory.organisation()
+    key_worker = factory.headers_for(csc, roles=["social_worker"], sub="sw-kate")
+    child_id = create_confirming(
+        client, factory.headers_for(csc, roles=["data_manager"], sub="dm"), child_payload()
+    )
+    involved = client.post(
+        f"/v1/children/{child_id}/involvements",
+        json={"service": "Child protection", "is_key_worker": True},
+        headers=key_worker,
+    )
+    assert involved.status_code == 201, involved.text
+    mailbox, receiver = Mailbox(), Receiver()
+    admin = factory.headers(roles=["administrator"], type="index_operator")
+    registered = client.post(
+        "/v1/webhook-endpoints",
+        json={"organisation_code": csc.code, "url": receiver.url("/hooks/csc")},
+        headers=admin,
+    )
+    receiver.secrets["/hooks/csc"] = registered.json()["secret"]
+    hospital = factory.organisation(type="emergency_department")
+    for n in range(12):  # twelve people enquire: twelve alerts, each by email and webhook
+        nurse = factory.headers_for(hospital, roles=["practitioner"], sub=f"nurse-{n}")
+        assert client.post("/v1/enquiries", json=FULL, headers=nurse).status_code == 201
+    alerts = client.get("/v1/alerts", headers=key_worker).json()["items"]
+    assert len(alerts) == 12
+
+    worker_settings = settings_for(settings, mailbox)
+    mailbox.start()
+    receiver.start()
+    try:
+
+        def work(name: str) -> None:
+            while deliver_due(db=db, settings=worker_settings, worker_name=name, limit=3):
+                pass
+
+        threads = [threading.Thread(target=work, args=(f"w{n}",)) for n in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        mailbox.stop()
+        receiver.stop()
+
+    delivered = Counter(json.loads(a.body)["data"]["alert_id"] for a in receiver.arrivals)
+    assert delivered == Counter({a["id"]: 1 for a in alerts})  # raw arrivals, no de-dupe
+    mailed = Counter(m.message["Message-ID"] for m in mailbox.received)
+    assert len(mailed) == 12
+    assert set(mailed.values()) == {1}

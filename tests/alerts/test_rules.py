@@ -14,7 +14,7 @@ from index_service.alerts.rules import Actor, EarlierContact, Neighbour, Worker
 HOSPITAL, SCHOOL, CSC = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 CHILD, OTHER_CHILD, CONTACT, EARLIER = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 
-NURSE = Actor("iss", "nurse", "Nia Nurse", None, HOSPITAL, "H1", "Hospital", None, "E09000009")
+NURSE = Actor("iss", "nurse", "Nia Nurse", None, HOSPITAL, "H1")
 KEY_WORKER = Worker("iss", "kate", "Kate", "kate@x.example", CSC, is_key_worker=True)
 LEAD = Worker("iss", "lee", "Lee", None, SCHOOL, is_lead_professional=True)
 TEACHER = Worker("iss", "tom", "Tom", None, SCHOOL)

@@ -632,3 +632,24 @@ def test_the_climbie_walk_through(people: People, factory: Factory) -> None:
     assert [(a["child_id"], a["actor"]["organisation_code"]) for a in r1] == [
         (child_id, school.code)
     ]
+
+
+def test_r6_an_alert_raised_through_the_api_on_friday_evening_escalates_on_monday_evening(
+    people: People, factory: Factory, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clock of the alert rules is set to a Friday at 17:00 (London) for the enquiry;
+    the scheduler is then run at chosen moments: nothing over the weekend."""
+    friday_evening = datetime(2026, 11, 27, 17, 0, tzinfo=UTC)
+    monkeypatch.setattr("index_service.alerts.flows.utcnow", lambda: friday_evening)
+    alert = _r1_alert(people)
+    assert datetime.fromisoformat(alert["due_at"]) == datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
+    for moment in (
+        datetime(2026, 11, 28, 17, 1, tzinfo=UTC),  # Saturday
+        datetime(2026, 11, 29, 17, 1, tzinfo=UTC),  # Sunday
+        datetime(2026, 11, 30, 16, 59, tzinfo=UTC),  # Monday, a minute early
+    ):
+        _tick(factory, settings, moment)
+        assert people.alerts(people.designated_manager) == [], moment
+    _tick(factory, settings, datetime(2026, 11, 30, 17, 1, tzinfo=UTC))
+    [escalation] = people.alerts(people.designated_manager)
+    assert (escalation["rule"], escalation["escalation_of"]) == ("R6", alert["id"])

@@ -22,7 +22,7 @@ from sqlalchemy import text
 
 from index_service.alerts.models import Alert
 from index_service.common import utcnow
-from index_service.enquiries.models import Enquiry, EnquiryContact
+from index_service.enquiries.models import Enquiry
 from index_service.main import V1_ROUTERS
 from index_service.matching.model import CURRENT_VERSION
 from index_service.organisations.models import Organisation
@@ -125,36 +125,7 @@ def _alert_to(factory: Factory, subject: str) -> str:
 
 def _haringey_contact(factory: Factory, haringey: Organisation) -> str:
     """An open enquiry-only contact in Haringey, made by a user of a Haringey agency."""
-    criteria = {"family_name": "Unknownchild", "date_of_birth": "2015-05-05"}
-    enquiry = Enquiry(
-        issuer=DEV_ISSUER,
-        subject="haringey-user",
-        organisation_id=haringey.id,
-        purpose=PURPOSE["Purpose-Of-Use"],
-        purpose_text=PURPOSE["Purpose-Text"],
-        criteria=criteria,
-        outcome="not_found",
-        candidate_ids=[],
-        model_version=CURRENT_VERSION,
-    )
-    contact = EnquiryContact(
-        enquiry_id=enquiry.id,
-        issuer=DEV_ISSUER,
-        subject="haringey-user",
-        enquirer_name="Haringey Enquirer",
-        organisation_id=haringey.id,
-        purpose=enquiry.purpose,
-        purpose_text=enquiry.purpose_text,
-        criteria=criteria,
-        advice="Guessing advice",
-        local_authority=HARINGEY,
-        expires_at=utcnow() + timedelta(days=30),
-    )
-    with factory.db.transaction() as session:
-        session.add(enquiry)
-        session.flush()
-        session.add(contact)
-    return str(contact.id)
+    return factory.enquiry_contact(haringey, subject="haringey-user")
 
 
 @pytest.fixture

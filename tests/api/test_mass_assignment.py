@@ -36,8 +36,6 @@ from index_service.children.schemas import (
 )
 from index_service.common import utcnow
 from index_service.enquiries.models import (
-    Enquiry,
-    EnquiryContact,
     EnquiryContactClose,
     EnquiryCreate,
 )
@@ -45,15 +43,12 @@ from index_service.flags.schemas import ConcernRaisedFlag, FlagReview
 from index_service.involvements.schemas import InvolvementCreate, InvolvementEnd
 from index_service.issuers.models import TrustedIssuerCreate
 from index_service.main import V1_ROUTERS
-from index_service.matching.model import CURRENT_VERSION
 from index_service.organisations.models import Organisation, OrganisationCreate
-from index_service.settings import DEV_ISSUER
 from index_service.suspensions.models import SuspensionCreate
 from tests.factories import (
     CHILD,
     EALING,
     HARINGEY,
-    PURPOSE,
     VALID_NHS_NUMBER,
     Factory,
     child_payload,
@@ -214,36 +209,7 @@ class Scene:
 
 def _enquiry_contact(factory: Factory, organisation: Organisation) -> str:
     """An open enquiry-only contact in the organisation's authority, made by its user."""
-    criteria = {"family_name": "Unknownchild", "date_of_birth": "2015-05-05"}
-    enquiry = Enquiry(
-        issuer=DEV_ISSUER,
-        subject="enquirer",
-        organisation_id=organisation.id,
-        purpose=PURPOSE["Purpose-Of-Use"],
-        purpose_text=PURPOSE["Purpose-Text"],
-        criteria=criteria,
-        outcome="not_found",
-        candidate_ids=[],
-        model_version=CURRENT_VERSION,
-    )
-    contact = EnquiryContact(
-        enquiry_id=enquiry.id,
-        issuer=DEV_ISSUER,
-        subject="enquirer",
-        enquirer_name="Sam Enquirer",
-        organisation_id=organisation.id,
-        purpose=enquiry.purpose,
-        purpose_text=enquiry.purpose_text,
-        criteria=criteria,
-        advice="Mass advice",
-        local_authority=organisation.local_authority,
-        expires_at=utcnow() + timedelta(days=30),
-    )
-    with factory.db.transaction() as session:
-        session.add(enquiry)
-        session.flush()
-        session.add(contact)
-    return str(contact.id)
+    return factory.enquiry_contact(organisation)
 
 
 @pytest.fixture

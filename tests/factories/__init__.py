@@ -6,11 +6,13 @@ import copy
 import itertools
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import text
 
 from index_service.access.devkeys import mint_dev_token
+from index_service.common import utcnow
 from index_service.database import Database
 from index_service.organisations.models import Organisation, OrganisationCreate
 from index_service.organisations.service import create_organisation
@@ -164,6 +166,44 @@ class Factory:
 
     def practitioner(self, *, type: str = "emergency_department") -> dict[str, str]:
         return self.headers(roles=["practitioner"], type=type)
+
+    def enquiry_contact(self, organisation: Organisation, *, subject: str = "enquirer") -> str:
+        """An open enquiry-only contact (and its `not_found` enquiry) made by a user of the
+        organisation, about a child said to live in its authority; its id."""
+        from index_service.enquiries.models import Enquiry, EnquiryContact
+        from index_service.matching.model import CURRENT_VERSION
+        from index_service.settings import DEV_ISSUER
+
+        criteria = {"family_name": "Unknownchild", "date_of_birth": "2015-05-05"}
+        enquiry = Enquiry(
+            issuer=DEV_ISSUER,
+            subject=subject,
+            organisation_id=organisation.id,
+            purpose=PURPOSE["Purpose-Of-Use"],
+            purpose_text=PURPOSE["Purpose-Text"],
+            criteria=criteria,
+            outcome="not_found",
+            candidate_ids=[],
+            model_version=CURRENT_VERSION,
+        )
+        contact = EnquiryContact(
+            enquiry_id=enquiry.id,
+            issuer=DEV_ISSUER,
+            subject=subject,
+            enquirer_name="Sam Enquirer",
+            organisation_id=organisation.id,
+            purpose=enquiry.purpose,
+            purpose_text=enquiry.purpose_text,
+            criteria=criteria,
+            advice="Test advice",
+            local_authority=organisation.local_authority,
+            expires_at=utcnow() + timedelta(days=30),
+        )
+        with self.db.transaction() as session:
+            session.add(enquiry)
+            session.flush()
+            session.add(contact)
+        return str(contact.id)
 
     def count(self, table: str) -> int:
         with self.db.session() as session:
