@@ -1,4 +1,5 @@
-"""`index-service`: serve, worker, migrate, token, seed-demo, openapi, add-organisation."""
+"""`index-service`: serve, worker, migrate, token, seed-demo, openapi, add-organisation,
+audit seal, audit verify."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ app = typer.Typer(
     help="Children's information-sharing index service.",
     pretty_exceptions_show_locals=False,
 )
+audit_app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit trail.")
+app.add_typer(audit_app, name="audit")
 
 
 @app.callback()
@@ -89,13 +92,58 @@ def worker(
 def _worker_hooks(db: Database, settings: Settings) -> list[Callable[[datetime], None]]:
     """What the worker runs after each batch of deliveries, each called with the time:
     the scheduled alert checks (R7 shielded access, R6 escalations, expired enquiry-only
-    contacts)."""
+    contacts), then the audit sealer (chain the committed events, sign a checkpoint)."""
     from index_service.alerts import scheduler
+    from index_service.audit.sealer import Sealer
+
+    sealer = Sealer(db, settings)
 
     def scheduled(now: datetime) -> None:
         scheduler.tick(db=db, settings=settings, now=now)
 
-    return [scheduled]
+    return [scheduled, sealer.tick]
+
+
+@audit_app.command("seal")
+def audit_seal() -> None:
+    """Chain every committed audit event now and sign a checkpoint of the head (the worker
+    does this every tick)."""
+    from index_service.audit.sealer import Sealer
+    from index_service.common import utcnow
+    from index_service.main import connect
+
+    db = connect(get_settings())
+    try:
+        sealer = Sealer(db, get_settings())
+        sealer.tick(utcnow())
+        written = sealer.checkpoint(utcnow())
+    finally:
+        db.close()
+    typer.echo(f"sealed; checkpoint {written.position if written else 'unchanged'}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit chain and every checkpoint's signature. Prints the report as JSON
+    and exits 1 naming the first bad event if anything is wrong."""
+    import json
+
+    from index_service.audit.verify import run_verify
+    from index_service.main import connect
+
+    settings = get_settings()
+    db = connect(settings)
+    try:
+        report = run_verify(db=db, settings=settings)
+    finally:
+        db.close()
+    typer.echo(json.dumps(report.as_dict(), indent=2))
+    if not report.ok:
+        first = report.first_bad
+        assert first is not None
+        typer.echo(f"audit chain NOT intact: {first.kind}: {first.message}", err=True)
+        raise typer.Exit(code=1)
+    typer.echo("audit chain intact", err=True)
 
 
 @app.command()

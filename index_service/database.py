@@ -66,8 +66,30 @@ def with_database(url: str, name: str) -> str:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
+# The service's own role (made by migration 0007): it may read and write the service's
+# tables, but only insert into and read the audit tables. Migrations run as the owner.
+APP_ROLE = "index_service_app"
+
+
+def as_role(url: str, role: str, password: str | None) -> str:
+    """`url` with its user replaced by `role` (and its password by `password`)."""
+    return make_url(url).set(username=role, password=password).render_as_string(hide_password=False)
+
+
+def service_database_url(settings: Settings) -> str:
+    """The libpq URL the service and the worker connect with: the owner's URL with the
+    service's own role in place of the owner (unless `database_app_role` is unset)."""
+    owner = resolve_database_url(settings)
+    if settings.database_app_role is None:
+        return owner
+    password = settings.database_app_password
+    return as_role(
+        owner, settings.database_app_role, password.get_secret_value() if password else None
+    )
+
+
 def resolve_database_url(settings: Settings) -> str:
-    """The libpq URL the service uses: DATABASE_URL, or the embedded server's database."""
+    """The owner's libpq URL (migrations): DATABASE_URL, or the embedded server's database."""
     if settings.database_url:
         return plain_conninfo(settings.database_url)
     maintenance = start_embedded_postgres(settings.data_dir)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import psycopg
 from fastapi import FastAPI
 
 from index_service import __version__
 from index_service.access.tokens import TokenVerifier
 from index_service.api import (
     alerts,
+    audit,
     children,
     enquiries,
     enquiry_contacts,
@@ -25,7 +27,7 @@ from index_service.api import (
 from index_service.api.metrics import Metrics
 from index_service.api.middleware import RequestMiddleware
 from index_service.api.problems import install_problem_handlers
-from index_service.database import Database, open_database, resolve_database_url
+from index_service.database import Database, open_database, service_database_url
 from index_service.issuers.registry import RegisteredIssuers
 from index_service.logging import configure_logging
 from index_service.migrations_state import schema_state
@@ -48,6 +50,7 @@ V1_ROUTERS = (
     flags.router,
     alerts.router,
     webhooks.router,
+    audit.router,
 )
 
 
@@ -56,9 +59,18 @@ class SchemaBehind(RuntimeError):
 
 
 def connect(settings: Settings) -> Database:
-    """Open the database and refuse to go on if its schema is not at head."""
+    """Open the database as the service's own role and refuse to go on if its schema is not
+    at head (or the role the migrations make does not exist yet)."""
+    url = service_database_url(settings)
+    try:
+        psycopg.connect(url, connect_timeout=10).close()
+    except psycopg.OperationalError as exc:
+        raise SchemaBehind(
+            f"cannot connect as the service's role ({type(exc).__name__}): "
+            "run `index-service migrate` first, or check DATABASE_APP_ROLE and its password"
+        ) from None
     db = open_database(
-        resolve_database_url(settings),
+        url,
         pool_size=settings.db_pool_size,
         application_name=settings.instance_name,
     )

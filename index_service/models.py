@@ -2,7 +2,7 @@
 
 from index_service.access.ratelimit import RateWindow
 from index_service.alerts.models import Alert, AlertDelivery, DeliveryAttempt, WebhookEndpoint
-from index_service.audit.models import AuditEvent
+from index_service.audit.models import AuditEvent, AuditSeal
 from index_service.children.models import Carer, Child, ChildAddress, ChildName, ShieldedAccess
 from index_service.enquiries.models import Enquiry, EnquiryContact
 from index_service.flags.models import Flag
@@ -15,6 +15,7 @@ __all__ = [
     "Alert",
     "AlertDelivery",
     "AuditEvent",
+    "AuditSeal",
     "Carer",
     "Child",
     "ChildAddress",

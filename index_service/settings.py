@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_ISSUER = "urn:index-service:local-development"
@@ -55,6 +55,13 @@ class Settings(BaseSettings):
         default=None,
         description="PostgreSQL URL. Unset: an embedded PostgreSQL is started under data_dir.",
     )
+    database_app_role: str | None = Field(
+        default="index_service_app",
+        description="The role the service connects as (made by the migrations): it may only "
+        "insert into and read the audit tables. Unset: connect as DATABASE_URL's owner "
+        "(refused in production).",
+    )
+    database_app_password: SecretStr | None = None
     data_dir: Path = Path(".data")
     embedded_database_name: str = "index_service"
     db_pool_size: int = Field(default=10, ge=1, le=200)
@@ -132,7 +139,40 @@ class Settings(BaseSettings):
     delivery_backoff_max_seconds: float = Field(default=3600.0, gt=0, le=86400)
     delivery_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     worker_poll_seconds: float = Field(default=2.0, gt=0, le=300)
+    audit_signing_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 private key (PEM) that signs checkpoints of the audit chain, kept "
+        "outside the database. Unset: outside production, one is made under data_dir.",
+    )
+    audit_verify_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 public key (PEM) checkpoints are verified with. Unset: the "
+        "signing key's public half.",
+    )
+    audit_checkpoint_dir: Path | None = Field(
+        default=None,
+        description="Where signed checkpoints are written, outside the database. "
+        "Unset: data_dir/audit-checkpoints.",
+    )
+    audit_checkpoint_seconds: int = Field(
+        default=60, ge=1, le=86400, description="The most time between two checkpoints."
+    )
+    audit_seal_batch: int = Field(default=5000, ge=1, le=100_000)
+    working_hours_start: int = Field(
+        default=8, ge=0, le=23, description="Out-of-hours access is before this hour (London)."
+    )
+    working_hours_end: int = Field(
+        default=18, ge=1, le=24, description="Out-of-hours access is from this hour (London)."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.audit_checkpoint_dir or self.data_dir / "audit-checkpoints"
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.audit_signing_key_file or self.data_dir / "audit-signing-key.pem"
 
     @property
     def dev_key_path(self) -> Path:
@@ -152,6 +192,16 @@ class Settings(BaseSettings):
                 raise ValueError("TRUSTED_ISSUERS must name at least one issuer in production")
             if self.database_url is None:
                 raise ValueError("DATABASE_URL must be set in production")
+            if self.database_app_role is None:
+                raise ValueError(
+                    "DATABASE_APP_ROLE must be set in production: connected as the owner, "
+                    "the service could edit its own audit trail"
+                )
+            if self.audit_signing_key_file is None and self.audit_verify_key_file is None:
+                raise ValueError(
+                    "AUDIT_SIGNING_KEY_FILE (worker) or AUDIT_VERIFY_KEY_FILE (server) must be "
+                    "set in production, to a key kept outside the database and data_dir"
+                )
         return self
 
 

@@ -4,6 +4,7 @@ database migrated by Alembic for the session, and every table emptied after each
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,9 @@ from hypothesis import settings as hypothesis_settings
 from psycopg import sql
 
 from index_service.database import (
+    APP_ROLE,
     Database,
+    as_role,
     open_database,
     plain_conninfo,
     start_embedded_postgres,
@@ -34,6 +37,7 @@ hypothesis_settings.load_profile("index-service")
 # One database per test session, so parallel sessions never share one.
 TEST_DATABASE = f"index_service_test_{os.getpid()}"
 TABLES = (
+    "audit_seal",
     "alert_delivery_attempt",
     "alert_delivery",
     "alert",
@@ -116,7 +120,11 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
 
 @pytest.fixture(scope="session")
 def db(settings: Settings, database_url: str) -> Iterator[Database]:
-    database = open_database(database_url, pool_size=8, application_name="index-service-tests")
+    # The service's own role, as in production: it may only insert into and read the audit
+    # tables. Fixtures that must do more (emptying the tables) use `database_url`, the owner.
+    database = open_database(
+        as_role(database_url, APP_ROLE, None), pool_size=8, application_name="index-service-tests"
+    )
     yield database
     database.close()
 
@@ -140,7 +148,11 @@ def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     if "database_url" in request.fixturenames:
         url = request.getfixturevalue("database_url")
         with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f"TRUNCATE {', '.join(TABLES)} CASCADE")
+            # The append-only triggers do not fire in replica mode (a superuser's setting).
+            conn.execute("SET session_replication_role = replica")
+            conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    if "settings" in request.fixturenames:
+        shutil.rmtree(request.getfixturevalue("settings").checkpoint_dir, ignore_errors=True)
 
 
 @pytest.fixture

@@ -46,6 +46,10 @@ class Permission(StrEnum):
     ISSUER_REGISTER = "admin:issuer:register"
     ISSUER_READ = "admin:issuer:read"
     ISSUER_WITHDRAW = "admin:issuer:withdraw"
+    AUDIT_EVENT_SEARCH = "audit:event:search"
+    AUDIT_EVENT_EXPORT = "audit:event:export"
+    AUDIT_REPORT_READ = "audit:report:read"
+    AUDIT_CHAIN_VERIFY = "audit:chain:verify"
 
     @property
     def touches_child_data(self) -> bool:
@@ -101,6 +105,11 @@ DESIGNATED_MANAGER = Grant(Role.DESIGNATED_MANAGER, _CSC)
 PRACTITIONER = Grant(Role.PRACTITIONER, _AGENCIES)
 SERVICE_ACCOUNT = Grant(Role.SERVICE_ACCOUNT, _AGENCIES)
 ADMINISTRATOR = Grant(Role.ADMINISTRATOR, _OPERATOR)
+# An auditor audits their own local authority, from any agency of it; a national auditor
+# audits everything, from the index's operator.
+AUDITOR = Grant(Role.AUDITOR, _AGENCIES)
+NATIONAL_AUDITOR = Grant(Role.NATIONAL_AUDITOR, _OPERATOR)
+_AUDITORS = (AUDITOR, NATIONAL_AUDITOR)
 
 _ENQUIRERS = (PRACTITIONER, SOCIAL_WORKER, DESIGNATED_MANAGER, DATA_MANAGER)
 # Who works with children: records their own involvement, raises and ends flags.
@@ -137,6 +146,10 @@ GRANTS: dict[Permission, tuple[Grant, ...]] = {
     Permission.ISSUER_REGISTER: (ADMINISTRATOR,),
     Permission.ISSUER_READ: (ADMINISTRATOR,),
     Permission.ISSUER_WITHDRAW: (ADMINISTRATOR,),
+    Permission.AUDIT_EVENT_SEARCH: _AUDITORS,
+    Permission.AUDIT_EVENT_EXPORT: _AUDITORS,
+    Permission.AUDIT_REPORT_READ: _AUDITORS,
+    Permission.AUDIT_CHAIN_VERIFY: _AUDITORS,
 }
 
 
@@ -172,8 +185,16 @@ def holds(principal: Principal, *grants: Grant) -> bool:
     return any(grant.applies_to(principal) for grant in grants)
 
 
-# Roles that reach children directly or run the index.
-_POWERFUL = (DATA_MANAGER, SOCIAL_WORKER, DESIGNATED_MANAGER, ADMINISTRATOR)
+# Roles that reach children directly, run the index, or read the audit trail (which
+# holds search criteria).
+_POWERFUL = (
+    DATA_MANAGER,
+    SOCIAL_WORKER,
+    DESIGNATED_MANAGER,
+    ADMINISTRATOR,
+    AUDITOR,
+    NATIONAL_AUDITOR,
+)
 
 
 def issuer_may_be_registered_for(organisation_type: str) -> bool:

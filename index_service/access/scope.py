@@ -12,20 +12,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, any_, exists, false, or_
+from sqlalchemy import ColumnElement, and_, any_, exists, false, or_, select, true
 from sqlmodel import col
 
 from index_service.access.policy import (
+    AUDITOR,
     DATA_MANAGER,
     DESIGNATED_MANAGER,
+    NATIONAL_AUDITOR,
     PRACTITIONER,
     SOCIAL_WORKER,
     holds,
 )
 from index_service.access.principal import Principal
+from index_service.alerts.models import Alert
+from index_service.audit.models import AuditEvent
 from index_service.children.models import Child, ChildAddress
 from index_service.enquiries.models import Enquiry
 from index_service.involvements.models import Involvement
+from index_service.organisations.models import Organisation
 
 AUTHORITY_ROLES = (DATA_MANAGER, SOCIAL_WORKER, DESIGNATED_MANAGER)
 # Who works with children and so records involvements and raises flags.
@@ -40,7 +45,11 @@ def children_in_scope(principal: Principal) -> ColumnElement[bool]:
     """A WHERE clause over `child`: the children this caller reaches directly."""
     if not acts_for_authority(principal):
         return false()
-    authority = principal.local_authority
+    return _authoritys_children(principal.local_authority)
+
+
+def _authoritys_children(authority: str) -> ColumnElement[bool]:
+    """A WHERE clause over `child`: the authority is responsible for it, or it lives there."""
     lives_there = exists().where(
         and_(
             col(ChildAddress.child_id) == col(Child.id),
@@ -49,6 +58,51 @@ def children_in_scope(principal: Principal) -> ColumnElement[bool]:
         )
     )
     return or_(col(Child.responsible_authority) == authority, lives_there)
+
+
+def children_audited(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause over `child`: the children whose access an auditor may report on.
+    A national auditor: every child. An auditor: their authority's children."""
+    if holds(principal, NATIONAL_AUDITOR):
+        return true()
+    if not holds(principal, AUDITOR):
+        return false()
+    return _authoritys_children(principal.local_authority)
+
+
+def alerts_audited(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause over `alert`: the alerts an auditor may report on. A national
+    auditor: all. An auditor: those to their authority's teams or to people in its
+    organisations."""
+    if holds(principal, NATIONAL_AUDITOR):
+        return true()
+    if not holds(principal, AUDITOR):
+        return false()
+    ours = select(col(Organisation.id)).where(
+        col(Organisation.local_authority) == principal.local_authority
+    )
+    return or_(
+        col(Alert.recipient_authority) == principal.local_authority,
+        col(Alert.recipient_organisation_id).in_(ours),
+    )
+
+
+def audit_events_in_scope(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause over `audit_event`: the events an auditor may read. A national
+    auditor: all. An auditor: those by anyone in an organisation of their authority, and
+    those about any of their authority's children."""
+    if holds(principal, NATIONAL_AUDITOR):
+        return true()
+    if not holds(principal, AUDITOR):
+        return false()
+    authority = principal.local_authority
+    by_our_people = col(AuditEvent.organisation).in_(
+        select(col(Organisation.code)).where(col(Organisation.local_authority) == authority)
+    )
+    about_our_children = exists().where(
+        col(Child.id) == any_(col(AuditEvent.child_ids)), _authoritys_children(authority)
+    )
+    return or_(by_our_people, about_our_children)
 
 
 def in_authority(

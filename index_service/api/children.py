@@ -199,7 +199,8 @@ def update_child(
         expected_version=expected_version(if_match),
         timing=timing,
     )
-    ctx.audit.detail["changed_fields"] = changed
+    ctx.audit.detail["changed_fields"] = sorted(changed)
+    ctx.audit.detail["changes"] = changed
     ctx.note_alerts(raised)
     return _answer(
         record, session=session, caller=caller, ctx=ctx, response=response, opened=settings

@@ -71,6 +71,10 @@ def make_enquiry(
         enquiry_id=str(enquiry.id),
         outcome=outcome.value,
         criteria_given=sorted(enquiry.criteria),
+        # The criteria as the service normalised and searched on them (the audit trail is
+        # where an auditor must find what was searched for; logs never hold them).
+        criteria=enquiry.criteria,
+        candidates_shown=[str(c) for c in enquiry.candidate_ids],
         model_version=enquiry.model_version,
         explanations=enquiry.explanations,
         earlier_enquiries_told=len(result.earlier),

@@ -1,5 +1,8 @@
-"""The audit_event table, shaped after FHIR AuditEvent / IHE ATNA (when, who, what, which
-child, why, outcome, source)."""
+"""The audit tables. `audit_event` is shaped after FHIR AuditEvent / IHE ATNA (when, who,
+what, which child, why, outcome, source); `audit_seal` is the hash chain over it, appended
+to by the sealer (`audit/sealer.py`). Both are append-only: the service's database role
+may only insert and read, and triggers refuse UPDATE, DELETE and TRUNCATE (migration 0007).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,21 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ARRAY, Column, DateTime, Index, String, Uuid
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    LargeBinary,
+    String,
+    Uuid,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import base as postgresql_base
+from sqlalchemy.types import UserDefinedType
 from sqlmodel import Field, SQLModel
 
 from index_service.common import new_id, utcnow
@@ -21,11 +37,38 @@ class Outcome(StrEnum):
     FAILED = "failed"  # 5xx: the service could not do it
 
 
+class XID8(UserDefinedType[int]):
+    """PostgreSQL's 64-bit transaction id (`xid8`): the transaction that wrote an event."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "xid8"
+
+
+# Let schema reflection (Alembic's comparison of models and migrations) know the type.
+postgresql_base.ischema_names.setdefault("xid8", XID8)
+
+
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_event_child_ids", "child_ids", postgresql_using="gin"),)
+    __table_args__ = (
+        Index("ix_audit_event_child_ids", "child_ids", postgresql_using="gin"),
+        Index("ix_audit_event_xid_seq", "xid", "seq"),
+        Index("ix_audit_event_issuer_subject", "issuer", "subject"),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    # The order of allocation (gaps: transactions rolled back) and the writing transaction;
+    # both set by the database, never by the service.
+    seq: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, Identity(always=True), nullable=False, unique=True, key="seq"),
+    )
+    xid: int | None = Field(
+        default=None,
+        sa_column=Column(XID8(), server_default=text("pg_current_xact_id()"), nullable=False),
+    )
     occurred_at: datetime = Field(
         default_factory=utcnow,
         sa_column=Column(DateTime(timezone=True), nullable=False, index=True),
@@ -53,3 +96,16 @@ class AuditEvent(SQLModel, table=True):
     client_address: str | None = Field(default=None, max_length=64)
     user_agent: str | None = Field(default=None, max_length=300)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+
+
+class AuditSeal(SQLModel, table=True):
+    """One link of the hash chain: the event at `position` and the chain's hash after it."""
+
+    __tablename__ = "audit_seal"
+
+    position: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    event_id: uuid.UUID = Field(sa_column=Column(Uuid, nullable=False, unique=True))
+    hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sealed_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -81,9 +82,10 @@ def change_child(
     data: ChildUpdate,
     expected_version: int,
     timing: AlertTiming,
-) -> tuple[ChildRecord, list[str], list[Alert]]:
-    """Apply a change; if the child's current address is now in another authority, the
-    designated managers of both and the key worker are alerted (R5)."""
+) -> tuple[ChildRecord, dict[str, dict[str, Any]], list[Alert]]:
+    """Apply a change (returning its field diff); if the child's current address is now
+    in another authority, the designated managers of both and the key worker are alerted
+    (R5)."""
     before = service.current_authority(session=session, child_id=child_id)
     record, changed = service.update_child(
         session=session,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, col, delete, select
@@ -170,10 +171,12 @@ def update_child(
     child_id: uuid.UUID,
     data: ChildUpdate,
     expected_version: int,
-) -> tuple[ChildRecord, list[str]]:
-    """Apply the fields given; return the record and the names of the fields that changed."""
+) -> tuple[ChildRecord, dict[str, dict[str, Any]]]:
+    """Apply the fields given; return the record and, for the audit trail, a diff of the
+    fields given: `{field: {"before": ..., "after": ...}}` for each that changed."""
     child = _locked_in_scope(session, caller, child_id, expected_version)
     given = data.model_fields_set
+    before = _fields_of(load_record(session=session, child_id=child.id), given)
     decision = may_change_child(
         caller,
         shielded=child.shielded,
@@ -203,7 +206,36 @@ def update_child(
     child.updated_at = now
     session.add(child)
     session.flush()
-    return load_record(session=session, child_id=child.id), sorted(given)
+    record = load_record(session=session, child_id=child.id)
+    after = _fields_of(record, given)
+    diff = {
+        name: {"before": before[name], "after": after[name]}
+        for name in sorted(given)
+        if before[name] != after[name]
+    }
+    return record, diff
+
+
+_NOT_COMPARED = frozenset({"id", "child_id", "provenance", "version", "updated_at", "created_at"})
+
+
+def _fields_of(record: ChildRecord, names: set[str]) -> dict[str, Any]:
+    """The named fields of a record as JSON values, lists without their row ids."""
+    lists: dict[str, list[ChildName] | list[ChildAddress] | list[Carer]] = {
+        "names": record.names,
+        "addresses": record.addresses,
+        "carers": record.carers,
+    }
+    found: dict[str, Any] = {}
+    for name in names:
+        if name in lists:
+            found[name] = [
+                {k: v for k, v in row.model_dump(mode="json").items() if k not in _NOT_COMPARED}
+                for row in lists[name]
+            ]
+        else:
+            found[name] = record.child.model_dump(mode="json").get(name)
+    return found
 
 
 def load_record(*, session: Session, child_id: uuid.UUID) -> ChildRecord:

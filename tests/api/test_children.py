@@ -125,3 +125,23 @@ def test_every_child_request_leaves_one_audit_row(client: TestClient, factory: F
     assert read["roles"] == ["data_manager"]
     assert read["organisation"] is not None
     assert read["occurred_at"].utcoffset().total_seconds() == 0
+
+
+def test_a_change_is_audited_as_a_field_diff_of_what_changed(
+    client: TestClient, factory: Factory
+) -> None:
+    headers = factory.data_manager()
+    child = client.post("/v1/children", json=child_payload(), headers=headers).json()
+    names = [{"kind": "legal", "given_names": "Aisha", "family_name": "Newname"}]
+    change = {"names": names, "upn": None, "nhs_number": child["nhs_number"]}
+    response = client.patch(
+        f"/v1/children/{child['id']}", json=change, headers={**headers, "If-Match": '"1"'}
+    )
+    assert response.status_code == 200, response.text
+    row = factory.audit_rows()[-1]
+    assert row["action"] == "child:record:update"
+    changes = row["detail"]["changes"]
+    assert set(changes) == {"names", "upn"}  # the NHS number was given but did not change
+    assert changes["upn"] == {"before": child["upn"], "after": None}
+    assert [n["family_name"] for n in changes["names"]["before"]] == ["Testchild", "Testchild"]
+    assert [n["family_name"] for n in changes["names"]["after"]] == ["Newname"]

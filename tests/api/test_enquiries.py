@@ -247,3 +247,16 @@ def test_dating_a_child_two_ways_or_implausibly_is_refused(
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert factory.count("enquiry") == before
+
+
+def test_an_enquiry_is_audited_with_its_normalised_criteria_and_the_candidates_shown(
+    client: TestClient, factory: Factory
+) -> None:
+    child_id = _kept(client, factory)
+    criteria = {"family_name": "Testchild", "date_of_birth": "2016-02-11", "postcode": "n176ab"}
+    response = _enquire(client, factory.practitioner(), **criteria)
+    assert response.status_code == 201, response.text
+    row = factory.audit_rows()[-1]
+    assert row["detail"]["criteria"]["postcode"] == "N17 6AB"
+    assert row["detail"]["candidates_shown"] == [child_id]
+    assert row["detail"]["outcome"] == "possible_matches"

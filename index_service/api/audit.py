@@ -1,0 +1,245 @@
+"""/v1/audit: the auditors' tools. Search events and export the same selection (CSV, FHIR
+R4 AuditEvent bundle, streamed), one child's access report, one practitioner's activity,
+the misuse reports, and the chain's verification. An auditor sees their own authority's
+part of the trail, a national auditor all of it; every one of these requests is itself an
+audit event, with the filter it used."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+
+from index_service.access.policy import Permission
+from index_service.access.principal import Principal
+from index_service.access.purpose import PurposeCode
+from index_service.api.context import RequestContext
+from index_service.api.deps import ContextDep, PrincipalDep, SessionDep, SettingsDep, permission
+from index_service.api.routing import AuditedRoute
+from index_service.audit import export, queries, reports
+from index_service.audit.models import Outcome
+from index_service.audit.schemas import (
+    AuditEventPage,
+    AuditEventPublic,
+    ChainVerification,
+    ChildAccessReport,
+    MisuseReport,
+    MisuseReportName,
+    PractitionerActivity,
+)
+from index_service.audit.verify import run_verify
+from index_service.common import utcnow
+from index_service.errors import InvalidInput
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"], route_class=AuditedRoute)
+
+Limit = Annotated[int, Query(ge=1, le=queries.MAX_PAGE)]
+Cursor = Annotated[str | None, Query(max_length=200)]
+MAX_WINDOW = timedelta(days=366)
+
+
+def event_filter(
+    child_id: uuid.UUID | None = None,
+    issuer: Annotated[str | None, Query(max_length=300)] = None,
+    subject: Annotated[str | None, Query(max_length=300, description="The practitioner.")] = None,
+    organisation: Annotated[str | None, Query(max_length=16)] = None,
+    action: Annotated[
+        str | None,
+        Query(max_length=80, description="An action, or a prefix ending in * (child:*)."),
+    ] = None,
+    purpose: PurposeCode | None = None,
+    outcome: Outcome | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> queries.EventFilter:
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput(f"{name} must carry a time zone (e.g. Z)", code="naive_time")
+    if since is not None and until is not None and since >= until:
+        raise InvalidInput("since must be before until", code="empty_window")
+    return queries.EventFilter(
+        child_id=child_id,
+        issuer=issuer,
+        subject=subject,
+        organisation=organisation,
+        action=action,
+        purpose=purpose.value if purpose else None,
+        outcome=outcome.value if outcome else None,
+        since=since,
+        until=until,
+    )
+
+
+FilterDep = Annotated[queries.EventFilter, Depends(event_filter)]
+
+
+def window_of(since: datetime | None, until: datetime | None, days: int = 30) -> reports.Window:
+    """A report's window: until (default now) back to since (default `days` earlier)."""
+    if any(t is not None and t.tzinfo is None for t in (since, until)):
+        raise InvalidInput("times must carry a time zone (e.g. Z)", code="naive_time")
+    end = until or utcnow()
+    start = since or end - timedelta(days=days)
+    if end - start > MAX_WINDOW:
+        raise InvalidInput("a report covers at most 366 days", code="window_too_long")
+    return reports.Window(since=start, until=end)
+
+
+def _record(ctx: RequestContext, wanted: queries.EventFilter, **more: object) -> None:
+    ctx.audit.detail.update(filter=wanted.as_detail(), **more)
+    if wanted.child_id is not None:
+        ctx.audit.children(wanted.child_id)
+
+
+@router.get("/events", response_model=AuditEventPage, **permission(Permission.AUDIT_EVENT_SEARCH))
+def search_events(
+    session: SessionDep,
+    caller: PrincipalDep,
+    ctx: ContextDep,
+    wanted: FilterDep,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> AuditEventPage:
+    _record(ctx, wanted)
+    events, next_cursor = queries.page(
+        session=session, principal=caller, wanted=wanted, limit=limit, cursor=cursor
+    )
+    ctx.audit.detail["returned"] = len(events)
+    return AuditEventPage(
+        items=[AuditEventPublic.model_validate(e) for e in events], next_cursor=next_cursor
+    )
+
+
+def _streamed(
+    ctx: RequestContext, caller: Principal, wanted: queries.EventFilter, kind: str
+) -> Iterator[str]:
+    """The export, read in a snapshot of its own once the request's audit row is committed
+    (the response streams after that commit)."""
+    db = ctx.db
+
+    def events() -> Iterator[str]:
+        with db.session() as session:
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            found = queries.stream(session=session, principal=caller, wanted=wanted)
+            if kind == "csv":
+                yield from export.csv_lines(found)
+            else:
+                yield from export.fhir_bundle_chunks(found)
+
+    return events()
+
+
+@router.get(
+    "/events/export.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "The selection as CSV."}},
+    **permission(Permission.AUDIT_EVENT_EXPORT),
+)
+def export_csv(caller: PrincipalDep, ctx: ContextDep, wanted: FilterDep) -> StreamingResponse:
+    _record(ctx, wanted, format="csv")
+    return StreamingResponse(
+        _streamed(ctx, caller, wanted, "csv"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="audit-events.csv"'},
+    )
+
+
+@router.get(
+    "/events/export.fhir",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"application/fhir+json": {}},
+            "description": "The selection as a FHIR R4 Bundle of AuditEvent resources.",
+        }
+    },
+    **permission(Permission.AUDIT_EVENT_EXPORT),
+)
+def export_fhir(caller: PrincipalDep, ctx: ContextDep, wanted: FilterDep) -> StreamingResponse:
+    _record(ctx, wanted, format="fhir")
+    return StreamingResponse(
+        _streamed(ctx, caller, wanted, "fhir"), media_type="application/fhir+json"
+    )
+
+
+@router.get(
+    "/children/{child_id}/accesses",
+    response_model=ChildAccessReport,
+    **permission(Permission.AUDIT_REPORT_READ),
+)
+def child_access_report(
+    child_id: uuid.UUID,
+    session: SessionDep,
+    caller: PrincipalDep,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> ChildAccessReport:
+    return queries.child_accesses(
+        session=session, principal=caller, child_id=child_id, limit=limit, cursor=cursor
+    )
+
+
+@router.get(
+    "/practitioners/activity",
+    response_model=PractitionerActivity,
+    **permission(Permission.AUDIT_REPORT_READ),
+)
+def practitioner_activity(
+    session: SessionDep,
+    caller: PrincipalDep,
+    ctx: ContextDep,
+    issuer: Annotated[str, Query(min_length=1, max_length=300)],
+    subject: Annotated[str, Query(min_length=1, max_length=300)],
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> PractitionerActivity:
+    window = window_of(since, until)
+    wanted = queries.EventFilter(
+        issuer=issuer, subject=subject, since=window.since, until=window.until
+    )
+    _record(ctx, wanted)
+    return queries.practitioner_activity(
+        session=session, principal=caller, wanted=wanted, limit=limit, cursor=cursor
+    )
+
+
+@router.get(
+    "/reports/{report}", response_model=MisuseReport, **permission(Permission.AUDIT_REPORT_READ)
+)
+def misuse_report(
+    report: MisuseReportName,
+    session: SessionDep,
+    caller: PrincipalDep,
+    ctx: ContextDep,
+    settings: SettingsDep,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> MisuseReport:
+    window = window_of(since, until)
+    ctx.audit.detail.update(report=report.value, since=str(window.since), until=str(window.until))
+    rules = reports.ReportRules(
+        working_hours=(settings.working_hours_start, settings.working_hours_end),
+        distinct_children_per_hour=settings.anomaly_distinct_children_per_hour,
+        now=utcnow(),
+    )
+    cases = reports.misuse_report(
+        session=session, principal=caller, report=report, window=window, rules=rules
+    )
+    ctx.audit.detail["cases"] = len(cases)
+    return MisuseReport(report=report, since=window.since, until=window.until, cases=cases)
+
+
+@router.get(
+    "/verify", response_model=ChainVerification, **permission(Permission.AUDIT_CHAIN_VERIFY)
+)
+def verify_chain(ctx: ContextDep, settings: SettingsDep) -> ChainVerification:
+    """The same check as `index-service audit verify`: every sealed event hashed again,
+    every checkpoint's signature, and the first bad event named."""
+    report = run_verify(db=ctx.db, settings=settings)
+    ctx.audit.detail.update(ok=report.ok, head_position=report.head_position)
+    return ChainVerification.model_validate(report.as_dict())

@@ -1,0 +1,140 @@
+"""The sealer: appends committed audit events to the hash chain, in commit order, one
+sealer at a time, off the request path.
+
+Requests only INSERT their event; nothing they do waits on the chain. The sealer (run by
+the worker every tick, or `index-service audit seal`) takes a transaction-scoped advisory
+lock that only sealers take, so there is one at a time, and in a single statement reads
+
+    the horizon:  pg_snapshot_xmin(pg_current_snapshot()), the oldest transaction still
+                  running anywhere on the server, and
+    the events:   those written by transactions below the horizon, after the last sealed
+                  event, in (xid, seq) order.
+
+Why a sealed prefix is final: every transaction id below the horizon has finished. If it
+committed, its events are visible to that same statement's snapshot; if it rolled back,
+they never will be. So no event can later appear before one already sealed, and a
+number missing from `seq` below the horizon is final: it was taken by a transaction that
+rolled back (or skipped by a crash: PostgreSQL logs sequences 32 values ahead). The chain
+is thus in the order transactions wrote their events, among transactions that have all
+ended; a long-running transaction holds sealing back but never breaks it.
+
+After sealing, the head is signed into a checkpoint outside the database (at most every
+`audit_checkpoint_seconds`, and only if it moved).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import text
+
+from index_service.audit import checkpoints
+from index_service.audit.chain import EVENT_COLUMNS, GENESIS, link
+from index_service.common import utcnow
+from index_service.database import Database
+from index_service.settings import Settings
+
+log = structlog.get_logger("index_service.audit.sealer")
+
+SEALER_LOCK = 0x5EA1_0A0D17  # taken only by sealers, never by a request
+
+_HEAD = text(
+    """
+    SELECT s.position, s.hash, s.event_id, e.xid::text AS xid, e.seq
+    FROM audit_seal s LEFT JOIN audit_event e ON e.id = s.event_id
+    ORDER BY s.position DESC LIMIT 1
+    """
+)
+_DUE = text(
+    f"""
+    SELECT {EVENT_COLUMNS}
+    FROM audit_event e
+    WHERE e.xid < pg_snapshot_xmin(pg_current_snapshot())
+      AND (e.xid, e.seq) > (CAST(:xid AS xid8), :seq)
+    ORDER BY e.xid, e.seq
+    LIMIT :batch
+    """  # noqa: S608
+)
+_SEAL = text(
+    "INSERT INTO audit_seal (position, event_id, hash, sealed_at) "
+    "VALUES (:position, :event_id, :hash, :sealed_at)"
+)
+
+
+@dataclass(frozen=True)
+class Head:
+    position: int
+    hash: bytes
+    event_id: str | None
+
+
+def seal(db: Database, *, batch: int = 5000) -> int | None:
+    """Seal up to `batch` events; the number sealed, or None if another sealer is busy."""
+    with db.transaction() as session:
+        if not session.execute(
+            text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": SEALER_LOCK}
+        ).scalar():
+            return None
+        last = session.execute(_HEAD).mappings().first()
+        position, previous = (last["position"], bytes(last["hash"])) if last else (0, GENESIS)
+        after = (last["xid"], last["seq"]) if last and last["xid"] is not None else ("0", 0)
+        rows = session.execute(_DUE, {"xid": after[0], "seq": after[1], "batch": batch})
+        now = utcnow()
+        links = []
+        for event in rows.mappings():
+            position += 1
+            previous = link(previous, position, event)
+            links.append(
+                {"position": position, "event_id": event["id"], "hash": previous, "sealed_at": now}
+            )
+        if links:
+            session.execute(_SEAL, links)
+        return len(links)
+
+
+def head(db: Database) -> Head:
+    with db.session() as session:
+        last = session.execute(_HEAD).mappings().first()
+    if last is None:
+        return Head(position=0, hash=GENESIS, event_id=None)
+    return Head(position=last["position"], hash=bytes(last["hash"]), event_id=str(last["event_id"]))
+
+
+class Sealer:
+    """Seals every tick and checkpoints the head now and then (the worker's hook)."""
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self._db = db
+        self._settings = settings
+        self._key = checkpoints.signing_key(settings)
+        self._last_checkpoint_at: datetime | None = None
+
+    def tick(self, now: datetime) -> None:
+        while (sealed := seal(self._db, batch=self._settings.audit_seal_batch)) and (
+            sealed >= self._settings.audit_seal_batch
+        ):
+            pass  # a backlog: keep sealing before checkpointing
+        every = timedelta(seconds=self._settings.audit_checkpoint_seconds)
+        if self._last_checkpoint_at is None or now - self._last_checkpoint_at >= every:
+            self.checkpoint(now)
+
+    def checkpoint(self, now: datetime) -> checkpoints.Checkpoint | None:
+        """Sign the chain's head into a checkpoint file, unless one for it exists."""
+        current = head(self._db)
+        self._last_checkpoint_at = now
+        directory = self._settings.checkpoint_dir
+        latest = checkpoints.latest(directory)
+        if current.position == 0 or (latest is not None and latest.position >= current.position):
+            return None
+        signed = checkpoints.sign(
+            self._key,
+            position=current.position,
+            head=current.hash,
+            event_id=current.event_id or "",
+            at=now,
+        )
+        checkpoints.write(directory, signed)
+        log.info("audit_checkpoint_written", position=signed.position)
+        return signed

@@ -1,0 +1,315 @@
+"""The auditors' API through HTTP: search, scope, pagination, exports (CSV and a FHIR R4
+bundle that validates), one child's access report, one practitioner's activity, and the
+chain's verification. Every auditor request is an audit event itself."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from fhir.resources.R4B.auditevent import AuditEvent as FhirAuditEvent
+from fhir.resources.R4B.bundle import Bundle
+
+from index_service.audit.sealer import Sealer
+from index_service.common import utcnow
+from index_service.database import Database
+from index_service.settings import Settings
+from tests.audit.conftest import seal_all
+from tests.factories import EALING, HARINGEY, Factory, child_payload
+
+BY_NAME = {"family_name": "Testchild", "given_names": "Aisha", "date_of_birth": "2016-02-11"}
+
+
+def _world(client: TestClient, factory: Factory) -> dict[str, Any]:
+    """Ealing keeps a child; an Ealing GP and a Haringey hospital enquire and find it; a
+    Haringey data manager keeps a child of their own."""
+    ealing_dm = factory.headers_for(factory.organisation(), roles=["data_manager"], sub="dm-e")
+    created = client.post("/v1/children", json=child_payload(), headers=ealing_dm)
+    assert created.status_code == 201, created.text
+    haringey = factory.organisation(local_authority=HARINGEY)
+    haringey_dm = factory.headers_for(haringey, roles=["data_manager"], sub="dm-h")
+    other = client.post(
+        "/v1/children",
+        json=child_payload(
+            names=[{"kind": "legal", "given_names": "Zed", "family_name": "Otherchild"}],
+            nhs_number=None,
+            upn=None,
+            date_of_birth="2012-05-05",
+            responsible_authority=HARINGEY,
+            addresses=[],
+        ),
+        headers=haringey_dm,
+    )
+    assert other.status_code == 201, other.text
+    gp = factory.organisation(type="gp_practice")
+    hospital = factory.organisation(type="hospital", local_authority=HARINGEY)
+    gp_headers = factory.headers_for(gp, roles=["practitioner"], sub="gp-1")
+    hospital_headers = factory.headers_for(hospital, roles=["practitioner"], sub="nurse-1")
+    assert client.post("/v1/enquiries", json=BY_NAME, headers=gp_headers).status_code == 201
+    assert client.post("/v1/enquiries", json=BY_NAME, headers=hospital_headers).status_code == 201
+    return {
+        "child": created.json()["id"],
+        "other_child": other.json()["id"],
+        "gp": gp,
+        "hospital": hospital,
+    }
+
+
+def _auditor(factory: Factory, authority: str = EALING, sub: str = "aud-1") -> dict[str, str]:
+    org = factory.organisation(local_authority=authority)
+    return factory.headers_for(org, roles=["auditor"], sub=sub)
+
+
+def _national(factory: Factory) -> dict[str, str]:
+    org = factory.organisation(type="index_operator")
+    return factory.headers_for(org, roles=["national_auditor"], sub="nat-1")
+
+
+def _all_events(client: TestClient, headers: dict[str, str], **params: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        query = {**params, "limit": 2, **({"cursor": cursor} if cursor else {})}
+        response = client.get("/v1/audit/events", params=query, headers=headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        items.extend(body["items"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return items
+
+
+def test_an_auditor_sees_their_authoritys_part_of_the_trail_and_a_national_auditor_all(
+    client: TestClient, factory: Factory
+) -> None:
+    world = _world(client, factory)
+    ealing = _all_events(client, _auditor(factory), action="child:*")
+    national = _all_events(client, _national(factory), action="child:*")
+    # Ealing's: its data manager's record, the GP's enquiry, the Haringey hospital's
+    # enquiry about an Ealing child; not Haringey's own child.
+    assert len(ealing) == 3
+    assert all(world["other_child"] not in e["child_ids"] for e in ealing)
+    assert len(national) == 4
+    assert {e["id"] for e in ealing} < {e["id"] for e in national}
+
+
+def test_search_filters_by_child_practitioner_organisation_purpose_and_outcome(
+    client: TestClient, factory: Factory
+) -> None:
+    world = _world(client, factory)
+    auditor = _national(factory)
+    about_child = _all_events(client, auditor, child_id=world["child"])
+    assert {e["action"] for e in about_child} == {"child:record:create", "child:enquiry:create"}
+    by_gp = _all_events(client, auditor, subject="gp-1")
+    assert [e["organisation"] for e in by_gp] == [world["gp"].code]
+    by_org = _all_events(client, auditor, organisation=world["hospital"].code)
+    assert [e["subject"] for e in by_org] == ["nurse-1"]
+    purposeful = _all_events(client, auditor, purpose="safeguarding_concern", action="child:*")
+    assert len(purposeful) == 4
+    assert _all_events(client, auditor, outcome="refused", action="child:*") == []
+
+
+def test_pages_follow_one_another_without_repeats_newest_first(
+    client: TestClient, factory: Factory
+) -> None:
+    _world(client, factory)
+    events = _all_events(client, _national(factory), action="child:*")
+    times = [e["occurred_at"] for e in events]
+    assert times == sorted(times, reverse=True)
+    assert len({e["id"] for e in events}) == len(events) == 4
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"cursor": "not-a-cursor"}, "bad_cursor"),
+        ({"since": "2026-01-01T00:00:00"}, "naive_time"),
+        ({"since": "2026-02-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, "empty_window"),
+        ({"outcome": "maybe"}, "invalid_input"),
+        ({"limit": 0}, "invalid_input"),
+        ({"limit": 501}, "invalid_input"),
+        ({"child_id": "12"}, "invalid_input"),
+    ],
+)
+def test_bad_search_input_is_a_problem_document(
+    client: TestClient, factory: Factory, params: dict[str, Any], code: str
+) -> None:
+    response = client.get("/v1/audit/events", params=params, headers=_national(factory))
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == code
+
+
+def test_an_auditors_search_is_itself_an_audit_event_with_its_filter(
+    client: TestClient, factory: Factory
+) -> None:
+    world = _world(client, factory)
+    client.get("/v1/audit/events", params={"child_id": world["child"]}, headers=_auditor(factory))
+    row = factory.audit_rows()[-1]
+    assert row["action"] == "audit:event:search"
+    assert row["subject"] == "aud-1"
+    assert row["detail"]["filter"] == {"child_id": world["child"]}
+    assert [str(c) for c in row["child_ids"]] == [world["child"]]
+    assert row["detail"]["returned"] == 3
+
+
+def test_the_csv_export_has_the_selection_and_defuses_formulas(
+    client: TestClient, factory: Factory
+) -> None:
+    world = _world(client, factory)
+    headers = _auditor(factory)
+    client.get("/v1/audit/events", headers={**headers, "User-Agent": "=HYPERLINK(1)"})
+    response = client.get("/v1/audit/events/export.csv", headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert {r["action"] for r in rows} >= {"child:record:create", "audit:event:search"}
+    assert any(world["child"] in r["child_ids"].split(";") for r in rows)
+    agents = [r["user_agent"] for r in rows if r["action"] == "audit:event:search"]
+    assert agents == ["'=HYPERLINK(1)"]
+    assert factory.audit_rows()[-1]["detail"]["format"] == "csv"
+
+
+def test_the_fhir_export_is_a_bundle_of_valid_r4_audit_events(
+    client: TestClient, factory: Factory
+) -> None:
+    world = _world(client, factory)
+    client.get("/v1/audit/events", headers={"Authorization": "Bearer not-a-token"})
+    response = client.get("/v1/audit/events/export.fhir", headers=_national(factory))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    bundle = json.loads(response.text)
+    Bundle.model_validate(bundle)
+    resources = [entry["resource"] for entry in bundle["entry"]]
+    # Four child requests, the refused token, and this export (recorded before it streams).
+    assert len(resources) == 6
+    assert resources[0]["subtype"][0]["code"] == "audit:event:export"
+    for resource in resources:
+        event = FhirAuditEvent.model_validate(resource)
+        assert event.type is not None
+        assert event.recorded is not None
+        assert event.agent
+        assert all(a.requestor is not None for a in event.agent)
+        assert event.source is not None
+        assert event.source.observer is not None
+    enquiry = next(r for r in resources if r["subtype"][0]["code"] == "child:enquiry:create")
+    assert enquiry["action"] == "E"
+    assert enquiry["purposeOfEvent"][0]["coding"][0]["code"] == "safeguarding_concern"
+    children = [e["what"]["identifier"]["value"] for e in enquiry["entity"][:-1]]
+    assert children == [world["child"]]
+    refused = next(r for r in resources if r["outcome"] == "4")
+    assert refused["agent"][0]["who"]["display"] == "unauthenticated caller"
+
+
+def test_the_child_access_report_says_who_looked_when_from_where_and_why(
+    client: TestClient, factory: Factory
+) -> None:
+    world = _world(client, factory)
+    response = client.get(
+        f"/v1/audit/children/{world['child']}/accesses", headers=_auditor(factory)
+    )
+    assert response.status_code == 200, response.text
+    accesses = response.json()["accesses"]
+    assert [a["practitioner"]["subject"] for a in accesses] == ["nurse-1", "gp-1", "dm-e"]
+    nurse = accesses[0]
+    assert nurse["practitioner"]["organisation_name"] == world["hospital"].name
+    assert nurse["purpose"] == "safeguarding_concern"
+    assert nurse["purpose_text"] == "synthetic test enquiry"
+    assert nurse["client_address"] == "testclient"
+    row = factory.audit_rows()[-1]
+    assert row["action"] == "audit:report:read"
+    assert [str(c) for c in row["child_ids"]] == [world["child"]]
+
+
+def test_an_auditor_cannot_report_on_another_authoritys_child(
+    client: TestClient, factory: Factory
+) -> None:
+    world = _world(client, factory)
+    response = client.get(
+        f"/v1/audit/children/{world['other_child']}/accesses", headers=_auditor(factory)
+    )
+    assert response.status_code == 404
+    haringey = _auditor(factory, HARINGEY, sub="aud-h")
+    assert (
+        client.get(
+            f"/v1/audit/children/{world['other_child']}/accesses", headers=haringey
+        ).status_code
+        == 200
+    )
+
+
+def test_the_practitioner_activity_report_counts_what_they_did(
+    client: TestClient, factory: Factory
+) -> None:
+    world = _world(client, factory)
+    gp_headers = factory.headers_for(world["gp"], roles=["practitioner"], sub="gp-1")
+    client.post("/v1/enquiries", json={"family_name": "Nobody"}, headers=gp_headers)
+    response = client.get(
+        "/v1/audit/practitioners/activity",
+        params={"issuer": "urn:index-service:local-development", "subject": "gp-1"},
+        headers=_auditor(factory),
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    counts = {(c["action"], c["outcome"]): c["count"] for c in body["counts"]}
+    assert counts == {
+        ("child:enquiry:create", "success"): 1,
+        ("child:enquiry:create", "refused"): 1,
+    }
+    assert body["distinct_children"] == 1
+    assert body["practitioner"]["organisation"] == world["gp"].code
+    assert len(body["events"]["items"]) == 2
+
+
+def test_the_verify_route_gives_the_clis_answer(
+    client: TestClient,
+    factory: Factory,
+    db: Database,
+    settings: Settings,
+    database_url: str,
+) -> None:
+    _world(client, factory)
+    seal_all(db)
+    Sealer(db, settings).checkpoint(utcnow())
+    auditor = _auditor(factory)
+    intact = client.get("/v1/audit/verify", headers=auditor)
+    assert intact.status_code == 200, intact.text
+    assert intact.json()["ok"] is True
+    assert intact.json()["events_checked"] == 4
+    with psycopg.connect(database_url, autocommit=True) as superuser:
+        superuser.execute("SET session_replication_role = replica")
+        victim = superuser.execute(
+            "SELECT event_id::text FROM audit_seal WHERE position = 2"
+        ).fetchone()
+        assert victim is not None
+        superuser.execute(
+            "UPDATE audit_event SET purpose = 'curiosity' WHERE id = %s", (victim[0],)
+        )
+    broken = client.get("/v1/audit/verify", headers=auditor).json()
+    assert broken["ok"] is False
+    assert broken["first_bad"]["event_id"] == victim[0]
+    assert broken["first_bad"]["position"] == 2
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/audit/events",
+        "/v1/audit/events/export.csv",
+        "/v1/audit/reports/out-of-hours",
+        "/v1/audit/verify",
+    ],
+)
+def test_only_auditors_use_the_audit_routes(
+    client: TestClient, factory: Factory, path: str
+) -> None:
+    for roles in (["data_manager"], ["practitioner"], ["designated_manager"]):
+        response = client.get(path, headers=factory.headers(roles=roles))
+        assert response.status_code == 403, (roles, response.text)
+    admin = factory.headers(roles=["administrator"], type="index_operator")
+    assert client.get(path, headers=admin).status_code == 403

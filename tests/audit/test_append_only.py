@@ -1,0 +1,97 @@
+"""The service's own connection can add audit events and read them, never change them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+from psycopg import errors
+
+from index_service.database import APP_ROLE, Database, as_role
+
+
+@pytest.fixture
+def service_connection(database_url: str) -> Iterator[psycopg.Connection]:
+    """A raw connection with the service's credentials, as the pool uses them."""
+    with psycopg.connect(as_role(database_url, APP_ROLE, None), autocommit=True) as conn:
+        yield conn
+
+
+def test_the_service_connects_as_its_own_role(db: Database) -> None:
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT current_user").scalar() == APP_ROLE
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_event SET action = 'nothing:to:see'",
+        "UPDATE audit_event SET outcome = 'success' WHERE outcome = 'refused'",
+        "DELETE FROM audit_event",
+        "TRUNCATE audit_event",
+        "UPDATE audit_seal SET hash = '\\x00'",
+        "DELETE FROM audit_seal",
+        "TRUNCATE audit_seal",
+    ],
+)
+def test_the_services_connection_cannot_change_or_remove_audit_rows(
+    service_connection: psycopg.Connection,
+    events: Callable[[int], list[str]],
+    sealed: Callable[[], None],
+    statement: str,
+) -> None:
+    events(3)
+    sealed()
+    with pytest.raises(errors.InsufficientPrivilege):
+        service_connection.execute(statement)
+    assert service_connection.execute("SELECT count(*) FROM audit_event").fetchone() == (3,)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_event SET action = 'nothing:to:see'",
+        "DELETE FROM audit_event",
+        "TRUNCATE audit_event",
+        "DELETE FROM audit_seal",
+    ],
+)
+def test_even_the_owner_is_stopped_by_the_triggers(
+    database_url: str,
+    events: Callable[[int], list[str]],
+    sealed: Callable[[], None],
+    statement: str,
+) -> None:
+    events(2)
+    sealed()
+    with (
+        psycopg.connect(database_url, autocommit=True) as owner,
+        pytest.raises(errors.InsufficientPrivilege, match="append-only"),
+    ):
+        owner.execute(statement)
+
+
+def test_the_service_can_still_add_and_read_events(
+    service_connection: psycopg.Connection, events: Callable[[int], list[str]]
+) -> None:
+    written = events(2)
+    rows = service_connection.execute("SELECT id::text FROM audit_event").fetchall()
+    assert sorted(r[0] for r in rows) == sorted(written)
+
+
+def test_an_insert_cannot_choose_its_own_transaction_id(
+    service_connection: psycopg.Connection, events: Callable[[int], list[str]]
+) -> None:
+    events(1)
+    service_connection.execute(
+        "INSERT INTO audit_event (id, occurred_at, action, outcome, status_code, roles,"
+        " child_ids, method, route, request_id, instance, detail, xid)"
+        " VALUES (gen_random_uuid(), now(), 'x', 'success', 200, '{}', '{}', 'GET', '/',"
+        " 'r', 'i', '{}', '1')"
+    )
+    xid = service_connection.execute(
+        "SELECT xid::text FROM audit_event WHERE action = 'x'"
+    ).fetchone()
+    assert xid is not None
+    assert xid[0] != "1"
