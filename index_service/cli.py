@@ -217,6 +217,7 @@ def add_organisation(
     organisation is bootstrapped before anyone can call the API."""
     from pydantic import ValidationError
 
+    from index_service.audit.service import record_system_event
     from index_service.errors import Conflict
     from index_service.main import connect
     from index_service.organisations.models import OrganisationCreate
@@ -233,6 +234,13 @@ def add_organisation(
     try:
         with db.transaction() as session:
             organisation = create_organisation(session=session, caller=None, data=data)
+            record_system_event(  # an administrative act at the console: audited too
+                session=session,
+                action="admin:organisation:create",
+                instance=get_settings().instance_name,
+                part="cli:add-organisation",
+                detail={"organisation_id": str(organisation.id), "code": organisation.code},
+            )
             typer.echo(f"created organisation {organisation.code} ({organisation.id})")
     except Conflict as exc:
         typer.echo(exc.detail, err=True)

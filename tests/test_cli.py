@@ -116,6 +116,12 @@ def test_add_organisation_bootstraps_the_first_organisation(
     ]
     assert runner.invoke(app, args).exit_code == 0
     assert factory.count("organisation") == 1
+    [event] = factory.audit_rows()  # an administrative act at the console is audited too
+    assert (event["action"], event["route"]) == (
+        "admin:organisation:create",
+        "cli:add-organisation",
+    )
+    assert event["detail"]["code"] == "OPS-1"
     duplicate = runner.invoke(app, args)
     assert duplicate.exit_code == 1
     bad = runner.invoke(app, [*args[:-1], "not-a-code"])

@@ -32,6 +32,7 @@ from index_service.alerts.models import (
     DeliveryStatus,
     WebhookEndpoint,
 )
+from index_service.audit.service import record_system_event
 from index_service.common import utcnow
 from index_service.database import Database
 from index_service.logging import error_fields
@@ -224,6 +225,28 @@ class _Batch:
             disable_endpoint(session=self.session, endpoint=endpoint, now=self.now)
         return outcome
 
+    def audit(self, delivery: AlertDelivery) -> None:
+        """A delivery that ended (delivered, or given up) is an audit event of the
+        worker's, in the transaction that records it; a retry is only an attempt row."""
+        if delivery.status == DeliveryStatus.PENDING.value:
+            return
+        alert = self.session.get(Alert, delivery.alert_id)
+        record_system_event(
+            session=self.session,
+            action=f"alert:delivery:{delivery.status}",
+            instance=self.settings.instance_name,
+            part="worker:delivery",
+            child_ids=[alert.child_id] if alert is not None and alert.child_id else [],
+            detail={
+                "alert_id": str(delivery.alert_id),
+                "delivery_id": str(delivery.id),
+                "channel": delivery.channel,
+                "attempts": delivery.attempts,
+            },
+            status_code=200 if delivery.status == DeliveryStatus.DELIVERED.value else 502,
+            reason=delivery.last_error,
+        )
+
     def record(self, delivery: AlertDelivery, outcome: Outcome) -> None:
         """Write the attempt and move the delivery on: delivered, retried, or abandoned."""
         self.session.add(
@@ -275,6 +298,7 @@ def deliver_due(
             outcome = batch.send(delivery)
             if outcome is not None:
                 batch.record(delivery, outcome)
+            batch.audit(delivery)
             session.flush()
             counts[delivery.status] += 1
     if claimed:

@@ -105,3 +105,32 @@ def record_event(
     session.add(event)
     session.flush()
     return event
+
+
+SYSTEM_METHOD = "SYSTEM"
+
+
+def record_system_event(
+    *,
+    session: Session,
+    action: str,
+    instance: str,
+    part: str,
+    child_ids: list[uuid.UUID] | None = None,
+    detail: dict[str, Any] | None = None,
+    status_code: int = 200,
+    reason: str | None = None,
+) -> AuditEvent:
+    """An act of the service's own (the worker's scheduler or delivery), with no caller:
+    written in the transaction of the work, like a request's. `part` names the part of the
+    worker (`worker:scheduler`, `worker:delivery`), recorded as the route."""
+    draft = AuditDraft(
+        action=action,
+        method=SYSTEM_METHOD,
+        route=part,
+        request_id=uuid.uuid4().hex,
+        instance=instance,
+        child_ids=list(dict.fromkeys(child_ids or [])),
+        detail=detail or {},
+    )
+    return record_event(session=session, draft=draft, status_code=status_code, reason=reason)
