@@ -105,9 +105,10 @@ DESIGNATED_MANAGER = Grant(Role.DESIGNATED_MANAGER, _CSC)
 PRACTITIONER = Grant(Role.PRACTITIONER, _AGENCIES)
 SERVICE_ACCOUNT = Grant(Role.SERVICE_ACCOUNT, _AGENCIES)
 ADMINISTRATOR = Grant(Role.ADMINISTRATOR, _OPERATOR)
-# An auditor audits their own local authority, from any agency of it; a national auditor
-# audits everything, from the index's operator.
-AUDITOR = Grant(Role.AUDITOR, _AGENCIES)
+# An auditor audits their own local authority, from the authority itself (so that an
+# identity provider registered at run time for an agency cannot mint one); a national
+# auditor audits everything, from the index's operator.
+AUDITOR = Grant(Role.AUDITOR, _CSC)
 NATIONAL_AUDITOR = Grant(Role.NATIONAL_AUDITOR, _OPERATOR)
 _AUDITORS = (AUDITOR, NATIONAL_AUDITOR)
 
