@@ -17,6 +17,12 @@ def _bank_holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year))
 
 
+def bank_holidays_between(first: date, last: date) -> list[date]:
+    """England's bank holidays from `first` to `last`, both included."""
+    years = range(first.year, last.year + 1)
+    return sorted(d for y in years for d in _bank_holidays(y) if first <= d <= last)
+
+
 def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _bank_holidays(day.year)
 

@@ -11,13 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, any_, exists, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, any_, exists, false, func, not_, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from index_service.access.principal import Principal
 from index_service.access.scope import alerts_audited, audit_events_in_scope
-from index_service.alerts.calendar import LONDON, is_working_day
+from index_service.alerts.calendar import LONDON, bank_holidays_between, is_working_day
 from index_service.alerts.models import Alert
 from index_service.audit.anomalies import OPENING_ACTIONS
 from index_service.audit.models import AuditEvent, Outcome
@@ -177,8 +177,17 @@ def out_of_hours(
     """Looks outside working hours on the London clock: before the start, from the end,
     at weekends and on England's bank holidays."""
     start, end = rules.working_hours
+    london = func.timezone("Europe/London", col(AuditEvent.occurred_at))
+    holidays = bank_holidays_between(window.since.date(), window.until.date())
+    outside = or_(
+        func.extract("isodow", london) >= 6,
+        func.extract("hour", london) < start,
+        func.extract("hour", london) >= end,
+        func.date(london).in_(holidays) if holidays else false(),
+    )
     cases = []
-    for event in _events(session, principal, window.over(AuditEvent.occurred_at), ACCESSED):
+    found = _events(session, principal, window.over(AuditEvent.occurred_at), ACCESSED, outside)
+    for event in found:
         local = event.occurred_at.astimezone(LONDON)
         if not is_working_day(local.date()):
             cases.append(_case(event, f"{local:%A %d %B %H:%M} London time, not a working day"))

@@ -329,3 +329,30 @@ def test_a_report_window_must_be_sane(
 def test_an_unknown_report_is_a_problem(watchful: TestClient, factory: Factory) -> None:
     response = watchful.get("/v1/audit/reports/everything", headers=_national(factory))
     assert response.status_code == 422
+
+
+def test_bank_holidays_are_out_of_hours_and_british_summer_time_is_london_time(
+    watchful: TestClient, factory: Factory, db: Database
+) -> None:
+    gp = factory.organisation(type="gp_practice")
+    plant = Planter(db, {"gp": gp})
+    child = str(uuid.uuid4())
+    opened = "child:enquiry:open"
+    plant.event("gp-1", "gp", opened, datetime(2026, 4, 2, 11, tzinfo=UTC), [child])  # Thursday
+    # 07:30 UTC is 08:30 in London in summer time: in hours.
+    plant.event("gp-1", "gp", opened, datetime(2026, 4, 7, 7, 30, tzinfo=UTC), [child])
+    planted = {
+        plant.event("gp-1", "gp", opened, datetime(2026, 4, 3, 11, tzinfo=UTC), [child]),
+        plant.event("gp-1", "gp", opened, datetime(2026, 4, 6, 11, tzinfo=UTC), [child]),
+        # 17:30 UTC is 18:30 in London: out of hours.
+        plant.event("gp-1", "gp", opened, datetime(2026, 4, 8, 17, 30, tzinfo=UTC), [child]),
+    }
+    response = watchful.get(
+        "/v1/audit/reports/out-of-hours",
+        params={"since": "2026-04-01T00:00:00Z", "until": "2026-04-09T00:00:00Z"},
+        headers=_national(factory),
+    )
+    assert response.status_code == 200, response.text
+    cases = response.json()["cases"]
+    assert {c["event_id"] for c in cases} == planted
+    assert "Friday 03 April" in cases[0]["note"]
