@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, any_, exists, false, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, any_, exists, false, func, not_, or_, select, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -202,45 +202,55 @@ def out_of_area(
     """Children opened by someone whose organisation's authority neither is responsible
     for them nor is where they live, when that organisation has recorded no involvement
     with them (before or since)."""
-    codes = select(col(Organisation.code), col(Organisation.local_authority))
-    authority_of = dict(session.execute(codes).all())
-    events = _events(session, principal, window.over(AuditEvent.occurred_at), OPENED)
-    cases = []
-    for event in events:
-        home = authority_of.get(event.organisation or "")
-        if home is None:
-            continue
-        outside = [c for c in event.child_ids if not _belongs(session, c, home)]
-        unexplained = [c for c in outside if not _involved(session, c, event.organisation or "")]
-        if unexplained:
-            cases.append(_case(event, f"outside {home}, no involvement recorded", unexplained))
-    return cases
-
-
-def _belongs(session: Session, child_id: uuid.UUID, authority: str) -> bool:
-    lives_there = exists().where(
-        col(ChildAddress.child_id) == child_id,
-        col(ChildAddress.to_date).is_(None),
-        col(ChildAddress.local_authority) == authority,
-    )
-    query = select(
-        exists().where(
-            col(Child.id) == child_id,
-            or_(col(Child.responsible_authority) == authority, lives_there),
+    named = func.unnest(col(AuditEvent.child_ids)).table_valued("child_id").render_derived()
+    child_id = named.c.child_id
+    # Each subquery correlates with the outer query explicitly: nested, it would not.
+    lives_there = (
+        exists()
+        .where(
+            col(ChildAddress.child_id) == child_id,
+            col(ChildAddress.to_date).is_(None),
+            col(ChildAddress.local_authority) == col(Organisation.local_authority),
         )
+        .correlate_except(ChildAddress)
     )
-    return bool(session.execute(query).scalar())
-
-
-def _involved(session: Session, child_id: uuid.UUID, organisation_code: str) -> bool:
-    query = select(
-        exists().where(
+    belongs = (
+        exists()
+        .where(
+            col(Child.id) == child_id,
+            or_(col(Child.responsible_authority) == col(Organisation.local_authority), lives_there),
+        )
+        .correlate_except(Child)
+    )
+    involved = (
+        exists()
+        .where(
             col(Involvement.child_id) == child_id,
             col(Involvement.organisation_id) == col(Organisation.id),
-            col(Organisation.code) == organisation_code,
         )
+        .correlate_except(Involvement)
     )
-    return bool(session.execute(query).scalar())
+    query = (
+        select(AuditEvent, child_id, col(Organisation.local_authority))
+        .select_from(AuditEvent)
+        .join(named, true())
+        .join(Organisation, col(Organisation.code) == col(AuditEvent.organisation))
+        .where(
+            audit_events_in_scope(principal),
+            window.over(AuditEvent.occurred_at),
+            OPENED,
+            not_(belongs),
+            not_(involved),
+        )
+        .order_by(col(AuditEvent.occurred_at), col(AuditEvent.seq))
+    )
+    unexplained: dict[uuid.UUID, tuple[AuditEvent, str, list[uuid.UUID]]] = {}
+    for event, child, home in session.execute(query).all():
+        unexplained.setdefault(event.id, (event, home, []))[2].append(child)
+    return [
+        _case(event, f"outside {home}, no involvement recorded", children)
+        for event, home, children in unexplained.values()
+    ]
 
 
 def many_children(
