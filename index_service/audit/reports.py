@@ -11,7 +11,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, any_, exists, false, func, not_, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    any_,
+    exists,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -259,8 +271,21 @@ def many_children(
     """Users who opened more distinct children than the threshold inside any one hour:
     one case per user, at the hour their count peaked."""
     threshold = rules.distinct_children_per_hour
+    looks = (audit_events_in_scope(principal), window.over(AuditEvent.occurred_at), OPENED)
+    # Only a user with more distinct children than the threshold in the whole window can
+    # have had that many in one hour: the database narrows to them before any is loaded.
+    named = func.unnest(col(AuditEvent.child_ids)).table_valued("child_id").render_derived()
+    heavy = (
+        select(col(AuditEvent.issuer), col(AuditEvent.subject))
+        .select_from(AuditEvent)
+        .join(named, true())
+        .where(*looks)
+        .group_by(col(AuditEvent.issuer), col(AuditEvent.subject))
+        .having(func.count(func.distinct(named.c.child_id)) > threshold)
+    )
+    users = tuple_(col(AuditEvent.issuer), col(AuditEvent.subject)).in_(heavy)
     by_user: dict[tuple[str | None, str | None], list[AuditEvent]] = {}
-    for event in _events(session, principal, window.over(AuditEvent.occurred_at), OPENED):
+    for event in _events(session, principal, *looks[1:], users):
         by_user.setdefault((event.issuer, event.subject), []).append(event)
     cases = []
     for events in by_user.values():
