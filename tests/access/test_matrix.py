@@ -48,16 +48,26 @@ The caller's organisation is always in Ealing. Relations of the target to the ca
 For the enquiry routes the target child is one the caller's own enquiry found. For the
 overdue flags the target is a flag past its review date: the caller raised the own one,
 a user of the owner the others.
+
+For the audit routes the target is an audit event (set up without a request): a look at
+the child in the relation, by a user of its owner (the caller, for their own), in the
+small hours two days ago. The event search and its exports list it or not; the child
+access report is about that child and lists it; the practitioner activity is that user's;
+the misuse report is out-of-hours, whose cases it is among. Verifying the chain has no
+target: only `own` applies. The exports stream CSV and FHIR JSON rather than JSON.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -69,9 +79,12 @@ from index_service.access.policy import Permission
 from index_service.access.principal import Principal
 from index_service.access.roles import Role
 from index_service.access.views import ACKNOWLEDGEMENT, CASE_RECORD, ENTRY, KEPT_RECORD, SHIELDED
+from index_service.alerts.calendar import LONDON
 from index_service.alerts.models import Alert, Team, WebhookEndpoint
 from index_service.alerts.webhooks import new_secret
 from index_service.api.routing import PERMISSION_KEY
+from index_service.audit.export import CSV_COLUMNS
+from index_service.audit.models import AuditEvent
 from index_service.children import service as children
 from index_service.children.schemas import ChildCreate
 from index_service.common import utcnow
@@ -430,6 +443,83 @@ national_auditor              403         403         403         -           -
 administrator                 ok          ok          ok          -           -
 service_account               403         403         403         -           -
 practitioner+service_account  403         403         403         -           -
+
+[GET /v1/audit/events]
+practitioner                  403         403         403         403         403
+social_worker                 403         403         403         403         403
+designated_manager            403         403         403         403         403
+data_manager                  403         403         403         403         403
+auditor                       ok          ok          unlisted    ok          ok
+national_auditor              ok          ok          ok          ok          ok
+administrator                 403         403         403         403         403
+service_account               403         403         403         403         403
+practitioner+service_account  403         403         403         403         403
+
+[GET /v1/audit/events/export.csv]
+practitioner                  403         403         403         403         403
+social_worker                 403         403         403         403         403
+designated_manager            403         403         403         403         403
+data_manager                  403         403         403         403         403
+auditor                       ok          ok          unlisted    ok          ok
+national_auditor              ok          ok          ok          ok          ok
+administrator                 403         403         403         403         403
+service_account               403         403         403         403         403
+practitioner+service_account  403         403         403         403         403
+
+[GET /v1/audit/events/export.fhir]
+practitioner                  403         403         403         403         403
+social_worker                 403         403         403         403         403
+designated_manager            403         403         403         403         403
+data_manager                  403         403         403         403         403
+auditor                       ok          ok          unlisted    ok          ok
+national_auditor              ok          ok          ok          ok          ok
+administrator                 403         403         403         403         403
+service_account               403         403         403         403         403
+practitioner+service_account  403         403         403         403         403
+
+[GET /v1/audit/children/{child_id}/accesses]
+practitioner                  403         403         403         403         403
+social_worker                 403         403         403         403         403
+designated_manager            403         403         403         403         403
+data_manager                  403         403         403         403         403
+auditor                       ok          ok          404         ok          ok
+national_auditor              ok          ok          ok          ok          ok
+administrator                 403         403         403         403         403
+service_account               403         403         403         403         403
+practitioner+service_account  403         403         403         403         403
+
+[GET /v1/audit/practitioners/activity]
+practitioner                  403         403         403         403         403
+social_worker                 403         403         403         403         403
+designated_manager            403         403         403         403         403
+data_manager                  403         403         403         403         403
+auditor                       ok          ok          unlisted    ok          ok
+national_auditor              ok          ok          ok          ok          ok
+administrator                 403         403         403         403         403
+service_account               403         403         403         403         403
+practitioner+service_account  403         403         403         403         403
+
+[GET /v1/audit/reports/{report}]
+practitioner                  403         403         403         403         403
+social_worker                 403         403         403         403         403
+designated_manager            403         403         403         403         403
+data_manager                  403         403         403         403         403
+auditor                       ok          ok          unlisted    ok          ok
+national_auditor              ok          ok          ok          ok          ok
+administrator                 403         403         403         403         403
+service_account               403         403         403         403         403
+practitioner+service_account  403         403         403         403         403
+
+[GET /v1/audit/verify]
+practitioner                  403         -           -           -           -
+social_worker                 403         -           -           -           -
+designated_manager            403         -           -           -           -
+data_manager                  403         -           -           -           -
+auditor                       ok          -           -           -           -
+national_auditor              ok          -           -           -           -
+administrator                 403         -           -           -           -
+service_account               403         -           -           -           -
+practitioner+service_account  403         -           -           -           -
 """
 
 
@@ -693,6 +783,34 @@ class World:
         owner, subject = self.owner(relation), self.raiser(relation)
         return uuid.UUID(self.factory.enquiry_contact(owner, subject=subject))
 
+    def audit_event(self, relation: str) -> tuple[uuid.UUID, uuid.UUID]:
+        """A look at the child in this relation to the caller, by a user of its owner (the
+        caller, for their own), at 03:00 London time two days ago (out of hours), written
+        as the service writes a request's event: the event's id and the child's."""
+        child = self.child(relation)
+        two_days_ago = utcnow().astimezone(LONDON) - timedelta(days=2)
+        event = AuditEvent(
+            occurred_at=two_days_ago.replace(hour=3, minute=0, second=0, microsecond=0),
+            action=Permission.CHILD_READ.value,
+            outcome="success",
+            status_code=200,
+            issuer=DEV_ISSUER,
+            subject=self.raiser(relation),
+            actor_name="Sam Worker",
+            organisation=self.owner(relation).code,
+            roles=[Role.SOCIAL_WORKER.value],
+            child_ids=[child],
+            purpose=PURPOSE["Purpose-Of-Use"],
+            purpose_text=PURPOSE["Purpose-Text"],
+            method="GET",
+            route="/v1/children/{child_id}",
+            request_id=uuid.uuid4().hex,
+            instance="matrix-setup",
+        )
+        with self.factory.db.transaction() as session:
+            session.add(event)
+        return event.id, child
+
     def webhook_body(self, relation: str) -> dict[str, Any]:
         return {"organisation_code": self.owner(relation).code, "url": RECEIVER}
 
@@ -775,6 +893,13 @@ class World:
         return response
 
 
+JSON = "application/json"
+
+
+def _item_ids(body: Any) -> set[str]:
+    return {item["id"] for item in body["items"]}
+
+
 @dataclass
 class Call:
     method: str
@@ -784,6 +909,8 @@ class Call:
     child: uuid.UUID | None = None  # the child the route is about
     check: Callable[[Any], None] | None = None  # what a success must show, beyond fields
     listed: str | None = None  # a list route: the target, among its items or not (`unlisted`)
+    listing: Callable[[Any], set[str]] = _item_ids  # the ids a success lists
+    media_type: str = JSON  # a success's content type; JSON bodies are parsed, others text
 
 
 # ---------------------------------------------------------------------------------------
@@ -1056,6 +1183,77 @@ def _withdraw_webhook(world: World, relation: str) -> Call:
     return Call("DELETE", f"/v1/webhook-endpoints/{target}", check=check)
 
 
+def _csv_ids(exported: str) -> set[str]:
+    return {row["id"] for row in csv.DictReader(io.StringIO(exported))}
+
+
+def _fhir_ids(bundle: Any) -> set[str]:
+    assert (bundle["resourceType"], bundle["type"]) == ("Bundle", "collection")
+    return {entry["resource"]["id"] for entry in bundle["entry"]}
+
+
+def _search_events(world: World, relation: str) -> Call:
+    event, _ = world.audit_event(relation)
+    return Call("GET", "/v1/audit/events", listed=str(event))
+
+
+def _export_csv(world: World, relation: str) -> Call:
+    event, _ = world.audit_event(relation)
+
+    def check(exported: str) -> None:
+        assert exported.splitlines()[0] == ",".join(CSV_COLUMNS)
+
+    url = "/v1/audit/events/export.csv"
+    media_type = "text/csv; charset=utf-8"
+    return Call("GET", url, listed=str(event), listing=_csv_ids, media_type=media_type, check=check)
+
+
+def _export_fhir(world: World, relation: str) -> Call:
+    event, _ = world.audit_event(relation)
+    url, media_type = "/v1/audit/events/export.fhir", "application/fhir+json"
+    return Call("GET", url, listed=str(event), listing=_fhir_ids, media_type=media_type)
+
+
+def _child_accesses(world: World, relation: str) -> Call:
+    event, child = world.audit_event(relation)
+
+    def accessed(report: Any) -> set[str]:
+        assert report["child_id"] == str(child)
+        return {access["event_id"] for access in report["accesses"]}
+
+    url = f"/v1/audit/children/{child}/accesses"
+    return Call("GET", url, child=child, listed=str(event), listing=accessed)
+
+
+def _practitioner_activity(world: World, relation: str) -> Call:
+    event, _ = world.audit_event(relation)
+    practitioner = {"issuer": DEV_ISSUER, "subject": world.raiser(relation)}
+
+    def activity_of(activity: Any) -> set[str]:
+        assert {k: activity["practitioner"][k] for k in practitioner} == practitioner
+        return _item_ids(activity["events"])
+
+    url = f"/v1/audit/practitioners/activity?{urlencode(practitioner)}"
+    return Call("GET", url, listed=str(event), listing=activity_of)
+
+
+def _misuse_report(world: World, relation: str) -> Call:
+    event, _ = world.audit_event(relation)
+
+    def cases_of(report: Any) -> set[str]:
+        assert report["report"] == "out-of-hours"
+        return {case["event_id"] for case in report["cases"]}
+
+    return Call("GET", "/v1/audit/reports/out-of-hours", listed=str(event), listing=cases_of)
+
+
+def _verify_chain(world: World, relation: str) -> Call:
+    def check(verification: Any) -> None:
+        assert (verification["ok"], verification["first_bad"]) == (True, None)
+
+    return Call("GET", "/v1/audit/verify", check=check)
+
+
 BUILDERS: dict[tuple[str, str], Callable[[World, str], Call]] = {
     ("POST", "/v1/organisations"): _new_organisation,
     ("GET", "/v1/organisations"): _list_organisations,
@@ -1087,6 +1285,13 @@ BUILDERS: dict[tuple[str, str], Callable[[World, str], Call]] = {
     ("POST", "/v1/webhook-endpoints"): _register_webhook,
     ("GET", "/v1/webhook-endpoints"): _list_webhooks,
     ("DELETE", "/v1/webhook-endpoints/{endpoint_id}"): _withdraw_webhook,
+    ("GET", "/v1/audit/events"): _search_events,
+    ("GET", "/v1/audit/events/export.csv"): _export_csv,
+    ("GET", "/v1/audit/events/export.fhir"): _export_fhir,
+    ("GET", "/v1/audit/children/{child_id}/accesses"): _child_accesses,
+    ("GET", "/v1/audit/practitioners/activity"): _practitioner_activity,
+    ("GET", "/v1/audit/reports/{report}"): _misuse_report,
+    ("GET", "/v1/audit/verify"): _verify_chain,
 }
 
 
@@ -1166,9 +1371,10 @@ def assert_refused(response: httpx.Response, row: dict[str, Any], expect: Expect
 def assert_succeeded(response: httpx.Response, row: dict[str, Any], case: Case, call: Call) -> None:
     success = route_of(case.method, case.path).status_code or 200
     assert response.status_code == success, response.text
-    assert response.headers["content-type"] == "application/json"
+    assert response.headers["content-type"] == call.media_type
     assert (row["outcome"], row["status_code"]) == ("success", success)
-    body = response.json()
+    is_json = call.media_type.split(";")[0].endswith("json")
+    body: Any = response.json() if is_json else response.text
     if case.expect.fields is not None:
         assert set(body) == case.expect.fields, (
             f"missing {sorted(case.expect.fields - set(body))}, "
@@ -1177,7 +1383,7 @@ def assert_succeeded(response: httpx.Response, row: dict[str, Any], case: Case, 
     if call.child is not None and case.expect.fields is not None:
         assert body["id"] == str(call.child)
     if call.listed is not None:
-        listed = call.listed in {item["id"] for item in body["items"]}
+        listed = call.listed in call.listing(body)
         assert listed is not case.expect.unlisted, "listed" if listed else "not listed"
     else:
         assert not case.expect.unlisted, "`unlisted` for a route that lists nothing"
@@ -1210,8 +1416,9 @@ def test_the_matrix(client: TestClient, factory: Factory, case: Case) -> None:
     world = World.build(client, factory, PERSONAS[case.persona])
     call = BUILDERS[(case.method, case.path)](world, case.relation)
     before = state(factory)
+    set_up = {r["id"] for r in factory.audit_rows()}  # the audit routes' targets
     response = world.send(call)
-    rows = factory.audit_rows()
+    rows = [r for r in factory.audit_rows() if r["id"] not in set_up]
     assert len(rows) == 1, [(r["action"], r["outcome"]) for r in rows]
     (row,) = rows
     assert (row["method"], row["route"], row["subject"]) == (case.method, case.path, "user-1")

@@ -130,3 +130,15 @@ def test_administrative_routes_need_no_purpose(client: TestClient, factory: Fact
         if k not in PURPOSE
     }
     assert client.get("/v1/organisations", headers=headers).status_code == 200
+
+
+def test_audit_routes_need_no_purpose(client: TestClient, factory: Factory) -> None:
+    """The auditors' routes are under the `audit` scope, not `child`: no purpose needed."""
+    headers = {
+        k: v
+        for k, v in factory.headers(roles=["national_auditor"], type="index_operator").items()
+        if k not in PURPOSE
+    }
+    for url in ("/v1/audit/events", "/v1/audit/reports/out-of-hours", "/v1/audit/verify"):
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200, response.text

@@ -4,7 +4,8 @@ enquiry, a child the enquiry did not find, an enquiry too old to open, the id of
 other kind of object) gets the very same 404 as for a random uuid4: same problem
 document but for its request id, same headers, so the answer tells them nothing. Each
 guess leaves one audit row, "refused" with 404, naming the guessed child, and changes
-nothing."""
+nothing. (A path parameter that names something, not an id, such as the misuse report
+in /v1/audit/reports/{report}, is not guessed at: it is one of a fixed list.)"""
 
 from __future__ import annotations
 
@@ -142,6 +143,8 @@ def scene(client: TestClient, factory: Factory, settings: Settings) -> Scene:
         "haringey_designated_manager": factory.headers(
             roles=["designated_manager"], local_authority=HARINGEY
         ),
+        "auditor": factory.headers(roles=["auditor"]),
+        "national_auditor": factory.headers(roles=["national_auditor"], type="index_operator"),
     }
     scene = Scene(client=client, factory=factory, callers=callers, ids={})
     ids = scene.ids
@@ -219,6 +222,7 @@ class Guess:
 CHILD = "/v1/children/{child_id}"
 SHIELD = "/v1/children/{child_id}/shield"
 OPEN = "/v1/enquiries/{enquiry_id}/children/{child_id}"
+ACCESSES = "/v1/audit/children/{child_id}/accesses"
 HARINGEY_CHILD_ID = ids_of(child_id="haringey_child")
 CHANGE = {"la_reference": "G-1"}
 CONCERN = {"kind": "concern_raised", "area_of_concern": "parenting_capacity"}
@@ -411,6 +415,15 @@ GUESSES = [
         ),
         id="withdraw a webhook endpoint by an issuer's id",
     ),
+    pytest.param(
+        Guess("GET", ACCESSES, "auditor", HARINGEY_CHILD_ID),
+        id="report on another LA's child's accesses",
+    ),
+    # A national auditor reaches every child: only an id of no child is a guess.
+    pytest.param(
+        Guess("GET", ACCESSES, "national_auditor", ids_of(child_id="practitioner_enquiry")),
+        id="report on a child's accesses by an enquiry's id",
+    ),
 ]
 
 
@@ -459,9 +472,16 @@ def test_every_route_that_takes_an_id_is_guessed() -> None:
         (method, route.path)
         for router in V1_ROUTERS
         for route in router.routes
-        if isinstance(route, APIRoute) and "{" in route.path
+        if isinstance(route, APIRoute) and "_id}" in route.path
         for method in route.methods or ()
     }
+    named = {
+        route.path
+        for router in V1_ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute) and "{" in route.path and "_id}" not in route.path
+    }
+    assert named == {"/v1/audit/reports/{report}"}, "a path parameter that is not an id: guess it"
     guesses = [p.values[0] for p in GUESSES]
     assert all(isinstance(g, Guess) for g in guesses)
     guessed = {(g.method, g.path) for g in guesses if isinstance(g, Guess)}
@@ -509,6 +529,13 @@ def test_a_guessed_id_is_the_same_404_as_a_random_one(scene: Scene, guess: Guess
             "/v1/enquiry-contacts/{haringey_contact}/close",
             {"reason": "control"},
             id="enquiry-only contact",
+        ),
+        pytest.param(
+            "national_auditor",
+            "GET",
+            "/v1/audit/children/{haringey_child}/accesses",
+            None,
+            id="child's accesses",
         ),
     ],
 )
