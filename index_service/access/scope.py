@@ -67,7 +67,25 @@ def children_audited(principal: Principal) -> ColumnElement[bool]:
         return true()
     if not holds(principal, AUDITOR):
         return false()
-    return _authoritys_children(principal.local_authority)
+    return _audited_children(principal.local_authority)
+
+
+def _audited_children(authority: str) -> ColumnElement[bool]:
+    """A WHERE clause over `child`: the children an authority's auditors report on. Those
+    it is responsible for; those who live there, unless shielded: where a shielded child
+    lives is known only to the responsible authority, and an auditor elsewhere seeing the
+    child's events (a change of address among them) would learn it."""
+    lives_there = exists().where(
+        and_(
+            col(ChildAddress.child_id) == col(Child.id),
+            col(ChildAddress.to_date).is_(None),
+            col(ChildAddress.local_authority) == authority,
+        )
+    )
+    return or_(
+        col(Child.responsible_authority) == authority,
+        and_(col(Child.shielded).is_(False), lives_there),
+    )
 
 
 def alerts_audited(principal: Principal) -> ColumnElement[bool]:
@@ -100,7 +118,7 @@ def audit_events_in_scope(principal: Principal) -> ColumnElement[bool]:
         select(col(Organisation.code)).where(col(Organisation.local_authority) == authority)
     )
     about_our_children = exists().where(
-        col(Child.id) == any_(col(AuditEvent.child_ids)), _authoritys_children(authority)
+        col(Child.id) == any_(col(AuditEvent.child_ids)), _audited_children(authority)
     )
     return or_(by_our_people, about_our_children)
 

@@ -313,3 +313,39 @@ def test_only_auditors_use_the_audit_routes(
         assert response.status_code == 403, (roles, response.text)
     admin = factory.headers(roles=["administrator"], type="index_operator")
     assert client.get(path, headers=admin).status_code == 403
+
+
+def test_where_a_shielded_child_lives_stays_with_the_responsible_authority(
+    client: TestClient, factory: Factory
+) -> None:
+    """Ealing shields a child and moves it to a secret address in Haringey: Haringey's
+    auditor cannot find the child's events (the change of address among them), nor
+    report on the child; Ealing's can."""
+    ealing_dm = factory.headers_for(factory.organisation(), roles=["data_manager"], sub="dm-e")
+    child = client.post("/v1/children", json=child_payload(), headers=ealing_dm).json()
+    url = f"/v1/children/{child['id']}"
+    shielded = client.put(f"{url}/shield", headers={**ealing_dm, "If-Match": '"1"'})
+    assert shielded.status_code == 200, shielded.text
+    secret = {
+        "line1": "3 Secret Close",
+        "town": "London",
+        "postcode": "N17 6AB",
+        "local_authority": HARINGEY,
+        "from_date": "2026-01-01",
+    }
+    moved = client.patch(
+        url,
+        json={"addresses": [secret]},
+        headers={**ealing_dm, "If-Match": shielded.headers["ETag"]},
+    )
+    assert moved.status_code == 200, moved.text
+    haringey = _auditor(factory, HARINGEY, sub="aud-h")
+    assert _all_events(client, haringey, child_id=child["id"]) == []
+    exported = client.get("/v1/audit/events/export.csv", headers=haringey)
+    assert "Secret Close" not in exported.text
+    assert (
+        client.get(f"/v1/audit/children/{child['id']}/accesses", headers=haringey).status_code
+        == 404
+    )
+    ealing = _all_events(client, _auditor(factory), child_id=child["id"])
+    assert "child:record:update" in {e["action"] for e in ealing}
