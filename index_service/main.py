@@ -81,7 +81,29 @@ def connect(settings: Settings) -> Database:
             f"database schema is at {state.current}, the code needs {state.head}: "
             "run `index-service migrate` first"
         )
+    if settings.environment == "production" and may_edit_audit_trail(db):
+        db.close()
+        raise UnsafeRole(
+            "the service's database role may update or delete audit events: connect as the "
+            "role the migrations grant (index_service_app), not the owner"
+        )
     return db
+
+
+class UnsafeRole(RuntimeError):
+    pass
+
+
+def may_edit_audit_trail(db: Database) -> bool:
+    """Whether the connected role could change or remove audit events (the owner can)."""
+    with db.engine.connect() as conn:
+        return bool(
+            conn.exec_driver_sql(
+                "SELECT has_table_privilege('audit_event', 'UPDATE')"
+                " OR has_table_privilege('audit_event', 'DELETE')"
+                " OR has_table_privilege('audit_event', 'TRUNCATE')"
+            ).scalar()
+        )
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:

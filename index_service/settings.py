@@ -197,6 +197,11 @@ class Settings(BaseSettings):
                     "DATABASE_APP_ROLE must be set in production: connected as the owner, "
                     "the service could edit its own audit trail"
                 )
+            if self.audit_checkpoint_dir is None:
+                raise ValueError(
+                    "AUDIT_CHECKPOINT_DIR must be set in production, to storage outside the "
+                    "database server that every instance and the verifier share"
+                )
             if self.audit_signing_key_file is None and self.audit_verify_key_file is None:
                 raise ValueError(
                     "AUDIT_SIGNING_KEY_FILE (worker) or AUDIT_VERIFY_KEY_FILE (server) must be "

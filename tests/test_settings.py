@@ -43,6 +43,7 @@ def test_production_starts_when_configured_properly() -> None:
         trusted_issuers=[ISSUER],
         database_url="postgresql://db.example/index",
         audit_signing_key_file="/etc/index-service/audit-signing-key.pem",
+        audit_checkpoint_dir="/mnt/audit-checkpoints",
     )
     assert settings.environment == "production"
 
@@ -55,9 +56,16 @@ def test_production_refuses_to_connect_as_the_owner_or_sign_with_a_made_up_key()
         "database_url": "postgresql://db.example/index",
     }
     with pytest.raises(ValidationError, match="DATABASE_APP_ROLE"):
-        Settings(**proper, database_app_role=None, audit_verify_key_file="/k.pub")
+        Settings(
+            **proper,
+            database_app_role=None,
+            audit_verify_key_file="/k.pub",
+            audit_checkpoint_dir="/mnt/c",
+        )
+    with pytest.raises(ValidationError, match="AUDIT_CHECKPOINT_DIR"):
+        Settings(**proper, audit_verify_key_file="/k.pub")
     with pytest.raises(ValidationError, match="AUDIT_SIGNING_KEY_FILE"):
-        Settings(**proper)
+        Settings(**proper, audit_checkpoint_dir="/mnt/audit-checkpoints")
 
 
 def test_a_trusted_issuer_names_exactly_one_key_source() -> None:

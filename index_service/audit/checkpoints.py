@@ -79,11 +79,18 @@ def signing_key(settings: Settings) -> Ed25519PrivateKey:
     return key
 
 
-def verify_key(settings: Settings) -> Ed25519PublicKey:
-    """The key checkpoints are verified with: AUDIT_VERIFY_KEY_FILE, else the signing key's
-    public half."""
+def verify_key(settings: Settings) -> Ed25519PublicKey | None:
+    """The key checkpoints are verified with: AUDIT_VERIFY_KEY_FILE, else the public half
+    of an existing signing key; None if there is neither (never made up here: a new key
+    would call every existing checkpoint forged)."""
     if settings.audit_verify_key_file is None:
-        return signing_key(settings).public_key()
+        path = settings.signing_key_path
+        if not path.exists():
+            return None
+        private = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(private, Ed25519PrivateKey):
+            raise ValueError(f"{path} is not an Ed25519 private key")
+        return private.public_key()
     key = serialization.load_pem_public_key(settings.audit_verify_key_file.read_bytes())
     if not isinstance(key, Ed25519PublicKey):
         raise ValueError(f"{settings.audit_verify_key_file} is not an Ed25519 public key")
@@ -120,7 +127,12 @@ def write(directory: Path, checkpoint: Checkpoint) -> Path:
         return path
     partial = directory / f".{path.name}.{os.getpid()}.partial"
     partial.write_text(json.dumps(asdict(checkpoint), indent=2) + "\n", encoding="utf-8")
-    os.replace(partial, path)
+    try:
+        os.link(partial, path)  # fails if the name exists: a checkpoint is never replaced
+    except FileExistsError:
+        pass
+    finally:
+        partial.unlink()
     return path
 
 
@@ -157,7 +169,11 @@ def _parse(path: Path) -> Checkpoint | None:
 
 
 def latest(directory: Path) -> Checkpoint | None:
-    for stored in reversed(read_all(directory)):
-        if stored.checkpoint is not None:
-            return stored.checkpoint
+    """The newest readable checkpoint, reading files from the newest name back."""
+    if not directory.is_dir():
+        return None
+    for path in sorted(directory.glob(f"{PREFIX}*.json"), reverse=True):
+        checkpoint = _parse(path)
+        if checkpoint is not None:
+            return checkpoint
     return None

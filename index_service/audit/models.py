@@ -106,6 +106,10 @@ class AuditSeal(SQLModel, table=True):
     position: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     event_id: uuid.UUID = Field(sa_column=Column(Uuid, nullable=False, unique=True))
     hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # The event's place, kept here too, so the sealer goes on from its last seal whatever
+    # became of that event's row.
+    xid: int = Field(sa_column=Column(XID8(), nullable=False))
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     sealed_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )

@@ -1,5 +1,8 @@
-"""The sealer: appends committed audit events to the hash chain, in commit order, one
-sealer at a time, off the request path.
+"""The sealer: appends committed audit events to the hash chain, one sealer at a time,
+off the request path, in the order their transactions began writing, among transactions
+that have all ended (true commit order would need commit timestamps, which PostgreSQL
+keeps only with `track_commit_timestamp` and a restart; this order gives the same
+guarantee that nothing can later appear before a sealed event).
 
 Requests only INSERT their event; nothing they do waits on the chain. The sealer (run by
 the worker every tick, or `index-service audit seal`) takes a transaction-scoped advisory
@@ -41,12 +44,10 @@ log = structlog.get_logger("index_service.audit.sealer")
 SEALER_LOCK = 0x5EA1_0A0D17  # taken only by sealers, never by a request
 
 _HEAD = text(
-    """
-    SELECT s.position, s.hash, s.event_id, e.xid::text AS xid, e.seq
-    FROM audit_seal s LEFT JOIN audit_event e ON e.id = s.event_id
-    ORDER BY s.position DESC LIMIT 1
-    """
+    "SELECT position, hash, event_id, xid::text AS xid, seq FROM audit_seal "
+    "ORDER BY position DESC LIMIT 1"
 )
+_HORIZON = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
 _DUE = text(
     f"""
     SELECT {EVENT_COLUMNS}
@@ -58,8 +59,8 @@ _DUE = text(
     """  # noqa: S608
 )
 _SEAL = text(
-    "INSERT INTO audit_seal (position, event_id, hash, sealed_at) "
-    "VALUES (:position, :event_id, :hash, :sealed_at)"
+    "INSERT INTO audit_seal (position, event_id, hash, xid, seq, sealed_at) "
+    "VALUES (:position, :event_id, :hash, CAST(:xid AS xid8), :seq, :sealed_at)"
 )
 
 
@@ -79,7 +80,12 @@ def seal(db: Database, *, batch: int = 5000) -> int | None:
             return None
         last = session.execute(_HEAD).mappings().first()
         position, previous = (last["position"], bytes(last["hash"])) if last else (0, GENESIS)
-        after = (last["xid"], last["seq"]) if last and last["xid"] is not None else ("0", 0)
+        after = (last["xid"], last["seq"]) if last else ("0", 0)
+        if int(session.execute(_HORIZON).scalar_one()) < int(after[0]):
+            # Transaction ids went back: the database was restored into another cluster.
+            # Sealing on would put new events behind sealed ones; stop and say so.
+            log.error("audit_sealer_xids_behind_the_chain", last_sealed_xid=after[0])
+            return 0
         rows = session.execute(_DUE, {"xid": after[0], "seq": after[1], "batch": batch})
         now = utcnow()
         links = []
@@ -87,7 +93,14 @@ def seal(db: Database, *, batch: int = 5000) -> int | None:
             position += 1
             previous = link(previous, position, event)
             links.append(
-                {"position": position, "event_id": event["id"], "hash": previous, "sealed_at": now}
+                {
+                    "position": position,
+                    "event_id": event["id"],
+                    "hash": previous,
+                    "xid": event["xid"],
+                    "seq": event["seq"],
+                    "sealed_at": now,
+                }
             )
         if links:
             session.execute(_SEAL, links)
@@ -116,6 +129,8 @@ class Sealer:
             sealed >= self._settings.audit_seal_batch
         ):
             pass  # a backlog: keep sealing before checkpointing
+        if sealed is None:
+            log.warning("audit_sealer_busy")  # another sealer, or someone holding its lock
         every = timedelta(seconds=self._settings.audit_checkpoint_seconds)
         if self._last_checkpoint_at is None or now - self._last_checkpoint_at >= every:
             self.checkpoint(now)

@@ -29,7 +29,8 @@ MAX_PROBLEMS = 20
 
 _CHAIN = text(
     f"""
-    SELECT s.position, s.hash AS sealed_hash, s.event_id AS sealed_id, {EVENT_COLUMNS}
+    SELECT s.position, s.hash AS sealed_hash, s.event_id AS sealed_id,
+      s.xid::text AS sealed_xid, s.seq AS sealed_seq, {EVENT_COLUMNS}
     FROM audit_seal s LEFT JOIN audit_event e ON e.id = s.event_id
     ORDER BY s.position
     """  # noqa: S608
@@ -104,7 +105,9 @@ def run_verify(*, db: Database, settings: Settings) -> VerifyReport:
         )
 
 
-def verify(*, session: Session, directory: Path, public_key: Ed25519PublicKey) -> VerifyReport:
+def verify(
+    *, session: Session, directory: Path, public_key: Ed25519PublicKey | None
+) -> VerifyReport:
     report = VerifyReport()
     stored = checkpoints.read_all(directory)
     wanted = {s.checkpoint.position for s in stored if s.checkpoint is not None}
@@ -132,7 +135,7 @@ def verify(*, session: Session, directory: Path, public_key: Ed25519PublicKey) -
                 Problem("missing_event", "this sealed event has been removed", position, sealed_id)
             )
         else:
-            order = (int(row["xid"]), int(row["seq"]))
+            order = (int(row["sealed_xid"]), int(row["sealed_seq"]))
             if last_order is not None and order <= last_order:
                 report.note(
                     Problem("out_of_order", "this event is out of its place", position, sealed_id)
@@ -155,7 +158,21 @@ def verify(*, session: Session, directory: Path, public_key: Ed25519PublicKey) -
         if position in wanted:
             recomputed_at[position] = recomputed
     _check_unsealed(session, report, last_order)
-    _check_checkpoints(report, stored, recomputed_at, public_key)
+    if public_key is None:
+        report.note(
+            Problem("no_verify_key", "no key to check checkpoints with: set AUDIT_VERIFY_KEY_FILE")
+        )
+    else:
+        _check_checkpoints(report, stored, recomputed_at, public_key)
+        if report.head_position and report.latest_checkpoint is None:
+            report.note(
+                Problem(
+                    "no_checkpoint",
+                    f"no signed checkpoint covers the chain (head at {report.head_position}): "
+                    "without one it cannot be told from a chain recomputed after an edit",
+                    report.head_position,
+                )
+            )
     report.seq_gaps = int(session.execute(_SEQ).scalar_one())
     report.problems.sort(key=lambda p: (p.position is None, p.position or 0))
     return report

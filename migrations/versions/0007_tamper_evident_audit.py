@@ -26,6 +26,29 @@ depends_on: str | Sequence[str] | None = None
 
 APP_ROLE = "index_service_app"
 APPEND_ONLY = ("audit_event", "audit_seal")
+EVENT_COLUMNS = (
+    "id",
+    "occurred_at",
+    "action",
+    "outcome",
+    "status_code",
+    "reason",
+    "issuer",
+    "subject",
+    "actor_name",
+    "organisation",
+    "roles",
+    "child_ids",
+    "purpose",
+    "purpose_text",
+    "method",
+    "route",
+    "request_id",
+    "instance",
+    "client_address",
+    "user_agent",
+    "detail",
+)
 
 
 def upgrade() -> None:
@@ -45,6 +68,8 @@ def upgrade() -> None:
         sa.Column("position", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("event_id", sa.Uuid(), nullable=False),
         sa.Column("hash", sa.LargeBinary(), nullable=False),
+        sa.Column("xid", XID8(), nullable=False),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("sealed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("position"),
         sa.UniqueConstraint("event_id"),
@@ -110,6 +135,10 @@ def _grant_service_role() -> None:
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {APP_ROLE}"
     )
     op.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {', '.join(APPEND_ONLY)} FROM {APP_ROLE}")
+    # An event's place (seq, xid) is the database's alone: the role may insert every other
+    # column, so it cannot override the identity (OVERRIDING SYSTEM VALUE needs the column).
+    op.execute(f"REVOKE INSERT ON audit_event FROM {APP_ROLE}")
+    op.execute(f"GRANT INSERT ({', '.join(EVENT_COLUMNS)}) ON audit_event TO {APP_ROLE}")
     op.execute(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM {APP_ROLE}")
 
 

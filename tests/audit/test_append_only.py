@@ -80,18 +80,38 @@ def test_the_service_can_still_add_and_read_events(
     assert sorted(r[0] for r in rows) == sorted(written)
 
 
-def test_an_insert_cannot_choose_its_own_transaction_id(
-    service_connection: psycopg.Connection, events: Callable[[int], list[str]]
+_INSERT = (
+    "INSERT INTO audit_event (id, occurred_at, action, outcome, status_code, roles,"
+    " child_ids, method, route, request_id, instance, detail, {column}) {overriding}"
+    " VALUES (gen_random_uuid(), now(), 'x', 'success', 200, '{{}}', '{{}}', 'GET', '/',"
+    " 'r', 'i', '{{}}', {value})"
+)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        _INSERT.format(column="xid", overriding="", value="'1'"),
+        _INSERT.format(column="seq", overriding="OVERRIDING SYSTEM VALUE", value="1"),
+    ],
+    ids=["xid", "seq"],
+)
+def test_an_insert_cannot_choose_its_place_in_the_chain(
+    service_connection: psycopg.Connection, statement: str
 ) -> None:
-    events(1)
-    service_connection.execute(
-        "INSERT INTO audit_event (id, occurred_at, action, outcome, status_code, roles,"
-        " child_ids, method, route, request_id, instance, detail, xid)"
-        " VALUES (gen_random_uuid(), now(), 'x', 'success', 200, '{}', '{}', 'GET', '/',"
-        " 'r', 'i', '{}', '1')"
-    )
-    xid = service_connection.execute(
-        "SELECT xid::text FROM audit_event WHERE action = 'x'"
-    ).fetchone()
-    assert xid is not None
-    assert xid[0] != "1"
+    with pytest.raises(errors.InsufficientPrivilege):
+        service_connection.execute(statement)
+
+
+def test_the_service_role_may_not_edit_the_trail_and_the_owner_may(
+    db: Database, database_url: str
+) -> None:
+    from index_service.database import open_database
+    from index_service.main import may_edit_audit_trail
+
+    assert may_edit_audit_trail(db) is False
+    owner = open_database(database_url, pool_size=1, application_name="owner-check")
+    try:
+        assert may_edit_audit_trail(owner) is True
+    finally:
+        owner.close()

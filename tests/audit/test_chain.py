@@ -255,7 +255,8 @@ def test_a_checkpoint_edited_to_match_a_new_head_fails_its_signature(
     content = json.loads(path.read_text())
     content["hash"] = "00" * 32
     path.write_text(json.dumps(content))
-    assert [p.kind for p in _verify(db, settings).problems] == ["forged_checkpoint"]
+    kinds = [p.kind for p in _verify(db, settings).problems]
+    assert kinds == ["forged_checkpoint", "no_checkpoint"]  # the only one was forged
 
 
 def test_the_cli_names_the_first_bad_event_and_exits_1(
@@ -281,3 +282,41 @@ def test_the_cli_names_the_first_bad_event_and_exits_1(
     assert broken.exit_code == 1
     assert json.loads(broken.stdout)["first_bad"]["event_id"] == ids[1]
     assert ids[1] in broken.stderr or "altered" in broken.stderr
+
+
+def test_a_chain_no_checkpoint_covers_does_not_pass(
+    db: Database, settings: Settings, events: Events
+) -> None:
+    """Without a signed checkpoint a recomputed chain looks like the real one: not ok."""
+    events(3)
+    seal_all(db)
+    assert [p.kind for p in _verify(db, settings).problems] == ["no_checkpoint"]
+
+
+def test_without_a_key_to_check_checkpoints_verify_says_so_and_makes_none_up(
+    db: Database, settings: Settings, events: Events, sealed: Callable[[], None]
+) -> None:
+    events(2)
+    sealed()
+    elsewhere = settings.model_copy(update={"audit_signing_key_file": settings.data_dir / "none"})
+    assert [p.kind for p in _verify(db, elsewhere).problems] == ["no_verify_key"]
+    assert not (settings.data_dir / "none").exists()
+
+
+def test_sealing_goes_on_after_the_newest_sealed_event_is_removed(
+    db: Database,
+    settings: Settings,
+    events: Events,
+    sealed: Callable[[], None],
+    superuser: psycopg.Connection,
+) -> None:
+    ids = events(3)
+    sealed()
+    superuser.execute("DELETE FROM audit_event WHERE id = %s", (ids[-1],))
+    events(2)
+    seal_all(db)  # goes on from the last seal, though its event is gone
+    report = _verify(db, settings)
+    assert report.head_position == 5
+    assert report.unsealed_events == 0
+    assert report.first_bad is not None
+    assert (report.first_bad.kind, report.first_bad.event_id) == ("missing_event", ids[-1])
