@@ -123,7 +123,11 @@ def audit_seal() -> None:
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
+def audit_verify(
+    incremental: Annotated[
+        bool, typer.Option(help="Only what was sealed after the newest good checkpoint.")
+    ] = False,
+) -> None:
     """Check the audit chain and every checkpoint's signature. Prints the report as JSON
     and exits 1 naming the first bad event if anything is wrong."""
     import json
@@ -134,7 +138,7 @@ def audit_verify() -> None:
     settings = get_settings()
     db = connect(settings)
     try:
-        report = run_verify(db=db, settings=settings)
+        report = run_verify(db=db, settings=settings, incremental=incremental)
     finally:
         db.close()
     typer.echo(json.dumps(report.as_dict(), indent=2))

@@ -4,6 +4,7 @@ loading into memory."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -186,6 +187,11 @@ def _entities(event: AuditEvent) -> list[dict[str, Any]]:
         },
         "detail": details,
     }
+    criteria = event.detail.get("criteria") if isinstance(event.detail, dict) else None
+    if criteria:  # a search: what was searched for (base64 of its JSON, as FHIR asks)
+        request["query"] = base64.b64encode(
+            json.dumps(criteria, sort_keys=True, ensure_ascii=False).encode()
+        ).decode()
     return [*children, request]
 
 

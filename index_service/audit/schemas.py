@@ -138,5 +138,10 @@ class ChainVerification(BaseModel):
     checkpoints_checked: int
     latest_checkpoint: int | None
     unsealed_events: int = Field(description="Written after the sealed head; sealed shortly.")
-    seq_gaps: int = Field(description="Event numbers taken by transactions that rolled back.")
+    seq_gaps: int | None = Field(
+        description="Event numbers taken by transactions that rolled back (full walk only)."
+    )
+    verified_from: int = Field(
+        description="The checkpoint position an incremental walk began after (0: the start)."
+    )
     problems: list[ChainProblem]

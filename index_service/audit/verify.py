@@ -32,18 +32,24 @@ _CHAIN = text(
     SELECT s.position, s.hash AS sealed_hash, s.event_id AS sealed_id,
       s.xid::text AS sealed_xid, s.seq AS sealed_seq, {EVENT_COLUMNS}
     FROM audit_seal s LEFT JOIN audit_event e ON e.id = s.event_id
+    WHERE s.position > :after
     ORDER BY s.position
     """  # noqa: S608
 )
-_BELOW = text("SELECT count(*) FROM audit_event WHERE (xid, seq) <= (CAST(:xid AS xid8), :seq)")
+_BELOW = text(
+    "SELECT count(*) FROM audit_event WHERE (xid, seq) <= (CAST(:xid AS xid8), :seq)"
+    " AND (xid, seq) > (CAST(:from_xid AS xid8), :from_seq)"
+)
 _INTRUDERS = text(
     """
     SELECT e.id FROM audit_event e
     WHERE (e.xid, e.seq) <= (CAST(:xid AS xid8), :seq)
+      AND (e.xid, e.seq) > (CAST(:from_xid AS xid8), :from_seq)
       AND NOT EXISTS (SELECT 1 FROM audit_seal s WHERE s.event_id = e.id)
     ORDER BY e.xid, e.seq LIMIT :n
     """
 )
+_SEAL_AT = text("SELECT hash, xid::text AS xid, seq FROM audit_seal WHERE position = :position")
 _ABOVE = text("SELECT count(*) FROM audit_event WHERE (xid, seq) > (CAST(:xid AS xid8), :seq)")
 _SEQ = text("SELECT coalesce(max(seq) - min(seq) + 1 - count(*), 0) FROM audit_event")
 
@@ -64,7 +70,8 @@ class VerifyReport:
     checkpoints_checked: int = 0
     latest_checkpoint: int | None = None
     unsealed_events: int = 0  # written after the sealed head: sealed on the next tick
-    seq_gaps: int = 0  # numbers taken by transactions that rolled back
+    seq_gaps: int | None = None  # numbers taken by transactions that rolled back (full walk)
+    verified_from: int = 0  # the checkpoint an incremental walk began after (0: the start)
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -86,6 +93,7 @@ class VerifyReport:
             "latest_checkpoint": self.latest_checkpoint,
             "unsealed_events": self.unsealed_events,
             "seq_gaps": self.seq_gaps,
+            "verified_from": self.verified_from,
             "problems": [asdict(p) for p in self.problems],
         }
 
@@ -94,76 +102,103 @@ class VerifyReport:
             self.problems.append(problem)
 
 
-def run_verify(*, db: Database, settings: Settings) -> VerifyReport:
-    """Verify with the configured checkpoint directory and key, in one snapshot."""
+def run_verify(*, db: Database, settings: Settings, incremental: bool = False) -> VerifyReport:
+    """Verify with the configured checkpoint directory and key, in one snapshot.
+    `incremental`: start from the newest checkpoint whose signature and seal hold, rather
+    than from the first event (the full walk is for a nightly run)."""
     with db.session() as session:
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         return verify(
             session=session,
             directory=settings.checkpoint_dir,
             public_key=checkpoints.verify_key(settings),
+            incremental=incremental,
         )
 
 
-def verify(
-    *, session: Session, directory: Path, public_key: Ed25519PublicKey | None
-) -> VerifyReport:
-    report = VerifyReport()
-    stored = checkpoints.read_all(directory)
-    wanted = {s.checkpoint.position for s in stored if s.checkpoint is not None}
-    recomputed_at: dict[int, bytes] = {}
-    last_order: tuple[int, int] | None = None
-    recomputed = previous = GENESIS
-    expected = 1
-    for row in _chain(session):
-        position = row["position"]
-        sealed_id = str(row["sealed_id"])
-        if position != expected:
-            report.note(
+@dataclass
+class _Walk:
+    """The walk along the chain: what is expected next, and the two running hashes (the
+    stored seals', to place each problem; the events' own, to compare with checkpoints)."""
+
+    report: VerifyReport
+    wanted: set[int]
+    previous: bytes
+    expected: int
+    last_order: tuple[int, int] | None
+    recomputed: bytes = b""
+    recomputed_at: dict[int, bytes] = field(default_factory=dict)
+
+    def step(self, row: Any) -> None:
+        position, sealed_id = row["position"], str(row["sealed_id"])
+        if position != self.expected:
+            self.report.note(
                 Problem(
                     "missing_position",
-                    f"the chain goes from position {expected - 1} to {position}: "
-                    f"{position - expected} sealed event(s) removed before this one",
+                    f"the chain goes from position {self.expected - 1} to {position}: "
+                    f"{position - self.expected} sealed event(s) removed before this one",
                     position,
                     sealed_id,
                 )
             )
-        expected = position + 1
+        self.expected = position + 1
         sealed_hash = bytes(row["sealed_hash"])
         if row["id"] is None:
-            report.note(
+            self.report.note(
                 Problem("missing_event", "this sealed event has been removed", position, sealed_id)
             )
         else:
             order = (int(row["sealed_xid"]), int(row["sealed_seq"]))
-            if last_order is not None and order <= last_order:
-                report.note(
+            if self.last_order is not None and order <= self.last_order:
+                self.report.note(
                     Problem("out_of_order", "this event is out of its place", position, sealed_id)
                 )
-            last_order = order
-            if link(previous, position, row) != sealed_hash:
-                report.note(
-                    Problem(
-                        "altered",
-                        "this event does not match its seal: it was altered, or moved here",
-                        position,
-                        sealed_id,
-                    )
-                )
-            recomputed = link(recomputed, position, row)
-        previous = sealed_hash
-        report.events_checked += 1
-        report.head_position = position
-        report.head_hash = sealed_hash.hex()
-        if position in wanted:
-            recomputed_at[position] = recomputed
-    _check_unsealed(session, report, last_order)
+            self.last_order = order
+            if link(self.previous, position, row) != sealed_hash:
+                self.report.note(Problem("altered", ALTERED, position, sealed_id))
+            self.recomputed = link(self.recomputed, position, row)
+        self.previous = sealed_hash
+        self.report.events_checked += 1
+        self.report.head_position = position
+        self.report.head_hash = sealed_hash.hex()
+        if position in self.wanted:
+            self.recomputed_at[position] = self.recomputed
+
+
+ALTERED = "this event does not match its seal: it was altered, or moved here"
+
+
+def verify(
+    *,
+    session: Session,
+    directory: Path,
+    public_key: Ed25519PublicKey | None,
+    incremental: bool = False,
+) -> VerifyReport:
+    report = VerifyReport()
+    stored = checkpoints.read_all(directory)
+    begin, start_hash, start_order = (
+        _start(session, stored, public_key) if incremental else (0, GENESIS, None)
+    )
+    report.verified_from = report.head_position = begin
+    report.head_hash = start_hash.hex()
+    walk = _Walk(
+        report=report,
+        wanted={s.checkpoint.position for s in stored if s.checkpoint is not None},
+        previous=start_hash,
+        recomputed=start_hash,
+        expected=begin + 1,
+        last_order=start_order,
+    )
+    for row in _chain(session, after=begin):
+        walk.step(row)
+    _check_unsealed(session, report, start_order, walk.last_order)
     if public_key is None:
         report.note(
             Problem("no_verify_key", "no key to check checkpoints with: set AUDIT_VERIFY_KEY_FILE")
         )
     else:
-        _check_checkpoints(report, stored, recomputed_at, public_key)
+        _check_checkpoints(report, stored, walk.recomputed_at, public_key, begin)
         if report.head_position and report.latest_checkpoint is None:
             report.note(
                 Problem(
@@ -173,25 +208,55 @@ def verify(
                     report.head_position,
                 )
             )
-    report.seq_gaps = int(session.execute(_SEQ).scalar_one())
+    if begin == 0:
+        report.seq_gaps = int(session.execute(_SEQ).scalar_one())
     report.problems.sort(key=lambda p: (p.position is None, p.position or 0))
     return report
 
 
-def _chain(session: Session) -> Iterator[Any]:
+def _start(
+    session: Session, stored: list[StoredCheckpoint], public_key: Ed25519PublicKey | None
+) -> tuple[int, bytes, tuple[int, int] | None]:
+    """Where an incremental walk begins: the newest checkpoint with a good signature whose
+    position's seal still carries its hash; else the first event."""
+    if public_key is None:
+        return 0, GENESIS, None
+    good = [
+        s.checkpoint
+        for s in stored
+        if s.checkpoint is not None and checkpoints.signature_valid(s.checkpoint, public_key)
+    ]
+    for checkpoint in sorted(good, key=lambda c: c.position, reverse=True):
+        seal = session.execute(_SEAL_AT, {"position": checkpoint.position}).mappings().first()
+        if seal is not None and bytes(seal["hash"]).hex() == checkpoint.hash:
+            order = (int(seal["xid"]), int(seal["seq"]))
+            return checkpoint.position, bytes.fromhex(checkpoint.hash), order
+    return 0, GENESIS, None
+
+
+def _chain(session: Session, *, after: int) -> Iterator[Any]:
     options = {"stream_results": True, "yield_per": 2000}
-    yield from session.execute(_CHAIN, execution_options=options).mappings()
+    yield from session.execute(_CHAIN, {"after": after}, execution_options=options).mappings()
 
 
-def _check_unsealed(session: Session, report: VerifyReport, last: tuple[int, int] | None) -> None:
+def _check_unsealed(
+    session: Session,
+    report: VerifyReport,
+    start: tuple[int, int] | None,
+    last: tuple[int, int] | None,
+) -> None:
+    """Events after the last seal are pending; an unsealed event among the walked seals
+    (between `start` and `last`) was slipped in behind the sealer."""
+    last = last or start
     xid, seq = (str(last[0]), last[1]) if last is not None else ("0", 0)
     report.unsealed_events = int(session.execute(_ABOVE, {"xid": xid, "seq": seq}).scalar_one())
-    if last is None:
+    if last is None or last == start:
         return
-    below = int(session.execute(_BELOW, {"xid": xid, "seq": seq}).scalar_one())
-    if below <= report.events_checked:
+    from_xid, from_seq = (str(start[0]), start[1]) if start is not None else ("0", 0)
+    span = {"xid": xid, "seq": seq, "from_xid": from_xid, "from_seq": from_seq}
+    if int(session.execute(_BELOW, span).scalar_one()) <= report.events_checked:
         return
-    for (event_id,) in session.execute(_INTRUDERS, {"xid": xid, "seq": seq, "n": MAX_PROBLEMS}):
+    for (event_id,) in session.execute(_INTRUDERS, {**span, "n": MAX_PROBLEMS}):
         report.note(
             Problem(
                 "unsealed_in_sealed_past",
@@ -208,7 +273,10 @@ def _check_checkpoints(
     stored: list[StoredCheckpoint],
     recomputed_at: dict[int, bytes],
     public_key: Ed25519PublicKey,
+    begin: int,
 ) -> None:
+    """Each checkpoint's signature; and, past where the walk began, that the chain gives
+    its hash (at or before `begin`, the incremental walk's start vouched for it)."""
     good_before = 0
     for item in stored:
         checkpoint = item.checkpoint
@@ -228,7 +296,9 @@ def _check_checkpoints(
             )
             continue
         report.latest_checkpoint = checkpoint.position
-        if checkpoint.position > report.head_position:
+        if checkpoint.position <= begin:
+            good_before = checkpoint.position
+        elif checkpoint.position > report.head_position:
             report.note(
                 Problem(
                     "truncated",

@@ -4,6 +4,7 @@ chain's verification. Every auditor request is an audit event itself."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -202,6 +203,12 @@ def test_the_fhir_export_is_a_bundle_of_valid_r4_audit_events(
     assert enquiry["purposeOfEvent"][0]["coding"][0]["code"] == "safeguarding_concern"
     children = [e["what"]["identifier"]["value"] for e in enquiry["entity"][:-1]]
     assert children == [world["child"]]
+    query = json.loads(base64.b64decode(enquiry["entity"][-1]["query"]))
+    assert query == {
+        "date_of_birth": "2016-02-11",
+        "family_name": "Testchild",
+        "given_names": "Aisha",
+    }  # what was searched for
     refused = next(r for r in resources if r["outcome"] == "4")
     assert refused["agent"][0]["who"]["display"] == "unauthenticated caller"
 
@@ -294,6 +301,10 @@ def test_the_verify_route_gives_the_clis_answer(
     assert broken["ok"] is False
     assert broken["first_bad"]["event_id"] == victim[0]
     assert broken["first_bad"]["position"] == 2
+    # The quick walk starts after the checkpoint (position 4): it does not see this edit.
+    quick = client.get("/v1/audit/verify", params={"incremental": True}, headers=auditor)
+    assert quick.json()["verified_from"] == 4
+    assert quick.json()["ok"] is True
 
 
 @pytest.mark.parametrize(

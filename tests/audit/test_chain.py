@@ -320,3 +320,40 @@ def test_sealing_goes_on_after_the_newest_sealed_event_is_removed(
     assert report.unsealed_events == 0
     assert report.first_bad is not None
     assert (report.first_bad.kind, report.first_bad.event_id) == ("missing_event", ids[-1])
+
+
+def test_an_incremental_walk_starts_at_the_newest_good_checkpoint(
+    db: Database,
+    settings: Settings,
+    events: Events,
+    sealed: Callable[[], None],
+    superuser: psycopg.Connection,
+) -> None:
+    events(4)
+    sealed()
+    later = events(3)
+    seal_all(db)
+    quick = run_verify(db=db, settings=settings, incremental=True)
+    assert quick.ok, quick.problems
+    assert (quick.verified_from, quick.events_checked, quick.head_position) == (4, 3, 7)
+    superuser.execute("UPDATE audit_event SET action = 'x:y:z' WHERE id = %s", (later[1],))
+    quick = run_verify(db=db, settings=settings, incremental=True)
+    assert quick.first_bad is not None
+    assert (quick.first_bad.kind, quick.first_bad.event_id) == ("altered", later[1])
+
+
+def test_an_incremental_walk_falls_back_to_the_start_when_the_checkpoints_seal_was_rewritten(
+    db: Database,
+    settings: Settings,
+    events: Events,
+    sealed: Callable[[], None],
+    superuser: psycopg.Connection,
+) -> None:
+    ids = events(4)
+    sealed()
+    superuser.execute("UPDATE audit_event SET action = 'x:y:z' WHERE id = %s", (ids[0],))
+    superuser.execute("DELETE FROM audit_seal")
+    seal_all(db)  # the chain recomputed over the edit
+    quick = run_verify(db=db, settings=settings, incremental=True)
+    assert quick.verified_from == 0
+    assert [p.kind for p in quick.problems] == ["rewritten"]
