@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -39,7 +39,6 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"], route_class=AuditedRoute)
 
 Limit = Annotated[int, Query(ge=1, le=queries.MAX_PAGE)]
 Cursor = Annotated[str | None, Query(max_length=200)]
-MAX_WINDOW = timedelta(days=366)
 
 
 def event_filter(
@@ -75,17 +74,6 @@ def event_filter(
 
 
 FilterDep = Annotated[queries.EventFilter, Depends(event_filter)]
-
-
-def window_of(since: datetime | None, until: datetime | None, days: int = 30) -> reports.Window:
-    """A report's window: until (default now) back to since (default `days` earlier)."""
-    if any(t is not None and t.tzinfo is None for t in (since, until)):
-        raise InvalidInput("times must carry a time zone (e.g. Z)", code="naive_time")
-    end = until or utcnow()
-    start = since or end - timedelta(days=days)
-    if end - start > MAX_WINDOW:
-        raise InvalidInput("a report covers at most 366 days", code="window_too_long")
-    return reports.Window(since=start, until=end)
 
 
 def _record(ctx: RequestContext, wanted: queries.EventFilter, **more: object) -> None:
@@ -198,7 +186,7 @@ def practitioner_activity(
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> PractitionerActivity:
-    window = window_of(since, until)
+    window = reports.window_between(since, until)
     wanted = queries.EventFilter(
         issuer=issuer, subject=subject, since=window.since, until=window.until
     )
@@ -220,7 +208,7 @@ def misuse_report(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> MisuseReport:
-    window = window_of(since, until)
+    window = reports.window_between(since, until)
     ctx.audit.detail.update(report=report.value, since=str(window.since), until=str(window.until))
     rules = reports.ReportRules(
         working_hours=(settings.working_hours_start, settings.working_hours_end),

@@ -35,6 +35,8 @@ from index_service.audit.anomalies import OPENING_ACTIONS
 from index_service.audit.models import AuditEvent, Outcome
 from index_service.audit.schemas import MisuseCase, MisuseReportName, Practitioner
 from index_service.children.models import Child, ChildAddress, ShieldedAccess
+from index_service.common import utcnow
+from index_service.errors import InvalidInput
 from index_service.involvements.models import Involvement
 from index_service.organisations.models import Organisation
 
@@ -64,6 +66,24 @@ class Window:
 
     def over(self, column: object) -> ColumnElement[bool]:
         return and_(col(column) >= self.since, col(column) < self.until)
+
+
+DEFAULT_WINDOW = timedelta(days=30)
+MAX_WINDOW = timedelta(days=366)
+
+
+def window_between(since: datetime | None, until: datetime | None) -> Window:
+    """A report's window: `until` (default now) back to `since` (default 30 days before),
+    at most 366 days, in aware times."""
+    if any(t is not None and t.tzinfo is None for t in (since, until)):
+        raise InvalidInput("times must carry a time zone (e.g. Z)", code="naive_time")
+    end = until or utcnow()
+    start = since or end - DEFAULT_WINDOW
+    if start >= end:
+        raise InvalidInput("since must be before until", code="empty_window")
+    if end - start > MAX_WINDOW:
+        raise InvalidInput("a report covers at most 366 days", code="window_too_long")
+    return Window(since=start, until=end)
 
 
 @dataclass(frozen=True)
