@@ -67,12 +67,13 @@ def worker(
     import threading
 
     from index_service.alerts.delivery import run_worker
-    from index_service.main import connect
+    from index_service.main import connect, connect_sealer
 
     settings = get_settings()
     worker_name = name or f"{settings.instance_name}@{socket.gethostname()}:{os.getpid()}"
     stop = threading.Event()
     db = connect(settings)
+    sealer_db = connect_sealer(settings)
     signals = (signal.SIGINT, signal.SIGTERM)
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in signals}
     try:
@@ -81,22 +82,25 @@ def worker(
             settings=settings,
             worker_name=worker_name[:100],
             stop=stop,
-            tick_hooks=_worker_hooks(db, settings),
+            tick_hooks=_worker_hooks(db, sealer_db, settings),
         )
     finally:
         db.close()
+        sealer_db.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
 
-def _worker_hooks(db: Database, settings: Settings) -> list[Callable[[datetime], None]]:
+def _worker_hooks(
+    db: Database, sealer_db: Database, settings: Settings
+) -> list[Callable[[datetime], None]]:
     """What the worker runs after each batch of deliveries, each called with the time:
     the scheduled alert checks (R7 shielded access, R6 escalations, expired enquiry-only
     contacts), then the audit sealer (chain the committed events, sign a checkpoint)."""
     from index_service.alerts import scheduler
     from index_service.audit.sealer import Sealer
 
-    sealer = Sealer(db, settings)
+    sealer = Sealer(sealer_db, settings)
 
     def scheduled(now: datetime) -> None:
         scheduler.tick(db=db, settings=settings, now=now)
@@ -110,9 +114,9 @@ def audit_seal() -> None:
     does this every tick)."""
     from index_service.audit.sealer import Sealer
     from index_service.common import utcnow
-    from index_service.main import connect
+    from index_service.main import connect_sealer
 
-    db = connect(get_settings())
+    db = connect_sealer(get_settings())
     try:
         sealer = Sealer(db, get_settings())
         sealer.tick(utcnow())

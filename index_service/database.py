@@ -76,6 +76,20 @@ def as_role(url: str, role: str, password: str | None) -> str:
     return make_url(url).set(username=role, password=password).render_as_string(hide_password=False)
 
 
+# The sealer's role (migration 0007): it reads events and appends seals, nothing more.
+SEALER_ROLE = "index_service_sealer"
+
+
+def sealer_database_url(settings: Settings) -> str:
+    """The libpq URL the sealer connects with: the owner's URL with the sealer's role."""
+    password = settings.database_sealer_password
+    return as_role(
+        resolve_database_url(settings),
+        settings.database_sealer_role,
+        password.get_secret_value() if password else None,
+    )
+
+
 def service_database_url(settings: Settings) -> str:
     """The libpq URL the service and the worker connect with: the owner's URL with the
     service's own role in place of the owner (unless `database_app_role` is unset)."""

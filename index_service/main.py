@@ -27,7 +27,12 @@ from index_service.api import (
 from index_service.api.metrics import Metrics
 from index_service.api.middleware import RequestMiddleware
 from index_service.api.problems import install_problem_handlers
-from index_service.database import Database, open_database, service_database_url
+from index_service.database import (
+    Database,
+    open_database,
+    sealer_database_url,
+    service_database_url,
+)
 from index_service.issuers.registry import RegisteredIssuers
 from index_service.logging import configure_logging
 from index_service.migrations_state import schema_state
@@ -88,6 +93,19 @@ def connect(settings: Settings) -> Database:
             "role the migrations grant (index_service_app), not the owner"
         )
     return db
+
+
+def connect_sealer(settings: Settings) -> Database:
+    """A small pool as the sealer's role, the only one that may append to the chain."""
+    url = sealer_database_url(settings)
+    try:
+        psycopg.connect(url, connect_timeout=10).close()
+    except psycopg.OperationalError as exc:
+        raise SchemaBehind(
+            f"cannot connect as the sealer's role ({type(exc).__name__}): run `index-service "
+            "migrate` first, or check DATABASE_SEALER_ROLE and its password"
+        ) from None
+    return open_database(url, pool_size=1, application_name=f"{settings.instance_name}-sealer")
 
 
 class UnsafeRole(RuntimeError):

@@ -62,6 +62,12 @@ class Settings(BaseSettings):
         "(refused in production).",
     )
     database_app_password: SecretStr | None = None
+    database_sealer_role: str = Field(
+        default="index_service_sealer",
+        description="The role the audit sealer connects as (made by the migrations): it alone "
+        "may append to the hash chain.",
+    )
+    database_sealer_password: SecretStr | None = None
     data_dir: Path = Path(".data")
     embedded_database_name: str = "index_service"
     db_pool_size: int = Field(default=10, ge=1, le=200)

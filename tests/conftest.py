@@ -18,6 +18,7 @@ from psycopg import sql
 
 from index_service.database import (
     APP_ROLE,
+    SEALER_ROLE,
     Database,
     as_role,
     open_database,
@@ -124,6 +125,16 @@ def db(settings: Settings, database_url: str) -> Iterator[Database]:
     # tables. Fixtures that must do more (emptying the tables) use `database_url`, the owner.
     database = open_database(
         as_role(database_url, APP_ROLE, None), pool_size=8, application_name="index-service-tests"
+    )
+    yield database
+    database.close()
+
+
+@pytest.fixture(scope="session")
+def sealer_db(database_url: str) -> Iterator[Database]:
+    """The sealer's own role: it alone may append to the audit chain."""
+    database = open_database(
+        as_role(database_url, SEALER_ROLE, None), pool_size=2, application_name="tests-sealer"
     )
     yield database
     database.close()

@@ -1,5 +1,5 @@
 """Tamper-evident audit: the service's own database role, which may only insert into and
-read the audit tables; triggers that refuse UPDATE, DELETE and TRUNCATE on them; each
+read the audit tables, and the sealer's, which alone appends to the chain; triggers that refuse UPDATE, DELETE and TRUNCATE on them; each
 event's place in commit order (`xid`, `seq`); and `audit_seal`, the hash chain the sealer
 appends to.
 
@@ -25,6 +25,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 APP_ROLE = "index_service_app"
+SEALER_ROLE = "index_service_sealer"
 APPEND_ONLY = ("audit_event", "audit_seal")
 EVENT_COLUMNS = (
     "id",
@@ -109,22 +110,30 @@ def upgrade() -> None:
     _grant_service_role()
 
 
-def _grant_service_role() -> None:
+def _make_role(role: str) -> None:
     op.execute(
         f"""
         DO $$ BEGIN
-          IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
-            CREATE ROLE {APP_ROLE} LOGIN;
+          IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN
+            CREATE ROLE {role} LOGIN;
           END IF;
         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
         END $$
         """
     )
     op.execute(
-        f"DO $$ BEGIN EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO {APP_ROLE}', "
+        f"DO $$ BEGIN EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO {role}', "
         "current_database()); END $$"
     )
-    op.execute(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}")
+    op.execute(f"GRANT USAGE ON SCHEMA public TO {role}")
+
+
+def _grant_service_role() -> None:
+    _make_role(APP_ROLE)
+    # The sealer alone appends to the chain: it reads events and adds seals, nothing more.
+    _make_role(SEALER_ROLE)
+    op.execute(f"GRANT SELECT ON audit_event TO {SEALER_ROLE}")
+    op.execute(f"GRANT SELECT, INSERT ON audit_seal TO {SEALER_ROLE}")
     op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}")
     op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}")
     op.execute(
@@ -137,12 +146,19 @@ def _grant_service_role() -> None:
     op.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {', '.join(APPEND_ONLY)} FROM {APP_ROLE}")
     # An event's place (seq, xid) is the database's alone: the role may insert every other
     # column, so it cannot override the identity (OVERRIDING SYSTEM VALUE needs the column).
+    op.execute(f"REVOKE INSERT ON audit_seal FROM {APP_ROLE}")  # the sealer's alone
     op.execute(f"REVOKE INSERT ON audit_event FROM {APP_ROLE}")
     op.execute(f"GRANT INSERT ({', '.join(EVENT_COLUMNS)}) ON audit_event TO {APP_ROLE}")
     op.execute(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM {APP_ROLE}")
 
 
 def downgrade() -> None:
+    op.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {SEALER_ROLE}")
+    op.execute(f"REVOKE USAGE ON SCHEMA public FROM {SEALER_ROLE}")
+    op.execute(
+        f"DO $$ BEGIN EXECUTE format('REVOKE ALL ON DATABASE %I FROM {SEALER_ROLE}', "
+        "current_database()); END $$"
+    )
     op.execute(
         "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
         f"REVOKE SELECT, INSERT, UPDATE, DELETE ON TABLES FROM {APP_ROLE}"

@@ -277,12 +277,13 @@ def test_the_verify_route_gives_the_clis_answer(
     client: TestClient,
     factory: Factory,
     db: Database,
+    sealer_db: Database,
     settings: Settings,
     database_url: str,
 ) -> None:
     _world(client, factory)
-    seal_all(db)
-    Sealer(db, settings).checkpoint(utcnow())
+    seal_all(sealer_db)
+    Sealer(sealer_db, settings).checkpoint(utcnow())
     auditor = _auditor(factory)
     intact = client.get("/v1/audit/verify", headers=auditor)
     assert intact.status_code == 200, intact.text

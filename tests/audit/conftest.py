@@ -39,8 +39,8 @@ def events(db: Database) -> Callable[[int], list[str]]:
 
 
 @pytest.fixture
-def sealer(db: Database, settings: Settings) -> Sealer:
-    return Sealer(db, settings)
+def sealer(sealer_db: Database, settings: Settings) -> Sealer:
+    return Sealer(sealer_db, settings)
 
 
 def seal_all(db: Database) -> None:
@@ -62,11 +62,11 @@ def seal_all(db: Database) -> None:
 
 
 @pytest.fixture
-def sealed(db: Database, sealer: Sealer) -> Callable[[], None]:
+def sealed(sealer_db: Database, sealer: Sealer) -> Callable[[], None]:
     """Seal everything committed and sign a checkpoint of the head."""
 
     def run() -> None:
-        seal_all(db)
+        seal_all(sealer_db)
         sealer.checkpoint(utcnow())
 
     return run

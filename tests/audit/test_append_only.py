@@ -115,3 +115,32 @@ def test_the_service_role_may_not_edit_the_trail_and_the_owner_may(
         assert may_edit_audit_trail(owner) is True
     finally:
         owner.close()
+
+
+def test_only_the_sealer_appends_to_the_chain_and_it_can_do_nothing_else(
+    service_connection: psycopg.Connection,
+    database_url: str,
+    events: Callable[[int], list[str]],
+    sealed: Callable[[], None],
+) -> None:
+    from index_service.database import SEALER_ROLE
+
+    events(1)
+    sealed()
+    forged_seal = (
+        "INSERT INTO audit_seal (position, event_id, hash, xid, seq, sealed_at)"
+        " VALUES (2, gen_random_uuid(), '\\x00', '1', 1, now())"
+    )
+    with pytest.raises(errors.InsufficientPrivilege):
+        service_connection.execute(forged_seal)
+    with psycopg.connect(as_role(database_url, SEALER_ROLE, None), autocommit=True) as sealer:
+        for statement in (
+            "INSERT INTO audit_event (id, occurred_at, action, outcome, status_code, roles,"
+            " child_ids, method, route, request_id, instance, detail) VALUES (gen_random_uuid(),"
+            " now(), 'x', 'success', 200, '{}', '{}', 'GET', '/', 'r', 'i', '{}')",
+            "UPDATE audit_seal SET hash = '\\x00'",
+            "DELETE FROM audit_seal",
+            "SELECT count(*) FROM child",
+        ):
+            with pytest.raises(errors.InsufficientPrivilege):
+                sealer.execute(statement)

@@ -51,7 +51,11 @@ def test_an_untouched_chain_verifies(
 
 
 def test_events_written_after_the_last_seal_are_pending_not_bad(
-    db: Database, settings: Settings, events: Events, sealed: Callable[[], None]
+    db: Database,
+    sealer_db: Database,
+    settings: Settings,
+    events: Events,
+    sealed: Callable[[], None],
 ) -> None:
     events(3)
     sealed()
@@ -59,7 +63,7 @@ def test_events_written_after_the_last_seal_are_pending_not_bad(
     report = _verify(db, settings)
     assert report.ok
     assert report.unsealed_events == 2
-    seal_all(db)
+    seal_all(sealer_db)
     assert _verify(db, settings).events_checked == 5
 
 
@@ -173,6 +177,7 @@ def test_swapping_the_contents_of_two_events_is_found(
 
 def test_a_chain_recomputed_after_an_edit_disagrees_with_the_signed_checkpoint(
     db: Database,
+    sealer_db: Database,
     settings: Settings,
     events: Events,
     sealed: Callable[[], None],
@@ -184,7 +189,7 @@ def test_a_chain_recomputed_after_an_edit_disagrees_with_the_signed_checkpoint(
     sealed()
     superuser.execute("UPDATE audit_event SET action = 'x:y:z' WHERE id = %s", (ids[2],))
     superuser.execute("DELETE FROM audit_seal")
-    seal_all(db)  # the whole chain again, over the edited event
+    seal_all(sealer_db)  # the whole chain again, over the edited event
     report = _verify(db, settings)
     assert [p.kind for p in report.problems] == ["rewritten"]
     assert report.problems[0].position == 6
@@ -285,11 +290,11 @@ def test_the_cli_names_the_first_bad_event_and_exits_1(
 
 
 def test_a_chain_no_checkpoint_covers_does_not_pass(
-    db: Database, settings: Settings, events: Events
+    db: Database, sealer_db: Database, settings: Settings, events: Events
 ) -> None:
     """Without a signed checkpoint a recomputed chain looks like the real one: not ok."""
     events(3)
-    seal_all(db)
+    seal_all(sealer_db)
     assert [p.kind for p in _verify(db, settings).problems] == ["no_checkpoint"]
 
 
@@ -305,6 +310,7 @@ def test_without_a_key_to_check_checkpoints_verify_says_so_and_makes_none_up(
 
 def test_sealing_goes_on_after_the_newest_sealed_event_is_removed(
     db: Database,
+    sealer_db: Database,
     settings: Settings,
     events: Events,
     sealed: Callable[[], None],
@@ -314,7 +320,7 @@ def test_sealing_goes_on_after_the_newest_sealed_event_is_removed(
     sealed()
     superuser.execute("DELETE FROM audit_event WHERE id = %s", (ids[-1],))
     events(2)
-    seal_all(db)  # goes on from the last seal, though its event is gone
+    seal_all(sealer_db)  # goes on from the last seal, though its event is gone
     report = _verify(db, settings)
     assert report.head_position == 5
     assert report.unsealed_events == 0
@@ -324,6 +330,7 @@ def test_sealing_goes_on_after_the_newest_sealed_event_is_removed(
 
 def test_an_incremental_walk_starts_at_the_newest_good_checkpoint(
     db: Database,
+    sealer_db: Database,
     settings: Settings,
     events: Events,
     sealed: Callable[[], None],
@@ -332,7 +339,7 @@ def test_an_incremental_walk_starts_at_the_newest_good_checkpoint(
     events(4)
     sealed()
     later = events(3)
-    seal_all(db)
+    seal_all(sealer_db)
     quick = run_verify(db=db, settings=settings, incremental=True)
     assert quick.ok, quick.problems
     assert (quick.verified_from, quick.events_checked, quick.head_position) == (4, 3, 7)
@@ -344,6 +351,7 @@ def test_an_incremental_walk_starts_at_the_newest_good_checkpoint(
 
 def test_an_incremental_walk_falls_back_to_the_start_when_the_checkpoints_seal_was_rewritten(
     db: Database,
+    sealer_db: Database,
     settings: Settings,
     events: Events,
     sealed: Callable[[], None],
@@ -353,7 +361,7 @@ def test_an_incremental_walk_falls_back_to_the_start_when_the_checkpoints_seal_w
     sealed()
     superuser.execute("UPDATE audit_event SET action = 'x:y:z' WHERE id = %s", (ids[0],))
     superuser.execute("DELETE FROM audit_seal")
-    seal_all(db)  # the chain recomputed over the edit
+    seal_all(sealer_db)  # the chain recomputed over the edit
     quick = run_verify(db=db, settings=settings, incremental=True)
     assert quick.verified_from == 0
     assert [p.kind for p in quick.problems] == ["rewritten"]

@@ -37,7 +37,7 @@ def _rolled_back_audit_insert(db: Database) -> None:
 
 
 def test_every_disclosing_response_has_one_event_and_the_chain_holds_under_load(
-    client: TestClient, factory: Factory, db: Database, settings: Settings
+    client: TestClient, factory: Factory, db: Database, sealer_db: Database, settings: Settings
 ) -> None:
     dm = factory.data_manager()
     ids = []
@@ -61,11 +61,11 @@ def test_every_disclosing_response_has_one_event_and_the_chain_holds_under_load(
         return "refused", client.get(f"/v1/children/{ids[0]}", headers={"Authorization": "x"})
 
     stop = threading.Event()
-    sealer = Sealer(db, settings)
+    sealer = Sealer(sealer_db, settings)
 
     def keep_sealing() -> None:
         while not stop.is_set():
-            seal(db, batch=7)
+            seal(sealer_db, batch=7)
             sealer.checkpoint(utcnow())
 
     sealing = threading.Thread(target=keep_sealing)
@@ -91,8 +91,8 @@ def test_every_disclosing_response_has_one_event_and_the_chain_holds_under_load(
     refused = [r for kind, r in results if kind == "refused"]
     assert all(per_request.get(r.headers["X-Request-ID"]) == 1 for r in refused)
 
-    seal_all(db)
-    Sealer(db, settings).checkpoint(utcnow())
+    seal_all(sealer_db)
+    Sealer(sealer_db, settings).checkpoint(utcnow())
     report = run_verify(db=db, settings=settings)
     assert report.ok, report.problems
     assert report.events_checked == len(rows)
@@ -102,10 +102,10 @@ def test_every_disclosing_response_has_one_event_and_the_chain_holds_under_load(
 
 
 def test_a_sealer_that_finds_another_at_work_steps_aside(
-    db: Database, events: Callable[[int], list[str]]
+    db: Database, sealer_db: Database, events: Callable[[int], list[str]]
 ) -> None:
     events(3)
     with db.transaction() as session:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEALER_LOCK})
-        assert seal(db) is None
-    seal_all(db)
+        assert seal(sealer_db) is None
+    seal_all(sealer_db)
