@@ -279,6 +279,9 @@ def test_the_cli_names_the_first_bad_event_and_exits_1(
     monkeypatch.setattr(settings_module, "get_settings", lambda: settings)
     monkeypatch.setattr("index_service.cli.get_settings", lambda: settings)
     runner = CliRunner()
+    sealing = runner.invoke(cli, ["audit", "seal"])
+    assert sealing.exit_code == 0, sealing.output
+    assert "newest checkpoint at position 5" in sealing.stdout
     intact = runner.invoke(cli, ["audit", "verify"])
     assert intact.exit_code == 0, intact.output
     assert json.loads(intact.stdout)["ok"] is True
