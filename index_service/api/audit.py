@@ -38,17 +38,25 @@ from index_service.errors import InvalidInput
 router = APIRouter(prefix="/v1/audit", tags=["audit"], route_class=AuditedRoute)
 
 Limit = Annotated[int, Query(ge=1, le=queries.MAX_PAGE)]
-Cursor = Annotated[str | None, Query(max_length=200)]
+# Text that goes into a query: no control characters (PostgreSQL refuses NUL outright).
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+Cursor = Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_\-]+$")]
 
 
 def event_filter(
     child_id: uuid.UUID | None = None,
-    issuer: Annotated[str | None, Query(max_length=300)] = None,
-    subject: Annotated[str | None, Query(max_length=300, description="The practitioner.")] = None,
-    organisation: Annotated[str | None, Query(max_length=16)] = None,
+    issuer: Annotated[str | None, Query(max_length=300, pattern=PRINTABLE)] = None,
+    subject: Annotated[
+        str | None, Query(max_length=300, pattern=PRINTABLE, description="The practitioner.")
+    ] = None,
+    organisation: Annotated[str | None, Query(max_length=16, pattern=PRINTABLE)] = None,
     action: Annotated[
         str | None,
-        Query(max_length=80, description="An action, or a prefix ending in * (child:*)."),
+        Query(
+            max_length=80,
+            pattern=PRINTABLE,
+            description="An action, or a prefix ending in * (child:*).",
+        ),
     ] = None,
     purpose: PurposeCode | None = None,
     outcome: Outcome | None = None,
@@ -179,8 +187,8 @@ def practitioner_activity(
     session: SessionDep,
     caller: PrincipalDep,
     ctx: ContextDep,
-    issuer: Annotated[str, Query(min_length=1, max_length=300)],
-    subject: Annotated[str, Query(min_length=1, max_length=300)],
+    issuer: Annotated[str, Query(min_length=1, max_length=300, pattern=PRINTABLE)],
+    subject: Annotated[str, Query(min_length=1, max_length=300, pattern=PRINTABLE)],
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Limit = 100,

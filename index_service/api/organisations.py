@@ -42,7 +42,12 @@ def list_organisations(
     caller: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     after: Annotated[
-        str | None, Query(max_length=16, description="next_cursor of the previous page")
+        str | None,
+        Query(
+            max_length=16,
+            pattern=r"^[A-Za-z0-9\-]+$",
+            description="next_cursor of the previous page",
+        ),
     ] = None,
 ) -> OrganisationPage:
     found = service.list_organisations(session=session, caller=caller, limit=limit + 1, after=after)

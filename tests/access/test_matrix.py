@@ -53,7 +53,9 @@ For the audit routes the target is an audit event (set up without a request): a 
 the child in the relation, by a user of its owner (the caller, for their own), in the
 small hours two days ago. The event search and its exports list it or not; the child
 access report is about that child and lists it; the practitioner activity is that user's;
-the misuse report is out-of-hours, whose cases it is among. Verifying the chain has no
+the misuse report is out-of-hours, whose cases it is among. A shielded child's events
+are the responsible authority's alone: an auditor where the child lives does not see them
+(where a shielded child lives is known only to its authority). Verifying the chain has no
 target: only `own` applies. The exports stream CSV and FHIR JSON rather than JSON.
 """
 
@@ -449,7 +451,7 @@ practitioner                  403         403         403         403         40
 social_worker                 403         403         403         403         403
 designated_manager            403         403         403         403         403
 data_manager                  403         403         403         403         403
-auditor                       ok          ok          unlisted    ok          ok
+auditor                       ok          ok          unlisted    ok          unlisted
 national_auditor              ok          ok          ok          ok          ok
 administrator                 403         403         403         403         403
 service_account               403         403         403         403         403
@@ -460,7 +462,7 @@ practitioner                  403         403         403         403         40
 social_worker                 403         403         403         403         403
 designated_manager            403         403         403         403         403
 data_manager                  403         403         403         403         403
-auditor                       ok          ok          unlisted    ok          ok
+auditor                       ok          ok          unlisted    ok          unlisted
 national_auditor              ok          ok          ok          ok          ok
 administrator                 403         403         403         403         403
 service_account               403         403         403         403         403
@@ -471,7 +473,7 @@ practitioner                  403         403         403         403         40
 social_worker                 403         403         403         403         403
 designated_manager            403         403         403         403         403
 data_manager                  403         403         403         403         403
-auditor                       ok          ok          unlisted    ok          ok
+auditor                       ok          ok          unlisted    ok          unlisted
 national_auditor              ok          ok          ok          ok          ok
 administrator                 403         403         403         403         403
 service_account               403         403         403         403         403
@@ -482,7 +484,7 @@ practitioner                  403         403         403         403         40
 social_worker                 403         403         403         403         403
 designated_manager            403         403         403         403         403
 data_manager                  403         403         403         403         403
-auditor                       ok          ok          404         ok          ok
+auditor                       ok          ok          404         ok          404
 national_auditor              ok          ok          ok          ok          ok
 administrator                 403         403         403         403         403
 service_account               403         403         403         403         403
@@ -493,7 +495,7 @@ practitioner                  403         403         403         403         40
 social_worker                 403         403         403         403         403
 designated_manager            403         403         403         403         403
 data_manager                  403         403         403         403         403
-auditor                       ok          ok          unlisted    ok          ok
+auditor                       ok          ok          unlisted    ok          unlisted
 national_auditor              ok          ok          ok          ok          ok
 administrator                 403         403         403         403         403
 service_account               403         403         403         403         403
@@ -504,7 +506,7 @@ practitioner                  403         403         403         403         40
 social_worker                 403         403         403         403         403
 designated_manager            403         403         403         403         403
 data_manager                  403         403         403         403         403
-auditor                       ok          ok          unlisted    ok          ok
+auditor                       ok          ok          unlisted    ok          unlisted
 national_auditor              ok          ok          ok          ok          ok
 administrator                 403         403         403         403         403
 service_account               403         403         403         403         403

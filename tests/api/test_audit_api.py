@@ -135,6 +135,8 @@ def test_pages_follow_one_another_without_repeats_newest_first(
         ({"limit": 0}, "invalid_input"),
         ({"limit": 501}, "invalid_input"),
         ({"child_id": "12"}, "invalid_input"),
+        ({"subject": "a\x00b"}, "invalid_input"),
+        ({"action": "child:\x1b*"}, "invalid_input"),
     ],
 )
 def test_bad_search_input_is_a_problem_document(
