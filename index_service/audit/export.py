@@ -11,32 +11,11 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from index_service.audit.chain import FIELDS
 from index_service.audit.models import AuditEvent, Outcome
 
-CSV_COLUMNS = (
-    "id",
-    "seq",
-    "occurred_at",
-    "action",
-    "outcome",
-    "status_code",
-    "reason",
-    "issuer",
-    "subject",
-    "actor_name",
-    "organisation",
-    "roles",
-    "child_ids",
-    "purpose",
-    "purpose_text",
-    "method",
-    "route",
-    "request_id",
-    "instance",
-    "client_address",
-    "user_agent",
-    "detail",
-)
+# Every column of an event, as the chain covers them, but the writing transaction's id.
+CSV_COLUMNS = tuple(name for name in FIELDS if name != "xid")
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
