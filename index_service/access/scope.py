@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, any_, exists, false, or_, select, true
+from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
 from index_service.access.policy import (
@@ -45,19 +46,30 @@ def children_in_scope(principal: Principal) -> ColumnElement[bool]:
     """A WHERE clause over `child`: the children this caller reaches directly."""
     if not acts_for_authority(principal):
         return false()
-    return _authoritys_children(principal.local_authority)
+    return children_of_authority(principal.local_authority)
 
 
-def _authoritys_children(authority: str) -> ColumnElement[bool]:
-    """A WHERE clause over `child`: the authority is responsible for it, or it lives there."""
-    lives_there = exists().where(
-        and_(
+# An authority's code, or the column of an enclosing query that holds one.
+AuthorityCode = str | ColumnElement[str] | Mapped[str]
+
+
+def lives_in(authority: AuthorityCode) -> ColumnElement[bool]:
+    """A WHERE clause over `child`: its current address is in `authority` (a code, or a
+    column of an enclosing query, however deep the nesting)."""
+    return (
+        exists()
+        .where(
             col(ChildAddress.child_id) == col(Child.id),
             col(ChildAddress.to_date).is_(None),
             col(ChildAddress.local_authority) == authority,
         )
+        .correlate_except(ChildAddress)
     )
-    return or_(col(Child.responsible_authority) == authority, lives_there)
+
+
+def children_of_authority(authority: AuthorityCode) -> ColumnElement[bool]:
+    """A WHERE clause over `child`: the authority is responsible for it, or it lives there."""
+    return or_(col(Child.responsible_authority) == authority, lives_in(authority))
 
 
 def children_audited(principal: Principal) -> ColumnElement[bool]:
@@ -75,16 +87,9 @@ def _audited_children(authority: str) -> ColumnElement[bool]:
     it is responsible for; those who live there, unless shielded: where a shielded child
     lives is known only to the responsible authority, and an auditor elsewhere seeing the
     child's events (a change of address among them) would learn it."""
-    lives_there = exists().where(
-        and_(
-            col(ChildAddress.child_id) == col(Child.id),
-            col(ChildAddress.to_date).is_(None),
-            col(ChildAddress.local_authority) == authority,
-        )
-    )
     return or_(
         col(Child.responsible_authority) == authority,
-        and_(col(Child.shielded).is_(False), lives_there),
+        and_(col(Child.shielded).is_(False), lives_in(authority)),
     )
 
 

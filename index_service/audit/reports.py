@@ -28,13 +28,17 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from index_service.access.principal import Principal
-from index_service.access.scope import alerts_audited, audit_events_in_scope
+from index_service.access.scope import (
+    alerts_audited,
+    audit_events_in_scope,
+    children_of_authority,
+)
 from index_service.alerts.calendar import LONDON, bank_holidays_between, is_working_day
 from index_service.alerts.models import Alert
 from index_service.audit.anomalies import OPENING_ACTIONS
 from index_service.audit.models import AuditEvent, Outcome
 from index_service.audit.schemas import MisuseCase, MisuseReportName, Practitioner
-from index_service.children.models import Child, ChildAddress, ShieldedAccess
+from index_service.children.models import Child, ShieldedAccess
 from index_service.common import utcnow
 from index_service.errors import InvalidInput
 from index_service.involvements.models import Involvement
@@ -237,21 +241,9 @@ def out_of_area(
     named = func.unnest(col(AuditEvent.child_ids)).table_valued("child_id").render_derived()
     child_id = named.c.child_id
     # Each subquery correlates with the outer query explicitly: nested, it would not.
-    lives_there = (
-        exists()
-        .where(
-            col(ChildAddress.child_id) == child_id,
-            col(ChildAddress.to_date).is_(None),
-            col(ChildAddress.local_authority) == col(Organisation.local_authority),
-        )
-        .correlate_except(ChildAddress)
-    )
     belongs = (
         exists()
-        .where(
-            col(Child.id) == child_id,
-            or_(col(Child.responsible_authority) == col(Organisation.local_authority), lives_there),
-        )
+        .where(col(Child.id) == child_id, children_of_authority(col(Organisation.local_authority)))
         .correlate_except(Child)
     )
     involved = (
