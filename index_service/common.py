@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated
@@ -41,12 +42,43 @@ Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()\-]{6,24}$", strip
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-def no_control_characters(value: str) -> str:
-    """Free text is one line of printable characters: control characters (NUL, newlines,
-    escapes) are refused, so nothing stored can break a log line, a CSV export or JSONB."""
+def _invisible_format(character: str) -> bool:
+    """Unicode's format characters (category Cf): zero-width spaces and joiners, the
+    bidirectional embeddings, overrides and isolates, the byte-order mark, soft hyphens."""
+    return unicodedata.category(character) == "Cf"
+
+
+def _combining(character: str) -> bool:
+    return unicodedata.category(character).startswith("M")
+
+
+def one_line_of_text(value: str) -> str:
+    """Free text is one visible line. Refused, with a reason that never quotes the value:
+    - control characters and line breaks (NUL, newlines, escapes), which could break a log
+      line, a CSV export or JSONB;
+    - invisible format characters: a zero-width character makes two names that look the
+      same differ (a duplicate the guard cannot see, an alias nobody can type), and a
+      bidirectional control reorders what an auditor reads ("Trojan Source"). Scripts
+      that use ZWNJ/ZWJ in names are written without them here, as official records do;
+    - text that begins with a combining mark (a combining-only string among them): it has
+      nothing to combine with, and renders over whatever is printed before it."""
     if _CONTROL.search(value):
         raise ValueError("must not contain control characters or line breaks")
+    if any(_invisible_format(c) for c in value):
+        raise ValueError(
+            "must not contain invisible formatting characters (zero-width or bidirectional)"
+        )
+    stripped = value.lstrip()
+    if stripped and _combining(stripped[0]):
+        raise ValueError("must not begin with a combining mark")
     return value
+
+
+def with_invisibles_replaced(value: str) -> str:
+    """Text kept as evidence although it was refused (what an unverifiable token claimed):
+    control and invisible format characters become U+FFFD, so the record shows that
+    something was there without letting it break or reorder what is read."""
+    return "".join("\ufffd" if _CONTROL.match(c) or _invisible_format(c) else c for c in value)
 
 
 # One text type per column width, so a schema can never accept more than its column holds.
@@ -54,11 +86,11 @@ def _text(max_length: int) -> object:
     return StringConstraints(min_length=1, max_length=max_length, strip_whitespace=True)
 
 
-Text40 = Annotated[str, _text(40), AfterValidator(no_control_characters)]
-Text60 = Annotated[str, _text(60), AfterValidator(no_control_characters)]
-Text100 = Annotated[str, _text(100), AfterValidator(no_control_characters)]
-Text200 = Annotated[str, _text(200), AfterValidator(no_control_characters)]
-Text300 = Annotated[str, _text(300), AfterValidator(no_control_characters)]
+Text40 = Annotated[str, _text(40), AfterValidator(one_line_of_text)]
+Text60 = Annotated[str, _text(60), AfterValidator(one_line_of_text)]
+Text100 = Annotated[str, _text(100), AfterValidator(one_line_of_text)]
+Text200 = Annotated[str, _text(200), AfterValidator(one_line_of_text)]
+Text300 = Annotated[str, _text(300), AfterValidator(one_line_of_text)]
 ShortText = Text200
 PersonName = Text100
 

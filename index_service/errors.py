@@ -61,6 +61,15 @@ class PreconditionRequired(DomainError):
     title = "If-Match is required"
 
 
+class MalformedBody(DomainError):
+    """A body that is JSON in no reliable sense: one object naming a field twice (parsers
+    disagree on which wins), or nesting deeper than a parser can follow."""
+
+    status = 400
+    code = "malformed_json"
+    title = "Malformed JSON"
+
+
 class PayloadTooLarge(DomainError):
     status = 413
     code = "payload_too_large"

@@ -98,6 +98,20 @@ class Settings(BaseSettings):
         ge=1,
         description="Opening more distinct children than this in an hour records an anomaly.",
     )
+    record_age_limit_years: int = Field(
+        default=18,
+        ge=1,
+        le=25,
+        description="The index holds records of children younger than this (DOMAIN.md: "
+        "under 18); older is refused with 422 beyond_age_limit.",
+    )
+    unborn_days_ahead: int = Field(
+        default=300,
+        ge=0,
+        le=366,
+        description="How far ahead an unborn child's expected date of delivery (an "
+        "estimated date of birth) may be; 0 holds no unborn children.",
+    )
     enquiry_open_minutes: int = Field(
         default=60, ge=1, le=1440, description="How long an enquiry's candidates may be opened."
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import unquote
 
-from index_service.common import no_control_characters
+from index_service.common import one_line_of_text
 from index_service.errors import DomainError
 
 PURPOSE_HEADER = "Purpose-Of-Use"
@@ -70,10 +70,11 @@ def purpose_from_headers(code: str | None, text: str | None) -> Purpose:
             code="purpose_text_too_long",
         )
     try:
-        no_control_characters(decoded)
-    except ValueError:
+        one_line_of_text(decoded)
+    except ValueError as reason:  # says what is wrong, never quotes the text
         raise PurposeRequired(
-            f"{PURPOSE_TEXT_HEADER} must be one line of text", code="purpose_text_invalid"
+            f"{PURPOSE_TEXT_HEADER} is one line of visible text: it {reason}",
+            code="purpose_text_invalid",
         ) from None
     return Purpose(code=purpose_code, text=decoded)
 

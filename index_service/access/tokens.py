@@ -10,7 +10,6 @@ before they are parsed.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +18,11 @@ from typing import Any
 import jwt
 from jwt import PyJWK, PyJWKClient
 
+from index_service.common import one_line_of_text, with_invisibles_replaced
 from index_service.errors import Forbidden, ServiceUnavailable, Unauthenticated
 from index_service.settings import DEV_ISSUER, Settings
 
 ALLOWED_ALGORITHMS = ("ES256", "RS256")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "exp", "iat", "name", "email", "org", "roles"]
 
 
@@ -241,7 +240,14 @@ def _claims(claims: dict[str, Any], max_lifetime: int) -> VerifiedClaims:
 
 
 def _plain(value: object, limit: int) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= limit and not _CONTROL.search(value)
+    """A short line of visible text: the claims are written into every audit row."""
+    if not isinstance(value, str) or not 0 < len(value) <= limit:
+        return False
+    try:
+        one_line_of_text(value)
+    except ValueError:
+        return False
+    return True
 
 
 def claimed_identity(token: str) -> dict[str, str]:
@@ -252,7 +258,7 @@ def claimed_identity(token: str) -> dict[str, str]:
     except jwt.InvalidTokenError:
         return {}
     return {
-        k: _CONTROL.sub("\ufffd", str(claims[k]))[:200]
+        k: with_invisibles_replaced(str(claims[k]))[:200]
         for k in ("iss", "sub", "org")
         if k in claims
     }

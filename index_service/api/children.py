@@ -28,6 +28,7 @@ from index_service.api.problems import PROBLEM_JSON, problem
 from index_service.api.routing import AuditedRoute
 from index_service.audit.anomalies import note_children_opened
 from index_service.children import flows, service
+from index_service.children.age import AgeLimit
 from index_service.children.schemas import (
     ChildCreate,
     ChildPublic,
@@ -125,11 +126,16 @@ def create_child(
     session: SessionDep,
     caller: PrincipalDep,
     ctx: ContextDep,
+    settings: SettingsDep,
     request: Request,
     response: Response,
 ) -> ChildPublic | JSONResponse:
     outcome = flows.register_child(
-        session=session, caller=caller, data=body, request_id=ctx.audit.request_id
+        session=session,
+        caller=caller,
+        data=body,
+        request_id=ctx.audit.request_id,
+        age_limit=AgeLimit.of(settings),
     )
     if body.confirmed_distinct_from:  # found by "who looked at this child" too
         ctx.audit.detail["confirmed_distinct_from"] = [str(i) for i in body.confirmed_distinct_from]
@@ -198,6 +204,7 @@ def update_child(
         data=body,
         expected_version=expected_version(if_match),
         timing=timing,
+        age_limit=AgeLimit.of(settings),
     )
     ctx.audit.detail["changed_fields"] = sorted(changed)
     ctx.audit.detail["changes"] = changed

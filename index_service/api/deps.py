@@ -82,7 +82,8 @@ def purpose_headers(
         Header(
             alias="Purpose-Text",
             min_length=1,
-            max_length=MAX_PURPOSE_TEXT * 3,  # percent-encoded UTF-8
+            max_length=MAX_PURPOSE_TEXT
+            * 12,  # percent-encoded: up to 4 UTF-8 bytes of 3 characters
             description="A few words on why; percent-encode characters outside ASCII.",
         ),
     ],

@@ -11,6 +11,7 @@ without its audit row.
 from __future__ import annotations
 
 import contextlib
+import json
 import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -29,6 +30,7 @@ from index_service.audit.service import AuditDraft
 from index_service.errors import (
     AuditUnavailable,
     DomainError,
+    MalformedBody,
     PayloadTooLarge,
     UnsupportedMediaType,
 )
@@ -137,4 +139,29 @@ async def _guard_body(request: Request) -> None:
         received.extend(chunk)
         if len(received) > limit:
             raise PayloadTooLarge(f"the body may be at most {limit} bytes")
+    _refuse_ambiguous_json(bytes(received))
     request._body = bytes(received)  # Starlette's cache: the endpoint parses these bytes
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise MalformedBody(
+            "an object in the body names the same field twice; send each field once",
+            code="duplicate_json_key",
+        )
+    return dict(pairs)
+
+
+def _refuse_ambiguous_json(raw: bytes) -> None:
+    """RFC 8259 leaves a repeated name in one object undefined: Python keeps the last,
+    other parsers the first, so a body could mean one thing to a gateway, an agency's
+    log or an auditor, and another to the index. Refused with 400 before the endpoint
+    parses it; so is nesting too deep to parse. Otherwise-malformed JSON is left to the
+    endpoint's parser, which answers 400 `malformed_json`."""
+    try:
+        json.loads(raw, object_pairs_hook=_unique_keys)
+    except RecursionError:
+        raise MalformedBody("the body is nested too deeply to read") from None
+    except ValueError:
+        return

@@ -17,10 +17,12 @@ from index_service.alerts import flows as alerts
 from index_service.alerts.models import Alert
 from index_service.alerts.service import AlertTiming
 from index_service.children import service
+from index_service.children.age import AgeLimit, require_within_age_limit
 from index_service.children.duplicates import possible_duplicates
 from index_service.children.schemas import ChildCreate, ChildSummary, ChildUpdate
 from index_service.children.service import ChildRecord
 from index_service.children.summaries import summary_of
+from index_service.common import utcnow
 from index_service.errors import Forbidden
 
 
@@ -40,12 +42,24 @@ _LOCK_NAMESPACE = 0x43484C44  # "CHLD"
 
 
 def register_child(
-    *, session: Session, caller: Principal, data: ChildCreate, request_id: str
+    *,
+    session: Session,
+    caller: Principal,
+    data: ChildCreate,
+    request_id: str,
+    age_limit: AgeLimit,
 ) -> service.ChildRecord | PossibleDuplicates:
     """Create the record, unless it may be a child the index already holds that the
     caller has not confirmed is a different child. The authority check comes first, so
-    nobody outside it learns of any candidate."""
+    nobody outside it learns of any candidate; then whether the index may hold this
+    child at all (the age limit)."""
     service.require_may_create(caller=caller, data=data)
+    require_within_age_limit(
+        data.date_of_birth,
+        data.date_of_birth_precision.value,
+        limit=age_limit,
+        today=utcnow().date(),
+    )
     if data.confirmed_distinct_from and not judges_duplicates(caller):
         raise Forbidden(
             "only a data manager or social worker may confirm that a record is a different child",
@@ -82,6 +96,7 @@ def change_child(
     data: ChildUpdate,
     expected_version: int,
     timing: AlertTiming,
+    age_limit: AgeLimit,
 ) -> tuple[ChildRecord, dict[str, dict[str, Any]], list[Alert]]:
     """Apply a change (returning its field diff); if the child's current address is now
     in another authority, the designated managers of both and the key worker are alerted
@@ -94,6 +109,15 @@ def change_child(
         data=data,
         expected_version=expected_version,
     )
+    if data.model_fields_set & {"date_of_birth", "date_of_birth_precision"}:
+        # Checked on the record as changed (a new date with the stored precision, or the
+        # reverse); refusing rolls the change back with the request.
+        require_within_age_limit(
+            record.child.date_of_birth,
+            record.child.date_of_birth_precision,
+            limit=age_limit,
+            today=utcnow().date(),
+        )
     after = next((a.local_authority for a in record.addresses if a.to_date is None), None)
     raised = alerts.after_move(
         session=session,

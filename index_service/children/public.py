@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from index_service.children.age import age_in_years
 from index_service.children.models import Carer, ChildAddress, ChildStatus
 from index_service.children.schemas import (
     AddressIn,
@@ -22,7 +23,6 @@ from index_service.children.schemas import (
     InvolvementPublic,
     NamePublic,
     Provenance,
-    age_in_years,
 )
 from index_service.common import utcnow
 from index_service.flags.models import Flag

@@ -40,7 +40,9 @@ from index_service.common import (
 from index_service.flags.schemas import FlagPublic
 from index_service.matching.postcodes import normalise_postcode
 
-MAX_AGE_YEARS = 25  # older than this is a typing error, not a child
+# In an enquiry, older than this is a typing error, not a child. Who a *record* may be for
+# (the age limit, unborn children) is a setting, checked by `children/age.py`.
+MAX_AGE_YEARS = 25
 
 
 def _nhs_number(value: str) -> str:
@@ -172,7 +174,10 @@ UNKNOWN_EDUCATION = EducationIn(status=EducationStatus.UNKNOWN)
 
 class ChildCreate(Strict):
     names: Names
-    date_of_birth: DateOfBirth
+    date_of_birth: date = Field(
+        description="For an unborn child with a pre-birth plan, the expected date of "
+        "delivery, with date_of_birth_precision 'estimated'."
+    )
     date_of_birth_precision: DatePrecision = DatePrecision.EXACT
     nhs_number: NhsNumber | None = None
     upn: Upn | None = None
@@ -195,7 +200,7 @@ class ChildUpdate(Strict):
     Send `null` to clear an identifier."""
 
     names: Names | None = None
-    date_of_birth: DateOfBirth | None = None
+    date_of_birth: date | None = None
     date_of_birth_precision: DatePrecision | None = None
     nhs_number: NhsNumber | None = None
     upn: Upn | None = None
@@ -331,11 +336,6 @@ class PossibleDuplicateProblem(BaseModel):
     code: str
     request_id: str | None = None
     candidates: list[ChildSummary]
-
-
-def age_in_years(date_of_birth: date, today: date) -> int:
-    years = today.year - date_of_birth.year
-    return years - ((today.month, today.day) < (date_of_birth.month, date_of_birth.day))
 
 
 FIELD_GROUPS: tuple[str, ...] = tuple(

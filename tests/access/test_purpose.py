@@ -3,6 +3,8 @@ else is read; it is stored with the audit row."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -28,6 +30,11 @@ GOOD = ("safeguarding_concern", "ED attendance, bruising")
         pytest.param("audit", "x" * 201, "purpose_text_too_long", id="text too long"),
         pytest.param("audit", "line%0Abreak", "purpose_text_invalid", id="encoded line break"),
         pytest.param("audit", "bad%FFutf8", "purpose_text_invalid", id="not UTF-8"),
+        pytest.param("audit", "seen%E2%80%8Bin ED", "purpose_text_invalid", id="zero-width space"),
+        pytest.param("audit", "%E2%80%AEDE ni nees", "purpose_text_invalid", id="bidi override"),
+        pytest.param("audit", "ED %E2%81%A6visit", "purpose_text_invalid", id="bidi isolate"),
+        pytest.param("audit", "%CC%81%CC%81", "purpose_text_invalid", id="combining marks only"),
+        pytest.param("audit", "%C3%A9" * 201, "purpose_text_too_long", id="201 non-ASCII"),
     ],
 )
 def test_a_missing_or_bad_purpose_is_refused(
@@ -44,6 +51,25 @@ def test_a_purpose_is_read_with_its_text_decoded() -> None:
     assert (purpose.code, purpose.text) == (PurposeCode.HEALTH_CARE, "Zoë seen in ED")
     raw_utf8_as_http_delivers_it = "Zoë".encode().decode("latin-1")
     assert purpose_from_headers("audit", raw_utf8_as_http_delivers_it).text == "Zoë"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("é" * 200, id="200 two-byte characters"),
+        pytest.param("漢" * 200, id="200 three-byte characters"),
+        pytest.param("👶" * 200, id="200 four-byte characters"),
+    ],
+)
+def test_a_200_character_non_ascii_purpose_sent_percent_encoded_is_accepted(
+    client: TestClient, factory: Factory, text: str
+) -> None:
+    """The README says: percent-encode characters outside ASCII. Encoded, 200 characters
+    are up to 2,400 bytes of header; the whole of it is accepted and audited decoded."""
+    headers = {**factory.practitioner(), "Purpose-Text": quote(text)}
+    response = client.post("/v1/enquiries", json={"nhs_number": "9992914173"}, headers=headers)
+    assert response.status_code == 201, response.text
+    assert factory.audit_rows()[-1]["purpose_text"] == text
 
 
 def _child_routes() -> list[tuple[str, str, Permission]]:

@@ -229,6 +229,16 @@ REFUSED_401: list[Any] = [
         id="control character in a role",
     ),
     pytest.param(
+        lambda s, org: bearer(signed(s, claims(s, org, name="Test \u202euresU"))),
+        "invalid_token",
+        id="right-to-left override in the name (reorders what an auditor reads)",
+    ),
+    pytest.param(
+        lambda s, org: bearer(signed(s, claims(s, org, sub="user\u200b-1"))),
+        "invalid_token",
+        id="zero-width space in the subject",
+    ),
+    pytest.param(
         lambda s, org: bearer(
             signed(
                 s,
@@ -327,10 +337,10 @@ def test_what_an_unverifiable_token_claimed_is_audited_without_control_character
     organisation = factory.organisation()
     token = signed(
         settings,
-        claims(settings, organisation.code, iss="https://evil.example/\u0000x", sub="a\nb"),
+        claims(settings, organisation.code, iss="https://evil.example/\u0000x", sub="a\nb\u2066c"),
         key=stranger_ec_key(),
     )
     response = client.get(f"/v1/children/{uuid.uuid4()}", headers=bearer(token))
     row = assert_refused(response, factory, 401, "issuer_not_trusted")
     assert row["detail"]["claimed"]["iss"] == "https://evil.example/\ufffdx"
-    assert row["detail"]["claimed"]["sub"] == "a\ufffdb"
+    assert row["detail"]["claimed"]["sub"] == "a\ufffdb\ufffdc"

@@ -19,7 +19,17 @@ from fastapi.testclient import TestClient
 
 from index_service.api.problems import PROBLEM_BASE, PROBLEM_JSON
 from index_service.common import utcnow
-from tests.factories import CHILD, HARINGEY, VALID_NHS_NUMBER, Factory, child_payload
+from index_service.database import Database
+from index_service.main import create_app
+from index_service.settings import Settings
+from tests.factories import (
+    CHILD,
+    HARINGEY,
+    VALID_NHS_NUMBER,
+    Factory,
+    child_payload,
+    other_child,
+)
 
 REQUEST_ID = "bad-input-test-0001"
 STORED_TABLES = ("child", "child_name", "child_address", "carer")
@@ -169,14 +179,65 @@ BAD_BODIES = [
         ),
         id="postcode-impossible-area-letter",
     ),
-    # Date of birth
+    # Date of birth (its age limit is a setting: see the age-limit tests below)
     pytest.param(
-        Bad({"date_of_birth": IN_THE_FUTURE}, ("body", "date_of_birth"), (IN_THE_FUTURE,)),
-        id="date-of-birth-in-the-future",
+        Bad({"date_of_birth": "2016-02-30"}, ("body", "date_of_birth"), ("2016-02-30",)),
+        id="date-of-birth-not-a-date",
+    ),
+    # Invisible and combining-only text: in names, in addresses, in free text
+    pytest.param(
+        Bad(
+            {"names": _names(_legal("Test\u200bchild"))},
+            ("body", "names", "0", "family_name"),
+            ("Test\u200bchild",),
+        ),
+        id="name-with-a-zero-width-space",
     ),
     pytest.param(
-        Bad({"date_of_birth": THIRTY_YEARS_AGO}, ("body", "date_of_birth"), (THIRTY_YEARS_AGO,)),
-        id="date-of-birth-thirty-years-ago",
+        Bad(
+            {"names": _names(_legal("Test\u200dchild"))},
+            ("body", "names", "0", "family_name"),
+            ("Test\u200dchild",),
+        ),
+        id="name-with-a-zero-width-joiner",
+    ),
+    pytest.param(
+        Bad(
+            {"names": _names(_legal("\u202edlihctseT"))},
+            ("body", "names", "0", "family_name"),
+            ("dlihctseT",),
+        ),
+        id="name-with-a-right-to-left-override",
+    ),
+    pytest.param(
+        Bad(
+            {"names": _names({**_legal(), "given_names": "\u0301\u0308"})},
+            ("body", "names", "0", "given_names"),
+        ),
+        id="name-of-combining-marks-only",
+    ),
+    pytest.param(
+        Bad(
+            {"names": _names({**_legal(), "given_names": "\u0301Aisha"})},
+            ("body", "names", "0", "given_names"),
+        ),
+        id="name-beginning-with-a-combining-mark",
+    ),
+    pytest.param(
+        Bad(
+            {"addresses": _addresses(line1="1 Synthetic \u2066Row\u2069")},
+            ("body", "addresses", "0", "line1"),
+            ("Synthetic",),
+        ),
+        id="address-line-with-a-bidi-isolate",
+    ),
+    pytest.param(
+        Bad(
+            {"la_reference": "\ufeffSecret-Ref"},
+            ("body", "la_reference"),
+            ("Secret-Ref",),
+        ),
+        id="reference-with-a-byte-order-mark",
     ),
     # Unknown fields, top level and nested
     pytest.param(
@@ -485,6 +546,78 @@ def test_an_empty_patch_is_refused(patch_target: Target) -> None:
     assert_errors_point_at(body, ("body",))
 
 
+# ---------------------------------------------------------------------------------------
+# Who the index may hold: the age limit (a setting) and unborn children
+# ---------------------------------------------------------------------------------------
+
+
+def _years_ago(years: int, days: int = 0) -> str:
+    return (date(TODAY.year - years, TODAY.month, min(TODAY.day, 28)) + timedelta(days)).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        pytest.param({"date_of_birth": _years_ago(18)}, "beyond_age_limit", id="eighteen-today"),
+        pytest.param({"date_of_birth": THIRTY_YEARS_AGO}, "beyond_age_limit", id="thirty"),
+        pytest.param(
+            {"date_of_birth": IN_THE_FUTURE}, "date_of_birth_in_future", id="future-exact-date"
+        ),
+        pytest.param(
+            {
+                "date_of_birth": (TODAY + timedelta(days=400)).isoformat(),
+                "date_of_birth_precision": "estimated",
+            },
+            "date_of_birth_in_future",
+            id="expected-delivery-beyond-the-unborn-window",
+        ),
+    ],
+)
+def test_a_record_beyond_the_age_limit_is_refused_with_a_clear_problem(
+    target: Target, changes: dict[str, Any], code: str
+) -> None:
+    response = target.send(json_body=target.body(changes))
+    body = target.assert_refused(response, 422, code)
+    assert_errors_point_at(body, ("body", "date_of_birth"))
+    assert_not_echoed(response, (changes["date_of_birth"],))
+
+
+def test_a_child_a_day_short_of_the_age_limit_and_an_unborn_child_are_recorded(
+    client: TestClient, factory: Factory
+) -> None:
+    """Control for the age limit: under 18, and an unborn child with a pre-birth plan
+    (the expected date of delivery, estimated), are who the index is for."""
+    headers = factory.data_manager()
+    almost = client.post(
+        "/v1/children",
+        json=child_payload(date_of_birth=_years_ago(18, days=1)),
+        headers=headers,
+    )
+    assert almost.status_code == 201, almost.text
+    assert almost.json()["age_years"] == 17
+    unborn = client.post(
+        "/v1/children",
+        json=other_child(
+            date_of_birth=(TODAY + timedelta(days=90)).isoformat(),
+            date_of_birth_precision="estimated",
+        ),
+        headers=headers,
+    )
+    assert unborn.status_code == 201, unborn.text
+    assert "age_years" not in unborn.json() or unborn.json()["age_years"] is None
+
+
+def test_the_age_limit_is_a_setting(settings: Settings, db: Database, factory: Factory) -> None:
+    older = create_app(settings.model_copy(update={"record_age_limit_years": 21}), db=db)
+    with TestClient(older, raise_server_exceptions=False) as client:
+        response = client.post(
+            "/v1/children",
+            json=child_payload(date_of_birth=_years_ago(19)),
+            headers=factory.data_manager(),
+        )
+    assert response.status_code == 201, response.text
+
+
 def test_the_valid_bodies_the_table_starts_from_are_accepted(
     client: TestClient, factory: Factory
 ) -> None:
@@ -582,6 +715,25 @@ def test_a_body_that_is_not_json_is_refused_with_415(
         pytest.param(b'"a string"', 422, "invalid_input", id="string"),
         pytest.param(b"null", 422, "invalid_input", id="null"),
         pytest.param(b"", 422, "invalid_input", id="empty-body"),
+        pytest.param(
+            b'{"responsible_authority": "E09000009", "responsible_authority": "E09000014"}',
+            400,
+            "duplicate_json_key",
+            id="duplicate-key",
+        ),
+        pytest.param(
+            json.dumps(CHILD).encode()[:-1] + b', "nhs_number": null}',
+            400,
+            "duplicate_json_key",
+            id="duplicate-key-after-a-whole-record",
+        ),
+        pytest.param(
+            b'{"carers": {"status": "unknown", "status": "none"}}',
+            400,
+            "duplicate_json_key",
+            id="duplicate-key-in-a-nested-object",
+        ),
+        pytest.param(b"[" * 5000 + b"]" * 5000, 400, "malformed_json", id="nested-too-deep"),
     ],
 )
 def test_a_body_that_is_not_a_json_object_is_refused(
