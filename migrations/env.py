@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
@@ -12,6 +12,9 @@ from index_service.database import resolve_database_url
 from index_service.settings import get_settings
 
 target_metadata = SQLModel.metadata
+# Held for the whole upgrade: a second `migrate` at once (two deploys, a rolling restart)
+# waits, then finds the schema already at head, instead of failing on duplicate objects.
+MIGRATION_LOCK = 0x4D494752  # "MIGR"
 
 
 def run_migrations_online() -> None:
@@ -22,6 +25,7 @@ def run_migrations_online() -> None:
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
         with context.begin_transaction():
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             context.run_migrations()
     engine.dispose()
 

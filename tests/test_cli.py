@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -141,3 +145,20 @@ def test_migrate_brings_an_empty_database_to_head(
 def test_openapi_check_passes_on_the_committed_document() -> None:
     result = runner.invoke(app, ["openapi", "--check"])
     assert result.exit_code == 0, result.output
+
+
+def test_two_migrates_at_once_both_succeed(settings: Settings, scratch_database: str) -> None:
+    """A second `migrate` waits for the first (an advisory lock) and finds the schema at
+    head, rather than failing on objects the first one made."""
+    env = {**os.environ, "DATABASE_URL": scratch_database, "DATA_DIR": str(settings.data_dir)}
+    command = [str(Path(sys.executable).parent / "index-service"), "migrate"]
+    both = [
+        subprocess.Popen(
+            command, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=300)[0] for process in both]
+    for process, output in zip(both, outputs, strict=True):
+        assert process.returncode == 0, output
+        assert "at head" in output
