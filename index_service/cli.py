@@ -113,7 +113,7 @@ def audit_seal() -> None:
     """Chain every committed audit event now and sign a checkpoint of the head (the worker
     does this every tick)."""
     from index_service.audit import checkpoints
-    from index_service.audit.sealer import Sealer
+    from index_service.audit.sealer import BrokenHead, Sealer
     from index_service.common import utcnow
     from index_service.main import connect_sealer
 
@@ -121,6 +121,9 @@ def audit_seal() -> None:
     db = connect_sealer(settings)
     try:
         Sealer(db, settings).tick(utcnow())  # the first tick always checkpoints a moved head
+    except BrokenHead as broken:
+        typer.echo(str(broken), err=True)
+        raise typer.Exit(1) from None
     finally:
         db.close()
     newest = checkpoints.latest(settings.checkpoint_dir)

@@ -23,6 +23,12 @@ ended; a long-running transaction holds sealing back but never breaks it.
 
 After sealing, the head is signed into a checkpoint outside the database (at most every
 `audit_checkpoint_seconds`, and only if it moved).
+
+Before building on the head, the sealer checks it: the newest seal's hash must still be
+the link of the seal before it and its event. If not (the seal or its event was edited),
+it neither seals nor signs: sealing on would bury the damage under new links and a
+checkpoint would vouch for it. It raises `BrokenHead`, logs
+`audit_sealer_head_broken`, and `audit seal` exits 1; `audit verify` names the seal.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from index_service.audit import checkpoints
 from index_service.audit.chain import EVENT_COLUMNS, GENESIS, link
@@ -46,6 +53,15 @@ SEALER_LOCK = 0x5EA1_0A0D17  # taken only by sealers, never by a request
 _HEAD = text(
     "SELECT position, hash, event_id, xid::text AS xid, seq FROM audit_seal "
     "ORDER BY position DESC LIMIT 1"
+)
+_HEAD_LINK = text(
+    f"""
+    SELECT s.position, s.hash AS sealed_hash, p.hash AS previous_hash, {EVENT_COLUMNS}
+    FROM audit_seal s
+    LEFT JOIN audit_seal p ON p.position = s.position - 1
+    LEFT JOIN audit_event e ON e.id = s.event_id
+    WHERE s.position = :position
+    """  # noqa: S608
 )
 _HORIZON = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
 _DUE = text(
@@ -64,6 +80,32 @@ _SEAL = text(
 )
 
 
+class BrokenHead(RuntimeError):
+    """The newest seal does not follow from the seal before it and its event."""
+
+    def __init__(self, position: int) -> None:
+        super().__init__(
+            f"the audit chain's head at position {position} does not verify: not sealing or "
+            "signing over it; run `index-service audit verify`"
+        )
+        self.position = position
+
+
+def require_sound_head(session: Session, position: int) -> None:
+    """The head one builds on is the link of its predecessor and its event (one hash)."""
+    if position == 0:
+        return
+    row = session.execute(_HEAD_LINK, {"position": position}).mappings().first()
+    previous = bytes(row["previous_hash"]) if row and row["previous_hash"] else GENESIS
+    if (
+        row is None
+        or row["id"] is None
+        or link(previous, position, row) != bytes(row["sealed_hash"])
+    ):
+        log.error("audit_sealer_head_broken", position=position)
+        raise BrokenHead(position)
+
+
 @dataclass(frozen=True)
 class Head:
     position: int
@@ -80,6 +122,7 @@ def seal(db: Database, *, batch: int = 5000) -> int | None:
             return None
         last = session.execute(_HEAD).mappings().first()
         position, previous = (last["position"], bytes(last["hash"])) if last else (0, GENESIS)
+        require_sound_head(session, position)
         after = (last["xid"], last["seq"]) if last else ("0", 0)
         if int(session.execute(_HORIZON).scalar_one()) < int(after[0]):
             # Transaction ids went back: the database was restored into another cluster.
@@ -136,8 +179,11 @@ class Sealer:
             self.checkpoint(now)
 
     def checkpoint(self, now: datetime) -> checkpoints.Checkpoint | None:
-        """Sign the chain's head into a checkpoint file, unless one for it exists."""
+        """Sign the chain's head into a checkpoint file, unless one for it exists; never
+        over a head that does not verify (`BrokenHead`)."""
         current = head(self._db)
+        with self._db.session() as session:
+            require_sound_head(session, current.position)
         self._last_checkpoint_at = now
         directory = self._settings.checkpoint_dir
         latest = checkpoints.latest(directory)

@@ -128,6 +128,9 @@ class _Walk:
     last_order: tuple[int, int] | None
     recomputed: bytes = b""
     recomputed_at: dict[int, bytes] = field(default_factory=dict)
+    # After a mismatch at p: that problem, and the hash p's seal would have if only the
+    # seal was changed. The next link tells which it was (see `_blame`).
+    suspect: tuple[Problem, bytes] | None = None
 
     def step(self, row: Any) -> None:
         position, sealed_id = row["position"], str(row["sealed_id"])
@@ -154,8 +157,13 @@ class _Walk:
                     Problem("out_of_order", "this event is out of its place", position, sealed_id)
                 )
             self.last_order = order
-            if link(self.previous, position, row) != sealed_hash:
-                self.report.note(Problem("altered", ALTERED, position, sealed_id))
+            expected = link(self.previous, position, row)
+            if expected != sealed_hash and not self._blame(position, row, sealed_hash):
+                problem = Problem("altered", ALTERED, position, sealed_id)
+                self.report.note(problem)
+                self.suspect = (problem, expected)
+            else:
+                self.suspect = None
             self.recomputed = link(self.recomputed, position, row)
         self.previous = sealed_hash
         self.report.events_checked += 1
@@ -164,8 +172,32 @@ class _Walk:
         if position in self.wanted:
             self.recomputed_at[position] = self.recomputed
 
+    def _blame(self, position: int, row: Any, sealed_hash: bytes) -> bool:
+        """A mismatch here right after one at `position - 1`: if this seal follows from
+        the hash the previous seal *should* have, this event is intact and the previous
+        seal itself was edited. That problem is renamed, and none is noted here."""
+        if self.suspect is None:
+            return False
+        problem, should_have_been = self.suspect
+        if link(should_have_been, position, row) != sealed_hash:
+            return False
+        self.report.problems[self.report.problems.index(problem)] = seal_altered(problem)
+        return True
 
-ALTERED = "this event does not match its seal: it was altered, or moved here"
+
+ALTERED = (
+    "this event does not match its seal: the event was altered or moved here, or its seal "
+    "was edited"
+)
+
+
+def seal_altered(problem: Problem) -> Problem:
+    return Problem(
+        "seal_altered",
+        "this seal's hash was edited: its event still gives the chain around it",
+        problem.position,
+        problem.event_id,
+    )
 
 
 def verify(
@@ -271,6 +303,12 @@ def _check_unsealed(
         )
 
 
+def _altered_at(report: VerifyReport, position: int) -> Problem | None:
+    return next(
+        (p for p in report.problems if p.kind == "altered" and p.position == position), None
+    )
+
+
 def _check_checkpoints(
     report: VerifyReport,
     stored: list[StoredCheckpoint],
@@ -311,6 +349,13 @@ def _check_checkpoints(
                     checkpoint.event_id,
                 )
             )
+        elif recomputed_at.get(checkpoint.position, b"").hex() == checkpoint.hash and (
+            altered := _altered_at(report, checkpoint.position)
+        ):
+            # The events up to here still give the signed hash: it is the seal at this
+            # position (the head, with nothing after it to tell) that was edited.
+            report.problems[report.problems.index(altered)] = seal_altered(altered)
+            good_before = checkpoint.position
         elif recomputed_at.get(checkpoint.position, b"").hex() != checkpoint.hash:
             report.note(
                 Problem(

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
 from index_service.audit import checkpoints
+from index_service.audit.sealer import BrokenHead, seal
 from index_service.audit.verify import VerifyReport, run_verify
 from index_service.cli import app as cli
 from index_service.common import utcnow
@@ -311,7 +312,7 @@ def test_without_a_key_to_check_checkpoints_verify_says_so_and_makes_none_up(
     assert not (settings.data_dir / "none").exists()
 
 
-def test_sealing_goes_on_after_the_newest_sealed_event_is_removed(
+def test_sealing_stops_when_the_newest_sealed_event_is_removed(
     db: Database,
     sealer_db: Database,
     settings: Settings,
@@ -319,14 +320,17 @@ def test_sealing_goes_on_after_the_newest_sealed_event_is_removed(
     sealed: Callable[[], None],
     superuser: psycopg.Connection,
 ) -> None:
+    """A head whose event is gone is a broken head: new events are not chained onto it
+    (that would bury the removal under links that verify), and verify names it."""
     ids = events(3)
     sealed()
     superuser.execute("DELETE FROM audit_event WHERE id = %s", (ids[-1],))
     events(2)
-    seal_all(sealer_db)  # goes on from the last seal, though its event is gone
+    with pytest.raises(BrokenHead):
+        seal(sealer_db)
     report = _verify(db, settings)
-    assert report.head_position == 5
-    assert report.unsealed_events == 0
+    assert report.head_position == 3
+    assert report.unsealed_events == 2
     assert report.first_bad is not None
     assert (report.first_bad.kind, report.first_bad.event_id) == ("missing_event", ids[-1])
 
@@ -368,3 +372,65 @@ def test_an_incremental_walk_falls_back_to_the_start_when_the_checkpoints_seal_w
     quick = run_verify(db=db, settings=settings, incremental=True)
     assert quick.verified_from == 0
     assert [p.kind for p in quick.problems] == ["rewritten"]
+
+
+@pytest.mark.parametrize(
+    "checkpointed", [True, False], ids=["checkpointed", "not-yet-checkpointed"]
+)
+def test_a_tampered_newest_seal_stops_the_sealer_and_verify_names_that_seal(
+    db: Database,
+    sealer_db: Database,
+    settings: Settings,
+    events: Events,
+    sealed: Callable[[], None],
+    superuser: psycopg.Connection,
+    monkeypatch: pytest.MonkeyPatch,
+    checkpointed: bool,
+) -> None:
+    """Someone rewrites the hash of the newest seal. The sealer must not build on it (nor
+    sign a checkpoint over it): `audit seal` fails loudly; and verify names that seal, at
+    its position, rather than an event nobody touched."""
+    ids = events(4)
+    if checkpointed:
+        sealed()
+    else:
+        seal_all(sealer_db)
+    superuser.execute(
+        "UPDATE audit_seal SET hash = sha256(hash)"
+        " WHERE position = (SELECT max(position) FROM audit_seal)"
+    )
+    events(2)  # more to seal, which must not be chained onto the broken head
+    from index_service import settings as settings_module
+
+    monkeypatch.setattr(settings_module, "get_settings", lambda: settings)
+    monkeypatch.setattr("index_service.cli.get_settings", lambda: settings)
+    before = checkpoints.latest(settings.checkpoint_dir)
+    sealing = CliRunner().invoke(cli, ["audit", "seal"])
+    assert sealing.exit_code == 1, sealing.output
+    assert "head" in sealing.output
+    assert superuser.execute("SELECT max(position) FROM audit_seal").fetchone() == (4,)
+    assert checkpoints.latest(settings.checkpoint_dir) == before  # nothing signed over it
+    report = _verify(db, settings)
+    assert not report.ok
+    (named,) = [p for p in report.problems if p.event_id is not None]
+    assert (named.position, named.event_id) == (4, ids[3])
+    # With a checkpoint over the untouched events, verify can tell the seal was edited;
+    # without one, the head's event and its seal disagree and either may have changed.
+    assert named.kind == ("seal_altered" if checkpointed else "altered")
+    assert "seal" in named.message
+
+
+def test_a_tampered_seal_inside_the_chain_is_named_and_its_neighbours_are_not(
+    db: Database,
+    settings: Settings,
+    events: Events,
+    sealed: Callable[[], None],
+    superuser: psycopg.Connection,
+) -> None:
+    ids = events(6)
+    sealed()
+    superuser.execute("UPDATE audit_seal SET hash = sha256(hash) WHERE position = 3")
+    report = _verify(db, settings)
+    assert [(p.kind, p.position, p.event_id) for p in report.problems] == [
+        ("seal_altered", 3, ids[2])
+    ]
