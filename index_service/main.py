@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import psycopg
+import sqlalchemy.exc
 from fastapi import FastAPI
 
 from index_service import __version__
@@ -79,7 +80,16 @@ def connect(settings: Settings) -> Database:
         pool_size=settings.db_pool_size,
         application_name=settings.instance_name,
     )
-    state = schema_state(db.engine)
+    try:
+        state = schema_state(db.engine)
+    except sqlalchemy.exc.ProgrammingError:
+        # The role exists (roles belong to the whole server) but this database's schema
+        # predates its grants: it cannot even read the version. That is a schema behind.
+        db.close()
+        raise SchemaBehind(
+            "the service's role cannot read this database's schema version (the schema "
+            "predates the role's grants): run `index-service migrate` first"
+        ) from None
     if not state.at_head:
         db.close()
         raise SchemaBehind(

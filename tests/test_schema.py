@@ -36,6 +36,19 @@ def test_the_service_refuses_to_start_on_a_schema_behind(
         connect(behind)
 
 
+def test_the_service_refuses_a_schema_behind_its_roles_grants_as_behind(
+    scratch_database: str, settings: Settings
+) -> None:
+    """The roles exist (the test database made them: roles belong to the whole server),
+    but this database is at 0006, before the migration that grants them anything: the
+    service cannot read the schema's version, and says to migrate rather than failing
+    with a permission error."""
+    command.upgrade(alembic_config(scratch_database), "0006")
+    behind = settings.model_copy(update={"database_url": scratch_database})
+    with pytest.raises(SchemaBehind, match="index-service migrate"):
+        connect(behind)
+
+
 def test_readyz_is_503_while_the_schema_is_behind(
     scratch_database: str, settings: Settings
 ) -> None:
