@@ -5,16 +5,46 @@ validation inputs are never passed to the logger."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+import time
 import traceback
 from typing import Any
 
 import structlog
 
 
+class LibraryRecordFormatter(logging.Formatter):
+    """Other libraries' records (uvicorn, psycopg's pool, alembic) as JSON lines like ours,
+    with the same rule: an error is logged by its type, SQLSTATE and frames, never by its
+    message. uvicorn logs every exception that escapes the app with a traceback whose
+    last line quotes the error, and a database error can quote a child's details back;
+    a warning's arguments (an error's text, a peer's input) are left out the same way."""
+
+    converter = staticmethod(time.gmtime)  # UTC, as structlog's own lines
+
+    def format(self, record: logging.LogRecord) -> str:
+        quoting = record.levelno >= logging.WARNING or record.exc_info is not None
+        fields: dict[str, Any] = {
+            "event": str(record.msg) if quoting else record.getMessage(),
+            "logger": record.name,
+            "level": record.levelname.lower(),
+            "timestamp": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + "Z",
+        }
+        if record.exc_info and record.exc_info[1] is not None:
+            fields |= error_fields(record.exc_info[1])
+        return json.dumps(fields, default=str)
+
+
 def configure_logging(level: str = "INFO") -> None:
-    logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h.formatter, LibraryRecordFormatter)]:
+        root.removeHandler(old)  # configured again (a test, a second command): one handler
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(LibraryRecordFormatter())
+    root.addHandler(handler)
+    root.setLevel(level)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     structlog.configure(
         processors=[

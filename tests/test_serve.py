@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -47,8 +48,23 @@ def _wait_for_line(process: subprocess.Popen[str], needle: str, timeout: float) 
     raise AssertionError(f"server never said {needle!r}; it said: {''.join(seen)[-2000:]}")
 
 
+@dataclass
+class Served:
+    """A running `index-service serve`: where it listens, its environment, its output."""
+
+    base: str
+    env: dict[str, str]
+    process: subprocess.Popen[str]
+
+    def stop_and_read(self) -> str:
+        """Stop it as Ctrl-C would, and everything it printed after starting up."""
+        self.process.send_signal(signal.SIGINT)
+        output, _ = self.process.communicate(timeout=30)
+        return output
+
+
 @pytest.fixture
-def served(settings: Settings) -> Iterator[tuple[str, dict[str, str]]]:
+def served(settings: Settings) -> Iterator[Served]:
     port = _free_port()
     env = {
         **os.environ,
@@ -65,16 +81,17 @@ def served(settings: Settings) -> Iterator[tuple[str, dict[str, str]]]:
     )
     try:
         _wait_for_line(process, "Application startup complete", timeout=60)
-        yield f"http://127.0.0.1:{port}", env
+        yield Served(f"http://127.0.0.1:{port}", env, process)
     finally:
-        process.send_signal(signal.SIGINT)
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
 
 
 def test_the_served_app_creates_and_reads_a_child_with_a_minted_token(
-    served: tuple[str, dict[str, str]], factory: Factory
+    served: Served, factory: Factory
 ) -> None:
-    base, env = served
+    base, env = served.base, served.env
     organisation = factory.organisation(type="childrens_social_care")
     assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
     token = subprocess.run(
@@ -116,3 +133,34 @@ def test_serve_refuses_a_schema_that_is_behind(settings: Settings, scratch_datab
     )
     assert result.returncode != 0
     assert "index-service migrate" in result.stdout + result.stderr
+
+
+def test_an_error_escaping_to_the_server_is_logged_without_its_message(
+    served: Served, factory: Factory, database_url: str
+) -> None:
+    """uvicorn logs an exception that escapes the app with a traceback that quotes it; a
+    database error can quote a child's details back. The served process's whole output
+    keeps the error's type and frames, never its text."""
+    import psycopg
+
+    base = served.base
+    organisation = factory.organisation(type="childrens_social_care")
+    headers = factory.headers_for(organisation, roles=["data_manager"])
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE FUNCTION leak_name() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION 'cannot store %', NEW.family_name USING ERRCODE = 'P0001'; END $$;"
+            "CREATE TRIGGER leak_name BEFORE INSERT ON child_name "
+            "FOR EACH ROW EXECUTE FUNCTION leak_name();"
+        )
+    try:
+        response = httpx.post(f"{base}/v1/children", json=child_payload(), headers=headers)
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute("DROP TRIGGER leak_name ON child_name; DROP FUNCTION leak_name();")
+    assert response.status_code == 500
+    output = served.stop_and_read()
+    assert "Testchild" not in output
+    assert "Traceback" not in output
+    errors = [line for line in output.splitlines() if '"error_type"' in line]
+    assert errors, output[-2000:]
