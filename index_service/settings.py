@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
@@ -152,7 +152,8 @@ class Settings(BaseSettings):
     smtp_sender: str = "alerts@index-service.invalid"
     public_url: str = Field(
         default="http://127.0.0.1:8000",
-        description="Where staff reach the service; alert emails point here.",
+        description="Where staff reach the service; alert emails point here. Unset: this "
+        "machine at PORT.",
     )
     delivery_max_attempts: int = Field(default=15, ge=1, le=100)
     delivery_backoff_seconds: float = Field(default=5.0, gt=0, le=3600)
@@ -197,6 +198,15 @@ class Settings(BaseSettings):
     @property
     def dev_key_path(self) -> Path:
         return self.data_dir / "dev-signing-key.pem"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _public_url_from_port(cls, data: Any) -> Any:
+        """Unset, PUBLIC_URL is this machine at PORT, so alert emails from a service run
+        on another port still point at it."""
+        if isinstance(data, dict) and not data.get("public_url") and data.get("port"):
+            return {**data, "public_url": f"http://127.0.0.1:{data['port']}"}
+        return data
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import selectors
 import signal
@@ -164,3 +165,67 @@ def test_an_error_escaping_to_the_server_is_logged_without_its_message(
     assert "Traceback" not in output
     errors = [line for line in output.splitlines() if '"error_type"' in line]
     assert errors, output[-2000:]
+
+
+@pytest.fixture(scope="module")
+def embedded_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory of its own with the embedded PostgreSQL migrated; `migrate` stops
+    the server again when it exits."""
+    data_dir = tmp_path_factory.mktemp("embedded")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"DATA_DIR": str(data_dir)}
+    subprocess.run([str(BIN / "index-service"), "migrate"], env=env, check=True, timeout=300)
+    return data_dir
+
+
+def _postgres_of(data_dir: Path) -> list[int]:
+    import psutil
+
+    pgdata = str((data_dir / "postgres").resolve())
+    return [
+        p.pid
+        for p in psutil.process_iter(attrs=["name", "cmdline"])
+        if p.info["name"] == "postgres" and pgdata in " ".join(p.info["cmdline"] or ())
+    ]
+
+
+@pytest.mark.parametrize(
+    ("command", "signum", "ready"),
+    [
+        pytest.param("serve", signal.SIGTERM, "Application startup complete", id="serve-sigterm"),
+        pytest.param("serve", signal.SIGHUP, "Application startup complete", id="serve-sighup"),
+        pytest.param("worker", signal.SIGTERM, "worker.started", id="worker-sigterm"),
+        pytest.param("worker", signal.SIGHUP, "worker.started", id="worker-sighup"),
+    ],
+)
+def test_a_stopped_process_leaves_no_embedded_postgresql_running(
+    embedded_data_dir: Path, command: str, signum: signal.Signals, ready: str
+) -> None:
+    """kill, systemd, docker or a closed terminal stop `serve` and `worker` cleanly, and
+    the embedded PostgreSQL with them, even though a process killed outright earlier left
+    its handle behind (a pid that no longer exists)."""
+    handles = embedded_data_dir / "postgres" / ".handle_pids.json"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    handles.write_text(json.dumps([dead.pid]))  # a handle whose process is gone
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {
+        "DATA_DIR": str(embedded_data_dir),
+        "PORT": str(_free_port()),
+        "WORKER_POLL_SECONDS": "0.2",
+    }
+    process = subprocess.Popen(
+        [str(BIN / "index-service"), command],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_for_line(process, ready, timeout=120)
+        assert _postgres_of(embedded_data_dir), "the embedded server should be running"
+        process.send_signal(signum)
+        process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+    assert _postgres_of(embedded_data_dir) == []

@@ -83,3 +83,13 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     settings = Settings()
     assert settings.trusted_issuers[0].issuer == "https://idp.example"
     assert settings.max_body_bytes == 2048
+
+
+def test_public_url_defaults_from_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Alert emails link to PUBLIC_URL: a service run on another port is still linked to,
+    unless PUBLIC_URL says where staff reach it."""
+    monkeypatch.delenv("PUBLIC_URL", raising=False)
+    monkeypatch.setenv("PORT", "9001")
+    assert Settings().public_url == "http://127.0.0.1:9001"
+    monkeypatch.setenv("PUBLIC_URL", "https://index.example")
+    assert Settings().public_url == "https://index.example"
