@@ -30,7 +30,7 @@ from index_service.enquiries.models import (
     EnquiryOutcome,
 )
 from index_service.errors import NotFound
-from index_service.matching.model import load_model
+from index_service.matching.contact_model import load_contact_model
 from index_service.matching.records import Person
 from index_service.matching.resolver import Outcome, resolve
 from index_service.organisations.models import Organisation
@@ -129,27 +129,40 @@ def _unknown_child(
     occasion: Occasion,
     policy: EnquiryPolicy,
 ) -> None:
-    """R3: keep an enquiry-only contact; tell the enquirer of earlier enquiries by others
-    that match, and alert the designated managers and the earlier enquirers."""
+    """R3: keep an enquiry-only contact, or, when the enquirer already has one that
+    matches, update it; tell the enquirer of earlier enquiries by others that match, and
+    alert the designated managers (of the earlier contacts' authorities and of where this
+    enquiry says the child lives) and the earlier enquirers."""
+    model = load_contact_model()
+    contacts.serialise_enquirer(session, caller)
     since = utcnow() - policy.contact_window
-    earlier = [
-        m.contact
-        for m in contacts.earlier_contacts(
-            session=session, person=person, since=since, model=load_model()
+    mine: list[EnquiryContact] = []
+    earlier: list[EnquiryContact] = []
+    for m in contacts.earlier_contacts(session=session, person=person, since=since, model=model):
+        same = (m.contact.issuer, m.contact.subject) == (caller.issuer, caller.subject)
+        (mine if same else earlier).append(m.contact)
+    if mine:
+        contact = contacts.seen_again(
+            session=session,
+            contact=mine[0],
+            enquiry=result.enquiry,
+            data=data,
+            retention_days=policy.contact_retention_days,
+            model_version=model.version,
         )
-        if (m.contact.issuer, m.contact.subject) != (caller.issuer, caller.subject)
-    ]
-    contact = contacts.keep_contact(
-        session=session,
-        enquiry=result.enquiry,
-        caller=caller,
-        data=data,
-        person=person,
-        advice=NOT_FOUND_ADVICE,
-        retention_days=policy.contact_retention_days,
-    )
+    else:
+        contact = contacts.keep_contact(
+            session=session,
+            enquiry=result.enquiry,
+            caller=caller,
+            data=data,
+            person=person,
+            advice=NOT_FOUND_ADVICE,
+            retention_days=policy.contact_retention_days,
+            model_version=model.version,
+        )
     if not earlier:
-        return  # a first enquiry: the contact is kept, nobody is alerted (R3)
+        return  # a first enquiry (or its repeat): the contact is kept, nobody is alerted
     organisations = {
         o.id: o
         for o in session.exec(
@@ -163,6 +176,7 @@ def _unknown_child(
         session=session,
         occasion=occasion,
         contact_id=contact.id,
+        lives_in=contacts.authority_of(data, caller),
         earlier=earlier,
         timing=policy.timing,
     )

@@ -410,9 +410,7 @@ def test_r3_a_different_child_at_another_postcode_does_not_link(
 
 
 @pytest.mark.parametrize("aliases_first", [True, False])
-def test_r3_compares_contacts_across_other_names_given(
-    people: People, aliases_first: bool
-) -> None:
+def test_r3_compares_contacts_across_other_names_given(people: People, aliases_first: bool) -> None:
     """One enquirer knows the child as Victoria Climbié, also known as Anna Kouao; the
     other only as Anna Kouao. Whichever enquires first, with an age or a date, at
     whichever address, the second enquiry finds the first."""
@@ -475,9 +473,7 @@ def test_r3_two_different_enquirers_still_make_their_own_alerts(people: People) 
     assert sorted(a["actor"]["organisation_code"] for a in people.alerts(nurse)) == sorted(
         [people.police.code, people.school.code]
     )
-    assert [a["actor"]["organisation_code"] for a in people.alerts(police)] == [
-        people.school.code
-    ]
+    assert [a["actor"]["organisation_code"] for a in people.alerts(police)] == [people.school.code]
 
 
 @pytest.mark.parametrize("said", [True, False])
