@@ -25,14 +25,18 @@ from index_service.enquiries.models import (
 )
 from index_service.errors import Conflict, NotFound
 from index_service.matching.keys import name_keys
-from index_service.matching.model import MatchModel, score
+from index_service.matching.model import Explanation, MatchModel, score
 from index_service.matching.records import Person, PersonName
 
 
 @dataclass(frozen=True)
 class EarlierMatch:
     contact: EnquiryContact
-    total: float
+    explanation: Explanation
+
+    @property
+    def total(self) -> float:
+        return self.explanation.total
 
 
 def authority_of(data: EnquiryCreate, caller: Principal) -> str:
@@ -156,9 +160,9 @@ def earlier_contacts(
     ).all()
     matches = []
     for contact in found:
-        total = score(model, person, person_of_contact(contact)).total
-        if total >= model.thresholds.possible:
-            matches.append(EarlierMatch(contact, total))
+        explanation = score(model, person, person_of_contact(contact))
+        if explanation.total >= model.thresholds.possible:
+            matches.append(EarlierMatch(contact, explanation))
     return sorted(matches, key=lambda m: (-m.total, m.contact.created_at))
 
 

@@ -30,7 +30,7 @@ from index_service.enquiries.models import (
     EnquiryOutcome,
 )
 from index_service.errors import NotFound
-from index_service.matching.contact_model import load_contact_model
+from index_service.matching.contact_model import is_repeat, load_contact_model
 from index_service.matching.records import Person
 from index_service.matching.resolver import Outcome, resolve
 from index_service.organisations.models import Organisation
@@ -139,8 +139,10 @@ def _unknown_child(
     mine: list[EnquiryContact] = []
     earlier: list[EnquiryContact] = []
     for m in contacts.earlier_contacts(session=session, person=person, since=since, model=model):
-        same = (m.contact.issuer, m.contact.subject) == (caller.issuer, caller.subject)
-        (mine if same else earlier).append(m.contact)
+        if (m.contact.issuer, m.contact.subject) != (caller.issuer, caller.subject):
+            earlier.append(m.contact)
+        elif is_repeat(m.explanation):
+            mine.append(m.contact)
     if mine:
         contact = contacts.seen_again(
             session=session,

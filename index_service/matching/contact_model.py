@@ -23,7 +23,14 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
-from index_service.matching.model import MODELS, Comparison, Level, MatchModel, load_model
+from index_service.matching.model import (
+    MODELS,
+    Comparison,
+    Explanation,
+    Level,
+    MatchModel,
+    load_model,
+)
 
 CONTACT_MODELS = MODELS / "contacts"
 CURRENT_CONTACT_VERSION = "contacts-2026-12-v1"
@@ -51,3 +58,15 @@ def derive(base: MatchModel, spec: dict[str, Any]) -> MatchModel:
 def load_contact_model(version: str = CURRENT_CONTACT_VERSION) -> MatchModel:
     spec = json.loads((CONTACT_MODELS / f"{version}.json").read_text())
     return derive(load_model(spec["base"]), spec)
+
+
+def is_repeat(explanation: Explanation) -> bool:
+    """Whether an enquirer's new enquiry, scored against their own open contact, is a
+    repeat about the same child (and updates that contact) rather than an enquiry about
+    another: neither the given nor the family name disagrees. Twins (the same family name,
+    date of birth and address, other given names) score far above the threshold against
+    each other, and stay two contacts."""
+    return "different" not in (
+        explanation.levels["given_name"],
+        explanation.levels["family_name"],
+    )

@@ -459,6 +459,38 @@ def test_r3_repeats_by_one_person_make_one_contact_and_one_team_alert(
     assert people.alerts(police) == []
 
 
+def test_r3_a_repeat_adds_the_names_it_brings_and_twins_stay_two_contacts(
+    people: People, factory: Factory
+) -> None:
+    nurse = people.as_(people.hospital, "nurse-nia")
+    people.enquire(nurse, **UNKNOWN, postcode="W5 2AA")
+    people.enquire(
+        nurse,
+        **UNKNOWN,
+        postcode="W5 2AA",
+        other_names=[{"given_names": "Zosia", "family_name": "Kowalska"}],
+    )
+    people.enquire(nurse, **{**UNKNOWN, "given_names": "Maja"}, postcode="W5 2AA")  # her twin
+
+    listed = people.client.get("/v1/enquiry-contacts", headers=people.designated_manager)
+    by_name = {c["criteria"]["given_names"]: c for c in listed.json()["items"]}
+    assert sorted(by_name) == ["Maja", "Zofia"]
+    assert by_name["Zofia"]["enquiry_count"] == 2
+    assert by_name["Zofia"]["criteria"]["other_names"] == [
+        {"given_names": "Zosia", "family_name": "Kowalska"}
+    ]
+    assert by_name["Maja"]["enquiry_count"] == 1
+    # someone else asking under the name only the repeat gave finds the nurse's enquiry
+    answer = people.enquire(
+        people.as_(people.police, "pc-pat"),
+        given_names="Zosia",
+        family_name="Kowalska",
+        year_of_birth=2019,
+    )
+    assert people.hospital.code in [e["organisation_code"] for e in answer["earlier_enquiries"]]
+    assert factory.count("enquiry_contact") == 3
+
+
 def test_r3_two_different_enquirers_still_make_their_own_alerts(people: People) -> None:
     nurse = people.as_(people.hospital, "nurse-nia")
     police = people.as_(people.police, "pc-pat")

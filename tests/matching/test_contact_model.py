@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from index_service.matching.contact_model import load_contact_model
+from index_service.matching.contact_model import is_repeat, load_contact_model
 from index_service.matching.model import load_model, score
 from index_service.matching.records import Person, PersonName
 
@@ -57,3 +57,13 @@ def test_r3_a_different_child_at_another_postcode_does_not_link(second: Person) 
     first = Person(**{**vars(AGED_8), "postcodes": ("N155AB",)})
     contacts = load_contact_model()
     assert score(contacts, second, first).total < contacts.thresholds.possible
+
+
+def test_a_repeat_agrees_on_the_names_and_twins_are_not_one() -> None:
+    contacts = load_contact_model()
+    zofia = moved(date(2019, 5, 17), PersonName("Zofia", "Nowakowska"))
+    maja = moved(date(2019, 5, 17), PersonName("Maja", "Nowakowska"))
+    assert is_repeat(score(contacts, zofia, zofia))
+    twins = score(contacts, maja, zofia)
+    assert twins.total >= contacts.thresholds.possible  # others' enquiries still link them
+    assert not is_repeat(twins)
