@@ -156,6 +156,7 @@ def earlier_contacts(
         .where(col(EnquiryContact.last_seen_at) >= since)
         .where(col(EnquiryContact.expires_at) > now)
         .where(col(EnquiryContact.closed_at).is_(None))
+        .order_by(col(EnquiryContact.last_seen_at).desc())
         .limit(200)
     ).all()
     matches = []
