@@ -3,6 +3,8 @@ API against PostgreSQL: who is alerted, who is not, and what the enquirer is tol
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -489,6 +491,23 @@ def test_r3_a_repeat_adds_the_names_it_brings_and_twins_stay_two_contacts(
     )
     assert people.hospital.code in [e["organisation_code"] for e in answer["earlier_enquiries"]]
     assert factory.count("enquiry_contact") == 3
+
+
+def test_r3_the_same_enquiry_sent_twice_at_once_makes_one_contact(
+    people: People, factory: Factory
+) -> None:
+    """One enquirer's not-found enquiries are serialised: the second sees the first's
+    contact and updates it."""
+    nurse = people.as_(people.hospital, "nurse-nia")
+    start = threading.Barrier(2)
+
+    def send() -> str:
+        start.wait()
+        return str(people.enquire(nurse, **UNKNOWN)["outcome"])
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        assert list(pool.map(lambda _: send(), range(2))) == ["not_found"] * 2
+    assert factory.count("enquiry_contact") == 1
 
 
 def test_r3_two_different_enquirers_still_make_their_own_alerts(people: People) -> None:
