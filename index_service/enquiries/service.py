@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -62,6 +63,8 @@ class EnquiryResult:
     child: ChildPublic | None  # the entry, on a match only
     earlier: list[EarlierEnquiryPublic] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
+    # On `not_found`: the contact comparison, for the audit row (ids and scores only).
+    contact_comparison: dict[str, Any] = field(default_factory=dict)
 
 
 def make_enquiry(
@@ -138,7 +141,8 @@ def _unknown_child(
     since = utcnow() - policy.contact_window
     mine: list[EnquiryContact] = []
     earlier: list[EnquiryContact] = []
-    for m in contacts.earlier_contacts(session=session, person=person, since=since, model=model):
+    found = contacts.earlier_contacts(session=session, person=person, since=since, model=model)
+    for m in found:
         if (m.contact.issuer, m.contact.subject) != (caller.issuer, caller.subject):
             earlier.append(m.contact)
         elif is_repeat(m.explanation):
@@ -163,6 +167,14 @@ def _unknown_child(
             retention_days=policy.contact_retention_days,
             model_version=model.version,
         )
+    result.contact_comparison = {
+        "enquiry_contact_id": str(contact.id),
+        "repeat": bool(mine),
+        "model_version": model.version,
+        "matched": [
+            {"enquiry_contact_id": str(m.contact.id), "total": round(m.total, 3)} for m in found
+        ],
+    }
     if not earlier:
         return  # a first enquiry (or its repeat): the contact is kept, nobody is alerted
     organisations = {

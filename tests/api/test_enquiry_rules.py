@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index_service.alerts import scheduler
+from index_service.matching.contact_model import load_contact_model
 from index_service.organisations.models import Organisation
 from index_service.settings import Settings
 from tests.factories import EALING, HARINGEY, Factory, child_payload, create_confirming, other_child
@@ -459,6 +460,13 @@ def test_r3_repeats_by_one_person_make_one_contact_and_one_team_alert(
     assert [a["rule"] for a in people.alerts(people.designated_manager)] == ["R3"]
     assert [a["rule"] for a in people.alerts(nurse)] == ["R3"]
     assert people.alerts(police) == []
+    compared = [
+        row["detail"]["enquiry_contact"]
+        for row in factory.audit_rows()
+        if "enquiry_contact" in (row["detail"] or {})
+    ]
+    assert [c["repeat"] for c in compared] == [False, True, False, True, True]
+    assert {c["model_version"] for c in compared} == {load_contact_model().version}
 
 
 def test_r3_a_repeat_adds_the_names_it_brings_and_twins_stay_two_contacts(
