@@ -131,14 +131,18 @@ def after_unknown_child(
     session: Session,
     occasion: Occasion,
     contact_id: uuid.UUID,
+    lives_in: str,
     earlier: list[EnquiryContact],
     timing: AlertTiming,
 ) -> list[Alert]:
-    """R3: an enquiry found no record but matched others' earlier enquiry-only contacts."""
+    """R3: an enquiry found no record but matched others' earlier enquiry-only contacts.
+    `contact_id`: the enquirer's own contact (new, or the one their repeats update);
+    `lives_in`: where this enquiry says the child lives, else the enquirer's authority."""
     assert occasion.actor is not None
     drafts = rules.r3_second_enquiry(
         actor=occasion.actor,
         contact_id=contact_id,
+        lives_in=lives_in,
         earlier=[
             rules.EarlierContact(
                 contact_id=c.id,

@@ -163,12 +163,21 @@ def r2_enquiry_at_plan_address(
 
 
 def r3_second_enquiry(
-    *, actor: Actor, contact_id: uuid.UUID, earlier: Iterable[EarlierContact]
+    *, actor: Actor, contact_id: uuid.UUID, lives_in: str, earlier: Iterable[EarlierContact]
 ) -> list[AlertDraft]:
     """A second enquiry about a child the index does not hold: the designated managers of
-    the authority where the child lives, and the earlier enquirer. An earlier enquiry by
-    the same person does not make a second enquiry."""
+    the authority each earlier enquiry said the child lives in and of the one the newest
+    says (`lives_in`), each team once; and each earlier enquirer. An earlier enquiry by the
+    same person does not make a second enquiry.
+
+    Each alert is about the contact its recipient knows the child by: an earlier
+    enquirer's and its authority's, that earlier contact; the newest authority's, the
+    newest enquirer's own contact (`contact_id`, which their repeats update). So one
+    person's repeats about one child are one alert per recipient inside the repeat window
+    (`alerts/service.dedupe_key`), while another person's enquiry is a new one."""
     others = [e for e in earlier if not Recipient.worker(e.enquirer).is_actor(actor)]
+    if not others:
+        return []
     drafts: list[AlertDraft] = []
     for contact in others:
         drafts.append(
@@ -176,7 +185,7 @@ def r3_second_enquiry(
                 Rule.R3,
                 "second_enquiry_about_unknown_child",
                 Recipient.inbox(Team.DESIGNATED_MANAGERS, contact.local_authority),
-                enquiry_contact_id=contact_id,
+                enquiry_contact_id=contact.contact_id,
             )
         )
         drafts.append(
@@ -187,6 +196,14 @@ def r3_second_enquiry(
                 enquiry_contact_id=contact.contact_id,
             )
         )
+    drafts.append(
+        AlertDraft(
+            Rule.R3,
+            "second_enquiry_about_unknown_child",
+            Recipient.inbox(Team.DESIGNATED_MANAGERS, lives_in),
+            enquiry_contact_id=contact_id,
+        )
+    )
     return _not_actor(drafts, actor)
 
 

@@ -79,6 +79,8 @@ def make_enquiry(
         explanations=enquiry.explanations,
         earlier_enquiries_told=len(result.earlier),
     )
+    if result.contact_comparison:
+        ctx.audit.detail["enquiry_contact"] = result.contact_comparison
     ctx.note_alerts(result.alerts)
     response.headers["Location"] = f"/v1/enquiries/{enquiry.id}"
     disclosed: dict[str, Any] = {"child": result.child} if result.child is not None else {}

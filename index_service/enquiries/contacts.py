@@ -1,6 +1,8 @@
-"""Enquiry-only contacts (DOMAIN.md R3): kept when an enquiry finds no record; compared
-with later enquiries inside the window by the match model; listed and closed by the
-designated managers of the authority concerned; destroyed when they expire."""
+"""Enquiry-only contacts (DOMAIN.md R3): kept when an enquiry finds no record, one per
+enquirer and child (the same enquirer's repeats update it); compared with later
+enquiries inside the window by the contact match model (`matching/contact_model.py`);
+listed and closed by the designated managers of the authority concerned; destroyed when
+they expire."""
 
 from __future__ import annotations
 
@@ -8,24 +10,48 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, or_, text
 from sqlmodel import Session, col, select
 
 from index_service.access.inboxes import enquiry_contacts_for
 from index_service.access.principal import Principal
 from index_service.common import utcnow
 from index_service.enquiries.criteria import person_of
-from index_service.enquiries.models import Enquiry, EnquiryContact, EnquiryCreate
+from index_service.enquiries.models import (
+    MAX_OTHER_NAMES,
+    Enquiry,
+    EnquiryContact,
+    EnquiryCreate,
+)
 from index_service.errors import Conflict, NotFound
 from index_service.matching.keys import name_keys
-from index_service.matching.model import MatchModel, score
-from index_service.matching.records import Person
+from index_service.matching.model import Explanation, MatchModel, score
+from index_service.matching.records import Person, PersonName
 
 
 @dataclass(frozen=True)
 class EarlierMatch:
     contact: EnquiryContact
-    total: float
+    explanation: Explanation
+
+    @property
+    def total(self) -> float:
+        return self.explanation.total
+
+
+def authority_of(data: EnquiryCreate, caller: Principal) -> str:
+    """Where an enquiry says the child lives, else the enquirer's own authority: whose
+    designated managers hear of a second enquiry about the child (R3)."""
+    return data.lives_in_local_authority or caller.local_authority
+
+
+def serialise_enquirer(session: Session, caller: Principal) -> None:
+    """One enquirer's not-found enquiries take their turn (to the end of the transaction),
+    so two at once about one child make one contact, not two."""
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"enquiry_contact:{caller.issuer}|{caller.subject}"},
+    )
 
 
 def keep_contact(
@@ -37,9 +63,8 @@ def keep_contact(
     person: Person,
     advice: str,
     retention_days: int,
+    model_version: str,
 ) -> EnquiryContact:
-    first = person.names[0] if person.names else None
-    keys = name_keys(first.given, first.family) if first else None
     born = person.date_of_birth
     contact = EnquiryContact(
         enquiry_id=enquiry.id,
@@ -52,15 +77,51 @@ def keep_contact(
         purpose_text=enquiry.purpose_text,
         criteria=enquiry.criteria,
         advice=advice,
-        local_authority=data.lives_in_local_authority or caller.local_authority,
+        local_authority=authority_of(data, caller),
         date_of_birth=born if person.date_of_birth_precision == "exact" else None,
         birth_year=born.year if born else None,
-        family_key=(keys.family_key or None) if keys else None,
-        given_key=(keys.given_key or None) if keys else None,
+        name_keys=_name_keys(person),
         nhs_number=person.nhs_number,
+        model_version=model_version,
         created_at=enquiry.created_at,
+        last_seen_at=enquiry.created_at,
         expires_at=enquiry.created_at + timedelta(days=retention_days),
     )
+    session.add(contact)
+    session.flush()
+    return contact
+
+
+def seen_again(
+    *,
+    session: Session,
+    contact: EnquiryContact,
+    enquiry: Enquiry,
+    data: EnquiryCreate,
+    retention_days: int,
+    model_version: str,
+) -> EnquiryContact:
+    """The same enquirer asked again about the child of their own open contact: one
+    contact, seen once more (R3), rather than one per repeat. Names it did not have are
+    added to it; it is kept as long as this enquiry would have been."""
+    names = _names_of(EnquiryCreate.model_validate(contact.criteria))
+    had = {_folded(m) for m in names}
+    added = [n for n in _names_of(data) if n.given and n.family and _folded(n) not in had]
+    if added:
+        criteria = dict(contact.criteria)
+        other = list(criteria.get("other_names", []))
+        room = MAX_OTHER_NAMES - len(other)
+        other += [{"given_names": n.given, "family_name": n.family} for n in added[:room]]
+        criteria["other_names"] = other
+        contact.criteria = criteria
+        keys = _name_keys(Person(names=tuple(names) + tuple(added[:room])))
+        contact.name_keys = keys
+    contact.last_seen_at = enquiry.created_at
+    contact.enquiry_count += 1
+    contact.expires_at = max(
+        contact.expires_at, enquiry.created_at + timedelta(days=retention_days)
+    )
+    contact.model_version = model_version
     session.add(contact)
     session.flush()
     return contact
@@ -69,26 +130,21 @@ def keep_contact(
 def earlier_contacts(
     *, session: Session, person: Person, since: datetime, model: MatchModel
 ) -> list[EarlierMatch]:
-    """Open, unexpired contacts since `since` that the model scores at or above its
-    lower threshold against this enquiry, best first."""
+    """Open, unexpired contacts seen since `since` that the model scores at or above its
+    lower threshold against this enquiry, best first. Blocked on the exact date of birth,
+    the NHS number, or a birth year within one with any name key in common (an age read as
+    a date is within a year of the true one, either side)."""
     blocks = []
+    keys = _name_keys(person)
     if person.date_of_birth is not None:
         year = person.date_of_birth.year
-        years = (year - 1, year, year + 1)
         if person.date_of_birth_precision == "exact":
             blocks.append(col(EnquiryContact.date_of_birth) == person.date_of_birth)
-        for name in person.names:
-            keys = name_keys(name.given, name.family)
-            if keys.family_key:
-                blocks.append(
-                    (col(EnquiryContact.birth_year).in_(years))
-                    & (col(EnquiryContact.family_key) == keys.family_key)
-                )
-            if keys.given_key:
-                blocks.append(
-                    (col(EnquiryContact.birth_year).in_(years))
-                    & (col(EnquiryContact.given_key) == keys.given_key)
-                )
+        if keys:
+            blocks.append(
+                col(EnquiryContact.birth_year).in_((year - 1, year, year + 1))
+                & col(EnquiryContact.name_keys).op("&&")(keys)  # overlaps
+            )
     if person.nhs_number:
         blocks.append(col(EnquiryContact.nhs_number) == person.nhs_number)
     if not blocks:
@@ -97,19 +153,44 @@ def earlier_contacts(
     found = session.exec(
         select(EnquiryContact)
         .where(or_(*blocks))
-        .where(col(EnquiryContact.created_at) >= since)
+        .where(col(EnquiryContact.last_seen_at) >= since)
         .where(col(EnquiryContact.expires_at) > now)
         .where(col(EnquiryContact.closed_at).is_(None))
+        .order_by(col(EnquiryContact.last_seen_at).desc())
         .limit(200)
     ).all()
-    today = now.date()
     matches = []
     for contact in found:
-        theirs = person_of(EnquiryCreate.model_validate(contact.criteria), today=today)
-        total = score(model, person, theirs).total
-        if total >= model.thresholds.possible:
-            matches.append(EarlierMatch(contact, total))
+        explanation = score(model, person, person_of_contact(contact))
+        if explanation.total >= model.thresholds.possible:
+            matches.append(EarlierMatch(contact, explanation))
     return sorted(matches, key=lambda m: (-m.total, m.contact.created_at))
+
+
+def person_of_contact(contact: EnquiryContact) -> Person:
+    """What the contact's enquirer gave, as the matcher compares it; an age is read on the
+    day it was given."""
+    criteria = EnquiryCreate.model_validate(contact.criteria)
+    return person_of(criteria, today=contact.created_at.date())
+
+
+def _names_of(data: EnquiryCreate) -> list[PersonName]:
+    return list(person_of(data, today=utcnow().date()).names)
+
+
+def _folded(name: PersonName) -> tuple[str, str]:
+    keys = name_keys(name.given, name.family)
+    return keys.given_key, keys.family_key
+
+
+def _name_keys(person: Person) -> list[str]:
+    """The folded first given name and family name of every name, once each."""
+    keys: list[str] = []
+    for name in person.names:
+        for key in _folded(name):
+            if key and key not in keys:
+                keys.append(key)
+    return keys
 
 
 def list_contacts(

@@ -9,7 +9,8 @@ from enum import StrEnum
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from sqlalchemy import ARRAY, Column, DateTime, Index, Uuid
+from sqlalchemy import ARRAY, Column, DateTime, Index, String, Uuid
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
@@ -65,6 +66,9 @@ class OtherName(BaseModel):
     family_name: PersonName
 
 
+MAX_OTHER_NAMES = 10
+
+
 class EnquiryCreate(BaseModel):
     """What the enquirer knows of the child. The purpose travels in the `Purpose-Of-Use`
     and `Purpose-Text` headers, as on every request that touches child data."""
@@ -74,7 +78,9 @@ class EnquiryCreate(BaseModel):
     family_name: PersonName | None = None
     given_names: PersonName | None = None
     other_names: list[OtherName] = Field(
-        default_factory=list, max_length=10, description="Other names the child is known by."
+        default_factory=list,
+        max_length=MAX_OTHER_NAMES,
+        description="Other names the child is known by.",
     )
     date_of_birth: DateOfBirth | None = None
     year_of_birth: int | None = Field(
@@ -157,8 +163,8 @@ class EnquiryContact(SQLModel, table=True):
     __tablename__ = "enquiry_contact"
     __table_args__ = (
         Index("ix_enquiry_contact_born", "date_of_birth"),
-        Index("ix_enquiry_contact_year_family", "birth_year", "family_key"),
-        Index("ix_enquiry_contact_year_given", "birth_year", "given_key"),
+        Index("ix_enquiry_contact_year", "birth_year"),
+        Index("ix_enquiry_contact_names", "name_keys", postgresql_using="gin"),
         Index("ix_enquiry_contact_nhs", "nhs_number"),
         Index("ix_enquiry_contact_authority", "local_authority", "created_at"),
         Index("ix_enquiry_contact_expires", "expires_at"),
@@ -180,15 +186,28 @@ class EnquiryContact(SQLModel, table=True):
     # The authority whose designated managers hear of a second enquiry: where the child
     # lives, as the enquirer gave it, else the enquirer's own authority.
     local_authority: str = SQLField(max_length=9)
-    # Blocking keys for comparing later enquiries (the matcher's own normalisers).
+    # Blocking keys for comparing later enquiries (the matcher's own normalisers):
+    # `name_keys` holds the folded given and family name of every name the enquirer gave
+    # (other names too), so a later enquiry under any of them, either way round, finds it.
     date_of_birth: date | None = SQLField(default=None)
     birth_year: int | None = SQLField(default=None)
-    family_key: str | None = SQLField(default=None, max_length=100)
-    given_key: str | None = SQLField(default=None, max_length=100)
+    name_keys: list[str] = SQLField(
+        default_factory=list,
+        sa_column=Column(postgresql.ARRAY(String(100)), nullable=False, server_default="{}"),
+    )
     nhs_number: str | None = SQLField(default=None, max_length=10)
+    # The contact match model (matching/contact_model.py) that compared this enquiry with
+    # earlier contacts, and later repeats of it.
+    model_version: str | None = SQLField(default=None, max_length=40)
     created_at: datetime = SQLField(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
+    # The same enquirer's repeats about the same child update this contact (R3): when last,
+    # and how many enquiries in all.
+    last_seen_at: datetime = SQLField(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    enquiry_count: int = SQLField(default=1)
     expires_at: datetime = SQLField(sa_column=Column(DateTime(timezone=True), nullable=False))
     closed_at: datetime | None = SQLField(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
@@ -214,6 +233,8 @@ class EnquiryContactPublic(BaseModel):
     advice: str
     local_authority: str
     created_at: datetime
+    last_seen_at: datetime = Field(description="When its enquirer last enquired about the child.")
+    enquiry_count: int = Field(description="How many enquiries its enquirer made about the child.")
     expires_at: datetime
     closed_at: datetime | None = None
     closed_by: str | None = None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -30,7 +31,7 @@ from index_service.enquiries.models import (
     EnquiryOutcome,
 )
 from index_service.errors import NotFound
-from index_service.matching.model import load_model
+from index_service.matching.contact_model import is_repeat, load_contact_model
 from index_service.matching.records import Person
 from index_service.matching.resolver import Outcome, resolve
 from index_service.organisations.models import Organisation
@@ -62,6 +63,8 @@ class EnquiryResult:
     child: ChildPublic | None  # the entry, on a match only
     earlier: list[EarlierEnquiryPublic] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
+    # On `not_found`: the contact comparison, for the audit row (ids and scores only).
+    contact_comparison: dict[str, Any] = field(default_factory=dict)
 
 
 def make_enquiry(
@@ -129,27 +132,51 @@ def _unknown_child(
     occasion: Occasion,
     policy: EnquiryPolicy,
 ) -> None:
-    """R3: keep an enquiry-only contact; tell the enquirer of earlier enquiries by others
-    that match, and alert the designated managers and the earlier enquirers."""
+    """R3: keep an enquiry-only contact, or, when the enquirer already has one that
+    matches, update it; tell the enquirer of earlier enquiries by others that match, and
+    alert the designated managers (of the earlier contacts' authorities and of where this
+    enquiry says the child lives) and the earlier enquirers."""
+    model = load_contact_model()
+    contacts.serialise_enquirer(session, caller)
     since = utcnow() - policy.contact_window
-    earlier = [
-        m.contact
-        for m in contacts.earlier_contacts(
-            session=session, person=person, since=since, model=load_model()
+    mine: list[EnquiryContact] = []
+    earlier: list[EnquiryContact] = []
+    found = contacts.earlier_contacts(session=session, person=person, since=since, model=model)
+    for m in found:
+        if (m.contact.issuer, m.contact.subject) != (caller.issuer, caller.subject):
+            earlier.append(m.contact)
+        elif is_repeat(m.explanation):
+            mine.append(m.contact)
+    if mine:
+        contact = contacts.seen_again(
+            session=session,
+            contact=mine[0],
+            enquiry=result.enquiry,
+            data=data,
+            retention_days=policy.contact_retention_days,
+            model_version=model.version,
         )
-        if (m.contact.issuer, m.contact.subject) != (caller.issuer, caller.subject)
-    ]
-    contact = contacts.keep_contact(
-        session=session,
-        enquiry=result.enquiry,
-        caller=caller,
-        data=data,
-        person=person,
-        advice=NOT_FOUND_ADVICE,
-        retention_days=policy.contact_retention_days,
-    )
+    else:
+        contact = contacts.keep_contact(
+            session=session,
+            enquiry=result.enquiry,
+            caller=caller,
+            data=data,
+            person=person,
+            advice=NOT_FOUND_ADVICE,
+            retention_days=policy.contact_retention_days,
+            model_version=model.version,
+        )
+    result.contact_comparison = {
+        "enquiry_contact_id": str(contact.id),
+        "repeat": bool(mine),
+        "model_version": model.version,
+        "matched": [
+            {"enquiry_contact_id": str(m.contact.id), "total": round(m.total, 3)} for m in found
+        ],
+    }
     if not earlier:
-        return  # a first enquiry: the contact is kept, nobody is alerted (R3)
+        return  # a first enquiry (or its repeat): the contact is kept, nobody is alerted
     organisations = {
         o.id: o
         for o in session.exec(
@@ -163,6 +190,7 @@ def _unknown_child(
         session=session,
         occasion=occasion,
         contact_id=contact.id,
+        lives_in=contacts.authority_of(data, caller),
         earlier=earlier,
         timing=policy.timing,
     )

@@ -63,11 +63,32 @@ def test_r2_alerts_the_other_childs_key_worker_or_else_its_authoritys_designated
 
 def test_r3() -> None:
     earlier = EarlierContact(EARLIER, Worker("iss", "pc", "PC", None, SCHOOL), "E09000014")
-    drafts = rules.r3_second_enquiry(actor=NURSE, contact_id=CONTACT, earlier=[earlier])
+    drafts = rules.r3_second_enquiry(
+        actor=NURSE, contact_id=CONTACT, lives_in="E09000014", earlier=[earlier]
+    )
     assert keys(drafts) == ["team:designated_managers:E09000014", "person:iss|pc"]
+    assert {d.enquiry_contact_id for d in drafts} == {EARLIER}  # the child as first known
     mine = EarlierContact(EARLIER, NURSE_AS_WORKER, "E09000014")
-    assert rules.r3_second_enquiry(actor=NURSE, contact_id=CONTACT, earlier=[mine]) == []
-    assert rules.r3_second_enquiry(actor=NURSE, contact_id=CONTACT, earlier=[]) == []
+    for none in ([mine], []):
+        assert (
+            rules.r3_second_enquiry(
+                actor=NURSE, contact_id=CONTACT, lives_in="E09000014", earlier=none
+            )
+            == []
+        )
+
+
+def test_r3_tells_the_designated_managers_where_the_newest_enquiry_says_the_child_lives() -> None:
+    haringey = EarlierContact(EARLIER, Worker("iss", "pc", "PC", None, SCHOOL), "E09000014")
+    drafts = rules.r3_second_enquiry(
+        actor=NURSE, contact_id=CONTACT, lives_in="E09000009", earlier=[haringey, haringey]
+    )
+    assert keys(drafts) == [
+        "team:designated_managers:E09000014",
+        "person:iss|pc",
+        "team:designated_managers:E09000009",
+    ]
+    assert drafts[-1].enquiry_contact_id == CONTACT  # the newest enquirer's own contact
 
 
 def test_r4_tells_everyone_involved_key_worker_first_but_not_the_actor() -> None:

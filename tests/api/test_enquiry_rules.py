@@ -3,14 +3,17 @@ API against PostgreSQL: who is alerted, who is not, and what the enquirer is tol
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from index_service.alerts import scheduler
+from index_service.matching.contact_model import load_contact_model
 from index_service.organisations.models import Organisation
 from index_service.settings import Settings
 from tests.factories import EALING, HARINGEY, Factory, child_payload, create_confirming, other_child
@@ -341,6 +344,219 @@ def test_r3_a_closed_or_expired_contact_is_not_a_first_enquiry(
     assert factory.count("enquiry_contact") == 0  # destroyed on expiry
     answer = people.enquire(people.as_(people.police, "pc-pat"), **UNKNOWN)
     assert answer["earlier_enquiries"] == []
+
+
+# Victoria's case (issue 13): a first enquiry gives names and an age at one postcode, a
+# second the same names, a date of birth consistent with the age, and another postcode.
+VICTORIA = {"given_names": "Anna", "family_name": "Kouao"}
+
+
+def _born(age: int, *, days: int) -> str:
+    """The date `age` years before today (the `age`th birthday of a child born then),
+    moved by `days`."""
+    today = date.today()
+    try:
+        birthday = today.replace(year=today.year - age)
+    except ValueError:  # 29 February
+        birthday = today.replace(year=today.year - age, day=28)
+    return (birthday + timedelta(days=days)).isoformat()
+
+
+# A child who turns 9 tomorrow and one who turned 8 yesterday: an age of 8 fits both; their
+# birth years differ by one, so one of them is a year off the middle of the year of life
+# that the age is read as.
+AGE_8_DATES = [_born(9, days=1), _born(8, days=-1)]
+
+
+@pytest.mark.parametrize("born", AGE_8_DATES)
+def test_r3_links_a_child_who_moved_between_enquiries(people: People, born: str) -> None:
+    nurse = people.as_(people.hospital, "nurse-nia")
+    people.enquire(nurse, **VICTORIA, age_years=8, postcode="N15 5AB")
+    police = people.as_(people.police, "pc-pat")
+
+    answer = people.enquire(police, **VICTORIA, date_of_birth=born, postcode="W5 2AA")
+
+    assert answer["outcome"] == "not_found"
+    assert [e["organisation_code"] for e in answer["earlier_enquiries"]] == [people.hospital.code]
+    assert [a["rule"] for a in people.alerts(people.designated_manager)] == ["R3"]
+    assert [a["rule"] for a in people.alerts(nurse)] == ["R3"]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # other names altogether, the same age
+        (
+            {**VICTORIA, "age_years": 8},
+            {"given_names": "Maria", "family_name": "Santos", "date_of_birth": _born(8, days=-1)},
+        ),
+        # the same common given name, another family name, another date
+        (
+            {**VICTORIA, "date_of_birth": _born(8, days=-40)},
+            {"given_names": "Anna", "family_name": "Smith", "date_of_birth": _born(9, days=-150)},
+        ),
+        # the same common given name, another family name, an age and a date that fit it
+        (
+            {**VICTORIA, "age_years": 8},
+            {"given_names": "Anna", "family_name": "Smith", "date_of_birth": _born(8, days=-1)},
+        ),
+    ],
+)
+def test_r3_a_different_child_at_another_postcode_does_not_link(
+    people: People, factory: Factory, first: dict[str, Any], second: dict[str, Any]
+) -> None:
+    people.enquire(people.as_(people.hospital, "nurse-nia"), **first, postcode="N15 5AB")
+    answer = people.enquire(people.as_(people.police, "pc-pat"), **second, postcode="W5 2AA")
+    assert answer["outcome"] == "not_found"
+    assert answer["earlier_enquiries"] == []
+    assert factory.count("alert") == 0
+
+
+@pytest.mark.parametrize("aliases_first", [True, False])
+def test_r3_compares_contacts_across_other_names_given(people: People, aliases_first: bool) -> None:
+    """One enquirer knows the child as Victoria Climbié, also known as Anna Kouao; the
+    other only as Anna Kouao. Whichever enquires first, with an age or a date, at
+    whichever address, the second enquiry finds the first."""
+    known_as_both = {
+        "given_names": "Victoria",
+        "family_name": "Climbie",
+        "other_names": [{"given_names": "Anna", "family_name": "Kouao"}],
+    }
+    first, second = (known_as_both, VICTORIA) if aliases_first else (VICTORIA, known_as_both)
+    nurse = people.as_(people.hospital, "nurse-nia")
+    people.enquire(nurse, **first, age_years=8, postcode="N15 5AB")
+
+    answer = people.enquire(
+        people.as_(people.police, "pc-pat"),
+        **second,
+        date_of_birth=_born(8, days=-1),
+        postcode="W5 2AA",
+    )
+
+    assert [e["organisation_code"] for e in answer["earlier_enquiries"]] == [people.hospital.code]
+    assert [a["rule"] for a in people.alerts(nurse)] == ["R3"]
+
+
+def test_r3_repeats_by_one_person_make_one_contact_and_one_team_alert(
+    people: People, factory: Factory
+) -> None:
+    nurse = people.as_(people.hospital, "nurse-nia")
+    people.enquire(nurse, **UNKNOWN)
+    people.enquire(nurse, **UNKNOWN)  # the first enquirer repeats before anyone else asks
+    police = people.as_(people.police, "pc-pat")
+    for _ in range(3):
+        answer = people.enquire(police, **UNKNOWN)
+        assert [e["organisation_code"] for e in answer["earlier_enquiries"]] == [
+            people.hospital.code
+        ]
+
+    assert factory.count("enquiry_contact") == 2
+    listed = people.client.get("/v1/enquiry-contacts", headers=people.designated_manager)
+    counts = {
+        c["organisation_code"]: (c["enquiry_count"], c["last_seen_at"] > c["created_at"])
+        for c in listed.json()["items"]
+    }
+    assert counts == {people.hospital.code: (2, True), people.police.code: (3, True)}
+    assert [a["rule"] for a in people.alerts(people.designated_manager)] == ["R3"]
+    assert [a["rule"] for a in people.alerts(nurse)] == ["R3"]
+    assert people.alerts(police) == []
+    compared = [
+        row["detail"]["enquiry_contact"]
+        for row in factory.audit_rows()
+        if "enquiry_contact" in (row["detail"] or {})
+    ]
+    assert [c["repeat"] for c in compared] == [False, True, False, True, True]
+    assert {c["model_version"] for c in compared} == {load_contact_model().version}
+
+
+def test_r3_a_repeat_adds_the_names_it_brings_and_twins_stay_two_contacts(
+    people: People, factory: Factory
+) -> None:
+    nurse = people.as_(people.hospital, "nurse-nia")
+    people.enquire(nurse, **UNKNOWN, postcode="W5 2AA")
+    people.enquire(
+        nurse,
+        **UNKNOWN,
+        postcode="W5 2AA",
+        other_names=[{"given_names": "Zosia", "family_name": "Kowalska"}],
+    )
+    people.enquire(nurse, **{**UNKNOWN, "given_names": "Maja"}, postcode="W5 2AA")  # her twin
+
+    listed = people.client.get("/v1/enquiry-contacts", headers=people.designated_manager)
+    by_name = {c["criteria"]["given_names"]: c for c in listed.json()["items"]}
+    assert sorted(by_name) == ["Maja", "Zofia"]
+    assert by_name["Zofia"]["enquiry_count"] == 2
+    assert by_name["Zofia"]["criteria"]["other_names"] == [
+        {"given_names": "Zosia", "family_name": "Kowalska"}
+    ]
+    assert by_name["Maja"]["enquiry_count"] == 1
+    # someone else asking under the name only the repeat gave finds the nurse's enquiry
+    answer = people.enquire(
+        people.as_(people.police, "pc-pat"),
+        given_names="Zosia",
+        family_name="Kowalska",
+        year_of_birth=2019,
+    )
+    assert people.hospital.code in [e["organisation_code"] for e in answer["earlier_enquiries"]]
+    assert factory.count("enquiry_contact") == 3
+
+
+def test_r3_the_same_enquiry_sent_twice_at_once_makes_one_contact(
+    people: People, factory: Factory
+) -> None:
+    """One enquirer's not-found enquiries are serialised: the second sees the first's
+    contact and updates it."""
+    nurse = people.as_(people.hospital, "nurse-nia")
+    start = threading.Barrier(2)
+
+    def send() -> str:
+        start.wait()
+        return str(people.enquire(nurse, **UNKNOWN)["outcome"])
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        assert list(pool.map(lambda _: send(), range(2))) == ["not_found"] * 2
+    assert factory.count("enquiry_contact") == 1
+
+
+def test_r3_two_different_enquirers_still_make_their_own_alerts(people: People) -> None:
+    nurse = people.as_(people.hospital, "nurse-nia")
+    police = people.as_(people.police, "pc-pat")
+    teacher = people.as_(people.school, "t-tom")
+    for who in (nurse, police, teacher):
+        people.enquire(who, **UNKNOWN)
+
+    team = people.alerts(people.designated_manager)
+    assert sorted(a["actor"]["organisation_code"] for a in team) == sorted(
+        [people.police.code, people.school.code]
+    )
+    assert sorted(a["actor"]["organisation_code"] for a in people.alerts(nurse)) == sorted(
+        [people.police.code, people.school.code]
+    )
+    assert [a["actor"]["organisation_code"] for a in people.alerts(police)] == [people.school.code]
+
+
+@pytest.mark.parametrize("said", [True, False])
+def test_r3_alerts_the_designated_managers_where_the_newest_enquiry_says_the_child_lives(
+    people: People, factory: Factory, said: bool
+) -> None:
+    """The earlier enquiry's authority (Ealing) and the newest enquiry's: the authority it
+    names (`said`), else the enquirer's own (a Haringey police force): each team once."""
+    people.enquire(people.as_(people.hospital, "nurse-nia"), **UNKNOWN)
+    if said:
+        officer = people.as_(people.police, "pc-pat")
+        people.enquire(officer, **UNKNOWN, lives_in_local_authority=HARINGEY)
+    else:
+        haringey_police = factory.organisation(type="police", local_authority=HARINGEY)
+        people.enquire(people.as_(haringey_police, "pc-hal"), **UNKNOWN)
+
+    haringey_dm = people.as_(people.haringey_csc, "dsm-hal", "designated_manager")
+    for team, authority in ((people.designated_manager, EALING), (haringey_dm, HARINGEY)):
+        [alert] = people.alerts(team)
+        assert (alert["rule"], alert["team"], alert["authority"]) == (
+            "R3",
+            "designated_managers",
+            authority,
+        )
 
 
 # --- R4 ---------------------------------------------------------------------------------
