@@ -38,6 +38,7 @@ from index_service.common import (
     utcnow,
 )
 from index_service.flags.schemas import FlagPublic
+from index_service.matching.normalise import MIN_NAME_LETTERS, is_a_name
 from index_service.matching.postcodes import normalise_postcode
 
 MAX_AGE_YEARS = 25  # older than this is a typing error, not a child
@@ -61,6 +62,12 @@ def _postcode(value: str) -> str:
     return normalise_postcode(value)
 
 
+def _a_name(value: str) -> str:
+    if not is_a_name(value):
+        raise ValueError(f"a name must carry at least {MIN_NAME_LETTERS} letters")
+    return value
+
+
 def _date_of_birth(value: date) -> date:
     today = utcnow().date()
     if value > today:
@@ -80,6 +87,8 @@ NhsNumber = Annotated[str, Field(max_length=14), AfterValidator(_nhs_number)]
 Upn = Annotated[str, Field(max_length=13), AfterValidator(_upn)]
 Postcode = Annotated[str, Field(min_length=5, max_length=10), AfterValidator(_postcode)]
 DateOfBirth = Annotated[date, AfterValidator(_date_of_birth)]
+# A child's recorded name: "*", "-" or "A" name nobody and would match anyone's.
+ChildNameText = Annotated[PersonName, AfterValidator(_a_name)]
 PastDate = Annotated[date | None, AfterValidator(_not_future)]
 
 
@@ -89,8 +98,8 @@ class Strict(BaseModel):
 
 class NameIn(Strict):
     kind: NameKind = NameKind.LEGAL
-    given_names: PersonName
-    family_name: PersonName
+    given_names: ChildNameText
+    family_name: ChildNameText
 
 
 class AddressIn(Strict):
