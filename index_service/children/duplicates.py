@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from index_service.children.schemas import ChildCreate
+from index_service.matching.addresses import postcode_key
 from index_service.matching.model import MatchModel, load_model
 from index_service.matching.records import MatchScope, Person, PersonName
 from index_service.matching.resolver import Scored, rank
@@ -16,14 +17,15 @@ from index_service.matching.resolver import Scored, rank
 
 def person_of_record(data: ChildCreate) -> Person:
     """A new record as the matcher sees it: every name, legal first; every address's
-    postcode, the current one first."""
+    postcode, the current one first (addresses are compared by postcode in the model, in
+    the address normaliser's form, `matching.addresses.postcode_key`)."""
     names = sorted(data.names, key=lambda n: n.kind.value != "legal")
     addresses = sorted(data.addresses, key=lambda a: a.to_date is not None)
     return Person(
         names=tuple(PersonName(n.given_names, n.family_name) for n in names),
         date_of_birth=data.date_of_birth,
         date_of_birth_precision=data.date_of_birth_precision.value,
-        postcodes=tuple(dict.fromkeys(a.postcode for a in addresses)),
+        postcodes=tuple(dict.fromkeys(postcode_key(a.postcode) for a in addresses)),
         nhs_number=data.nhs_number,
         upn=data.upn,
     )

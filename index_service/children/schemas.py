@@ -10,7 +10,14 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from index_service.children.identifiers import (
     nhs_number_is_valid,
@@ -87,6 +94,7 @@ NhsNumber = Annotated[str, Field(max_length=14), AfterValidator(_nhs_number)]
 Upn = Annotated[str, Field(max_length=13), AfterValidator(_upn)]
 Postcode = Annotated[str, Field(min_length=5, max_length=10), AfterValidator(_postcode)]
 DateOfBirth = Annotated[date, AfterValidator(_date_of_birth)]
+Uprn = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}$", strip_whitespace=True)]
 # A child's recorded name: "*", "-" or "A" name nobody and would match anyone's.
 ChildNameText = Annotated[PersonName, AfterValidator(_a_name)]
 PastDate = Annotated[date | None, AfterValidator(_not_future)]
@@ -107,6 +115,11 @@ class AddressIn(Strict):
     line2: ShortText | None = None
     town: Text100 | None = None
     postcode: Postcode
+    uprn: Uprn | None = Field(
+        default=None,
+        description="Unique Property Reference Number (1-12 digits), where known: two "
+        "addresses with the same UPRN are the same dwelling however written.",
+    )
     local_authority: LocalAuthorityCode
     from_date: PastDate = None
     to_date: PastDate = Field(default=None, description="Null for the current address.")
