@@ -8,7 +8,9 @@ import pytest
 from index_service.matching.addresses import AddressText, line_words, same_address
 
 
-def _at(line1: str, line2: str | None = None, postcode: str = "W5 2AA", uprn: str | None = None):
+def _at(
+    line1: str, line2: str | None = None, postcode: str = "W5 2AA", uprn: str | None = None
+) -> AddressText:
     return AddressText(line1=line1, line2=line2, postcode=postcode, uprn=uprn)
 
 
