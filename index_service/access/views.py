@@ -102,9 +102,3 @@ def summary_fields(
     ):
         return SHIELDED_SUMMARY
     return SUMMARY
-
-
-def matchable_postcodes(*, shielded: bool, postcodes: tuple[str, ...]) -> tuple[str, ...]:
-    """A shielded child's addresses never count in matching, so that a search cannot
-    confirm where the child lives."""
-    return () if shielded else postcodes

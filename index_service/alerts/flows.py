@@ -8,8 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func
-from sqlalchemy.orm import aliased
+from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
 from index_service.access.principal import Principal
@@ -24,6 +23,7 @@ from index_service.enquiries.models import EnquiryContact
 from index_service.flags.models import Flag, FlagKind
 from index_service.involvements.models import Involvement
 from index_service.involvements.queries import current_involvements
+from index_service.matching.addresses import AddressText, postcode_key, same_address
 from index_service.organisations.models import Organisation
 from index_service.settings import Settings
 
@@ -62,35 +62,46 @@ def workers_of(*, session: Session, child_id: uuid.UUID) -> list[Worker]:
     return [worker_of(i) for i, _ in current_involvements(session=session, child_id=child_id)]
 
 
-def _normalised_line(column: object) -> object:
-    return func.lower(func.regexp_replace(column, "[^A-Za-z0-9]", "", "g"))
+def _address_of(row: ChildAddress) -> AddressText:
+    return AddressText(line1=row.line1, line2=row.line2, postcode=row.postcode, uprn=row.uprn)
 
 
 def neighbours_on_plan(*, session: Session, child_id: uuid.UUID) -> list[Neighbour]:
-    """Other children whose current address is this child's current address (same postcode
-    and first line, ignoring case and punctuation) and who have an active child protection
-    plan, with their key workers."""
-    here = aliased(ChildAddress)
-    there = aliased(ChildAddress)
+    """Other children whose current address is this child's current address and who have
+    an active child protection plan, with their key workers. "The same address" is
+    `matching.addresses.same_address` (the UPRN where both have one, else the lines
+    however written): the current addresses at the same postcode are loaded (indexed)
+    and compared here."""
+    here = [
+        _address_of(row)
+        for row in session.exec(
+            select(ChildAddress).where(
+                col(ChildAddress.child_id) == child_id, col(ChildAddress.to_date).is_(None)
+            )
+        ).all()
+    ]
+    if not here:
+        return []
     on_plan = exists().where(
-        col(Flag.child_id) == col(there.child_id),
+        col(Flag.child_id) == col(ChildAddress.child_id),
         col(Flag.kind) == FlagKind.CHILD_PROTECTION_PLAN.value,
         col(Flag.ended_at).is_(None),
     )
-    rows = session.exec(
-        select(col(there.child_id), col(Child.responsible_authority))
-        .join(here, and_(col(here.postcode) == col(there.postcode)))
-        .join(Child, col(Child.id) == col(there.child_id))
+    nearby = session.exec(
+        select(ChildAddress, col(Child.responsible_authority))
+        .join(Child, col(Child.id) == col(ChildAddress.child_id))
         .where(
-            col(here.child_id) == child_id,
-            col(here.to_date).is_(None),
-            col(there.to_date).is_(None),
-            col(there.child_id) != child_id,
-            _normalised_line(col(here.line1)) == _normalised_line(col(there.line1)),
+            col(ChildAddress.postcode).in_({postcode_key(a.postcode) for a in here}),
+            col(ChildAddress.to_date).is_(None),
+            col(ChildAddress.child_id) != child_id,
             on_plan,
         )
-        .distinct()
     ).all()
+    found = {
+        row.child_id: authority
+        for row, authority in nearby
+        if any(same_address(_address_of(row), address) for address in here)
+    }
     return [
         Neighbour(
             child_id=other_id,
@@ -99,7 +110,7 @@ def neighbours_on_plan(*, session: Session, child_id: uuid.UUID) -> list[Neighbo
                 w for w in workers_of(session=session, child_id=other_id) if w.is_key_worker
             ),
         )
-        for other_id, authority in rows
+        for other_id, authority in sorted(found.items(), key=lambda item: str(item[0]))
     ]
 
 

@@ -8,42 +8,44 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from index_service.access.need_to_know import MAX_CANDIDATES
 from index_service.children.schemas import ChildCreate
+from index_service.matching.addresses import postcode_key
 from index_service.matching.model import MatchModel, load_model
-from index_service.matching.records import Person, PersonName
+from index_service.matching.records import MatchScope, Person, PersonName
 from index_service.matching.resolver import Scored, rank
 
 
 def person_of_record(data: ChildCreate) -> Person:
     """A new record as the matcher sees it: every name, legal first; every address's
-    postcode, the current one first."""
+    postcode, the current one first (addresses are compared by postcode in the model, in
+    the address normaliser's form, `matching.addresses.postcode_key`)."""
     names = sorted(data.names, key=lambda n: n.kind.value != "legal")
     addresses = sorted(data.addresses, key=lambda a: a.to_date is not None)
     return Person(
         names=tuple(PersonName(n.given_names, n.family_name) for n in names),
         date_of_birth=data.date_of_birth,
         date_of_birth_precision=data.date_of_birth_precision.value,
-        postcodes=tuple(dict.fromkeys(a.postcode for a in addresses)),
+        postcodes=tuple(dict.fromkeys(postcode_key(a.postcode) for a in addresses)),
         nhs_number=data.nhs_number,
         upn=data.upn,
     )
 
 
 def possible_duplicates(
-    *, session: Session, data: ChildCreate, model: MatchModel | None = None
+    *, session: Session, data: ChildCreate, scope: MatchScope, model: MatchModel | None = None
 ) -> list[Scored]:
-    """Existing children this record may be, best first (at most five), leaving out those
-    the caller has confirmed are different children. A child whose NHS number or UPN
-    agrees cannot be confirmed away: an identifier belongs to one child."""
+    """Existing children this record may be, best first (at most `scope.max_shown`),
+    leaving out those the caller has confirmed are different children. A child whose NHS
+    number or UPN agrees cannot be confirmed away: an identifier belongs to one child.
+    `scope` (the caller's, from access/) says whose shielded addresses count."""
     model = model or load_model()
     confirmed = set(data.confirmed_distinct_from)
     return [
         scored
-        for scored in rank(session=session, person=person_of_record(data), model=model)
+        for scored in rank(session=session, person=person_of_record(data), scope=scope, model=model)
         if scored.explanation.total >= model.thresholds.duplicate_at
         and (scored.child_id not in confirmed or _identifier_agrees(scored))
-    ][:MAX_CANDIDATES]
+    ][: scope.max_shown]
 
 
 def _identifier_agrees(scored: Scored) -> bool:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from index_service.access.need_to_know import match_scope
 from index_service.access.objects import judges_duplicates
 from index_service.access.principal import Principal
 from index_service.access.purpose import Purpose
@@ -68,7 +69,7 @@ def register_child(
     session.execute(
         select(func.pg_advisory_xact_lock(_LOCK_NAMESPACE, data.date_of_birth.toordinal()))
     )
-    found = possible_duplicates(session=session, data=data)
+    found = possible_duplicates(session=session, data=data, scope=match_scope(caller))
     if not found:
         return service.create_child(session=session, caller=caller, data=data)
     shown = found if judges_duplicates(caller) else []

@@ -124,7 +124,10 @@ class ChildName(SQLModel, table=True):
 
 class ChildAddress(SQLModel, table=True):
     __tablename__ = "child_address"
-    __table_args__ = (Index("ix_child_address_postcode", "postcode"),)
+    __table_args__ = (
+        Index("ix_child_address_postcode", "postcode"),
+        CheckConstraint("uprn ~ '^[0-9]{1,12}$'", name="ck_child_address_uprn"),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     child_id: uuid.UUID = Field(sa_column=_child_fk())
@@ -132,6 +135,9 @@ class ChildAddress(SQLModel, table=True):
     line2: str | None = Field(default=None, max_length=200)
     town: str | None = Field(default=None, max_length=100)
     postcode: str = Field(max_length=8)
+    # The Unique Property Reference Number, where the recording system knows it: the
+    # surest way to tell that two addresses are the same dwelling (`matching/addresses`).
+    uprn: str | None = Field(default=None, max_length=12)
     local_authority: str = Field(max_length=9)
     from_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     to_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))

@@ -10,7 +10,14 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from index_service.children.identifiers import (
     nhs_number_is_valid,
@@ -38,6 +45,7 @@ from index_service.common import (
     utcnow,
 )
 from index_service.flags.schemas import FlagPublic
+from index_service.matching.normalise import MIN_NAME_LETTERS, is_a_name
 from index_service.matching.postcodes import normalise_postcode
 
 # In an enquiry, older than this is a typing error, not a child. Who a *record* may be for
@@ -63,6 +71,12 @@ def _postcode(value: str) -> str:
     return normalise_postcode(value)
 
 
+def _a_name(value: str) -> str:
+    if not is_a_name(value):
+        raise ValueError(f"a name must carry at least {MIN_NAME_LETTERS} letters")
+    return value
+
+
 def _date_of_birth(value: date) -> date:
     today = utcnow().date()
     if value > today:
@@ -82,6 +96,9 @@ NhsNumber = Annotated[str, Field(max_length=14), AfterValidator(_nhs_number)]
 Upn = Annotated[str, Field(max_length=13), AfterValidator(_upn)]
 Postcode = Annotated[str, Field(min_length=5, max_length=10), AfterValidator(_postcode)]
 DateOfBirth = Annotated[date, AfterValidator(_date_of_birth)]
+Uprn = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}$", strip_whitespace=True)]
+# A child's recorded name: "*", "-" or "A" name nobody and would match anyone's.
+ChildNameText = Annotated[PersonName, AfterValidator(_a_name)]
 PastDate = Annotated[date | None, AfterValidator(_not_future)]
 
 
@@ -91,8 +108,8 @@ class Strict(BaseModel):
 
 class NameIn(Strict):
     kind: NameKind = NameKind.LEGAL
-    given_names: PersonName
-    family_name: PersonName
+    given_names: ChildNameText
+    family_name: ChildNameText
 
 
 class AddressIn(Strict):
@@ -100,6 +117,11 @@ class AddressIn(Strict):
     line2: ShortText | None = None
     town: Text100 | None = None
     postcode: Postcode
+    uprn: Uprn | None = Field(
+        default=None,
+        description="Unique Property Reference Number (1-12 digits), where known: two "
+        "addresses with the same UPRN are the same dwelling however written.",
+    )
     local_authority: LocalAuthorityCode
     from_date: PastDate = None
     to_date: PastDate = Field(default=None, description="Null for the current address.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from index_service.enquiries.models import EnquiryCreate
+from index_service.matching.addresses import postcode_key
 from index_service.matching.normalise import approximate_date_of_birth
 from index_service.matching.records import Person, PersonName
 
@@ -22,7 +23,7 @@ def person_of(data: EnquiryCreate, *, today: date) -> Person:
         names=tuple(names),
         date_of_birth=born,
         date_of_birth_precision=precision,
-        postcodes=(data.postcode,) if data.postcode else (),
+        postcodes=(postcode_key(data.postcode),) if data.postcode else (),
         nhs_number=data.nhs_number,
         upn=data.upn,
     )

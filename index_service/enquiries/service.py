@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from index_service.access.need_to_know import require_sufficient_criteria
+from index_service.access.need_to_know import match_scope, require_sufficient_criteria
 from index_service.access.principal import Principal
 from index_service.access.purpose import Purpose
 from index_service.alerts import flows as alerts
@@ -78,7 +78,7 @@ def make_enquiry(
 ) -> EnquiryResult:
     require_sufficient_criteria(data.model_dump())
     person = person_of(data, today=utcnow().date())
-    resolution = resolve(session=session, person=person)
+    resolution = resolve(session=session, person=person, scope=match_scope(caller))
     enquiry = Enquiry(
         issuer=caller.issuer,
         subject=caller.subject,

@@ -13,6 +13,11 @@ Rules (a child is a candidate if any holds):
   trigram distance (a misspelt family name that sounds different);
 - `swapped`: given and family names the other way round, each by Metaphone.
 Each rule is capped (`PER_RULE`), so a very common name cannot flood the scorer.
+
+The postcode rules read a shielded child's addresses only when the search's `MatchScope`
+says so (its responsible authority's data managers): for anyone else those addresses are
+no key, so a postcode can neither find the child nor add to its score (`resolver.py`
+leaves them out of scoring by the same scope).
 """
 
 from __future__ import annotations
@@ -22,13 +27,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, or_, select, text, true, union
+from sqlalchemy import ColumnElement, Select, or_, select, text, true, union
 from sqlmodel import Session, col
 
 from index_service.children.models import Child, ChildAddress, ChildName
 from index_service.matching.keys import name_keys
 from index_service.matching.normalise import name_group, swapped_day_month
-from index_service.matching.records import Person
+from index_service.matching.records import MatchScope, Person
 
 PER_RULE = 200
 TRIGRAM_SIMILARITY = 0.5
@@ -75,10 +80,22 @@ class Probe:
         )
 
 
-def blocking_rules(probe: Probe) -> dict[str, Select[Any]]:
+def addresses_count(scope: MatchScope) -> ColumnElement[bool]:
+    """A WHERE clause over `child`: its addresses are keys for this search (`MatchScope`)."""
+    if scope.shielded_addresses_of is None:
+        return col(Child.shielded).is_(False)
+    return or_(
+        col(Child.shielded).is_(False),
+        col(Child.responsible_authority) == scope.shielded_addresses_of,
+    )
+
+
+def blocking_rules(probe: Probe, scope: MatchScope | None = None) -> dict[str, Select[Any]]:
     """Each applicable rule as its own SELECT of child ids (EXPLAINed in the tests). The
     name rules read one composite index of `child_name` each (see its table arguments);
-    the date of birth there is the child's, copied."""
+    the date of birth there is the child's, copied. The postcode rules join `child` (by
+    its key) to leave out addresses the scope does not let count."""
+    scope = scope or MatchScope()
     name = select(col(ChildName.child_id))
     address = select(col(ChildAddress.child_id))
     rules: dict[str, Select[Any]] = {}
@@ -96,17 +113,21 @@ def blocking_rules(probe: Probe) -> dict[str, Select[Any]]:
         rules["given_dob"] = name.where(born, given)
     if probe.postcodes:
         at = col(ChildAddress.postcode).in_(probe.postcodes)
+        counts = addresses_count(scope)
+        of_child = col(Child.id) == col(ChildAddress.child_id)
         matches_name = or_(
             col(ChildName.family_phonetic) == (probe.family_phonetic or ""),
             given if probe.given_forms else col(ChildName.given_key) == "",
         )
-        rules["postcode_name"] = address.join(
-            ChildName, col(ChildName.child_id) == col(ChildAddress.child_id)
-        ).where(at, matches_name)
+        rules["postcode_name"] = (
+            address.join(ChildName, col(ChildName.child_id) == col(ChildAddress.child_id))
+            .join(Child, of_child)
+            .where(at, matches_name, counts)
+        )
         if probe.dates:
-            rules["postcode_dob"] = address.join(
-                Child, col(Child.id) == col(ChildAddress.child_id)
-            ).where(at, col(Child.date_of_birth).in_(probe.dates))
+            rules["postcode_dob"] = address.join(Child, of_child).where(
+                at, col(Child.date_of_birth).in_(probe.dates), counts
+            )
     if probe.family_phonetic and probe.given_forms:
         within = (
             col(ChildName.date_of_birth).between(*probe.birth_window)
@@ -130,9 +151,9 @@ def blocking_rules(probe: Probe) -> dict[str, Select[Any]]:
     return {label: rule.limit(PER_RULE) for label, rule in rules.items()}
 
 
-def find_candidates(*, session: Session, person: Person) -> list[uuid.UUID]:
+def find_candidates(*, session: Session, person: Person, scope: MatchScope) -> list[uuid.UUID]:
     """The ids of every child some blocking rule finds, active records only."""
-    rules = blocking_rules(Probe.of(person))
+    rules = blocking_rules(Probe.of(person), scope)
     if not rules:
         return []
     # The `%` operator's threshold, for this transaction only.

@@ -119,6 +119,12 @@ def load_model(version: str = CURRENT_VERSION) -> MatchModel:
     return MatchModel.from_dict(json.loads((MODELS / f"{version}.json").read_text()))
 
 
+# Name levels that are no agreement: a different or unknown name, or a bare initial
+# (one letter in 26 is no evidence of who the child is).
+NO_NAME_AGREEMENT = frozenset({MISSING, "different", "initial"})
+IDENTIFIERS = ("nhs_number", "upn")
+
+
 @dataclass(frozen=True)
 class Explanation:
     """Per field, the level reached and its weight; and the total."""
@@ -127,6 +133,15 @@ class Explanation:
     weights: dict[str, float]
     total: float
     model_version: str
+
+    def identity_agrees(self) -> bool:
+        """An identifier agrees, or a given or family name agrees at some level. A
+        candidate that fails this is never shown, whatever its total: a date of birth and
+        a postcode alone would otherwise name a stranger to anyone who knows them."""
+        if any(self.levels.get(f) == "agree" for f in IDENTIFIERS):
+            return True
+        names = (self.levels.get("given_name", MISSING), self.levels.get("family_name", MISSING))
+        return any(level not in NO_NAME_AGREEMENT for level in names)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -144,3 +144,17 @@ def approximate_date_of_birth(
     if age_years is not None:
         return today - timedelta(days=round((age_years + 0.5) * 365.25)), "estimated"
     return None
+
+
+# A name must carry at least this many letters to count as a name: "*", "-", "." or "A"
+# name nobody (an initial is one letter in 26), while "Ng" or "Zoë" do.
+MIN_NAME_LETTERS = 2
+
+
+def letters_in(value: str) -> int:
+    """How many Unicode letters the value holds (Zoë: 3, O'Neil: 5, "*": 0)."""
+    return sum(1 for ch in value if ch.isalpha())
+
+
+def is_a_name(value: str | None) -> bool:
+    return value is not None and letters_in(value) >= MIN_NAME_LETTERS

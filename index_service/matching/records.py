@@ -25,3 +25,19 @@ class Person:
     nhs_number: str | None = None
     upn: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MatchScope:
+    """What one search may be matched on, decided by the caller's access policy (access/)
+    and handed to the matcher as plain data, so that blocking and scoring see the same
+    thing. `shielded_addresses_of`: the authority whose shielded children's addresses
+    count as candidates' keys (its data managers keep those records); for everyone else a
+    shielded child's addresses are nobody's key, so no postcode can find or lift it.
+    `max_shown`: the most candidates an answer shows."""
+
+    shielded_addresses_of: str | None = None
+    max_shown: int = 5
+
+    def matches_addresses_of(self, *, shielded: bool, responsible_authority: str) -> bool:
+        return not shielded or responsible_authority == self.shielded_addresses_of

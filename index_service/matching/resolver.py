@@ -5,6 +5,11 @@
 - `possible_matches`: up to five candidates at or above the lower threshold, best first.
 - `not_found`: nothing reaches the lower threshold.
 Every outcome carries each shown candidate's explanation and the model version.
+
+A candidate is ranked at all only if its identity agrees (`Explanation.identity_agrees`:
+an identifier, or a name at some level), so that a date of birth and a postcode alone
+never show a child. What may be matched on (a shielded child's addresses) and how many
+may be shown come from the caller as a `MatchScope`: matching decides identity only.
 """
 
 from __future__ import annotations
@@ -19,12 +24,10 @@ from sqlalchemy import Date, Integer, Select, cast, literal, null, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from index_service.access.need_to_know import MAX_CANDIDATES
-from index_service.access.views import matchable_postcodes
 from index_service.children.models import Child, ChildAddress, ChildName
 from index_service.matching.blocking import find_candidates
 from index_service.matching.model import Explanation, MatchModel, load_model, score
-from index_service.matching.records import Person, PersonName
+from index_service.matching.records import MatchScope, Person, PersonName
 
 
 class Outcome(StrEnum):
@@ -53,27 +56,34 @@ class Scored:
 class Resolution:
     outcome: Outcome
     candidates: list[Scored]  # shown: one for a match, at most five otherwise
-    considered: int  # how many the blocking rules found
+    considered: int  # how many candidates were ranked
     model_version: str
 
 
-def resolve(*, session: Session, person: Person, model: MatchModel | None = None) -> Resolution:
+def resolve(
+    *, session: Session, person: Person, scope: MatchScope, model: MatchModel | None = None
+) -> Resolution:
     model = model or load_model()
-    ranked = rank(session=session, person=person, model=model)
-    return decide(model, ranked, considered=len(ranked))
+    ranked = rank(session=session, person=person, scope=scope, model=model)
+    return decide(model, ranked, considered=len(ranked), max_shown=scope.max_shown)
 
 
-def rank(*, session: Session, person: Person, model: MatchModel) -> list[Scored]:
-    """Every candidate the blocking rules find, scored, best first."""
-    ids = find_candidates(session=session, person=person)
-    stored = load_people(session=session, child_ids=ids)
+def rank(*, session: Session, person: Person, scope: MatchScope, model: MatchModel) -> list[Scored]:
+    """Every candidate the blocking rules find whose identity agrees (an identifier, or a
+    name at some level), scored, best first. Blocking and scoring both see the child's
+    addresses only as `scope` allows."""
+    ids = find_candidates(session=session, person=person, scope=scope)
+    stored = load_people(session=session, child_ids=ids, scope=scope)
+    scored = (Scored(id_, score(model, person, it.person), it) for id_, it in stored.items())
     return sorted(
-        (Scored(child_id, score(model, person, it.person), it) for child_id, it in stored.items()),
+        (s for s in scored if s.explanation.identity_agrees()),
         key=lambda s: (-s.explanation.total, str(s.child_id)),
     )
 
 
-def decide(model: MatchModel, ranked: list[Scored], *, considered: int) -> Resolution:
+def decide(
+    model: MatchModel, ranked: list[Scored], *, considered: int, max_shown: int
+) -> Resolution:
     """The outcome rule, on candidates ranked best first."""
     thresholds = model.thresholds
     if ranked:
@@ -81,14 +91,17 @@ def decide(model: MatchModel, ranked: list[Scored], *, considered: int) -> Resol
         runner_up = ranked[1].explanation.total if len(ranked) > 1 else float("-inf")
         if best >= thresholds.match and best - runner_up >= thresholds.margin:
             return Resolution(Outcome.MATCH, ranked[:1], considered, model.version)
-    shown = [s for s in ranked if s.explanation.total >= thresholds.possible][:MAX_CANDIDATES]
+    shown = [s for s in ranked if s.explanation.total >= thresholds.possible][:max_shown]
     outcome = Outcome.POSSIBLE_MATCHES if shown else Outcome.NOT_FOUND
     return Resolution(outcome, shown, considered, model.version)
 
 
-def load_people(*, session: Session, child_ids: list[uuid.UUID]) -> dict[uuid.UUID, Stored]:
+def load_people(
+    *, session: Session, child_ids: list[uuid.UUID], scope: MatchScope
+) -> dict[uuid.UUID, Stored]:
     """The candidates as the matcher compares them, in two queries (the rows, then every
-    name and address at once); names legal first, postcodes current first."""
+    name and address at once); names legal first, postcodes current first. A shielded
+    child's postcodes only where `scope` lets its addresses count (as in blocking)."""
     if not child_ids:
         return {}
     children = session.exec(select(Child).where(col(Child.id).in_(child_ids))).all()
@@ -109,9 +122,11 @@ def load_people(*, session: Session, child_ids: list[uuid.UUID]) -> dict[uuid.UU
                 names=tuple(names[child.id]),
                 date_of_birth=child.date_of_birth,
                 date_of_birth_precision=child.date_of_birth_precision,
-                postcodes=matchable_postcodes(
-                    shielded=child.shielded, postcodes=tuple(postcodes[child.id])
-                ),
+                postcodes=tuple(postcodes[child.id])
+                if scope.matches_addresses_of(
+                    shielded=child.shielded, responsible_authority=child.responsible_authority
+                )
+                else (),
                 nhs_number=child.nhs_number,
                 upn=child.upn,
             ),

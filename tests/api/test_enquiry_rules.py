@@ -252,6 +252,81 @@ def test_r2_not_for_another_house_nor_an_ended_plan(
     assert [a for a in people.alerts(people.key_worker) if a["rule"] == "R2"] == []
 
 
+def _home(line1: str, line2: str | None = None, uprn: str | None = None) -> dict[str, Any]:
+    return {
+        "line1": line1,
+        **({"line2": line2} if line2 else {}),
+        **({"uprn": uprn} if uprn else {}),
+        "town": "London",
+        "postcode": "W5 2AA",
+        "local_authority": EALING,
+        "from_date": "2020-01-01",
+    }
+
+
+def _r2_alerts_for_enquiry_at(
+    people: People, plan_home: dict[str, Any], home: dict[str, Any]
+) -> tuple[str, list[dict[str, Any]]]:
+    """A child on a plan at `plan_home` (with a key worker), and an enquiry that finds
+    another child living at `home`: the R2 alerts to the key worker."""
+    on_plan = people.child(child_payload(addresses=[plan_home]))
+    people.involve(on_plan, people.key_worker, is_key_worker=True)
+    people.plan(on_plan)
+    sibling = people.child(other_child(addresses=[home]))
+    details = people.client.get(f"/v1/children/{sibling}", headers=people.data_manager).json()
+    answer = people.enquire(
+        people.as_(people.police, "pc-pat"),
+        given_names=details["names"][0]["given_names"],
+        family_name="Testchild",
+        date_of_birth=details["date_of_birth"],
+        postcode="W5 2AA",
+    )
+    assert answer["outcome"] == "match"
+    return on_plan, [a for a in people.alerts(people.key_worker) if a["rule"] == "R2"]
+
+
+@pytest.mark.parametrize(
+    ("plan_home", "home"),
+    [
+        pytest.param(_home("12 Acacia Rd"), _home("12 ACACIA ROAD"), id="Rd and Road"),
+        pytest.param(_home("4 High St"), _home("4 High Street"), id="St and Street"),
+        pytest.param(_home("4 St Mary's Rd"), _home("4 Saint Marys Road"), id="St is Saint"),
+        pytest.param(_home("Flat 3, 12 X Road"), _home("Flat 3", "12 X Road"), id="two lines"),
+        pytest.param(_home("3/12 X Road"), _home("Apartment 3, 12 X Rd"), id="3/12 and Apt"),
+        pytest.param(_home("12a X Road"), _home("12 A X Road"), id="12a and 12 A"),
+        pytest.param(
+            _home("Ground floor, 12 X Road", uprn="100021234567"),
+            _home("12 X Road (GF)", uprn="100021234567"),
+            id="the same UPRN",
+        ),
+    ],
+)
+def test_r2_same_address_written_another_way_alerts(
+    people: People, plan_home: dict[str, Any], home: dict[str, Any]
+) -> None:
+    on_plan, r2 = _r2_alerts_for_enquiry_at(people, plan_home, home)
+    assert [a["child_id"] for a in r2] == [on_plan]
+
+
+@pytest.mark.parametrize(
+    ("plan_home", "home"),
+    [
+        pytest.param(_home("Flat 4, 12 X Road"), _home("Flat 3", "12 X Road"), id="another flat"),
+        pytest.param(_home("12 X Road"), _home("14 X Rd"), id="another number"),
+        pytest.param(
+            _home("12 X Road", uprn="100021234567"),
+            _home("12 X Road", uprn="100021234568"),
+            id="another UPRN",
+        ),
+    ],
+)
+def test_r2_not_for_another_flat_number_or_uprn(
+    people: People, plan_home: dict[str, Any], home: dict[str, Any]
+) -> None:
+    _, r2 = _r2_alerts_for_enquiry_at(people, plan_home, home)
+    assert r2 == []
+
+
 # --- R3 ---------------------------------------------------------------------------------
 
 UNKNOWN = {"given_names": "Zofia", "family_name": "Nowakowska", "date_of_birth": "2019-05-17"}

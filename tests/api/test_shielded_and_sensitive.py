@@ -173,3 +173,104 @@ def test_a_search_never_confirms_where_a_shielded_child_lives(
         ).json()
         answers.append((body["outcome"], [c["child_id"] for c in body["candidates"]]))
     assert answers[0] == answers[1] == answers[2]
+
+
+# The shielded child's current and previous postcodes, and twenty others.
+PROBED_POSTCODES = ("W5 2AA", "N17 6AB", *(f"E{n} 1AB" for n in range(1, 21)))
+# The standard child's names, each misspelt so that no name rule finds it (only the
+# postcode rules could), yet close enough to score as the same child.
+MISSPELT = {"given_names": "Aisah", "family_name": "Testchidl", "date_of_birth": "2016-02-11"}
+
+
+def _without_ids(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k not in ("id", "created_at", "request_id")}
+
+
+def test_an_enquiry_gives_the_same_answer_whatever_postcode_of_a_shielded_child(
+    client: TestClient, factory: Factory
+) -> None:
+    """A shielded child's addresses are nobody's key but its keepers': its real current or
+    previous postcode must not turn `not_found` into a summary that confirms where it lives."""
+    _shielded_child(client, factory)
+    practitioner = factory.practitioner()
+    answers = {}
+    for postcode in PROBED_POSTCODES:
+        response = client.post(
+            "/v1/enquiries", json={**MISSPELT, "postcode": postcode}, headers=practitioner
+        )
+        assert response.status_code == 201, response.text
+        answers[postcode] = _without_ids(response.json())
+    assert answers["W5 2AA"]["outcome"] == "not_found"
+    assert all(answer == answers["W5 2AA"] for answer in answers.values()), answers
+
+
+def _record_at(postcode: str, n: int) -> dict[str, Any]:
+    """A new record under a legal name of its own (so that no two probes find each other)
+    with the standard child's name as an alias, its date of birth, and one address."""
+    given, family = _PROBE_NAMES[n]
+    return child_payload(
+        names=[
+            {"kind": "legal", "given_names": given, "family_name": family},
+            {"kind": "alias", "given_names": "Aisha", "family_name": "Testchild"},
+        ],
+        nhs_number=None,
+        upn=None,
+        responsible_authority=HARINGEY,
+        addresses=[
+            {
+                "line1": "5 Probe Street",
+                "postcode": postcode,
+                "local_authority": HARINGEY,
+                "from_date": "2020-01-01",
+            }
+        ],
+    )
+
+
+_GIVEN = ("Bilal", "Chidi", "Dorota", "Eilidh", "Farah", "Gethin", "Hamza", "Ioana", "Jurgen",
+          "Kwame", "Lorcan", "Mirela", "Nnamdi", "Oksana", "Priya", "Rhodri", "Siobhan",
+          "Tariq", "Ulrike", "Vikram", "Wanjiru", "Yusuf")  # fmt: skip
+_FAMILY = ("Okafor", "Lindqvist", "Mbeki", "Horvath", "Nakamura", "Petrov", "Quispe", "Rossi",
+           "Sato", "Umarov", "Varga", "Walsh", "Yilmaz", "Zielinski", "Abbott", "Brennan",
+           "Castillo", "Dubois", "Eriksen", "Fischer", "Gallagher", "Jablonski")  # fmt: skip
+_PROBE_NAMES = list(zip(_GIVEN, _FAMILY, strict=True))
+
+
+def test_the_duplicate_guard_gives_the_same_answer_whatever_postcode_of_a_shielded_child(
+    client: TestClient, factory: Factory
+) -> None:
+    """Another authority's data manager registering a record learns nothing from the
+    postcode: 409 or 201 must not depend on whether it is the shielded child's."""
+    _shielded_child(client, factory)
+    elsewhere = factory.headers(roles=["data_manager"], local_authority=HARINGEY)
+    answers = {}
+    for n, postcode in enumerate(PROBED_POSTCODES):
+        response = client.post("/v1/children", json=_record_at(postcode, n), headers=elsewhere)
+        assert response.status_code in (201, 409), response.text
+        body = _without_ids(response.json()) if response.status_code == 409 else None
+        answers[postcode] = (response.status_code, body)
+    assert all(answer == answers["W5 2AA"] for answer in answers.values()), answers
+
+
+def test_the_responsible_data_managers_still_match_on_a_shielded_childs_addresses(
+    client: TestClient, factory: Factory
+) -> None:
+    """Its keepers search by its addresses as by any other child's: the duplicate guard
+    and their enquiries find it at its postcode, current or previous."""
+    child_id, data_manager = _shielded_child(client, factory)
+    for n, postcode in enumerate(("W5 2AA", "N17 6AB")):
+        duplicate = client.post(
+            "/v1/children",
+            json=_record_at(postcode, n) | {"responsible_authority": EALING},
+            headers=data_manager,
+        )
+        assert duplicate.status_code == 409, duplicate.text
+        assert [c["child_id"] for c in duplicate.json()["candidates"]] == [child_id]
+        enquiry = client.post(
+            "/v1/enquiries", json={**MISSPELT, "postcode": postcode}, headers=data_manager
+        )
+        assert [c["child_id"] for c in enquiry.json()["candidates"]] == [child_id]
+    elsewhere = client.post(
+        "/v1/enquiries", json={**MISSPELT, "postcode": "E1 1AB"}, headers=data_manager
+    )
+    assert elsewhere.json()["outcome"] == "not_found"

@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from index_service.matching.model import CURRENT_VERSION, MODELS, MatchModel, load_model
+from index_service.matching.model import (
+    CURRENT_VERSION,
+    MODELS,
+    Explanation,
+    MatchModel,
+    load_model,
+)
 
 
 def test_the_current_model_loads_and_round_trips() -> None:
@@ -122,3 +128,35 @@ def test_the_thresholds_keep_the_outcomes_meaning(levels: dict[str, str], best: 
 
 def test_a_record_with_the_names_and_date_of_an_existing_child_is_a_possible_duplicate() -> None:
     assert _total(**NAMES, **DOB) >= load_model().thresholds.duplicate_at
+
+
+def _levels(given: str, family: str, nhs: str = "missing") -> dict[str, str]:
+    return {
+        "given_name": given,
+        "family_name": family,
+        "date_of_birth": "exact",
+        "postcode": "current",
+        "nhs_number": nhs,
+        "upn": "missing",
+    }
+
+
+@pytest.mark.parametrize(
+    ("levels", "agrees"),
+    [
+        pytest.param(_levels("missing", "different"), False, id="date and postcode alone"),
+        pytest.param(_levels("different", "different"), False, id="both names different"),
+        pytest.param(_levels("initial", "different"), False, id="an initial alone"),
+        pytest.param(_levels("missing", "missing"), False, id="no names"),
+        pytest.param(_levels("different", "phonetic"), True, id="family sounds alike"),
+        pytest.param(_levels("nickname", "different"), True, id="a nickname"),
+        pytest.param(_levels("missing", "different", nhs="agree"), True, id="NHS number"),
+    ],
+)
+def test_identity_agrees_only_on_an_identifier_or_a_name(
+    levels: dict[str, str], agrees: bool
+) -> None:
+    model = load_model()
+    weights = {f: model.comparison(f).weight(label) for f, label in levels.items()}
+    explanation = Explanation(levels, weights, sum(weights.values()), model.version)
+    assert explanation.identity_agrees() is agrees

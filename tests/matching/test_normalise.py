@@ -15,6 +15,7 @@ from index_service.matching.normalise import (
     family_name_key,
     family_name_parts,
     fold,
+    is_a_name,
     name_group,
     nickname_equivalent,
     swapped_day_month,
@@ -114,3 +115,12 @@ def test_a_year_or_an_age_gives_an_approximate_date_of_birth() -> None:
     assert precision == "estimated"
     assert date(2015, 11, 24) <= born <= date(2016, 11, 23)  # ten on 2026-11-23
     assert approximate_date_of_birth(year_of_birth=None, age_years=None, today=today) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "names"),
+    [("Ng", True), ("Zoë", True), ("O'Neil", True), ("Li", True), ("*", False),
+     ("A", False), ("A.", False), ("-", False), ("'", False), ("12", False), ("", False)],
+)  # fmt: skip
+def test_a_name_carries_two_letters(value: str, names: bool) -> None:
+    assert is_a_name(value) is names
