@@ -8,20 +8,24 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from index_service.access.inboxes import alerts_for
 from index_service.access.principal import Principal
+from index_service.access.sensitive import WITHHELD_ORGANISATION, ActorShown, actor_shown
 from index_service.alerts.calendar import add_working_days
 from index_service.alerts.models import (
     Alert,
     AlertDelivery,
     Channel,
+    Team,
     WebhookEndpoint,
 )
 from index_service.alerts.rules import Actor, AlertDraft, Recipient
+from index_service.children.models import Child
 from index_service.common import utcnow
 from index_service.errors import NotFound
 from index_service.organisations.models import Organisation
@@ -79,16 +83,54 @@ def raise_alerts(
     return raised
 
 
+def _actor_columns(session: Session, draft: AlertDraft, actor: Actor | None) -> dict[str, Any]:
+    """What the alert keeps of who acted, as `access/sensitive.py` decides: in full; the
+    person without their organisation (a sensitive service enquiring); or, about a
+    sensitive involvement, nobody: the data managers' contact (the children's social care
+    of the child's responsible authority) in their place."""
+    if actor is None:
+        return {}
+    shown = actor_shown(
+        about_sensitive_involvement=draft.about_sensitive,
+        actor_organisation_type=actor.organisation_type,
+        actor_sensitive_with_child=actor.sensitive_with_child,
+        to_data_managers=draft.recipient.team == Team.DATA_MANAGERS,
+    )
+    if shown is ActorShown.DATA_MANAGER:
+        child = session.get(Child, draft.child_id) if draft.child_id else None
+        contact = (
+            authority_contact(session=session, local_authority=child.responsible_authority)
+            if child
+            else None
+        )
+        return {
+            "actor_sensitive": True,
+            "actor_organisation_code": contact.code if contact else None,
+            "actor_organisation_name": contact.name if contact else None,
+            "actor_phone": contact.contact_phone if contact else None,
+            "actor_email": contact.contact_email if contact else None,
+        }
+    columns: dict[str, Any] = {
+        "actor_issuer": actor.issuer,
+        "actor_subject": actor.subject,
+        "actor_name": actor.name,
+        "actor_email": actor.email,
+    }
+    if shown is ActorShown.PERSON_ONLY:
+        return {**columns, "actor_organisation_name": WITHHELD_ORGANISATION}
+    office = session.get(Organisation, actor.organisation_id) if actor.organisation_id else None
+    return {
+        **columns,
+        "actor_organisation_code": actor.organisation_code,
+        "actor_organisation_name": office.name if office else None,
+        "actor_phone": office.contact_phone if office else None,
+    }
+
+
 def _alert(
     session: Session, draft: AlertDraft, occasion: Occasion, timing: AlertTiming, key: str
 ) -> Alert:
     recipient = _with_organisation(session, draft.recipient)
-    actor = occasion.actor
-    office = (
-        session.get(Organisation, actor.organisation_id)
-        if actor and actor.organisation_id
-        else None
-    )
     due = None
     if draft.escalates:
         due = add_working_days(occasion.occurred_at, timing.acknowledge_working_days)
@@ -105,13 +147,7 @@ def _alert(
         recipient_team=recipient.team.value if recipient.team else None,
         recipient_authority=recipient.authority,
         recipient_organisation_id=recipient.organisation_id,
-        actor_issuer=actor.issuer if actor else None,
-        actor_subject=actor.subject if actor else None,
-        actor_name=actor.name if actor else None,
-        actor_organisation_code=actor.organisation_code if actor else None,
-        actor_organisation_name=office.name if office else None,
-        actor_phone=office.contact_phone if office else None,
-        actor_email=actor.email if actor else None,
+        **_actor_columns(session, draft, occasion.actor),
         purpose=occasion.purpose,
         purpose_text=occasion.purpose_text,
         occurred_at=occasion.occurred_at,
