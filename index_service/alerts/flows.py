@@ -354,7 +354,7 @@ def alert_flags_past_review(
         )
         .order_by(col(Flag.review_date), col(Flag.id))
         .limit(limit)
-        .with_for_update(of=Flag, skip_locked=True)  # type: ignore[arg-type]
+        .with_for_update(of=Flag, skip_locked=True)
     ).all()
     raised: list[Alert] = []
     for flag, child in rows:

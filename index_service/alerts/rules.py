@@ -326,7 +326,8 @@ def r8_flag_past_review(
     until it is reviewed or ended."""
     about = f"{flag_id}@{review_date.isoformat()}"
     return [
-        AlertDraft(Rule.R8, "flag_past_review_date", recipient, child_id, about=about,
-                   escalates=False)
+        AlertDraft(
+            Rule.R8, "flag_past_review_date", recipient, child_id, about=about, escalates=False
+        )
         for recipient in (raiser, Recipient.inbox(Team.DATA_MANAGERS, responsible_authority))
     ]

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from index_service.access.inboxes import alerts_for
 from index_service.access.principal import Principal
 from index_service.access.sensitive import WITHHELD_ORGANISATION, ActorShown, actor_shown
+from index_service.access.views import alert_names_child
 from index_service.alerts.calendar import add_working_days
 from index_service.alerts.models import (
     Alert,
@@ -25,7 +26,7 @@ from index_service.alerts.models import (
     WebhookEndpoint,
 )
 from index_service.alerts.rules import Actor, AlertDraft, Recipient
-from index_service.children.models import Child
+from index_service.children.models import Child, ChildName, NameKind
 from index_service.common import utcnow
 from index_service.errors import NotFound
 from index_service.organisations.models import Organisation
@@ -226,12 +227,39 @@ def get_alert(
     return alert
 
 
-def acknowledge(*, session: Session, caller: Principal, alert_id: uuid.UUID) -> Alert:
-    """Acknowledging twice is harmless: the first acknowledgement stands."""
+def child_names(
+    *, session: Session, caller: Principal, alerts: list[Alert]
+) -> dict[uuid.UUID, str]:
+    """The legal names of the alerts' children that this caller may be told
+    (`access/views.alert_names_child`), by child id."""
+    ids = {a.child_id for a in alerts if a.child_id is not None}
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(col(ChildName.child_id), col(ChildName.given_names), col(ChildName.family_name))
+        .join(Child, col(Child.id) == col(ChildName.child_id))
+        .where(
+            col(ChildName.child_id).in_(ids),
+            col(ChildName.kind) == NameKind.LEGAL.value,
+            alert_names_child(caller),
+        )
+        .order_by(col(ChildName.position))
+    ).all()
+    names: dict[uuid.UUID, str] = {}
+    for child_id, given, family in rows:
+        names.setdefault(child_id, f"{given} {family}")
+    return names
+
+
+def acknowledge(
+    *, session: Session, caller: Principal, alert_id: uuid.UUID, note: str | None = None
+) -> Alert:
+    """Acknowledging twice is harmless: the first acknowledgement (and its note) stands."""
     alert = get_alert(session=session, caller=caller, alert_id=alert_id, for_update=True)
     if alert.acknowledged_at is None:
         alert.acknowledged_at = utcnow()
         alert.acknowledged_by = f"{caller.issuer} {caller.subject}"
+        alert.acknowledged_note = note
         session.add(alert)
         session.flush()
     return alert

@@ -101,7 +101,9 @@ def _involvement(
             sensitive=True, notice=SENSITIVE_NOTICE, contact=facts.authority_contact
         )
     return InvolvementPublic(
-        sensitive=involvement_is_sensitive(marked=involvement.sensitive, organisation_type=org.type),
+        sensitive=involvement_is_sensitive(
+            marked=involvement.sensitive, organisation_type=org.type
+        ),
         organisation_code=org.code,
         organisation_name=org.name,
         service=involvement.service,
