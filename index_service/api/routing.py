@@ -64,7 +64,8 @@ async def _run(
     try:
         await run_in_threadpool(authenticate_and_authorise, request, ctx)
         if request.method in _BODY_METHODS and route.body_field is not None:
-            await _guard_body(request)
+            if route.body_field.field_info.is_required() or _sends_body(request):
+                await _guard_body(request)
         response = await endpoint_handler(request)
     except Exception as exc:
         await _record_refusal(ctx, *_refusal(exc), cause=exc)
@@ -118,6 +119,13 @@ def _refusal(exc: Exception) -> tuple[int, str]:
     if isinstance(exc, StarletteHTTPException):
         return exc.status_code, "http_error"
     return 500, f"internal_error:{type(exc).__name__}"
+
+
+def _sends_body(request: Request) -> bool:
+    """An optional body (acknowledging an alert) may be left out entirely: no content
+    type is asked of a request that sends no bytes."""
+    length = request.headers.get("content-length")
+    return "transfer-encoding" in request.headers or length not in (None, "0")
 
 
 async def _guard_body(request: Request) -> None:
