@@ -63,9 +63,9 @@ async def _run(
 ) -> Response:
     try:
         await run_in_threadpool(authenticate_and_authorise, request, ctx)
-        if request.method in _BODY_METHODS and route.body_field is not None:
-            if route.body_field.field_info.is_required() or _sends_body(request):
-                await _guard_body(request)
+        body = route.body_field if request.method in _BODY_METHODS else None
+        if body is not None and (body.field_info.is_required() or _sends_body(request)):
+            await _guard_body(request)
         response = await endpoint_handler(request)
     except Exception as exc:
         await _record_refusal(ctx, *_refusal(exc), cause=exc)
