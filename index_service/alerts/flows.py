@@ -63,6 +63,7 @@ def worker_of(involvement: Involvement, organisation: Organisation) -> Worker:
             marked=involvement.sensitive, organisation_type=organisation.type
         ),
         authority=organisation.local_authority,
+        involvement_id=involvement.id,
     )
 
 

@@ -47,6 +47,7 @@ class Worker:
     is_allocated_worker: bool = False
     sensitive: bool = False
     authority: str | None = None  # the local authority of the worker's organisation
+    involvement_id: uuid.UUID | None = None
 
     @property
     def signs_in(self) -> bool:
@@ -224,7 +225,8 @@ def r4_change_to_child(
     about_sensitive: bool = False,
 ) -> list[AlertDraft]:
     """A flag raised or ended, an involvement started or ended: the key worker, the lead
-    professional and every other current involvement hear of it (KCS ¶59).
+    professional and every other current involvement hear of it (KCS ¶59); not the
+    practitioner of the involvement itself (someone named by children's social care).
     `about_sensitive`: the involvement is a sensitive service's, so its alerts do not say
     whose (`access/sensitive.py`)."""
     assert reason in R4_REASONS, reason
@@ -240,7 +242,7 @@ def r4_change_to_child(
                 about_sensitive=about_sensitive,
             )
             for w in ordered
-            if w.reachable
+            if w.reachable and str(w.involvement_id) != about
         ),
         actor,
     )

@@ -72,13 +72,13 @@ def start_own_involvement(
     children.require_reached(
         session=session, caller=caller, child_id=child_id, enquiry_since=enquiry_since
     )
+    named = data.practitioner_name is not None
+    if named and not (decision := may_name_practitioner(caller)):
+        raise Forbidden(decision.reason, code="may_not_name_practitioner")
     if (data.is_key_worker or data.is_allocated_worker) and not (
         decision := may_be_key_worker(caller)
     ):
         raise Forbidden(decision.reason, code="not_a_key_worker")
-    named = data.practitioner_name is not None
-    if named and not (decision := may_name_practitioner(caller)):
-        raise Forbidden(decision.reason, code="may_not_name_practitioner")
     if named and data.practitioner_email is None:
         raise InvalidInput(
             "a named practitioner is reached by email: give their secure email",
