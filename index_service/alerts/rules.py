@@ -1,4 +1,5 @@
-"""The enquiry rules R1 to R7 (DOMAIN.md "The enquiry rules"), each a small pure function:
+"""The enquiry rules R1 to R7 (DOMAIN.md "The enquiry rules") and R8 (a flag past its
+review date, issue 13), each a small pure function:
 fed the facts of one event, it returns the alerts to raise. No rule alerts anyone about
 their own act. Gathering the facts and storing the alerts is `alerts/flows.py`'s job;
 suppressing repeats inside the window is `alerts/service.py`'s."""
