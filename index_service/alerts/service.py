@@ -135,6 +135,9 @@ def _alert(
     due = None
     if draft.escalates:
         due = add_working_days(occasion.occurred_at, timing.acknowledge_working_days)
+    actor = _actor_columns(session, draft, occasion.actor)
+    # A sensitive service's own words of purpose could name it: kept back with the rest.
+    purpose_text = None if actor.get("actor_sensitive") else occasion.purpose_text
     return Alert(
         rule=draft.rule.value,
         reason=draft.reason,
@@ -148,9 +151,9 @@ def _alert(
         recipient_team=recipient.team.value if recipient.team else None,
         recipient_authority=recipient.authority,
         recipient_organisation_id=recipient.organisation_id,
-        **_actor_columns(session, draft, occasion.actor),
+        **actor,
         purpose=occasion.purpose,
-        purpose_text=occasion.purpose_text,
+        purpose_text=purpose_text,
         occurred_at=occasion.occurred_at,
         due_at=due,
         dedupe_key=key,

@@ -90,6 +90,7 @@ def test_r4_a_sensitive_involvement_alert_names_neither_the_service_nor_the_clin
             "email": DM_EMAIL,
         }
         assert alert["reason_text"].endswith(NOTICE)
+        assert alert["purpose_text"] is None  # the clinic's own words could name it
     shown = json.dumps(r4)
     stored = json.dumps([r for r in _alert_rows(factory) if r["rule"] == "R4"])
     for secret in (clinic.code, clinic.name, CLINIC_PHONE, CLINIC_DIRECT, "nurse-sh", "Young"):
