@@ -1,5 +1,8 @@
 """Whose alerts a caller reads: their own (issuer + subject) and their teams' inboxes (the
-designated managers' and the data managers' of their local authority); and whose
+designated managers' and the data managers' of their local authority), and, for the
+designated managers, the alerts of their authority's practitioners who have no login
+(reached by email only: someone who can sign in must be able to acknowledge for them, or
+R6 escalates to these same managers); and whose
 enquiry-only contacts: their authority's, for its designated managers. One clause each,
 used by the list query and by the single-item load alike, so "not yours" is a 404."""
 
@@ -36,6 +39,14 @@ def alerts_for(principal: Principal) -> ColumnElement[bool]:
         )
         for team in teams_of(principal)
     ]
+    if Team.DESIGNATED_MANAGERS in teams_of(principal):
+        teams.append(
+            and_(
+                col(Alert.recipient_issuer).is_(None),
+                col(Alert.recipient_team).is_(None),
+                col(Alert.recipient_authority) == principal.local_authority,
+            )
+        )
     return or_(mine, *teams)
 
 

@@ -72,7 +72,22 @@ def judges_duplicates(principal: Principal) -> bool:
 
 
 def may_be_key_worker(principal: Principal) -> Decision:
-    """The key worker is the social worker who holds the child protection plan."""
+    """The key worker is the social worker who holds the child protection plan; the
+    allocated worker of a child in need is children's social care's too."""
     if holds(principal, SOCIAL_WORKER):
         return Decision(True, "a social worker of children's social care")
-    return Decision(False, "only a social worker of children's social care is a key worker")
+    return Decision(
+        False,
+        "only a social worker of children's social care is a key worker or allocated worker",
+    )
+
+
+def may_name_practitioner(principal: Principal) -> Decision:
+    """Children's social care records its allocated workers and key workers, who may have
+    no login (an agency worker, a worker whose account is not set up): a social worker
+    names them, with their phone and secure email. Nobody else records someone else."""
+    if holds(principal, SOCIAL_WORKER):
+        return Decision(True, "a social worker of children's social care")
+    return Decision(
+        False, "only a social worker of children's social care records another practitioner"
+    )

@@ -5,6 +5,8 @@ roles that count in their organisation."""
 
 from __future__ import annotations
 
+from sqlalchemy import ColumnElement, and_
+
 from index_service.access.policy import (
     DATA_MANAGER,
     DESIGNATED_MANAGER,
@@ -14,7 +16,11 @@ from index_service.access.policy import (
     Grant,
 )
 from index_service.access.principal import Principal
-from index_service.access.scope import sees_shielded_record
+from index_service.access.scope import (
+    children_in_scope,
+    sees_shielded_record,
+    shielded_seen_in_full,
+)
 
 # What a practitioner sees of a child found by their enquiry: who the child is, where
 # they live now, who cares for them, and who is working with them.
@@ -102,3 +108,13 @@ def summary_fields(
     ):
         return SHIELDED_SUMMARY
     return SUMMARY
+
+
+def alert_names_child(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause over `child`: the children an alert names (by their legal name) to
+    this caller. Those whose record the caller reads directly, names and all: staff of
+    the child's authority (social workers, designated and data managers: `CASE_RECORD`,
+    `KEPT_RECORD`); never a shielded child's to any but its data managers. A practitioner
+    of another agency is not told the name: they reach a child only by an enquiry with a
+    purpose, and an alert is not one (the alert's `child_id` is what they enquire with)."""
+    return and_(children_in_scope(principal), shielded_seen_in_full(principal))

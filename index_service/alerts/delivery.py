@@ -32,6 +32,7 @@ from index_service.alerts.models import (
     DeliveryStatus,
     WebhookEndpoint,
 )
+from index_service.alerts.reasons import reason_text
 from index_service.audit.service import record_system_event
 from index_service.common import utcnow
 from index_service.database import Database
@@ -50,6 +51,21 @@ Sign in to read it:
 Alert reference: {alert_id}
 
 This email carries no details of the alert. Please do not reply to it.
+"""
+# To a practitioner children's social care named without a login (an allocated worker,
+# a key worker): they cannot sign in, so the email says what happened and whom to call,
+# and still nothing of the child.
+EMAIL_BODY_NO_LOGIN = """\
+{reason}
+
+Whom to contact: {contact}
+
+You do not sign in to the children's index: the designated managers of your local
+authority see this alert too, and acknowledge it once it is dealt with.
+
+Alert reference: {alert_id}
+
+This email carries no details of the child. Please do not reply to it.
 """
 GONE_REASON = "410 Gone from receiver"
 TickHook = Callable[[datetime], None]
@@ -93,8 +109,41 @@ def retry_delay(attempts: int, *, settings: Settings, rng: random.Random) -> tim
     return timedelta(seconds=ceiling * rng.uniform(0.5, 1.0))
 
 
-def email_message(*, delivery: AlertDelivery, settings: Settings) -> EmailMessage:
-    """The notification email: that an alert is waiting, where, and its id. Nothing else."""
+def contact_line(alert: Alert) -> str:
+    """Whom the alert says to contact: who acted, as the alert keeps them (for a
+    sensitive service, the data managers' contact: `access/sensitive.py`)."""
+    if alert.actor_sensitive:
+        parts = ["the data manager", alert.actor_organisation_name]
+    else:
+        parts = [alert.actor_name, alert.actor_organisation_name]
+    found = [p for p in (*parts, alert.actor_phone, alert.actor_email) if p]
+    return ", ".join(found) if found else "the designated managers of your local authority"
+
+
+def to_practitioner_without_login(alert: Alert) -> bool:
+    """Addressed to a named practitioner reached by email only (`alerts/rules.Worker`):
+    no issuer and subject, no team, and the authority whose managers see it."""
+    return (
+        alert.recipient_issuer is None
+        and alert.recipient_team is None
+        and alert.recipient_authority is not None
+    )
+
+
+def email_body(*, alert: Alert | None, link: str, alert_id: object) -> str:
+    if alert is not None and to_practitioner_without_login(alert):
+        reason = reason_text(alert.reason, actor_sensitive=alert.actor_sensitive)
+        return EMAIL_BODY_NO_LOGIN.format(
+            reason=reason, contact=contact_line(alert), alert_id=alert_id
+        )
+    return EMAIL_BODY.format(link=link, alert_id=alert_id)
+
+
+def email_message(
+    *, delivery: AlertDelivery, settings: Settings, alert: Alert | None = None
+) -> EmailMessage:
+    """The notification email: that an alert is waiting, where, and its id. Nothing else;
+    to a practitioner without a login, the reason and whom to contact instead."""
     assert delivery.email_to is not None
     message = EmailMessage()
     message["Subject"] = EMAIL_SUBJECT
@@ -104,13 +153,15 @@ def email_message(*, delivery: AlertDelivery, settings: Settings) -> EmailMessag
     domain = settings.smtp_sender.rpartition("@")[2] or "index-service.invalid"
     message["Message-ID"] = f"<alert.{delivery.id.hex}@{domain}>"
     link = f"{settings.public_url.rstrip('/')}/v1/alerts/{delivery.alert_id}"
-    message.set_content(EMAIL_BODY.format(link=link, alert_id=delivery.alert_id))
+    message.set_content(email_body(alert=alert, link=link, alert_id=delivery.alert_id))
     return message
 
 
-def send_email(*, delivery: AlertDelivery, settings: Settings) -> Outcome:
+def send_email(
+    *, delivery: AlertDelivery, settings: Settings, alert: Alert | None = None
+) -> Outcome:
     assert settings.smtp_host is not None
-    message = email_message(delivery=delivery, settings=settings)
+    message = email_message(delivery=delivery, settings=settings, alert=alert)
     timeout = settings.delivery_timeout_seconds
     try:
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout) as smtp:
@@ -210,7 +261,8 @@ class _Batch:
             if self.settings.smtp_host is None or delivery.email_to is None:
                 self.abandon(delivery, "email is not configured")
                 return None
-            return send_email(delivery=delivery, settings=self.settings)
+            alert = self.session.get(Alert, delivery.alert_id)
+            return send_email(delivery=delivery, settings=self.settings, alert=alert)
         endpoint_id = delivery.webhook_endpoint_id
         endpoint = self.session.get(WebhookEndpoint, endpoint_id) if endpoint_id else None
         if delivery.channel != Channel.WEBHOOK.value or endpoint is None or not endpoint.active:

@@ -6,16 +6,18 @@ when the work that caused it is committed."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists
+from sqlalchemy import exists, or_
 from sqlmodel import Session, col, select
 
 from index_service.access.principal import Principal
 from index_service.access.purpose import Purpose
+from index_service.access.sensitive import involvement_is_sensitive
 from index_service.alerts import rules
 from index_service.alerts.models import Alert
-from index_service.alerts.rules import Actor, AlertDraft, Neighbour, Worker
+from index_service.alerts.rules import Actor, AlertDraft, Neighbour, Recipient, Worker
 from index_service.alerts.service import AlertTiming, Occasion, raise_alerts
 from index_service.children.models import Child, ChildAddress, ShieldedAccess
 from index_service.common import utcnow
@@ -43,10 +45,11 @@ def actor_of(caller: Principal) -> Actor:
         email=caller.email or None,
         organisation_id=caller.organisation_id,
         organisation_code=caller.organisation_code,
+        organisation_type=caller.organisation_type,
     )
 
 
-def worker_of(involvement: Involvement) -> Worker:
+def worker_of(involvement: Involvement, organisation: Organisation) -> Worker:
     return Worker(
         issuer=involvement.practitioner_issuer,
         subject=involvement.practitioner_subject,
@@ -55,11 +58,17 @@ def worker_of(involvement: Involvement) -> Worker:
         organisation_id=involvement.organisation_id,
         is_key_worker=involvement.is_key_worker,
         is_lead_professional=involvement.is_lead_professional,
+        is_allocated_worker=involvement.is_allocated_worker,
+        sensitive=involvement_is_sensitive(
+            marked=involvement.sensitive, organisation_type=organisation.type
+        ),
+        authority=organisation.local_authority,
+        involvement_id=involvement.id,
     )
 
 
 def workers_of(*, session: Session, child_id: uuid.UUID) -> list[Worker]:
-    return [worker_of(i) for i, _ in current_involvements(session=session, child_id=child_id)]
+    return [worker_of(i, o) for i, o in current_involvements(session=session, child_id=child_id)]
 
 
 def _address_of(row: ChildAddress) -> AddressText:
@@ -123,12 +132,15 @@ def _raise(
 def after_child_enquired(
     *, session: Session, occasion: Occasion, child_id: uuid.UUID, timing: AlertTiming
 ) -> list[Alert]:
-    """R1 and R2: an enquiry found (or opened) this child."""
+    """R1 and R2: an enquiry found (or opened) this child. An enquirer whose organisation
+    holds a sensitive involvement with the child is shown as a sensitive service's."""
+    assert occasion.actor is not None
+    workers = workers_of(session=session, child_id=child_id)
+    if any(w.sensitive and w.organisation_id == occasion.actor.organisation_id for w in workers):
+        occasion = replace(occasion, actor=replace(occasion.actor, sensitive_with_child=True))
     assert occasion.actor is not None
     drafts = rules.r1_enquiry_about_known_child(
-        actor=occasion.actor,
-        child_id=child_id,
-        workers=workers_of(session=session, child_id=child_id),
+        actor=occasion.actor, child_id=child_id, workers=workers
     ) + rules.r2_enquiry_at_plan_address(
         actor=occasion.actor,
         child_id=child_id,
@@ -180,6 +192,7 @@ def after_change_to_child(
     reason: str,
     about: uuid.UUID,
     timing: AlertTiming,
+    about_sensitive: bool = False,
 ) -> list[Alert]:
     """R4: a flag raised or ended, an involvement started or ended."""
     assert occasion.actor is not None
@@ -189,6 +202,7 @@ def after_change_to_child(
         reason=reason,
         about=str(about),
         workers=workers_of(session=session, child_id=child_id),
+        about_sensitive=about_sensitive,
     )
     return _raise(session, drafts, occasion, timing)
 
@@ -317,6 +331,7 @@ def alert_shielded_accesses(
             email=access.email,
             organisation_id=organisation.id if organisation else None,
             organisation_code=access.organisation_code,
+            organisation_type=organisation.type if organisation else "",
         )
         raised += _raise(
             session,
@@ -330,5 +345,49 @@ def alert_shielded_accesses(
         )
         access.alerted_at = now
         session.add(access)
+    session.flush()
+    return raised
+
+
+def alert_flags_past_review(
+    *, session: Session, now: datetime, timing: AlertTiming, limit: int = 100
+) -> list[Alert]:
+    """R8: each active flag past its review date, not yet alerted for that date, alerts
+    its raiser and the data managers of the child's responsible authority. Claimed with
+    SKIP LOCKED and marked with the review date, so a flag reviewed to a new date that
+    then passes too is alerted again, and never twice for one date."""
+    today = now.date()
+    rows = session.exec(
+        select(Flag, Child)
+        .join(Child, col(Child.id) == col(Flag.child_id))
+        .where(
+            col(Flag.ended_at).is_(None),
+            col(Flag.review_date) < today,
+            or_(
+                col(Flag.overdue_alerted_for).is_(None),
+                col(Flag.overdue_alerted_for) != col(Flag.review_date),
+            ),
+        )
+        .order_by(col(Flag.review_date), col(Flag.id))
+        .limit(limit)
+        .with_for_update(of=Flag, skip_locked=True)
+    ).all()
+    raised: list[Alert] = []
+    for flag, child in rows:
+        assert flag.review_date is not None
+        drafts = rules.r8_flag_past_review(
+            flag_id=flag.id,
+            child_id=flag.child_id,
+            review_date=flag.review_date,
+            raiser=Recipient(
+                issuer=flag.raised_by_issuer,
+                subject=flag.raised_by_subject,
+                organisation_id=flag.organisation_id,
+            ),
+            responsible_authority=child.responsible_authority,
+        )
+        raised += _raise(session, drafts, Occasion(actor=None, occurred_at=now), timing)
+        flag.overdue_alerted_for = flag.review_date
+        session.add(flag)
     session.flush()
     return raised

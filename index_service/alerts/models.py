@@ -27,6 +27,7 @@ class Rule(StrEnum):
     R5 = "R5"  # the child moved to another authority
     R6 = "R6"  # an alert nobody acknowledged in time
     R7 = "R7"  # a shielded record was reached
+    R8 = "R8"  # a flag passed its review date (issue 13; not one of DOMAIN.md's seven)
 
 
 class Team(StrEnum):
@@ -78,6 +79,9 @@ class Alert(SQLModel, table=True):
     actor_organisation_name: str | None = Field(default=None, max_length=200)
     actor_phone: str | None = Field(default=None, max_length=24)
     actor_email: str | None = Field(default=None, max_length=254)
+    # A sensitive service acted: the actor columns hold whom to contact instead (the
+    # data managers of the child's authority), never the service or its practitioner.
+    actor_sensitive: bool = Field(default=False)
     purpose: str | None = Field(default=None, max_length=40)
     purpose_text: str | None = Field(default=None, max_length=200)
     occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
@@ -92,6 +96,7 @@ class Alert(SQLModel, table=True):
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
     acknowledged_by: str | None = Field(default=None, max_length=610)
+    acknowledged_note: str | None = Field(default=None, max_length=200)
     escalated_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )

@@ -1,4 +1,5 @@
-"""The enquiry rules R1 to R7 (DOMAIN.md "The enquiry rules"), each a small pure function:
+"""The enquiry rules R1 to R7 (DOMAIN.md "The enquiry rules") and R8 (a flag past its
+review date, issue 13), each a small pure function:
 fed the facts of one event, it returns the alerts to raise. No rule alerts anyone about
 their own act. Gathering the facts and storing the alerts is `alerts/flows.py`'s job;
 suppressing repeats inside the window is `alerts/service.py`'s."""
@@ -8,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from index_service.alerts.models import Rule, Team
 
@@ -23,11 +25,18 @@ class Actor:
     email: str | None
     organisation_id: uuid.UUID | None
     organisation_code: str
+    organisation_type: str = ""
+    # The actor's organisation holds a sensitive involvement with the child: what an
+    # alert shows of them is decided in `access/sensitive.py`.
+    sensitive_with_child: bool = False
 
 
 @dataclass(frozen=True)
 class Worker:
-    """A practitioner currently involved with a child, from their involvement."""
+    """A practitioner currently involved with a child, from their involvement. One named
+    by children's social care may have no login (no issuer, subject): they are reached
+    by email, and their alerts are their authority's designated managers' to acknowledge
+    (`access/inboxes.py`)."""
 
     issuer: str | None
     subject: str | None
@@ -36,10 +45,18 @@ class Worker:
     organisation_id: uuid.UUID
     is_key_worker: bool = False
     is_lead_professional: bool = False
+    is_allocated_worker: bool = False
+    sensitive: bool = False
+    authority: str | None = None  # the local authority of the worker's organisation
+    involvement_id: uuid.UUID | None = None
+
+    @property
+    def signs_in(self) -> bool:
+        return self.issuer is not None and self.subject is not None
 
     @property
     def reachable(self) -> bool:
-        return self.issuer is not None and self.subject is not None
+        return self.signs_in or self.email is not None
 
 
 @dataclass(frozen=True)
@@ -62,6 +79,7 @@ class Recipient:
             name=worker.name,
             email=worker.email,
             organisation_id=worker.organisation_id,
+            authority=None if worker.signs_in else worker.authority,
         )
 
     @classmethod
@@ -72,6 +90,8 @@ class Recipient:
     def key(self) -> str:
         if self.team is not None:
             return f"team:{self.team.value}:{self.authority}"
+        if self.issuer is None and self.email is not None:
+            return f"email:{self.email.lower()}"
         return f"person:{self.issuer}|{self.subject}"
 
     def is_actor(self, actor: Actor) -> bool:
@@ -87,6 +107,8 @@ class AlertDraft:
     enquiry_contact_id: uuid.UUID | None = None
     about: str = ""  # what the alert is about, for telling repeats apart (a flag's id, ...)
     escalates: bool = True  # to be acknowledged in time, or R6 escalates it
+    # About a sensitive involvement being recorded or ended: the actor is not shown.
+    about_sensitive: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,12 +144,13 @@ def _not_actor(drafts: Iterable[AlertDraft], actor: Actor) -> list[AlertDraft]:
 def r1_enquiry_about_known_child(
     *, actor: Actor, child_id: uuid.UUID, workers: Iterable[Worker]
 ) -> list[AlertDraft]:
-    """The key worker and the lead professional hear when another agency enquires."""
+    """The key worker, the lead professional and the allocated worker (of a child in
+    need) hear when another agency enquires, whether or not they sign in."""
     return _not_actor(
         (
             AlertDraft(Rule.R1, "enquiry_about_your_child", Recipient.worker(w), child_id)
             for w in workers
-            if (w.is_key_worker or w.is_lead_professional)
+            if (w.is_key_worker or w.is_lead_professional or w.is_allocated_worker)
             and w.reachable
             and w.organisation_id != actor.organisation_id
         ),
@@ -211,17 +234,33 @@ R4_REASONS = frozenset({"flag_raised", "flag_ended", "involvement_started", "inv
 
 
 def r4_change_to_child(
-    *, actor: Actor, child_id: uuid.UUID, reason: str, about: str, workers: Iterable[Worker]
+    *,
+    actor: Actor,
+    child_id: uuid.UUID,
+    reason: str,
+    about: str,
+    workers: Iterable[Worker],
+    about_sensitive: bool = False,
 ) -> list[AlertDraft]:
     """A flag raised or ended, an involvement started or ended: the key worker, the lead
-    professional and every other current involvement hear of it (KCS ¶59)."""
+    professional and every other current involvement hear of it (KCS ¶59); not the
+    practitioner of the involvement itself (someone named by children's social care).
+    `about_sensitive`: the involvement is a sensitive service's, so its alerts do not say
+    whose (`access/sensitive.py`)."""
     assert reason in R4_REASONS, reason
     ordered = sorted(workers, key=lambda w: not (w.is_key_worker or w.is_lead_professional))
     return _not_actor(
         (
-            AlertDraft(Rule.R4, reason, Recipient.worker(w), child_id, about=about)
+            AlertDraft(
+                Rule.R4,
+                reason,
+                Recipient.worker(w),
+                child_id,
+                about=about,
+                about_sensitive=about_sensitive,
+            )
             for w in ordered
-            if w.reachable
+            if w.reachable and str(w.involvement_id) != about
         ),
         actor,
     )
@@ -291,3 +330,24 @@ def r7_shielded_record_reached(
         ],
         actor,
     )
+
+
+def r8_flag_past_review(
+    *,
+    flag_id: uuid.UUID,
+    child_id: uuid.UUID,
+    review_date: date,
+    raiser: Recipient,
+    responsible_authority: str,
+) -> list[AlertDraft]:
+    """A flag passed its review date with no review: whoever raised it and the data
+    managers of the child's responsible authority hear of it, once per review date (the
+    scheduler marks the flag). Not escalated under R6: the flag stays on the overdue list
+    until it is reviewed or ended."""
+    about = f"{flag_id}@{review_date.isoformat()}"
+    return [
+        AlertDraft(
+            Rule.R8, "flag_past_review_date", recipient, child_id, about=about, escalates=False
+        )
+        for recipient in (raiser, Recipient.inbox(Team.DATA_MANAGERS, responsible_authority))
+    ]

@@ -1,7 +1,8 @@
 """The scheduled side of the rules, run by the worker on every tick, each step in its own
 transaction: alerts for reached shielded records (R7), escalation of alerts nobody
-acknowledged in time (R6), and destruction of expired enquiry-only contacts. The clock
-is a parameter, so tests move time instead of waiting."""
+acknowledged in time (R6), alerts for flags past their review date (R8), and destruction
+of expired enquiry-only contacts. The clock is a parameter, so tests move time instead
+of waiting."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ class TickReport:
     shielded_alerts: int
     escalations: int
     contacts_destroyed: int
+    overdue_flag_alerts: int = 0
 
 
 def tick(*, db: Database, settings: Settings, now: datetime) -> TickReport:
@@ -52,6 +54,9 @@ def tick(*, db: Database, settings: Settings, now: datetime) -> TickReport:
         escalated = flows.escalate_overdue(session=session, now=now, timing=timing)
         _audit_raised(session, settings, escalated, "R6")
     with db.transaction() as session:
+        overdue = flows.alert_flags_past_review(session=session, now=now, timing=timing)
+        _audit_raised(session, settings, overdue, "R8")
+    with db.transaction() as session:
         destroyed = destroy_expired(session=session, now=now)
         if destroyed:
             record_system_event(
@@ -61,12 +66,13 @@ def tick(*, db: Database, settings: Settings, now: datetime) -> TickReport:
                 part=PART,
                 detail={"destroyed": destroyed, "reason": "retention period ended"},
             )
-    report = TickReport(len(shielded), len(escalated), destroyed)
-    if shielded or escalated or destroyed:
+    report = TickReport(len(shielded), len(escalated), destroyed, len(overdue))
+    if shielded or escalated or destroyed or overdue:
         log.info(
             "scheduler_tick",
             shielded_alerts=report.shielded_alerts,
             escalations=report.escalations,
             contacts_destroyed=report.contacts_destroyed,
+            overdue_flag_alerts=report.overdue_flag_alerts,
         )
     return report

@@ -8,20 +8,25 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from index_service.access.inboxes import alerts_for
 from index_service.access.principal import Principal
+from index_service.access.sensitive import WITHHELD_ORGANISATION, ActorShown, actor_shown
+from index_service.access.views import alert_names_child
 from index_service.alerts.calendar import add_working_days
 from index_service.alerts.models import (
     Alert,
     AlertDelivery,
     Channel,
+    Team,
     WebhookEndpoint,
 )
 from index_service.alerts.rules import Actor, AlertDraft, Recipient
+from index_service.children.models import Child, ChildName, NameKind
 from index_service.common import utcnow
 from index_service.errors import NotFound
 from index_service.organisations.models import Organisation
@@ -79,19 +84,60 @@ def raise_alerts(
     return raised
 
 
+def _actor_columns(session: Session, draft: AlertDraft, actor: Actor | None) -> dict[str, Any]:
+    """What the alert keeps of who acted, as `access/sensitive.py` decides: in full; the
+    person without their organisation (a sensitive service enquiring); or, about a
+    sensitive involvement, nobody: the data managers' contact (the children's social care
+    of the child's responsible authority) in their place."""
+    if actor is None:
+        return {}
+    shown = actor_shown(
+        about_sensitive_involvement=draft.about_sensitive,
+        actor_organisation_type=actor.organisation_type,
+        actor_sensitive_with_child=actor.sensitive_with_child,
+        to_data_managers=draft.recipient.team == Team.DATA_MANAGERS,
+    )
+    if shown is ActorShown.DATA_MANAGER:
+        child = session.get(Child, draft.child_id) if draft.child_id else None
+        contact = (
+            authority_contact(session=session, local_authority=child.responsible_authority)
+            if child
+            else None
+        )
+        return {
+            "actor_sensitive": True,
+            "actor_organisation_code": contact.code if contact else None,
+            "actor_organisation_name": contact.name if contact else None,
+            "actor_phone": contact.contact_phone if contact else None,
+            "actor_email": contact.contact_email if contact else None,
+        }
+    columns: dict[str, Any] = {
+        "actor_issuer": actor.issuer,
+        "actor_subject": actor.subject,
+        "actor_name": actor.name,
+        "actor_email": actor.email,
+    }
+    if shown is ActorShown.PERSON_ONLY:
+        return {**columns, "actor_organisation_name": WITHHELD_ORGANISATION}
+    office = session.get(Organisation, actor.organisation_id) if actor.organisation_id else None
+    return {
+        **columns,
+        "actor_organisation_code": actor.organisation_code,
+        "actor_organisation_name": office.name if office else None,
+        "actor_phone": office.contact_phone if office else None,
+    }
+
+
 def _alert(
     session: Session, draft: AlertDraft, occasion: Occasion, timing: AlertTiming, key: str
 ) -> Alert:
     recipient = _with_organisation(session, draft.recipient)
-    actor = occasion.actor
-    office = (
-        session.get(Organisation, actor.organisation_id)
-        if actor and actor.organisation_id
-        else None
-    )
     due = None
     if draft.escalates:
         due = add_working_days(occasion.occurred_at, timing.acknowledge_working_days)
+    actor = _actor_columns(session, draft, occasion.actor)
+    # A sensitive service's own words of purpose could name it: kept back with the rest.
+    purpose_text = None if actor.get("actor_sensitive") else occasion.purpose_text
     return Alert(
         rule=draft.rule.value,
         reason=draft.reason,
@@ -105,15 +151,9 @@ def _alert(
         recipient_team=recipient.team.value if recipient.team else None,
         recipient_authority=recipient.authority,
         recipient_organisation_id=recipient.organisation_id,
-        actor_issuer=actor.issuer if actor else None,
-        actor_subject=actor.subject if actor else None,
-        actor_name=actor.name if actor else None,
-        actor_organisation_code=actor.organisation_code if actor else None,
-        actor_organisation_name=office.name if office else None,
-        actor_phone=office.contact_phone if office else None,
-        actor_email=actor.email if actor else None,
+        **actor,
         purpose=occasion.purpose,
-        purpose_text=occasion.purpose_text,
+        purpose_text=purpose_text,
         occurred_at=occasion.occurred_at,
         due_at=due,
         dedupe_key=key,
@@ -190,12 +230,39 @@ def get_alert(
     return alert
 
 
-def acknowledge(*, session: Session, caller: Principal, alert_id: uuid.UUID) -> Alert:
-    """Acknowledging twice is harmless: the first acknowledgement stands."""
+def child_names(
+    *, session: Session, caller: Principal, alerts: list[Alert]
+) -> dict[uuid.UUID, str]:
+    """The legal names of the alerts' children that this caller may be told
+    (`access/views.alert_names_child`), by child id."""
+    ids = {a.child_id for a in alerts if a.child_id is not None}
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(col(ChildName.child_id), col(ChildName.given_names), col(ChildName.family_name))
+        .join(Child, col(Child.id) == col(ChildName.child_id))
+        .where(
+            col(ChildName.child_id).in_(ids),
+            col(ChildName.kind) == NameKind.LEGAL.value,
+            alert_names_child(caller),
+        )
+        .order_by(col(ChildName.position))
+    ).all()
+    names: dict[uuid.UUID, str] = {}
+    for child_id, given, family in rows:
+        names.setdefault(child_id, f"{given} {family}")
+    return names
+
+
+def acknowledge(
+    *, session: Session, caller: Principal, alert_id: uuid.UUID, note: str | None = None
+) -> Alert:
+    """Acknowledging twice is harmless: the first acknowledgement (and its note) stands."""
     alert = get_alert(session=session, caller=caller, alert_id=alert_id, for_update=True)
     if alert.acknowledged_at is None:
         alert.acknowledged_at = utcnow()
         alert.acknowledged_by = f"{caller.issuer} {caller.subject}"
+        alert.acknowledged_note = note
         session.add(alert)
         session.flush()
     return alert

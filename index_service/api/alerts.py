@@ -11,18 +11,29 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from index_service.access.policy import Permission
+from index_service.access.sensitive import SENSITIVE_NOTICE
 from index_service.alerts import service
 from index_service.alerts.models import Alert
-from index_service.alerts.schemas import ActorPublic, AlertList, AlertPublic
+from index_service.alerts.reasons import reason_text
+from index_service.alerts.schemas import ActorPublic, AlertAcknowledge, AlertList, AlertPublic
 from index_service.api.deps import ContextDep, PrincipalDep, SessionDep, permission
 from index_service.api.routing import AuditedRoute
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"], route_class=AuditedRoute)
 
 
-def public_of(alert: Alert) -> AlertPublic:
+def public_of(alert: Alert, child_name: str | None = None) -> AlertPublic:
     actor = None
-    if alert.actor_issuer is not None:
+    if alert.actor_sensitive:
+        actor = ActorPublic(
+            sensitive=True,
+            notice=SENSITIVE_NOTICE,
+            organisation_code=alert.actor_organisation_code,
+            organisation_name=alert.actor_organisation_name,
+            phone=alert.actor_phone,
+            email=alert.actor_email,
+        )
+    elif alert.actor_issuer is not None:
         actor = ActorPublic(
             name=alert.actor_name,
             organisation_code=alert.actor_organisation_code,
@@ -31,7 +42,12 @@ def public_of(alert: Alert) -> AlertPublic:
             email=alert.actor_email,
         )
     return AlertPublic(
-        **alert.model_dump(include=set(AlertPublic.model_fields) - {"actor", "team", "authority"}),
+        **alert.model_dump(
+            include=set(AlertPublic.model_fields)
+            - {"actor", "team", "authority", "reason_text", "child_name"}
+        ),
+        reason_text=reason_text(alert.reason, actor_sensitive=alert.actor_sensitive),
+        child_name=child_name,
         team=alert.recipient_team,
         authority=alert.recipient_authority,
         actor=actor,
@@ -57,7 +73,11 @@ def list_alerts(
     ctx.audit.detail["alert_ids"] = [str(a.id) for a in found]
     ctx.audit.children(*(a.child_id for a in found if a.child_id is not None))
     next_before = found[-1].created_at if len(found) == limit else None
-    return AlertList(items=[public_of(a) for a in found], next_before=next_before)
+    names = service.child_names(session=session, caller=caller, alerts=found)
+    return AlertList(
+        items=[public_of(a, names.get(a.child_id)) if a.child_id else public_of(a) for a in found],
+        next_before=next_before,
+    )
 
 
 @router.get("/{alert_id}", response_model=AlertPublic, **permission(Permission.ALERT_READ))
@@ -66,9 +86,17 @@ def read_alert(
 ) -> AlertPublic:
     ctx.audit.detail["alert_id"] = str(alert_id)
     alert = service.get_alert(session=session, caller=caller, alert_id=alert_id)
-    if alert.child_id is not None:
-        ctx.audit.children(alert.child_id)
-    return public_of(alert)
+    return _answer(session, caller, ctx, alert)
+
+
+def _answer(
+    session: SessionDep, caller: PrincipalDep, ctx: ContextDep, alert: Alert
+) -> AlertPublic:
+    if alert.child_id is None:
+        return public_of(alert)
+    ctx.audit.children(alert.child_id)
+    names = service.child_names(session=session, caller=caller, alerts=[alert])
+    return public_of(alert, names.get(alert.child_id))
 
 
 @router.post(
@@ -77,10 +105,17 @@ def read_alert(
     **permission(Permission.ALERT_ACKNOWLEDGE),
 )
 def acknowledge(
-    alert_id: uuid.UUID, session: SessionDep, caller: PrincipalDep, ctx: ContextDep
+    alert_id: uuid.UUID,
+    session: SessionDep,
+    caller: PrincipalDep,
+    ctx: ContextDep,
+    body: AlertAcknowledge | None = None,
 ) -> AlertPublic:
+    """An optional body `{"note": "..."}` says what was done; kept on the alert and in
+    this request's audit row. Acknowledging again keeps the first acknowledgement."""
     ctx.audit.detail["alert_id"] = str(alert_id)
-    alert = service.acknowledge(session=session, caller=caller, alert_id=alert_id)
-    if alert.child_id is not None:
-        ctx.audit.children(alert.child_id)
-    return public_of(alert)
+    note = body.note if body else None
+    if note is not None:
+        ctx.audit.detail["note"] = note
+    alert = service.acknowledge(session=session, caller=caller, alert_id=alert_id, note=note)
+    return _answer(session, caller, ctx, alert)

@@ -65,7 +65,8 @@ async def _run(
 ) -> Response:
     try:
         await run_in_threadpool(authenticate_and_authorise, request, ctx)
-        if request.method in _BODY_METHODS and route.body_field is not None:
+        body = route.body_field if request.method in _BODY_METHODS else None
+        if body is not None and (body.field_info.is_required() or _sends_body(request)):
             await _guard_body(request)
         response = await endpoint_handler(request)
     except Exception as exc:
@@ -120,6 +121,13 @@ def _refusal(exc: Exception) -> tuple[int, str]:
     if isinstance(exc, StarletteHTTPException):
         return exc.status_code, "http_error"
     return 500, f"internal_error:{type(exc).__name__}"
+
+
+def _sends_body(request: Request) -> bool:
+    """An optional body (acknowledging an alert) may be left out entirely: no content
+    type is asked of a request that sends no bytes."""
+    length = request.headers.get("content-length")
+    return "transfer-encoding" in request.headers or length not in (None, "0")
 
 
 async def _guard_body(request: Request) -> None:

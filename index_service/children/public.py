@@ -9,6 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from index_service.access.sensitive import (
+    SENSITIVE_NOTICE,
+    involvement_is_sensitive,
+    sees_involvement_in_full,
+)
 from index_service.children.age import age_in_years
 from index_service.children.models import Carer, ChildAddress, ChildStatus
 from index_service.children.schemas import (
@@ -37,7 +42,6 @@ SHIELDED_NOTICE = (
     "This child's record is shielded. Details are withheld; contact the data manager "
     "below, who has been told of this access."
 )
-SENSITIVE_NOTICE = "A sensitive service is involved: contact the data manager."
 
 
 @dataclass
@@ -88,12 +92,18 @@ def _carers(facts: ChildFacts) -> CarersIn:
 def _involvement(
     facts: ChildFacts, involvement: Involvement, org: Organisation
 ) -> InvolvementPublic:
-    if involvement.sensitive and org.id != facts.viewer_organisation_id:
+    if not sees_involvement_in_full(
+        marked=involvement.sensitive,
+        organisation_type=org.type,
+        owner_is_viewer=org.id == facts.viewer_organisation_id,
+    ):
         return InvolvementPublic(
             sensitive=True, notice=SENSITIVE_NOTICE, contact=facts.authority_contact
         )
     return InvolvementPublic(
-        sensitive=involvement.sensitive,
+        sensitive=involvement_is_sensitive(
+            marked=involvement.sensitive, organisation_type=org.type
+        ),
         organisation_code=org.code,
         organisation_name=org.name,
         service=involvement.service,
@@ -102,14 +112,18 @@ def _involvement(
         practitioner_email=involvement.practitioner_email,
         is_key_worker=involvement.is_key_worker,
         is_lead_professional=involvement.is_lead_professional,
+        is_allocated_worker=involvement.is_allocated_worker,
         start_date=involvement.start_date,
     )
 
 
 def _involvements(facts: ChildFacts) -> list[InvolvementPublic]:
     shown = [_involvement(facts, i, o) for i, o in facts.involvements]
-    # Key worker and lead professional first (DOMAIN.md R1).
-    return sorted(shown, key=lambda i: not (i.is_key_worker or i.is_lead_professional))
+    # Key worker, lead professional and allocated worker first (DOMAIN.md R1).
+    return sorted(
+        shown,
+        key=lambda i: not (i.is_key_worker or i.is_lead_professional or i.is_allocated_worker),
+    )
 
 
 _BUILDERS: dict[str, Callable[[ChildFacts], Any]] = {

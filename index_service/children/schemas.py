@@ -289,6 +289,7 @@ class InvolvementPublic(BaseModel):
     practitioner_email: str | None = None
     is_key_worker: bool | None = None
     is_lead_professional: bool | None = None
+    is_allocated_worker: bool | None = None
     start_date: date | None = None
     contact: ContactPublic | None = None
 

@@ -62,6 +62,8 @@ class Flag(SQLModel, table=True):
     reviewed_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+    # The review date the overdue alert (R8) was raised for: once per review date.
+    overdue_alerted_for: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     ended_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )

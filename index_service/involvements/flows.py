@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from index_service.access.principal import Principal
 from index_service.access.purpose import Purpose
+from index_service.access.sensitive import involvement_is_sensitive
 from index_service.alerts import flows as alerts
 from index_service.alerts.models import Alert
 from index_service.alerts.service import AlertTiming
@@ -38,6 +39,9 @@ def start(
         reason="involvement_started",
         about=involvement.id,
         timing=timing,
+        about_sensitive=involvement_is_sensitive(
+            marked=involvement.sensitive, organisation_type=caller.organisation_type
+        ),
     )
     return involvement, raised
 
@@ -61,5 +65,8 @@ def end(
         reason="involvement_ended",
         about=involvement.id,
         timing=timing,
+        about_sensitive=involvement_is_sensitive(
+            marked=involvement.sensitive, organisation_type=caller.organisation_type
+        ),
     )
     return involvement, raised

@@ -31,6 +31,8 @@ class Involvement(SQLModel, table=True):
     practitioner_subject: str | None = Field(default=None, max_length=300)
     is_key_worker: bool = Field(default=False)
     is_lead_professional: bool = Field(default=False)
+    # The allocated worker of a child in need; R1 tells them of enquiries too.
+    is_allocated_worker: bool = Field(default=False)
     sensitive: bool = Field(default=False)
     start_date: date = Field(sa_column=Column(Date, nullable=False))
     end_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))

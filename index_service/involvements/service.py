@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from index_service.access.objects import may_be_key_worker, owns
+from index_service.access.objects import may_be_key_worker, may_name_practitioner, owns
 from index_service.access.principal import Principal
 from index_service.children import service as children
 from index_service.common import utcnow
@@ -33,9 +33,12 @@ def record_involvement(
     sensitive: bool = False,
     is_key_worker: bool = False,
     is_lead_professional: bool = False,
+    is_allocated_worker: bool = False,
     practitioner_phone: str | None = None,
     practitioner_email: str | None = None,
+    own: bool = True,
 ) -> Involvement:
+    """`own`: the practitioner is the caller; otherwise someone named, with no login."""
     involvement = Involvement(
         child_id=child_id,
         organisation_id=caller.organisation_id,
@@ -43,10 +46,11 @@ def record_involvement(
         practitioner_name=practitioner_name,
         practitioner_phone=practitioner_phone,
         practitioner_email=practitioner_email,
-        practitioner_issuer=caller.issuer,
-        practitioner_subject=caller.subject,
+        practitioner_issuer=caller.issuer if own else None,
+        practitioner_subject=caller.subject if own else None,
         is_key_worker=is_key_worker,
         is_lead_professional=is_lead_professional,
+        is_allocated_worker=is_allocated_worker,
         sensitive=sensitive,
         start_date=start_date,
     )
@@ -63,12 +67,23 @@ def start_own_involvement(
     data: InvolvementCreate,
     enquiry_since: datetime,
 ) -> Involvement:
-    """The caller records their own involvement with a child they can reach."""
+    """The caller records their own involvement with a child they can reach, or (a social
+    worker) names another practitioner of their organisation who has no login."""
     children.require_reached(
         session=session, caller=caller, child_id=child_id, enquiry_since=enquiry_since
     )
-    if data.is_key_worker and not (decision := may_be_key_worker(caller)):
+    named = data.practitioner_name is not None
+    if named and not (decision := may_name_practitioner(caller)):
+        raise Forbidden(decision.reason, code="may_not_name_practitioner")
+    if (data.is_key_worker or data.is_allocated_worker) and not (
+        decision := may_be_key_worker(caller)
+    ):
         raise Forbidden(decision.reason, code="not_a_key_worker")
+    if named and data.practitioner_email is None:
+        raise InvalidInput(
+            "a named practitioner is reached by email: give their secure email",
+            code="practitioner_email_required",
+        )
     today = utcnow().date()
     start = data.start_date or today
     if start > today:
@@ -78,13 +93,15 @@ def start_own_involvement(
         caller=caller,
         child_id=child_id,
         service=data.service,
-        practitioner_name=caller.name,
+        practitioner_name=data.practitioner_name or caller.name,
         practitioner_phone=data.practitioner_phone,
-        practitioner_email=data.practitioner_email or caller.email or None,
+        practitioner_email=data.practitioner_email or (None if named else caller.email or None),
         start_date=start,
         sensitive=data.sensitive,
         is_key_worker=data.is_key_worker,
         is_lead_professional=data.is_lead_professional,
+        is_allocated_worker=data.is_allocated_worker,
+        own=not named,
     )
 
 

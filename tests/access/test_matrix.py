@@ -1155,8 +1155,10 @@ def _acknowledge_alert(world: World, relation: str) -> Call:
         assert acknowledged["id"] == target
         assert acknowledged["acknowledged_by"] == f"{DEV_ISSUER} user-1"
         assert acknowledged["acknowledged_at"] is not None
+        assert acknowledged["acknowledged_note"] == "matrix note"
 
-    return Call("POST", f"/v1/alerts/{target}/acknowledge", check=check)
+    url = f"/v1/alerts/{target}/acknowledge"
+    return Call("POST", url, json={"note": "matrix note"}, check=check)
 
 
 def _register_webhook(world: World, relation: str) -> Call:
@@ -1329,7 +1331,7 @@ STATE_QUERIES["suspension rows"] = "SELECT id, lifted_at FROM suspension ORDER B
 STATE_QUERIES["issuer rows"] = "SELECT id, withdrawn_at FROM trusted_issuer ORDER BY id"
 STATE_QUERIES["involvement rows"] = "SELECT id, end_date FROM involvement ORDER BY id"
 STATE_QUERIES["flag rows"] = "SELECT id, review_date, reviewed_at, ended_at FROM flag ORDER BY id"
-STATE_QUERIES["alert rows"] = "SELECT id, acknowledged_at FROM alert ORDER BY id"
+STATE_QUERIES["alert rows"] = "SELECT id, acknowledged_at, acknowledged_note FROM alert ORDER BY id"
 STATE_QUERIES["contact rows"] = "SELECT id, closed_at FROM enquiry_contact ORDER BY id"
 STATE_QUERIES["webhook rows"] = "SELECT id, active FROM webhook_endpoint ORDER BY id"
 
@@ -1503,3 +1505,72 @@ def test_a_team_alert_is_read_by_the_team_of_its_authority_alone(
         with factory.db.session() as session:
             query = text("SELECT acknowledged_at FROM alert WHERE id = :id")
             assert session.execute(query, {"id": uuid.UUID(target)}).scalar_one() is None
+
+
+@pytest.mark.parametrize("persona", sorted(PERSONAS))
+def test_naming_a_practitioner_without_a_login_is_for_social_workers_alone(
+    client: TestClient, factory: Factory, persona: str
+) -> None:
+    """Beside the matrix: the involvement route's `practitioner_name` (someone else, with
+    no login) and `is_allocated_worker`, for every persona, on a child of their own."""
+    world = World.build(client, factory, PERSONAS[persona])
+    child = world.child("own")
+    before = state(factory)
+    body = {
+        "service": "Children in need team",
+        "practitioner_name": "Alex Allocated",
+        "practitioner_email": "alex.allocated@ealing.example",
+        "is_allocated_worker": True,
+    }
+    response = world.send(Call("POST", f"/v1/children/{child}/involvements", json=body))
+    if persona == "social_worker":
+        assert response.status_code == 201, response.text
+        assert (response.json()["practitioner_name"], response.json()["is_allocated_worker"]) == (
+            "Alex Allocated",
+            True,
+        )
+        with factory.db.session() as session:
+            query = text(
+                "SELECT practitioner_issuer, practitioner_subject FROM involvement WHERE id = :id"
+            )
+            row = session.execute(query, {"id": uuid.UUID(response.json()["id"])}).one()
+        assert tuple(row) == (None, None)
+    else:
+        assert response.status_code == 403, response.text
+        assert response.json()["code"] in {"permission_denied", "may_not_name_practitioner"}
+        assert state(factory) == before
+
+
+@pytest.mark.parametrize(
+    ("persona", "reads"),
+    [
+        ("designated_manager", True),
+        ("data_manager", False),
+        ("social_worker", False),
+        ("practitioner", False),
+    ],
+)
+def test_an_alert_to_a_practitioner_without_a_login_is_read_by_their_designated_managers(
+    client: TestClient, factory: Factory, persona: str, reads: bool
+) -> None:
+    """Beside the matrix: an alert to someone children's social care named without a
+    login (email only) is read and acknowledged by the designated managers of the
+    authority, and by nobody else there."""
+    world = World.build(client, factory, PERSONAS[persona])
+    target = str(
+        world.add_alert(
+            recipient_name="Alex Allocated",
+            recipient_email="alex.allocated@ealing.example",
+            recipient_authority=EALING,
+        )
+    )
+    listed = world.send(Call("GET", "/v1/alerts"))
+    assert (target in {item["id"] for item in listed.json()["items"]}) is reads
+    acknowledged = world.send(
+        Call("POST", f"/v1/alerts/{target}/acknowledge", json={"note": "rang Alex"})
+    )
+    if reads:
+        assert acknowledged.status_code == 200, acknowledged.text
+        assert acknowledged.json()["acknowledged_note"] == "rang Alex"
+    else:
+        assert acknowledged.status_code == 404, acknowledged.text

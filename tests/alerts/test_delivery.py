@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from fastapi.testclient import TestClient
 from sqlmodel import col, select
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
@@ -41,8 +42,10 @@ from index_service.alerts.models import (
 from index_service.cli import app
 from index_service.common import utcnow
 from index_service.database import Database
+from index_service.organisations.models import Organisation
 from index_service.settings import Settings
-from tests.factories import Factory
+from tests.api.test_enquiry_rules import People
+from tests.factories import HARINGEY, Factory
 
 PUBLIC_URL = "https://index.example.test"
 # Case detail an alert row holds and no email or webhook may carry.
@@ -223,9 +226,15 @@ def settings_for(settings: Settings, mailbox: Mailbox, **changes: Any) -> Settin
 
 
 def endpoint(
-    db: Database, factory: Factory, receiver: Receiver, *, active: bool = True
+    db: Database,
+    factory: Factory,
+    receiver: Receiver,
+    *,
+    active: bool = True,
+    organisation: Organisation | None = None,
 ) -> WebhookEndpoint:
-    organisation = factory.organisation()
+    """`organisation`: whose endpoint (unset: a new children's social care's)."""
+    organisation = organisation or factory.organisation()
     secret = new_secret()
     row = WebhookEndpoint(
         organisation_id=organisation.id,
@@ -647,3 +656,76 @@ def test_the_cli_has_a_worker_command() -> None:
     result = CliRunner().invoke(app, ["worker", "--help"])
     assert result.exit_code == 0, result.output
     assert "Ctrl-C or SIGTERM" in result.output
+
+
+# --- a sensitive service, to a practitioner without a login ---------------------------
+
+
+def test_a_sensitive_involvements_email_and_webhook_name_no_service_nor_clinician(
+    client: TestClient,
+    db: Database,
+    factory: Factory,
+    settings: Settings,
+    mailbox: Mailbox,
+    receiver: Receiver,
+) -> None:
+    """Children's social care names an allocated worker who has no login; a sexual health
+    clinic enquires (R1) and records a sensitive involvement (R4). The emails to the
+    allocated worker say what happened and whom to call, and the webhooks to social
+    care's receiver carry codes: neither names the clinic, its number or its clinician.
+    The R1 email names the enquirer (their own email) but not their service."""
+    csc = factory.organisation(contact_phone="020 8825 0000", contact_email="dm@ealing.example")
+    people = People(
+        client=client,
+        factory=factory,
+        csc=csc,
+        haringey_csc=factory.organisation(local_authority=HARINGEY),
+        hospital=factory.organisation(type="emergency_department"),
+        police=factory.organisation(type="police"),
+        school=factory.organisation(type="school"),
+    )
+    clinic = factory.organisation(type="sexual_health", contact_phone="020 7946 0999")
+    hook = endpoint(db, factory, receiver, organisation=csc)
+    child_id = people.child()
+    named = client.post(
+        f"/v1/children/{child_id}/involvements",
+        json={
+            "service": "Children in need team",
+            "practitioner_name": "Alex Allocated",
+            "practitioner_email": "alex.allocated@ealing.example",
+            "is_allocated_worker": True,
+        },
+        headers=people.key_worker,
+    )
+    assert named.status_code == 201, named.text
+    nurse = people.as_(clinic, "nurse-sh")
+    people.involve(
+        child_id,
+        nurse,
+        found=True,
+        service="Young people's clinic",
+        practitioner_phone="07700 900123",
+        sensitive=True,
+    )
+    s = settings_for(settings, mailbox)
+    while deliver_due(db=db, settings=s, worker_name="w1", now=utcnow()):
+        pass
+
+    assert {m.rcpt_tos[0] for m in mailbox.received} == {"alex.allocated@ealing.example"}
+    bodies = [m.message.get_content().replace("\r\n", "\n") for m in mailbox.received]
+    [r1_body] = [b for b in bodies if b.startswith("Someone from another agency enquired")]
+    [r4_body] = [b for b in bodies if b.startswith("Someone started working with a child")]
+    assert "A sensitive service is involved: contact the data manager." in r4_body
+    assert "Whom to contact: Test User, a health service (name withheld), nurse-sh@" in r1_body
+    assert "Whom to contact: the data manager, Test childrens_social_care, 020 8825 0000, " in (
+        r4_body
+    )
+    assert "nurse-sh" not in r4_body
+    assert len(receiver.arrivals) == 2
+    assert all(a.path == path_of(hook) and a.verified for a in receiver.arrivals)
+    sent = [m.raw.decode() for m in mailbox.received] + [a.body.decode() for a in receiver.arrivals]
+    for text in sent:
+        for secret in (clinic.code, clinic.name, "020 7946 0999", "07700 900123", "Young"):
+            assert secret not in text, secret
+        for child_data in ("Aisha", "Testchild", "W5 2AA", child_id):
+            assert child_data not in text, child_data

@@ -1,9 +1,9 @@
-"""The rules R1 to R7 as pure functions: a table of events and whom each alerts."""
+"""The rules R1 to R8 as pure functions: a table of events and whom each alerts."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 
@@ -21,6 +21,9 @@ TEACHER = Worker("iss", "tom", "Tom", None, SCHOOL)
 NO_LOGIN = Worker(None, None, "Paper Record", None, SCHOOL, is_key_worker=True)
 NURSE_AS_WORKER = Worker("iss", "nurse", "Nia Nurse", None, HOSPITAL, is_lead_professional=True)
 COLLEAGUE = Worker("iss", "sam", "Sam", None, HOSPITAL, is_key_worker=True)
+ALLOCATED_BY_EMAIL = Worker(
+    None, None, "Alex", "Alex@Ealing.example", CSC, is_allocated_worker=True, authority="E1"
+)
 
 
 def keys(drafts: list[rules.AlertDraft]) -> list[str]:
@@ -34,7 +37,10 @@ def keys(drafts: list[rules.AlertDraft]) -> list[str]:
             [KEY_WORKER, LEAD, TEACHER], ["person:iss|kate", "person:iss|lee"], id="key+lead"
         ),
         pytest.param([TEACHER], [], id="no key worker or lead professional"),
-        pytest.param([NO_LOGIN], [], id="a worker with no identity cannot be alerted"),
+        pytest.param([NO_LOGIN], [], id="a worker with no identity nor email cannot be alerted"),
+        pytest.param(
+            [ALLOCATED_BY_EMAIL], ["email:alex@ealing.example"], id="allocated, by email only"
+        ),
         pytest.param([COLLEAGUE], [], id="same organisation as the enquirer"),
         pytest.param([NURSE_AS_WORKER], [], id="the enquirer themselves"),
     ],
@@ -156,3 +162,45 @@ def test_working_days_skip_weekends_and_bank_holidays_of_england(
     raised: str, days: int, due: str
 ) -> None:
     assert add_working_days(datetime.fromisoformat(raised), days) == datetime.fromisoformat(due)
+
+
+def test_r1_an_allocated_worker_without_a_login_is_alerted_by_email_for_their_authority() -> None:
+    [draft] = rules.r1_enquiry_about_known_child(
+        actor=NURSE, child_id=CHILD, workers=[ALLOCATED_BY_EMAIL]
+    )
+    recipient = draft.recipient
+    assert (recipient.issuer, recipient.email, recipient.authority) == (
+        None,
+        "Alex@Ealing.example",
+        "E1",
+    )
+
+
+def test_r4_does_not_alert_the_practitioner_of_the_involvement_itself() -> None:
+    involvement = uuid.uuid4()
+    named = Worker(None, None, "Alex", "alex@x.example", CSC, involvement_id=involvement)
+    drafts = rules.r4_change_to_child(
+        actor=NURSE,
+        child_id=CHILD,
+        reason="involvement_started",
+        about=str(involvement),
+        workers=[named, KEY_WORKER],
+        about_sensitive=True,
+    )
+    assert keys(drafts) == ["person:iss|kate"]
+    assert drafts[0].about_sensitive is True
+
+
+def test_r8_alerts_the_raiser_and_the_data_managers_once_per_review_date() -> None:
+    flag = uuid.uuid4()
+    raiser = rules.Recipient(issuer="iss", subject="kate")
+    drafts = rules.r8_flag_past_review(
+        flag_id=flag,
+        child_id=CHILD,
+        review_date=date(2026, 11, 1),
+        raiser=raiser,
+        responsible_authority="E1",
+    )
+    assert keys(drafts) == ["person:iss|kate", "team:data_managers:E1"]
+    assert {d.about for d in drafts} == {f"{flag}@2026-11-01"}
+    assert not any(d.escalates for d in drafts)

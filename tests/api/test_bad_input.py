@@ -17,6 +17,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from index_service.alerts.models import Alert
 from index_service.api.problems import PROBLEM_BASE, PROBLEM_JSON
 from index_service.common import utcnow
 from index_service.database import Database
@@ -24,10 +25,12 @@ from index_service.main import create_app
 from index_service.settings import Settings
 from tests.factories import (
     CHILD,
+    EALING,
     HARINGEY,
     VALID_NHS_NUMBER,
     Factory,
     child_payload,
+    create_confirming,
     other_child,
 )
 
@@ -811,3 +814,95 @@ def test_an_unauthenticated_body_is_never_read(client: TestClient, factory: Fact
     )
     assert response.status_code == 401  # refused on identity before the size is even looked at
     assert factory.count("child") == 0
+
+
+# ---------------------------------------------------------------------------------------
+# The bodies issue 13 added: an acknowledgement's note, a named practitioner
+# ---------------------------------------------------------------------------------------
+
+LONG_NOTE = "Secret-note-" * 17  # 204 characters
+NAMED = {
+    "service": "Children in need team",
+    "practitioner_name": "Alex Allocated",
+    "practitioner_email": "alex.allocated@ealing.example",
+    "is_allocated_worker": True,
+}
+
+
+@pytest.mark.parametrize(
+    ("route", "body", "loc", "secret"),
+    [
+        pytest.param("ack", {"note": "rang\nback"}, ("body", "note"), "rang", id="note: newline"),
+        pytest.param("ack", {"note": "rang\x1bback"}, ("body", "note"), "rang", id="note: ESC"),
+        pytest.param("ack", {"note": LONG_NOTE}, ("body", "note"), LONG_NOTE, id="note: 204"),
+        pytest.param("ack", {"note": "   "}, ("body", "note"), "", id="note: blank"),
+        pytest.param("ack", {"note": ["x"]}, ("body", "note"), "", id="note: a list"),
+        pytest.param(
+            "involvement",
+            {**NAMED, "practitioner_name": "Alex\x00Allocated"},
+            ("body", "practitioner_name"),
+            "Alex",
+            id="practitioner_name: NUL",
+        ),
+        pytest.param(
+            "involvement",
+            {**NAMED, "practitioner_name": "A" * 101},
+            ("body", "practitioner_name"),
+            "A" * 101,
+            id="practitioner_name: 101",
+        ),
+        pytest.param(
+            "involvement",
+            {**NAMED, "practitioner_email": "not-an-email"},
+            ("body", "practitioner_email"),
+            "not-an-email",
+            id="practitioner_email: not one",
+        ),
+        pytest.param(
+            "involvement",
+            {**NAMED, "is_allocated_worker": "perhaps"},
+            ("body", "is_allocated_worker"),
+            "perhaps",
+            id="is_allocated_worker: not a boolean",
+        ),
+    ],
+)
+def test_a_bad_note_or_named_practitioner_is_refused_and_nothing_is_stored(
+    client: TestClient,
+    factory: Factory,
+    route: str,
+    body: dict[str, Any],
+    loc: tuple[str, ...],
+    secret: str,
+) -> None:
+    data_manager = factory.data_manager()
+    child_id = create_confirming(client, data_manager, child_payload())
+    social_worker = factory.headers(roles=["social_worker"])
+    designated_manager = factory.headers(roles=["designated_manager"])
+    alert = Alert(
+        rule="R5",
+        reason="child_moved_authority",
+        recipient_team="designated_managers",
+        recipient_authority=EALING,
+        occurred_at=utcnow(),
+        dedupe_key=f"test:{child_id}",
+    )
+    with factory.db.transaction() as session:
+        session.add(alert)
+    if route == "ack":
+        url, headers = f"/v1/alerts/{alert.id}/acknowledge", designated_manager
+    else:
+        url, headers = f"/v1/children/{child_id}/involvements", social_worker
+    involvements = factory.count("involvement")
+
+    response = client.post(url, json=body, headers=headers)
+
+    problem = assert_problem(response, 422, "invalid_input")
+    assert_errors_point_at(problem, loc)
+    if secret.strip():
+        assert_not_echoed(response, (secret,))
+    assert factory.count("involvement") == involvements
+    with factory.db.session() as session:
+        stored = session.get(Alert, alert.id)
+        assert stored is not None
+        assert (stored.acknowledged_at, stored.acknowledged_note) == (None, None)

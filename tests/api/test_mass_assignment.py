@@ -25,7 +25,8 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from index_service.alerts.schemas import WebhookEndpointCreate
+from index_service.alerts.models import Alert
+from index_service.alerts.schemas import AlertAcknowledge, WebhookEndpointCreate
 from index_service.children.schemas import (
     AddressIn,
     CarerIn,
@@ -128,12 +129,13 @@ ROUTE_EXTRAS: dict[tuple[str, str], dict[str, Any]] = {
         "child_id": "00000000-0000-4000-8000-000000000002",
         "organisation_id": "00000000-0000-4000-8000-000000000003",
         "organisation_code": "HIJACKED-ORG",
-        "practitioner_name": "attacker@elsewhere",
         "practitioner_issuer": "urn:elsewhere",
         "practitioner_subject": "someone-else",
         "end_date": "2000-01-01",
         "ended_by": "attacker@elsewhere",
         "created_at": "2000-01-01T00:00:00Z",
+        "is_sensitive_service": False,
+        "named_by": "attacker@elsewhere",
     },
     ("POST", "/v1/involvements/{involvement_id}/end"): {
         "ended_by": "attacker@elsewhere",
@@ -156,6 +158,15 @@ ROUTE_EXTRAS: dict[tuple[str, str], dict[str, Any]] = {
         "ended_at": "2000-01-01T00:00:00Z",
         "kind": "child_protection_plan",
         "organisation_id": "00000000-0000-4000-8000-000000000003",
+    },
+    ("POST", "/v1/alerts/{alert_id}/acknowledge"): {
+        "acknowledged_at": "2000-01-01T00:00:00Z",
+        "acknowledged_by": "attacker@elsewhere",
+        "acknowledged_note": "set directly",
+        "recipient_issuer": "urn:elsewhere",
+        "recipient_subject": "someone-else",
+        "escalated_at": "2000-01-01T00:00:00Z",
+        "actor_sensitive": False,
     },
     ("POST", "/v1/webhook-endpoints"): {
         "secret": "whsec_attacker",
@@ -202,6 +213,7 @@ class Scene:
     involvement_id: str  # the social worker's organisation's, with the child
     flag_id: str  # the social worker's organisation's, on the child
     contact_id: str  # an open enquiry-only contact in the designated manager's authority
+    alert_id: str  # an alert to the designated managers' team of Ealing
 
     def snapshot(self) -> dict[str, list[str]]:
         return snapshot(self.factory)
@@ -239,7 +251,23 @@ def scene(client: TestClient, factory: Factory) -> Scene:
         involvement_id=made["involvements"],
         flag_id=made["flags"],
         contact_id=_enquiry_contact(factory, factory.organisation(type="school")),
+        alert_id=_team_alert(factory, child_id),
     )
+
+
+def _team_alert(factory: Factory, child_id: str) -> str:
+    alert = Alert(
+        rule="R5",
+        reason="child_moved_authority",
+        child_id=uuid.UUID(child_id),
+        recipient_team="designated_managers",
+        recipient_authority=EALING,
+        occurred_at=utcnow(),
+        dedupe_key=f"test:{uuid.uuid4()}",
+    )
+    with factory.db.transaction() as session:
+        session.add(alert)
+    return str(alert.id)
 
 
 @dataclass(frozen=True)
@@ -351,6 +379,13 @@ BODY_ROUTES: dict[tuple[str, str], BodyRoute] = {
         200,
         _review_body,
         lambda s: f"/v1/flags/{s.flag_id}/review",
+    ),
+    ("POST", "/v1/alerts/{alert_id}/acknowledge"): BodyRoute(
+        AlertAcknowledge,
+        "designated_manager",
+        200,
+        lambda s: {"note": "called the ED back"},
+        lambda s: f"/v1/alerts/{s.alert_id}/acknowledge",
     ),
     ("POST", "/v1/webhook-endpoints"): BodyRoute(
         WebhookEndpointCreate,

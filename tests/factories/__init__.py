@@ -116,13 +116,18 @@ class Factory:
         type: str = "childrens_social_care",
         local_authority: str = EALING,
         code: str | None = None,
+        contact_phone: str | None = None,
+        contact_email: str | None = None,
     ) -> Organisation:
+        """`contact_phone`, `contact_email`: the organisation's switchboard and inbox."""
         data = OrganisationCreate.model_validate(
             {
                 "code": code or f"T{uuid.uuid4().hex[:8].upper()}",
                 "name": f"Test {type}",
                 "type": type,
                 "local_authority": local_authority,
+                "contact_phone": contact_phone,
+                "contact_email": contact_email,
             }
         )
         with self.db.transaction() as session:
