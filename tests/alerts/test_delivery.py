@@ -655,7 +655,7 @@ def test_the_worker_loop_delivers_then_runs_each_hook_until_stopped(
 def test_the_cli_has_a_worker_command() -> None:
     result = CliRunner().invoke(app, ["worker", "--help"])
     assert result.exit_code == 0, result.output
-    assert "Ctrl-C or SIGTERM" in result.output
+    assert "SIGTERM or SIGHUP" in result.output
 
 
 # --- a sensitive service, to a practitioner without a login ---------------------------
