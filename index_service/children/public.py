@@ -59,6 +59,7 @@ def contact_of(organisation: Organisation | None) -> ContactPublic | None:
         organisation_name=organisation.name,
         phone=organisation.contact_phone,
         email=organisation.contact_email,
+        out_of_hours_phone=organisation.out_of_hours_phone,
     )
 
 

@@ -243,8 +243,12 @@ class ContactPublic(BaseModel):
 
     organisation_code: str
     organisation_name: str
-    phone: str | None
+    phone: str | None = Field(description="In hours.")
     email: str | None
+    out_of_hours_phone: str | None = Field(
+        default=None,
+        description="Out of hours (children's social care: its emergency duty team).",
+    )
 
 
 class InvolvementPublic(BaseModel):
