@@ -105,3 +105,24 @@ def test_a_real_english_local_authority_code_is_accepted(
 ) -> None:
     response = _send(client, _caller(factory, what), what, code)
     assert response.status_code == 201, response.text
+
+
+def test_unknown_local_authority_code_is_refused_in_a_looked_after_flag(
+    client: TestClient, factory: Factory
+) -> None:
+    csc = factory.organisation(local_authority=EALING)
+    manager = factory.headers_for(csc, roles=["data_manager"])
+    created = client.post("/v1/children", json=child_payload(), headers=manager)
+    assert created.status_code == 201, created.text
+    url = f"/v1/children/{created.json()['id']}/flags"
+    social_worker = factory.headers_for(csc, roles=["social_worker"], sub="sw")
+    flag = {"kind": "looked_after", "responsible_authority": UNKNOWN}
+
+    refused = client.post(url, json=flag, headers=social_worker)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["location"][-1] == "responsible_authority"
+    assert UNKNOWN not in refused.text
+    assert factory.count("flag") == 0
+    flag["responsible_authority"] = HARINGEY
+    accepted = client.post(url, json=flag, headers=social_worker)
+    assert accepted.status_code == 201, accepted.text
