@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from index_service.children.models import ChildAddress
+from index_service.children.models import Child, ChildAddress
 from index_service.children.public import contact_of
 from index_service.children.schemas import ContactPublic
 from index_service.matching.postcodes import outward_code
@@ -44,13 +44,16 @@ def front_door(*, session: Session, authority_code: str) -> FrontDoorPublic:
 
 def authority_of_postcode(*, session: Session, postcode: str) -> str | None:
     """The authority most of the index's addresses at this postcode lie in; failing
-    that, at its outward code (district); None if the index holds neither."""
+    that, at its outward code (district); None if the index holds neither. Shielded
+    children's addresses (a refuge) never count: the answer must not hint at them."""
     exact = col(ChildAddress.postcode) == postcode
     district = col(ChildAddress.postcode).startswith(outward_code(postcode) + " ")
     for where in (exact, district):
         found = session.exec(
             select(ChildAddress.local_authority)
+            .join(Child, col(Child.id) == col(ChildAddress.child_id))
             .where(where)
+            .where(col(Child.shielded).is_(False))
             .group_by(col(ChildAddress.local_authority))
             .order_by(func.count().desc(), col(ChildAddress.local_authority))
             .limit(1)

@@ -140,6 +140,20 @@ def test_not_found_front_door_is_the_postcodes_authority_by_the_index_addresses(
     assert given["front_door"]["authority_code"] == EALING
 
 
+def test_not_found_front_door_never_counts_a_shielded_childs_address(
+    client: TestClient, factory: Factory
+) -> None:
+    ealing_csc = factory.organisation(local_authority=EALING)
+    manager = factory.headers_for(ealing_csc, roles=["data_manager"])
+    created = client.post("/v1/children", json=child_payload(), headers=manager)
+    assert created.status_code == 201, created.text
+    shield = f"/v1/children/{created.json()['id']}/shield"
+    shielded = client.put(shield, headers={**manager, "If-Match": '"1"'})
+    assert shielded.status_code == 200, shielded.text
+    answer = _enquire(client, factory.practitioner(), **UNKNOWN_CHILD, postcode="N17 6AB")
+    assert answer["front_door"]["authority_code"] == EALING  # not the refuge's Haringey
+
+
 def test_not_found_without_a_place_names_the_enquirers_own_authority(
     client: TestClient, factory: Factory
 ) -> None:
