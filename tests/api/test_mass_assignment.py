@@ -293,7 +293,7 @@ def _issuer_body(scene: Scene) -> dict[str, Any]:
 
 
 def _child_update_body(scene: Scene) -> dict[str, Any]:
-    keep = ("names", "addresses", "carers", "gp_practice")
+    keep = ("names", "addresses", "carers", "gp_practice", "education")
     return {"la_reference": "NEW-REF-1", **{k: copy.deepcopy(CHILD[k]) for k in keep}}
 
 
