@@ -238,6 +238,12 @@ def add_organisation(
     name: Annotated[str, typer.Option()],
     type: Annotated[str, typer.Option(help="Organisation type, e.g. index_operator.")],
     local_authority: Annotated[str, typer.Option(help="ONS code, e.g. E09000009.")],
+    phone: Annotated[str | None, typer.Option(help="In-hours phone.")] = None,
+    email: Annotated[str | None, typer.Option(help="Contact (secure) email.")] = None,
+    out_of_hours_phone: Annotated[
+        str | None,
+        typer.Option(help="Out-of-hours phone (children's social care: emergency duty team)."),
+    ] = None,
 ) -> None:
     """Register an organisation from the command line: how the first administrator's
     organisation is bootstrapped before anyone can call the API."""
@@ -251,7 +257,15 @@ def add_organisation(
 
     try:
         data = OrganisationCreate.model_validate(
-            {"code": code, "name": name, "type": type, "local_authority": local_authority}
+            {
+                "code": code,
+                "name": name,
+                "type": type,
+                "local_authority": local_authority,
+                "contact_phone": phone,
+                "contact_email": email,
+                "out_of_hours_phone": out_of_hours_phone,
+            }
         )
     except ValidationError as exc:
         typer.echo(str(exc), err=True)

@@ -10,6 +10,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
+from index_service.reference.local_authorities import is_english_authority
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -22,7 +24,22 @@ def new_id() -> uuid.UUID:
 
 # ONS/GSS code of a local authority, e.g. E09000009 (Ealing). England's are E06-E10.
 LA_CODE_PATTERN = r"^[EWSN][0-9]{8}$"
-LocalAuthorityCode = Annotated[str, StringConstraints(pattern=LA_CODE_PATTERN)]
+
+
+def known_local_authority(value: str) -> str:
+    """Only a current English authority on the shipped ONS list: a well-formed but unknown
+    code (E09000099) would address alerts to an inbox nobody reads. The message names the
+    list, never the value."""
+    if not is_english_authority(value):
+        raise ValueError("not a current English local authority on the ONS list")
+    return value
+
+
+LocalAuthorityCode = Annotated[
+    str,
+    StringConstraints(pattern=LA_CODE_PATTERN, strip_whitespace=True),
+    AfterValidator(known_local_authority),
+]
 
 
 # NHS Organisation Data Service code (GP practice A81001, trust RJ1, ...).

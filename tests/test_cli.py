@@ -162,3 +162,17 @@ def test_two_migrates_at_once_both_succeed(settings: Settings, scratch_database:
     for process, output in zip(both, outputs, strict=True):
         assert process.returncode == 0, output
         assert "at head" in output
+
+
+def test_add_organisation_refuses_childrens_social_care_without_both_phones_and_unknown_codes(
+    cli_env: Settings, factory: Factory
+) -> None:
+    args = ["add-organisation", "--code", "csc-1", "--name", "Front Door"]
+    args += ["--type", "childrens_social_care", "--local-authority", "E09000009"]
+    phones = ["--phone", "020 7946 0311", "--out-of-hours-phone", "020 7946 0399"]
+    assert runner.invoke(app, [*args, "--phone", "020 7946 0311"]).exit_code == 2
+    unknown = [*args[:-1], "E09000099", *phones]
+    assert runner.invoke(app, unknown).exit_code == 2
+    assert factory.count("organisation") == 0
+    assert runner.invoke(app, [*args, *phones, "--email", "mash@ealing.example"]).exit_code == 0
+    assert factory.count("organisation") == 1

@@ -40,6 +40,8 @@ ENTRY = frozenset(
         "gp_practice",
         "education",
         "responsible_authority",
+        "responsible_authority_name",
+        "responsible_authority_contact",
         "involvements",
         "flags",
         "version",
@@ -53,7 +55,17 @@ KEPT_RECORD = CASE_RECORD | {"provenance"}
 # An agency system that feeds records in gets an acknowledgement, not the record back.
 ACKNOWLEDGEMENT = frozenset({"id", "status", "version", "created_at"})
 # A shielded record, to anyone but its data managers: it exists, and whom to contact.
-SHIELDED = frozenset({"id", "status", "shielded", "notice", "contact", "responsible_authority"})
+SHIELDED = frozenset(
+    {
+        "id",
+        "status",
+        "shielded",
+        "notice",
+        "contact",
+        "responsible_authority",
+        "responsible_authority_name",
+    }
+)
 
 # Per role: the fields seen of a child of one's own authority, and of any other child
 # (reached through an enquiry). Staff of another authority see the entry, no more.

@@ -86,11 +86,13 @@ def make_enquiry(
     disclosed: dict[str, Any] = {"child": result.child} if result.child is not None else {}
     if outcome == EnquiryOutcome.NOT_FOUND:
         disclosed["earlier_enquiries"] = result.earlier
+    if result.front_door is not None:
+        disclosed["front_door"] = result.front_door
     return EnquiryPublic(
         id=enquiry.id,
         outcome=outcome,
         candidates=result.summaries,
-        advice=service.advice_for(outcome),
+        advice=service.advice_for(outcome, result.child),
         model_version=enquiry.model_version,
         created_at=enquiry.created_at,
         **disclosed,

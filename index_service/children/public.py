@@ -23,8 +23,8 @@ from index_service.children.schemas import (
     CarersIn,
     ChildPublic,
     ContactPublic,
-    EducationIn,
-    GpPracticeIn,
+    EducationPublic,
+    GpPracticePublic,
     InvolvementPublic,
     NamePublic,
     Provenance,
@@ -33,7 +33,8 @@ from index_service.common import utcnow
 from index_service.flags.models import Flag
 from index_service.flags.queries import public_of as flag_public
 from index_service.involvements.models import Involvement
-from index_service.organisations.models import Organisation
+from index_service.organisations.models import EDUCATION_TYPES, Organisation, OrganisationType
+from index_service.reference.local_authorities import authority_name
 
 if TYPE_CHECKING:  # the service imports this module
     from index_service.children.service import ChildRecord
@@ -53,6 +54,8 @@ class ChildFacts:
     involvements: list[tuple[Involvement, Organisation]] = field(default_factory=list)
     flags: list[tuple[Flag, Organisation]] = field(default_factory=list)
     authority_contact: ContactPublic | None = None
+    # Organisations taking part in the index, by code: the GP practice's, the school's.
+    named: dict[str, Organisation] = field(default_factory=dict)
 
 
 def contact_of(organisation: Organisation | None) -> ContactPublic | None:
@@ -63,6 +66,7 @@ def contact_of(organisation: Organisation | None) -> ContactPublic | None:
         organisation_name=organisation.name,
         phone=organisation.contact_phone,
         email=organisation.contact_email,
+        out_of_hours_phone=organisation.out_of_hours_phone,
     )
 
 
@@ -126,6 +130,39 @@ def _involvements(facts: ChildFacts) -> list[InvolvementPublic]:
     )
 
 
+def _named(facts: ChildFacts, code: str | None, types: frozenset[str]) -> Organisation | None:
+    organisation = facts.named.get(code) if code else None
+    return organisation if organisation is not None and organisation.type in types else None
+
+
+_GP_TYPES = frozenset({OrganisationType.GP_PRACTICE.value})
+_EDUCATION_TYPES = frozenset(t.value for t in EDUCATION_TYPES)
+
+
+def _gp_practice(facts: ChildFacts) -> GpPracticePublic:
+    child = facts.record.child
+    practice = _named(facts, child.gp_ods_code, _GP_TYPES)
+    return GpPracticePublic(
+        status=child.gp_status,
+        ods_code=child.gp_ods_code,
+        phone=child.gp_phone,
+        name=practice.name if practice else None,
+        contact=contact_of(practice),
+    )
+
+
+def _education(facts: ChildFacts) -> EducationPublic:
+    child = facts.record.child
+    setting = _named(facts, child.school_urn, _EDUCATION_TYPES)
+    return EducationPublic(
+        status=child.education_status,
+        urn=child.school_urn,
+        phone=child.school_phone,
+        name=setting.name if setting else None,
+        contact=contact_of(setting),
+    )
+
+
 _BUILDERS: dict[str, Callable[[ChildFacts], Any]] = {
     "id": lambda f: f.record.child.id,
     "status": lambda f: ChildStatus(f.record.child.status),
@@ -142,17 +179,11 @@ _BUILDERS: dict[str, Callable[[ChildFacts], Any]] = {
     "current_address": _current_address,
     "addresses": lambda f: [_address(a) for a in f.record.addresses],
     "carers": _carers,
-    "gp_practice": lambda f: GpPracticeIn(
-        status=f.record.child.gp_status,
-        ods_code=f.record.child.gp_ods_code,
-        phone=f.record.child.gp_phone,
-    ),
-    "education": lambda f: EducationIn(
-        status=f.record.child.education_status,
-        urn=f.record.child.school_urn,
-        phone=f.record.child.school_phone,
-    ),
+    "gp_practice": _gp_practice,
+    "education": _education,
     "responsible_authority": lambda f: f.record.child.responsible_authority,
+    "responsible_authority_name": lambda f: authority_name(f.record.child.responsible_authority),
+    "responsible_authority_contact": lambda f: f.authority_contact,
     "involvements": _involvements,
     "flags": lambda f: [flag_public(flag, org) for flag, org in f.flags],
     "provenance": lambda f: {

@@ -270,8 +270,30 @@ class ContactPublic(BaseModel):
 
     organisation_code: str
     organisation_name: str
-    phone: str | None
+    phone: str | None = Field(description="In hours.")
     email: str | None
+    out_of_hours_phone: str | None = Field(
+        default=None,
+        description="Out of hours (children's social care: its emergency duty team).",
+    )
+
+
+class GpPracticePublic(GpPracticeIn):
+    name: str | None = Field(
+        default=None, description="The practice's name, if it takes part in the index."
+    )
+    contact: ContactPublic | None = Field(
+        default=None, description="The practice as it takes part in the index, if it does."
+    )
+
+
+class EducationPublic(EducationIn):
+    name: str | None = Field(
+        default=None, description="The setting's name, if it takes part in the index."
+    )
+    contact: ContactPublic | None = Field(
+        default=None, description="The setting as it takes part in the index, if it does."
+    )
 
 
 class InvolvementPublic(BaseModel):
@@ -314,9 +336,17 @@ class ChildPublic(BaseModel):
     current_address: AddressPublic | None = None
     addresses: list[AddressPublic] | None = None
     carers: CarersIn | None = None
-    gp_practice: GpPracticeIn | None = None
-    education: EducationIn | None = None
-    responsible_authority: str | None = None
+    gp_practice: GpPracticePublic | None = None
+    education: EducationPublic | None = None
+    responsible_authority: str | None = Field(default=None, description="Its ONS code.")
+    responsible_authority_name: str | None = Field(
+        default=None, description="Its name on the ONS list of English local authorities."
+    )
+    responsible_authority_contact: ContactPublic | None = Field(
+        default=None,
+        description="Its children's social care (in hours, secure email, out of hours), if "
+        "it takes part in the index.",
+    )
     involvements: list[InvolvementPublic] | None = None
     flags: list[FlagPublic] | None = Field(
         default=None,

@@ -280,12 +280,13 @@ def present(
         facts.involvements = current_involvements(session=session, child_id=child.id)
     if "flags" in fields:
         facts.flags = active_flags(session=session, child_id=child.id)
-    if {"contact", "involvements"} & fields:
-        facts.authority_contact = contact_of(
-            organisations.authority_contact(
-                session=session, local_authority=child.responsible_authority
-            )
+    named = {"contact", "involvements", "responsible_authority_contact", "gp_practice", "education"}
+    if named & fields:
+        codes = {c for c in (child.gp_ods_code, child.school_urn) if c}
+        authority, facts.named = organisations.named_organisations(
+            session=session, local_authority=child.responsible_authority, codes=codes
         )
+        facts.authority_contact = contact_of(authority)
     note_shielded_access(
         session=session, caller=caller, child=child, action=action, request_id=request_id
     )

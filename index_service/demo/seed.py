@@ -105,6 +105,7 @@ def _seed_organisations(
             local_authority=authority.ons_code,
             contact_phone=f"020 7946 0{number:03d}",  # Ofcom's drama range: never a real line
             contact_email=f"{kind.value.replace('_', '-')}@{authority.short.lower()}.demo.example",
+            out_of_hours_phone=f"020 7946 0{number + 500:03d}",
         )
         made[kind] = create_organisation(session=session, caller=None, data=data)
         result.organisations += 1

@@ -25,6 +25,7 @@ from index_service.children.schemas import (
     Upn,
 )
 from index_service.common import LocalAuthorityCode, PersonName, ShortText, new_id, utcnow
+from index_service.organisations.front_door import FrontDoorPublic
 
 
 class EnquiryOutcome(StrEnum):
@@ -143,7 +144,20 @@ class EnquiryPublic(BaseModel):
     child: ChildPublic | None = Field(
         default=None, description="On `match` only: the child as your role may see it."
     )
-    advice: str | None = None
+    advice: str | None = Field(
+        default=None,
+        description="On `not_found`, and on `match` when the child has no current "
+        "involvement and no active flag: that this is not evidence that the child is safe, "
+        "and to refer to the front door if worried. On `possible_matches`: how to narrow "
+        "the search.",
+    )
+    front_door: FrontDoorPublic | None = Field(
+        default=None,
+        description="With that warning: the children's social care front door of the "
+        "authority where the child lives (name, phone, secure email, out-of-hours "
+        "emergency duty team). On `not_found`: the authority you gave, else the one your "
+        "postcode lies in by the index's own address records, else your own.",
+    )
     earlier_enquiries: list[EarlierEnquiryPublic] = Field(
         default_factory=list,
         description="On `not_found` only: earlier enquiries by others that seem to be about "

@@ -34,12 +34,23 @@ from index_service.errors import NotFound
 from index_service.matching.contact_model import is_repeat, load_contact_model
 from index_service.matching.records import Person
 from index_service.matching.resolver import Outcome, resolve
+from index_service.organisations.front_door import (
+    FrontDoorPublic,
+    enquiry_front_door,
+    front_door,
+)
 from index_service.organisations.models import Organisation
 
-NOT_FOUND_ADVICE = (
-    "No record was found. This is not evidence that the child is safe. If you are worried "
-    "about a child, refer to children's social care of the local authority where the child "
-    "lives."
+NOT_EVIDENCE_OF_SAFETY = (
+    "This is not evidence that the child is safe. If you are worried about a child, refer "
+    "to children's social care of the local authority where the child lives (front_door)."
+)
+NOT_FOUND_ADVICE = f"No record was found. {NOT_EVIDENCE_OF_SAFETY}"
+# A record with nothing on it is read as "no concern" as easily as no record (DOMAIN.md:
+# "no entry means no concern"): the same warning.
+NOTHING_RECORDED_ADVICE = (
+    "A record was found, but no agency records a current involvement and no flag is "
+    f"active. {NOT_EVIDENCE_OF_SAFETY}"
 )
 POSSIBLE_ADVICE = (
     "More than one child could be the one you mean, or none fits well enough: open the one "
@@ -65,6 +76,7 @@ class EnquiryResult:
     alerts: list[Alert] = field(default_factory=list)
     # On `not_found`: the contact comparison, for the audit row (ids and scores only).
     contact_comparison: dict[str, Any] = field(default_factory=dict)
+    front_door: FrontDoorPublic | None = None  # with the warning: whom to refer to
 
 
 def make_enquiry(
@@ -118,7 +130,17 @@ def make_enquiry(
         result.alerts = alerts.after_child_enquired(
             session=session, occasion=occasion, child_id=child_id, timing=policy.timing
         )
+        if nothing_recorded(result.child):
+            result.front_door = front_door(
+                session=session, authority_code=_where_child_lives(record)
+            )
     elif resolution.outcome == Outcome.NOT_FOUND:
+        result.front_door = enquiry_front_door(
+            session=session,
+            lives_in=data.lives_in_local_authority,
+            postcode=data.postcode,
+            enquirer_authority=caller.local_authority,
+        )
         _unknown_child(session, caller, data, person, result, occasion, policy)
     return result
 
@@ -208,7 +230,21 @@ def _told(contact: EnquiryContact, organisation: Organisation) -> EarlierEnquiry
     )
 
 
-def advice_for(outcome: EnquiryOutcome) -> str | None:
+def nothing_recorded(child: ChildPublic | None) -> bool:
+    """The caller sees the child's involvements and flags, and there are none. A view
+    without them (a shielded record) names its contact instead and gets no warning, so
+    the warning never tells what the view withholds."""
+    return child is not None and child.involvements == [] and child.flags == []
+
+
+def _where_child_lives(record: children.ChildRecord) -> str:
+    current = [a.local_authority for a in record.addresses if a.to_date is None]
+    return current[0] if current else record.child.responsible_authority
+
+
+def advice_for(outcome: EnquiryOutcome, child: ChildPublic | None = None) -> str | None:
+    if outcome == EnquiryOutcome.MATCH:
+        return NOTHING_RECORDED_ADVICE if nothing_recorded(child) else None
     return {
         EnquiryOutcome.NOT_FOUND: NOT_FOUND_ADVICE,
         EnquiryOutcome.POSSIBLE_MATCHES: POSSIBLE_ADVICE,

@@ -5,9 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 from sqlalchemy import Column, DateTime, String
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
@@ -75,6 +83,7 @@ class Organisation(SQLModel, table=True):
     local_authority: str = SQLField(max_length=9, index=True)
     contact_phone: str | None = SQLField(default=None, max_length=24)
     contact_email: str | None = SQLField(default=None, max_length=254)
+    out_of_hours_phone: str | None = SQLField(default=None, max_length=24)
     created_at: datetime = SQLField(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
@@ -87,12 +96,36 @@ class OrganisationBase(BaseModel):
     local_authority: LocalAuthorityCode = Field(
         description="ONS code of the local authority the organisation belongs to."
     )
-    contact_phone: Phone | None = None
-    contact_email: EmailStr | None = None
+    contact_phone: Phone | None = Field(
+        default=None,
+        description="In hours. For children's social care: its front door (MASH or "
+        "referral line), which enquirers who find no record are told to call.",
+    )
+    contact_email: EmailStr | None = Field(
+        default=None,
+        description="For children's social care: the front door's secure email for referrals.",
+    )
+    out_of_hours_phone: Phone | None = Field(
+        default=None,
+        description="Out of hours. For children's social care: its emergency duty team.",
+    )
 
 
 class OrganisationCreate(OrganisationBase):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _front_door_reachable(self) -> Self:
+        """A children's social care organisation is the front door every `not_found`
+        answer sends enquirers to: it must be reachable in hours and out of hours."""
+        if self.type == OrganisationType.CHILDRENS_SOCIAL_CARE and not (
+            self.contact_phone and self.out_of_hours_phone
+        ):
+            raise ValueError(
+                "children's social care needs contact_phone (in hours) and "
+                "out_of_hours_phone (emergency duty team)"
+            )
+        return self
 
 
 class OrganisationPublic(OrganisationBase):

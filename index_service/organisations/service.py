@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from index_service.access.principal import Principal
@@ -54,3 +55,31 @@ def authority_contact(*, session: Session, local_authority: str) -> Organisation
         .where(Organisation.type == OrganisationType.CHILDRENS_SOCIAL_CARE.value)
         .order_by(col(Organisation.code))
     ).first()
+
+
+def named_organisations(
+    *, session: Session, local_authority: str, codes: set[str]
+) -> tuple[Organisation | None, dict[str, Organisation]]:
+    """In one query: the authority's children's social care (`authority_contact`'s) and
+    the organisations with these codes (a GP practice's ODS code, a school's URN)."""
+    found = session.exec(
+        select(Organisation)
+        .where(
+            or_(
+                col(Organisation.code).in_({c.upper() for c in codes}),
+                (col(Organisation.local_authority) == local_authority)
+                & (col(Organisation.type) == OrganisationType.CHILDRENS_SOCIAL_CARE.value),
+            )
+        )
+        .order_by(col(Organisation.code))
+    ).all()
+    authority = next(
+        (
+            o
+            for o in found
+            if o.local_authority == local_authority
+            and o.type == OrganisationType.CHILDRENS_SOCIAL_CARE.value
+        ),
+        None,
+    )
+    return authority, {o.code: o for o in found}

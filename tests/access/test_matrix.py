@@ -927,10 +927,18 @@ def _is(expected_id: str, body: Any) -> None:
 def _new_organisation(world: World, relation: str) -> Call:
     authority = HARINGEY if relation == "other_la" else EALING
     code = f"NEW{uuid.uuid4().hex[:8].upper()}"
-    body = {"code": code, "name": "Matrix School", "type": "school", "local_authority": authority}
+    body = {
+        "code": code,
+        "name": "Matrix CSC",
+        "type": "childrens_social_care",
+        "local_authority": authority,
+        "contact_phone": "020 7946 0311",
+        "out_of_hours_phone": "020 7946 0399",
+    }
 
     def check(created: Any) -> None:
         assert (created["code"], created["local_authority"]) == (code, authority)
+        assert created["out_of_hours_phone"] == "020 7946 0399"
 
     return Call("POST", "/v1/organisations", json=body, check=check)
 
@@ -1040,6 +1048,9 @@ def _enquire(world: World, relation: str) -> Call:
         assert enquiry["outcome"] == "match"
         assert [c["child_id"] for c in enquiry["candidates"]] == [child]
         assert enquiry["child"]["id"] == child
+        # Every relation's child has an involvement (or is shielded): no warning, no
+        # front door (the answer names whom to call instead).
+        assert enquiry["advice"] is None
         if relation == "shielded":
             assert set(enquiry["child"]) == SHIELDED
             assert set(enquiry["candidates"][0]) == {"child_id", "shielded"}

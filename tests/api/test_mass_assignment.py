@@ -32,6 +32,7 @@ from index_service.children.schemas import (
     CarerIn,
     ChildCreate,
     ChildUpdate,
+    EducationIn,
     GpPracticeIn,
     NameIn,
 )
@@ -95,6 +96,9 @@ CHILD_EXTRAS: dict[str, Any] = {
     "created_at": "2000-01-01T00:00:00Z",
     "updated_at": "2000-01-01T00:00:00Z",
     "involvements": [],
+    # What an entry names from the index, never from the body (issue 13, item 15).
+    "responsible_authority_name": "Hijacked Borough",
+    "responsible_authority_contact": {"organisation_code": "HIJACKED-ORG"},
 }
 ROUTE_EXTRAS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/organisations"): {"created_at": "2000-01-01T00:00:00Z"},
@@ -118,6 +122,8 @@ ROUTE_EXTRAS: dict[tuple[str, str], dict[str, Any]] = {
         "subject": "someone-else",
         "organisation_id": "00000000-0000-4000-8000-000000000003",
         "purpose": "audit",
+        "front_door": {"authority_code": HARINGEY, "contact": {"phone": "attacker@elsewhere"}},
+        "advice": "attacker@elsewhere",
     },
     ("POST", "/v1/enquiry-contacts/{contact_id}/close"): {
         "closed_by": "attacker@elsewhere",
@@ -183,6 +189,10 @@ NESTED_EXTRAS: tuple[tuple[tuple[str | int, ...], type[BaseModel], str], ...] = 
     (("addresses", 0), AddressIn, "current"),
     (("carers", "people", 0), CarerIn, "child_id"),
     (("gp_practice",), GpPracticeIn, "verified_by"),
+    (("gp_practice",), GpPracticeIn, "name"),
+    (("gp_practice",), GpPracticeIn, "contact"),
+    (("education",), EducationIn, "name"),
+    (("education",), EducationIn, "contact"),
 )
 CHILD_ROUTES = (("POST", "/v1/children"), ("PATCH", "/v1/children/{child_id}"))
 
@@ -287,7 +297,14 @@ class BodyRoute:
 
 def _organisation_body(scene: Scene) -> dict[str, Any]:
     code = f"MA{uuid.uuid4().hex[:8].upper()}"
-    return {"code": code, "name": "Mass School", "type": "school", "local_authority": EALING}
+    return {
+        "code": code,
+        "name": "Mass CSC",
+        "type": "childrens_social_care",
+        "local_authority": EALING,
+        "contact_phone": "020 7946 0311",
+        "out_of_hours_phone": "020 7946 0399",
+    }
 
 
 def _suspension_body(scene: Scene) -> dict[str, Any]:
@@ -304,7 +321,7 @@ def _issuer_body(scene: Scene) -> dict[str, Any]:
 
 
 def _child_update_body(scene: Scene) -> dict[str, Any]:
-    keep = ("names", "addresses", "carers", "gp_practice")
+    keep = ("names", "addresses", "carers", "gp_practice", "education")
     return {"la_reference": "NEW-REF-1", **{k: copy.deepcopy(CHILD[k]) for k in keep}}
 
 

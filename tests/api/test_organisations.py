@@ -15,6 +15,7 @@ NEW_ORG = {
     "local_authority": EALING,
     "contact_phone": "020 7946 0999",
     "contact_email": "duty@synthetic.example",
+    "out_of_hours_phone": "020 7946 0998",
 }
 
 

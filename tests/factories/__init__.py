@@ -116,18 +116,24 @@ class Factory:
         type: str = "childrens_social_care",
         local_authority: str = EALING,
         code: str | None = None,
-        contact_phone: str | None = None,
-        contact_email: str | None = None,
+        name: str | None = None,
+        **contacts: str | None,
     ) -> Organisation:
-        """`contact_phone`, `contact_email`: the organisation's switchboard and inbox."""
+        """An organisation; children's social care gets its in-hours and out-of-hours
+        numbers (Ofcom's drama range) unless `contacts` says otherwise."""
+        reachable = (
+            {"contact_phone": "020 7946 0990", "out_of_hours_phone": "020 7946 0999"}
+            if type == "childrens_social_care"
+            else {}
+        )
         data = OrganisationCreate.model_validate(
             {
                 "code": code or f"T{uuid.uuid4().hex[:8].upper()}",
-                "name": f"Test {type}",
+                "name": name or f"Test {type}",
                 "type": type,
                 "local_authority": local_authority,
-                "contact_phone": contact_phone,
-                "contact_email": contact_email,
+                **reachable,
+                **contacts,
             }
         )
         with self.db.transaction() as session:
