@@ -124,8 +124,13 @@ class EnquiryCreate(BaseModel):
 
 
 class EarlierEnquiryPublic(BaseModel):
+    """An earlier enquirer about the same unknown child (R3), and how to reach them. An
+    enquirer from a sensitive service is reachable by name and their own email, but
+    their organisation is not named (`organisation_code` null) and its switchboard not
+    given (`access/sensitive.py`)."""
+
     enquired_at: datetime
-    organisation_code: str
+    organisation_code: str | None
     organisation_name: str
     enquirer_name: str
     phone: str | None = None

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from index_service.access.need_to_know import match_scope, require_sufficient_criteria
 from index_service.access.principal import Principal
 from index_service.access.purpose import Purpose
+from index_service.access.sensitive import WITHHELD_ORGANISATION, is_sensitive_service
 from index_service.alerts import flows as alerts
 from index_service.alerts.models import Alert
 from index_service.alerts.service import AlertTiming, Occasion
@@ -219,12 +220,14 @@ def _unknown_child(
 
 
 def _told(contact: EnquiryContact, organisation: Organisation) -> EarlierEnquiryPublic:
+    # As in alerts: a sensitive service's enquirer stays reachable, its service unnamed.
+    withheld = is_sensitive_service(organisation.type)
     return EarlierEnquiryPublic(
         enquired_at=contact.created_at,
-        organisation_code=organisation.code,
-        organisation_name=organisation.name,
+        organisation_code=None if withheld else organisation.code,
+        organisation_name=WITHHELD_ORGANISATION if withheld else organisation.name,
         enquirer_name=contact.enquirer_name,
-        phone=organisation.contact_phone,
+        phone=None if withheld else organisation.contact_phone,
         email=contact.enquirer_email,
         purpose=contact.purpose,
     )

@@ -3,6 +3,7 @@ API against PostgreSQL: who is alerted, who is not, and what the enquirer is tol
 
 from __future__ import annotations
 
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -378,6 +379,27 @@ def test_r3_a_second_enquiry_under_a_misspelt_name_alerts_the_designated_manager
     assert first["rule"] == "R3"
     assert first["actor"]["organisation_code"] == people.police.code
     assert people.alerts(police) == []
+
+
+def test_r3_an_earlier_enquirer_from_a_sensitive_service_is_reachable_but_not_named(
+    people: People, factory: Factory
+) -> None:
+    """Told of an earlier enquiry about an unknown child, the new enquirer can reach a
+    sexual health nurse by name and email, but is not told which service saw the child
+    (as alerts do: access/sensitive.py)."""
+    clinic = factory.organisation(type="sexual_health", contact_phone="020 7946 0555")
+    nurse = people.as_(clinic, "nurse-sam")
+    people.enquire(nurse, **UNKNOWN)
+
+    answer = people.enquire(people.as_(people.police, "pc-pat"), **UNKNOWN)
+
+    [earlier] = answer["earlier_enquiries"]
+    assert earlier["organisation_code"] is None
+    assert earlier["organisation_name"] == "a health service (name withheld)"
+    assert earlier["phone"] is None
+    assert (earlier["enquirer_name"], earlier["email"]) == ("Test User", "nurse-sam@test.example")
+    assert clinic.code not in json.dumps(answer)
+    assert clinic.name not in json.dumps(answer)
 
 
 def test_r3_the_designated_manager_lists_and_closes_contacts_and_nobody_else_lists_them(
