@@ -31,7 +31,7 @@ from index_service.audit.models import AuditEvent
 from index_service.children.models import Child, ChildAddress
 from index_service.enquiries.models import Enquiry
 from index_service.involvements.models import Involvement
-from index_service.organisations.models import Organisation
+from index_service.organisations.models import Organisation, OrganisationType
 
 AUTHORITY_ROLES = (DATA_MANAGER, SOCIAL_WORKER, DESIGNATED_MANAGER)
 # Who works with children and so records involvements and raises flags.
@@ -93,6 +93,16 @@ def _audited_children(authority: str) -> ColumnElement[bool]:
     )
 
 
+def local_organisations(authority: str) -> ColumnElement[bool]:
+    """A WHERE clause over `organisation`: the organisations of an authority whose people
+    its auditors audit. Never the index operator's, whatever authority code it carries:
+    its staff's acts (administrators, national auditors) are the national auditors' only."""
+    return and_(
+        col(Organisation.local_authority) == authority,
+        col(Organisation.type) != OrganisationType.INDEX_OPERATOR.value,
+    )
+
+
 def alerts_audited(principal: Principal) -> ColumnElement[bool]:
     """A WHERE clause over `alert`: the alerts an auditor may report on. A national
     auditor: all. An auditor: those to their authority's teams or to people in its
@@ -101,9 +111,7 @@ def alerts_audited(principal: Principal) -> ColumnElement[bool]:
         return true()
     if not holds(principal, AUDITOR):
         return false()
-    ours = select(col(Organisation.id)).where(
-        col(Organisation.local_authority) == principal.local_authority
-    )
+    ours = select(col(Organisation.id)).where(local_organisations(principal.local_authority))
     return or_(
         col(Alert.recipient_authority) == principal.local_authority,
         col(Alert.recipient_organisation_id).in_(ours),
@@ -113,14 +121,14 @@ def alerts_audited(principal: Principal) -> ColumnElement[bool]:
 def audit_events_in_scope(principal: Principal) -> ColumnElement[bool]:
     """A WHERE clause over `audit_event`: the events an auditor may read. A national
     auditor: all. An auditor: those by anyone in an organisation of their authority, and
-    those about any of their authority's children."""
+    those about any of their authority's children (`local_organisations`: never the operator's)."""
     if holds(principal, NATIONAL_AUDITOR):
         return true()
     if not holds(principal, AUDITOR):
         return false()
     authority = principal.local_authority
     by_our_people = col(AuditEvent.organisation).in_(
-        select(col(Organisation.code)).where(col(Organisation.local_authority) == authority)
+        select(col(Organisation.code)).where(local_organisations(authority))
     )
     about_our_children = exists().where(
         col(Child.id) == any_(col(AuditEvent.child_ids)), _audited_children(authority)
