@@ -5,12 +5,13 @@ tests/alerts/test_delivery.py and tests/api/test_trusted_issuers_api.py.)"""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from index_service import outbound
 from index_service.database import Database
 from index_service.main import create_app
 from index_service.settings import Settings
@@ -30,10 +31,13 @@ def public_only(settings: Settings, db: Database) -> Iterator[TestClient]:
 
 @pytest.fixture(autouse=True)
 def _names(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = outbound.resolver
-    monkeypatch.setattr(
-        outbound, "resolver", lambda host, port: PUBLIC.get(host) or real(host, port)
-    )
+    """What the test's names resolve to (there is no DNS in tests)."""
+    real = socket.getaddrinfo
+
+    def dns(host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
+        return real(PUBLIC.get(host, [host])[0], port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", dns)
 
 
 def _admin(factory: Factory) -> dict[str, str]:
