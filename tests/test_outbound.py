@@ -52,6 +52,7 @@ def test_a_name_is_judged_by_every_address_it_resolves_to(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     answers = {"ok.example": ["8.8.8.8"], "mixed.example": ["8.8.8.8", "127.0.0.1"]}
+
     def resolve(host: str, port: int) -> list[str]:
         if host not in answers:
             raise OSError("Name or service not known")
