@@ -2,7 +2,10 @@
 
 A data manager, social worker or designated manager acts for their own local authority's
 children: those the authority is responsible for, or who live there now (the current
-address). Practitioners reach a child only through their own enquiry that found it
+address), unless the child is shielded: where a shielded child lives is known only to
+the responsible authority, so for everyone else its address gives no reach, and an
+authority where it lives answers exactly as any other authority does (404).
+Practitioners reach a child only through their own enquiry that found it
 (`enquiries/service.py` checks that with `may_open_from_enquiry`). Everyone else reaches
 no child. "Not yours" and "does not exist" are the same 404, because the single-item
 load applies this same clause in its WHERE.
@@ -68,8 +71,13 @@ def lives_in(authority: AuthorityCode) -> ColumnElement[bool]:
 
 
 def children_of_authority(authority: AuthorityCode) -> ColumnElement[bool]:
-    """A WHERE clause over `child`: the authority is responsible for it, or it lives there."""
-    return or_(col(Child.responsible_authority) == authority, lives_in(authority))
+    """A WHERE clause over `child`: the authority is responsible for it, or it lives there
+    and is not shielded (a shielded child's address must not decide any answer given to
+    another authority: not a 200 rather than a 404, not a report's listing)."""
+    return or_(
+        col(Child.responsible_authority) == authority,
+        and_(col(Child.shielded).is_(False), lives_in(authority)),
+    )
 
 
 def children_audited(principal: Principal) -> ColumnElement[bool]:
@@ -79,18 +87,7 @@ def children_audited(principal: Principal) -> ColumnElement[bool]:
         return true()
     if not holds(principal, AUDITOR):
         return false()
-    return _audited_children(principal.local_authority)
-
-
-def _audited_children(authority: str) -> ColumnElement[bool]:
-    """A WHERE clause over `child`: the children an authority's auditors report on. Those
-    it is responsible for; those who live there, unless shielded: where a shielded child
-    lives is known only to the responsible authority, and an auditor elsewhere seeing the
-    child's events (a change of address among them) would learn it."""
-    return or_(
-        col(Child.responsible_authority) == authority,
-        and_(col(Child.shielded).is_(False), lives_in(authority)),
-    )
+    return children_of_authority(principal.local_authority)
 
 
 def local_organisations(authority: str) -> ColumnElement[bool]:
@@ -131,18 +128,24 @@ def audit_events_in_scope(principal: Principal) -> ColumnElement[bool]:
         select(col(Organisation.code)).where(local_organisations(authority))
     )
     about_our_children = exists().where(
-        col(Child.id) == any_(col(AuditEvent.child_ids)), _audited_children(authority)
+        col(Child.id) == any_(col(AuditEvent.child_ids)), children_of_authority(authority)
     )
     return or_(by_our_people, about_our_children)
 
 
 def in_authority(
-    principal: Principal, *, responsible_authority: str, current_authority: str | None
+    principal: Principal,
+    *,
+    responsible_authority: str,
+    current_authority: str | None,
+    shielded: bool = False,
 ) -> bool:
     """The same rule for a record in hand (before it is stored, or after a change)."""
     if not acts_for_authority(principal):
         return False
-    return principal.local_authority in {responsible_authority, current_authority}
+    if principal.local_authority == responsible_authority:
+        return True
+    return not shielded and principal.local_authority == current_authority
 
 
 def sees_shielded_record(principal: Principal, *, responsible_authority: str) -> bool:
