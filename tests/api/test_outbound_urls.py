@@ -54,7 +54,10 @@ def test_webhook_endpoint_on_a_loopback_or_private_address_is_refused(
     refused = public_only.post("/v1/webhook-endpoints", json=body, headers=_admin(factory))
     assert (refused.status_code, refused.json()["code"]) == (422, "url_not_public")
     assert refused.headers["content-type"] == "application/problem+json"
+    assert url not in refused.text  # the URL is not echoed
     assert factory.count("webhook_endpoint") == 0
+    row = factory.audit_rows()[-1]
+    assert (row["action"], row["outcome"]) == ("admin:webhook:register", "refused")
 
 
 def test_webhook_endpoint_on_an_integer_loopback_address_is_refused(
