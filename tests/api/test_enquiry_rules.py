@@ -470,6 +470,27 @@ def test_r5_a_move_to_another_authority_alerts_both_designated_managers_and_the_
         assert [(a["rule"], a["child_id"]) for a in people.alerts(headers)] == [("R5", child_id)]
 
 
+def test_r5_a_shielded_childs_move_is_told_only_to_its_responsible_authority(
+    people: People,
+) -> None:
+    """An alert to the designated managers of the authority a shielded child moved into
+    would tell them where it lives: only the responsible authority's (and the key
+    worker) hear of the move."""
+    child_id = people.child()
+    people.involve(child_id, people.key_worker, is_key_worker=True)
+    current = people.client.get(f"/v1/children/{child_id}", headers=people.data_manager)
+    shielded = people.client.put(
+        f"/v1/children/{child_id}/shield",
+        headers={**people.data_manager, "If-Match": current.headers["ETag"]},
+    )
+    assert shielded.status_code == 200, shielded.text
+    _move(people, child_id, HARINGEY, "N17 6AB")
+    haringey_dm = people.as_(people.haringey_csc, "dsm-hal", "designated_manager")
+    assert people.alerts(haringey_dm) == []
+    for headers in (people.designated_manager, people.key_worker):
+        assert [(a["rule"], a["child_id"]) for a in people.alerts(headers)] == [("R5", child_id)]
+
+
 def test_r5_a_move_within_the_authority_alerts_nobody(people: People) -> None:
     child_id = people.child()
     people.involve(child_id, people.key_worker, is_key_worker=True)
