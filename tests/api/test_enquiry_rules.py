@@ -13,7 +13,15 @@ from fastapi.testclient import TestClient
 from index_service.alerts import scheduler
 from index_service.organisations.models import Organisation
 from index_service.settings import Settings
-from tests.factories import EALING, HARINGEY, Factory, child_payload, create_confirming, other_child
+from tests.factories import (
+    EALING,
+    HARINGEY,
+    VALID_NHS_NUMBER,
+    Factory,
+    child_payload,
+    create_confirming,
+    other_child,
+)
 
 FULL = {
     "given_names": "Aisha",
@@ -567,10 +575,11 @@ def test_r7_reaching_a_shielded_record_alerts_the_responsible_authoritys_data_ma
     _tick(factory, settings)
     assert people.alerts(haringey_dm) == []
 
-    seen = people.client.get(
-        f"/v1/children/{child_id}", headers=people.key_worker
-    )  # lives in Ealing
-    assert seen.json()["shielded"] is True
+    # It lives in Ealing, which gives Ealing no reach to a shielded child: an enquiry does.
+    seen = people.client.post(
+        "/v1/enquiries", json={"nhs_number": VALID_NHS_NUMBER}, headers=people.key_worker
+    )
+    assert seen.json()["child"]["shielded"] is True
     _tick(factory, settings)
     _tick(factory, settings)
     [alert] = people.alerts(haringey_dm)
