@@ -156,7 +156,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.db = db
     app.state.token_verifier = TokenVerifier.from_settings(settings)
-    app.state.token_verifier.registered = RegisteredIssuers(lambda: app.state.db)
+    app.state.token_verifier.registered = RegisteredIssuers(
+        lambda: app.state.db, allow_private=settings.outbound_private_allowed
+    )
     app.state.metrics = Metrics()
     install_problem_handlers(app)
     app.include_router(health.router)

@@ -74,6 +74,13 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     instance_name: str = "index-service"
 
+    outbound_allow_private: bool | None = Field(
+        default=None,
+        description="Let webhooks and run-time issuers' key sets reach this machine and "
+        "private networks (plain http to loopback, https anywhere, addresses unchecked), "
+        "for a local receiver or identity provider. Unset: on outside production. Refused "
+        "in production.",
+    )
     token_audience: str = "index-service"  # noqa: S105 (an audience, not a secret)
     trusted_issuers: list[TrustedIssuer] = Field(default_factory=list)
     dev_issuer_enabled: bool | None = Field(
@@ -196,6 +203,10 @@ class Settings(BaseSettings):
         return self.audit_signing_key_file or self.data_dir / "audit-signing-key.pem"
 
     @property
+    def outbound_private_allowed(self) -> bool:
+        return self.outbound_allow_private is True
+
+    @property
     def dev_key_path(self) -> Path:
         return self.data_dir / "dev-signing-key.pem"
 
@@ -212,7 +223,15 @@ class Settings(BaseSettings):
     def _refuse_unsafe_production(self) -> Settings:
         if self.dev_issuer_enabled is None:
             self.dev_issuer_enabled = self.environment == "development"
+        if self.outbound_allow_private is None:
+            self.outbound_allow_private = self.environment != "production"
         if self.environment == "production":
+            if self.outbound_allow_private:
+                raise ValueError(
+                    "OUTBOUND_ALLOW_PRIVATE must be false in production: the service would "
+                    "post webhooks and fetch keys wherever a registered URL points, this "
+                    "machine and its private network included"
+                )
             if self.dev_issuer_enabled:
                 raise ValueError(
                     "DEV_ISSUER_ENABLED must be false in production: the local development "

@@ -68,6 +68,23 @@ def test_production_refuses_to_connect_as_the_owner_or_sign_with_a_made_up_key()
         Settings(**proper, audit_checkpoint_dir="/mnt/audit-checkpoints")
 
 
+def test_production_refuses_outbound_connections_to_private_addresses() -> None:
+    """OUTBOUND_ALLOW_PRIVATE is a development allowance: off by default in production and
+    refused there; on by default elsewhere, for local webhook receivers."""
+    proper = {
+        "environment": "production",
+        "dev_issuer_enabled": False,
+        "trusted_issuers": [ISSUER],
+        "database_url": "postgresql://db.example/index",
+        "audit_verify_key_file": "/k.pub",
+        "audit_checkpoint_dir": "/mnt/c",
+    }
+    assert Settings(**proper).outbound_private_allowed is False
+    with pytest.raises(ValidationError, match="OUTBOUND_ALLOW_PRIVATE"):
+        Settings(**proper, outbound_allow_private=True)
+    assert Settings(environment="test").outbound_private_allowed is True
+
+
 def test_a_trusted_issuer_names_exactly_one_key_source() -> None:
     with pytest.raises(ValidationError, match="exactly one"):
         TrustedIssuer(issuer="https://idp.example")

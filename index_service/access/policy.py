@@ -62,6 +62,9 @@ class RateBucket(StrEnum):
     READ = "read"
 
 
+# Counted when the request is authenticated. Besides, a request that opens a child by a
+# route not counted as a read here (an enquiry whose answer is a `match`) spends a read
+# when it opens it (access/opening.py, api/opening.py).
 RATE_LIMITED: dict[Permission, RateBucket] = {
     Permission.ENQUIRY_CREATE: RateBucket.SEARCH,
     # Creating runs the matcher first (the duplicate guard): a search by another door.

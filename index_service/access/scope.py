@@ -2,7 +2,10 @@
 
 A data manager, social worker or designated manager acts for their own local authority's
 children: those the authority is responsible for, or who live there now (the current
-address). Practitioners reach a child only through their own enquiry that found it
+address), unless the child is shielded: where a shielded child lives is known only to
+the responsible authority, so for everyone else its address gives no reach, and an
+authority where it lives answers exactly as any other authority does (404).
+Practitioners reach a child only through their own enquiry that found it
 (`enquiries/service.py` checks that with `may_open_from_enquiry`). Everyone else reaches
 no child. "Not yours" and "does not exist" are the same 404, because the single-item
 load applies this same clause in its WHERE.
@@ -31,7 +34,7 @@ from index_service.audit.models import AuditEvent
 from index_service.children.models import Child, ChildAddress
 from index_service.enquiries.models import Enquiry
 from index_service.involvements.models import Involvement
-from index_service.organisations.models import Organisation
+from index_service.organisations.models import Organisation, OrganisationType
 
 AUTHORITY_ROLES = (DATA_MANAGER, SOCIAL_WORKER, DESIGNATED_MANAGER)
 # Who works with children and so records involvements and raises flags.
@@ -68,8 +71,13 @@ def lives_in(authority: AuthorityCode) -> ColumnElement[bool]:
 
 
 def children_of_authority(authority: AuthorityCode) -> ColumnElement[bool]:
-    """A WHERE clause over `child`: the authority is responsible for it, or it lives there."""
-    return or_(col(Child.responsible_authority) == authority, lives_in(authority))
+    """A WHERE clause over `child`: the authority is responsible for it, or it lives there
+    and is not shielded (a shielded child's address must not decide any answer given to
+    another authority: not a 200 rather than a 404, not a report's listing)."""
+    return or_(
+        col(Child.responsible_authority) == authority,
+        and_(col(Child.shielded).is_(False), lives_in(authority)),
+    )
 
 
 def children_audited(principal: Principal) -> ColumnElement[bool]:
@@ -79,17 +87,16 @@ def children_audited(principal: Principal) -> ColumnElement[bool]:
         return true()
     if not holds(principal, AUDITOR):
         return false()
-    return _audited_children(principal.local_authority)
+    return children_of_authority(principal.local_authority)
 
 
-def _audited_children(authority: str) -> ColumnElement[bool]:
-    """A WHERE clause over `child`: the children an authority's auditors report on. Those
-    it is responsible for; those who live there, unless shielded: where a shielded child
-    lives is known only to the responsible authority, and an auditor elsewhere seeing the
-    child's events (a change of address among them) would learn it."""
-    return or_(
-        col(Child.responsible_authority) == authority,
-        and_(col(Child.shielded).is_(False), lives_in(authority)),
+def local_organisations(authority: str) -> ColumnElement[bool]:
+    """A WHERE clause over `organisation`: the organisations of an authority whose people
+    its auditors audit. Never the index operator's, whatever authority code it carries:
+    its staff's acts (administrators, national auditors) are the national auditors' only."""
+    return and_(
+        col(Organisation.local_authority) == authority,
+        col(Organisation.type) != OrganisationType.INDEX_OPERATOR.value,
     )
 
 
@@ -101,9 +108,7 @@ def alerts_audited(principal: Principal) -> ColumnElement[bool]:
         return true()
     if not holds(principal, AUDITOR):
         return false()
-    ours = select(col(Organisation.id)).where(
-        col(Organisation.local_authority) == principal.local_authority
-    )
+    ours = select(col(Organisation.id)).where(local_organisations(principal.local_authority))
     return or_(
         col(Alert.recipient_authority) == principal.local_authority,
         col(Alert.recipient_organisation_id).in_(ours),
@@ -113,28 +118,34 @@ def alerts_audited(principal: Principal) -> ColumnElement[bool]:
 def audit_events_in_scope(principal: Principal) -> ColumnElement[bool]:
     """A WHERE clause over `audit_event`: the events an auditor may read. A national
     auditor: all. An auditor: those by anyone in an organisation of their authority, and
-    those about any of their authority's children."""
+    those about any of their authority's children (`local_organisations`: never the operator's)."""
     if holds(principal, NATIONAL_AUDITOR):
         return true()
     if not holds(principal, AUDITOR):
         return false()
     authority = principal.local_authority
     by_our_people = col(AuditEvent.organisation).in_(
-        select(col(Organisation.code)).where(col(Organisation.local_authority) == authority)
+        select(col(Organisation.code)).where(local_organisations(authority))
     )
     about_our_children = exists().where(
-        col(Child.id) == any_(col(AuditEvent.child_ids)), _audited_children(authority)
+        col(Child.id) == any_(col(AuditEvent.child_ids)), children_of_authority(authority)
     )
     return or_(by_our_people, about_our_children)
 
 
 def in_authority(
-    principal: Principal, *, responsible_authority: str, current_authority: str | None
+    principal: Principal,
+    *,
+    responsible_authority: str,
+    current_authority: str | None,
+    shielded: bool = False,
 ) -> bool:
     """The same rule for a record in hand (before it is stored, or after a change)."""
     if not acts_for_authority(principal):
         return False
-    return principal.local_authority in {responsible_authority, current_authority}
+    if principal.local_authority == responsible_authority:
+        return True
+    return not shielded and principal.local_authority == current_authority
 
 
 def sees_shielded_record(principal: Principal, *, responsible_authority: str) -> bool:

@@ -10,14 +10,17 @@ before they are parsed.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jwt
 from jwt import PyJWK, PyJWKClient
 
+from index_service import outbound
 from index_service.common import one_line_of_text, with_invisibles_replaced
 from index_service.errors import Forbidden, ServiceUnavailable, Unauthenticated
 from index_service.settings import DEV_ISSUER, Settings
@@ -46,7 +49,10 @@ class IssuerKeys:
         jwks: dict[str, Any] | None = None,
         url: str | None = None,
         organisations: list[str] | None = None,
+        vetted: bool = False,
     ):
+        """`vetted`: fetch the key set only from public addresses (an issuer registered
+        at run time); issuers configured in settings are the operator's own choice."""
         self.issuer = issuer
         self.source = (url, organisations)
         self.organisations = (
@@ -55,8 +61,9 @@ class IssuerKeys:
         self._keys: dict[str | None, PyJWK] = {}
         # The JWK set is cached for five minutes, then fetched again, so a rotated or
         # withdrawn key stops working within that time. Signing keys are not cached apart.
+        client_class = PublicJWKClient if vetted else PyJWKClient
         self._client = (
-            PyJWKClient(url, cache_keys=False, cache_jwk_set=True, lifespan=300, timeout=5)
+            client_class(url, cache_keys=False, cache_jwk_set=True, lifespan=300, timeout=5)
             if url
             else None
         )
@@ -90,6 +97,28 @@ class IssuerKeys:
         if not _usable(key):
             raise Unauthenticated("the token's key is not for signing", code="unknown_key")
         return key
+
+
+class PublicJWKClient(PyJWKClient):
+    """A PyJWKClient that fetches through `outbound.client`: only from an https host whose
+    every address is public, checked on the address connected to, no redirects. pyjwt's
+    own fetch (urllib) would connect wherever the name points at that moment."""
+
+    def fetch_data(self) -> Any:
+        try:
+            with outbound.client(allow_private=False, timeout=self.timeout) as client:
+                response = client.get(self.uri, headers=self.headers)
+            response.raise_for_status()
+            payload = response.json()
+        except (httpx.HTTPError, outbound.NotPublic, ValueError) as exc:
+            raise jwt.PyJWKClientConnectionError(
+                f"cannot fetch the key set: {type(exc).__name__}"
+            ) from exc
+        jwk_set = self._as_jwk_set_payload(payload)
+        if self.jwk_set_cache is not None:
+            self.jwk_set_cache.put(jwk_set)
+        self._last_successful_fetch = time.monotonic()
+        return jwk_set
 
 
 def _usable(key: PyJWK) -> bool:

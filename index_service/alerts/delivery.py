@@ -24,6 +24,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 from standardwebhooks import Webhook
 
+from index_service import outbound
 from index_service.alerts.models import (
     Alert,
     AlertDelivery,
@@ -37,6 +38,7 @@ from index_service.audit.service import record_system_event
 from index_service.common import utcnow
 from index_service.database import Database
 from index_service.logging import error_fields
+from index_service.outbound import NotPublic
 from index_service.settings import Settings
 
 log = structlog.get_logger("index_service.worker")
@@ -203,6 +205,8 @@ def send_webhook(
     }
     try:
         response = client.post(endpoint.url, content=body.encode(), headers=headers)
+    except NotPublic:  # resolves (now) to this machine or a private network: retried
+        return Outcome(False, None, "address not public: not connected")
     except Exception as exc:  # refused, timed out, bad URL, ...: retried
         return Outcome(False, None, f"http: {type(exc).__name__}")
     code = response.status_code
@@ -342,7 +346,7 @@ def deliver_due(
     timeout = settings.delivery_timeout_seconds
     with (
         db.transaction() as session,
-        httpx.Client(follow_redirects=False, timeout=timeout) as client,
+        outbound.client(allow_private=settings.outbound_private_allowed, timeout=timeout) as client,
     ):
         batch = _Batch(session, client, settings, worker_name, now, rng or _system_random)
         claimed = claim_due(session=session, now=now, limit=limit)

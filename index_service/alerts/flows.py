@@ -215,6 +215,7 @@ def after_move(
     from_authority: str | None,
     to_authority: str | None,
     timing: AlertTiming,
+    shielded_for: str | None = None,
 ) -> list[Alert]:
     """R5: the child's current address is now in another authority."""
     assert occasion.actor is not None
@@ -224,6 +225,7 @@ def after_move(
         from_authority=from_authority,
         to_authority=to_authority,
         workers=workers_of(session=session, child_id=child_id),
+        shielded_for=shielded_for,
     )
     return _raise(session, drafts, occasion, timing)
 

@@ -273,12 +273,16 @@ def r5_moved_authority(
     from_authority: str | None,
     to_authority: str | None,
     workers: Iterable[Worker],
+    shielded_for: str | None = None,
 ) -> list[AlertDraft]:
     """The child's current address moved to another authority: the designated managers of
-    both authorities and the key worker."""
+    both authorities and the key worker. `shielded_for`: the child is shielded and this
+    is its responsible authority, whose designated managers alone are told (an alert to
+    an authority it moved into or out of would say where it lives)."""
     if from_authority is None or to_authority is None or from_authority == to_authority:
         return []
     about = f"{from_authority}>{to_authority}"
+    teams = (from_authority, to_authority) if shielded_for is None else (shielded_for,)
     drafts = [
         AlertDraft(
             Rule.R5,
@@ -287,7 +291,7 @@ def r5_moved_authority(
             child_id,
             about=about,
         )
-        for authority in (from_authority, to_authority)
+        for authority in teams
     ]
     drafts.extend(
         AlertDraft(Rule.R5, "child_moved_authority", Recipient.worker(w), child_id, about=about)

@@ -14,9 +14,8 @@ from index_service.alerts.models import WebhookEndpoint
 from index_service.alerts.schemas import WebhookEndpointCreate
 from index_service.common import utcnow
 from index_service.errors import Conflict, InvalidInput, NotFound
-from index_service.issuers.service import is_public_https
 from index_service.organisations.models import Organisation
-from index_service.settings import safe_key_url
+from index_service.outbound import require_public_url
 
 
 def new_secret() -> str:
@@ -24,17 +23,12 @@ def new_secret() -> str:
 
 
 def register(
-    *, session: Session, caller: Principal, data: WebhookEndpointCreate, production: bool
+    *, session: Session, caller: Principal, data: WebhookEndpointCreate, allow_private: bool
 ) -> tuple[WebhookEndpoint, Organisation]:
-    """In production only https on a public host; elsewhere also plain http to this
-    machine (for a local receiver)."""
-    allowed = is_public_https(data.url) if production else safe_key_url(data.url)
-    if not allowed:
-        raise InvalidInput(
-            "the url must be https on a public host (plain http only to this machine, "
-            "outside production)",
-            code="url_not_allowed",
-        )
+    """Only https to a host whose every address is public (checked again at every
+    delivery); with OUTBOUND_ALLOW_PRIVATE (never in production) also plain http to this
+    machine, for a local receiver."""
+    require_public_url(data.url, allow_private=allow_private, field="url")
     organisation = session.exec(
         select(Organisation).where(col(Organisation.code) == data.organisation_code)
     ).first()

@@ -24,9 +24,9 @@ from index_service.api.deps import (
     permission,
     purpose_headers,
 )
+from index_service.api.opening import children_opened
 from index_service.api.problems import PROBLEM_JSON, problem
 from index_service.api.routing import AuditedRoute
-from index_service.audit.anomalies import note_children_opened
 from index_service.children import flows, service
 from index_service.children.age import AgeLimit
 from index_service.children.schemas import (
@@ -93,8 +93,12 @@ def _answer(
     an existing record, so it counts towards the many-children anomaly."""
     response.headers["ETag"] = etag(record.child.version)
     if opened is not None:
-        note_children_opened(
-            session=session, draft=ctx.audit, threshold=opened.anomaly_distinct_children_per_hour
+        children_opened(
+            session=session,
+            settings=opened,
+            ctx=ctx,
+            caller=caller,
+            child_ids=[record.child.id],
         )
     return service.present(
         session=session,

@@ -21,8 +21,8 @@ from index_service.api.deps import (
     permission,
     purpose_headers,
 )
+from index_service.api.opening import children_opened
 from index_service.api.routing import AuditedRoute
-from index_service.audit.anomalies import note_children_opened
 from index_service.children.schemas import ChildPublic
 from index_service.enquiries import service
 from index_service.enquiries.models import EnquiryCreate, EnquiryOutcome, EnquiryPublic
@@ -82,6 +82,10 @@ def make_enquiry(
     if result.contact_comparison:
         ctx.audit.detail["enquiry_contact"] = result.contact_comparison
     ctx.note_alerts(result.alerts)
+    if result.child is not None:  # a match: its answer carries the entry
+        children_opened(
+            session=session, settings=settings, ctx=ctx, caller=caller, child_ids=[result.child.id]
+        )
     response.headers["Location"] = f"/v1/enquiries/{enquiry.id}"
     disclosed: dict[str, Any] = {"child": result.child} if result.child is not None else {}
     if outcome == EnquiryOutcome.NOT_FOUND:
@@ -127,7 +131,7 @@ def open_candidate(
         timing=timing,
     )
     ctx.note_alerts(raised)
-    note_children_opened(
-        session=session, draft=ctx.audit, threshold=settings.anomaly_distinct_children_per_hour
+    children_opened(
+        session=session, settings=settings, ctx=ctx, caller=caller, child_ids=[child_id]
     )
     return child

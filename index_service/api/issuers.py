@@ -48,7 +48,7 @@ def register_issuer(
         caller=caller,
         data=body,
         configured=verifier.configured_issuers,
-        production=request.app.state.settings.environment == "production",
+        allow_private=request.app.state.settings.outbound_private_allowed,
     )
     response.headers["Location"] = f"/v1/trusted-issuers/{record.id}"
     ctx.after_commit(verifier.invalidate_registered)

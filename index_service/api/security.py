@@ -12,7 +12,7 @@ from __future__ import annotations
 from fastapi import Request
 from sqlmodel import Session
 
-from index_service.access.policy import RATE_LIMITED, Permission, authorise
+from index_service.access.policy import RATE_LIMITED, Permission, RateBucket, authorise
 from index_service.access.principal import Principal
 from index_service.access.purpose import PURPOSE_HEADER, PURPOSE_TEXT_HEADER, purpose_from_headers
 from index_service.access.ratelimit import consume
@@ -61,7 +61,9 @@ def authenticate_and_authorise(request: Request, ctx: RequestContext) -> Princip
             ctx.purpose = purpose
             ctx.audit.purpose, ctx.audit.purpose_text = purpose.code.value, purpose.text
         if required in RATE_LIMITED:
-            _within_rate_limit(session, request.app.state.settings, principal, required)
+            within_rate_limit(
+                session, request.app.state.settings, principal, RATE_LIMITED[required]
+            )
     return principal
 
 
@@ -107,10 +109,10 @@ def _declared_permission(ctx: RequestContext) -> Permission:
         raise Forbidden("this route declares no permission", code="permission_undeclared") from None
 
 
-def _within_rate_limit(
-    session: Session, settings: Settings, principal: Principal, required: Permission
+def within_rate_limit(
+    session: Session, settings: Settings, principal: Principal, bucket: RateBucket
 ) -> None:
-    bucket = RATE_LIMITED[required]
+    """Count one request in the caller's `bucket`; 429 if it is over the limit."""
     consume(
         session=session,
         principal=f"{principal.issuer} {principal.subject}",

@@ -45,7 +45,10 @@ def register(
     response: Response,
 ) -> WebhookEndpointCreated:
     endpoint, organisation = webhooks.register(
-        session=session, caller=caller, data=body, production=settings.environment == "production"
+        session=session,
+        caller=caller,
+        data=body,
+        allow_private=settings.outbound_private_allowed,
     )
     response.headers["Location"] = f"/v1/webhook-endpoints/{endpoint.id}"
     return WebhookEndpointCreated(

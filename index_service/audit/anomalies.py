@@ -1,28 +1,24 @@
 """Anomaly events for the auditors: a user who opens more distinct children in an hour
-than the configured threshold. Checked when a child is opened, from the audit trail
-itself, and recorded once an hour per user as an audit event of its own, in the same
+than the configured threshold (opening as `access/opening.py` defines it, the same for
+the rate limit and the auditors' reports). Checked when a child is opened, from the
+audit trail itself, and recorded once an hour per user as an audit event of its own, in the same
 transaction as the request that crossed the line."""
 
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from index_service.audit.models import AuditEvent, Outcome
+from index_service.access.opening import OPENED, opened_json
+from index_service.audit.models import AuditEvent
 from index_service.audit.service import AuditDraft, record_event
 from index_service.common import utcnow
 
 MANY_CHILDREN = "access:anomaly:many_children"
-# Every action that answers with a child's record.
-OPENING_ACTIONS = (
-    "child:record:read",
-    "child:record:update",
-    "child:record:shield",
-    "child:enquiry:open",
-)
 
 
 def note_children_opened(*, session: Session, draft: AuditDraft, threshold: int) -> bool:
@@ -30,7 +26,8 @@ def note_children_opened(*, session: Session, draft: AuditDraft, threshold: int)
     children in the last hour, and none is on record for them in that hour. True if
     it was recorded."""
     principal = draft.principal
-    if principal is None or not draft.child_ids:
+    opening = {uuid.UUID(c) for c in draft.detail.get(OPENED, [])}
+    if principal is None or not opening:
         return False
     since = utcnow() - timedelta(hours=1)
     mine = (
@@ -38,13 +35,9 @@ def note_children_opened(*, session: Session, draft: AuditDraft, threshold: int)
         & (col(AuditEvent.subject) == principal.subject)
         & (col(AuditEvent.occurred_at) >= since)
     )
-    opened_before = select(func.unnest(col(AuditEvent.child_ids)).label("child_id")).where(
-        mine,
-        col(AuditEvent.action).in_(OPENING_ACTIONS),
-        col(AuditEvent.outcome) == Outcome.SUCCESS.value,
-    )
-    earlier = {row[0] for row in session.execute(opened_before)}
-    distinct = len(earlier | set(draft.child_ids))
+    opened_before = select(func.jsonb_array_elements_text(opened_json())).where(mine)
+    earlier = {uuid.UUID(row[0]) for row in session.execute(opened_before)}
+    distinct = len(earlier | opening)
     if distinct <= threshold:
         return False
     already = session.execute(

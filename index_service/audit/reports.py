@@ -15,6 +15,7 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     any_,
+    cast,
     exists,
     false,
     func,
@@ -24,9 +25,11 @@ from sqlalchemy import (
     true,
     tuple_,
 )
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
+from index_service.access.opening import opened_anything, opened_children_table, opened_in
 from index_service.access.principal import Principal
 from index_service.access.scope import (
     alerts_audited,
@@ -35,7 +38,6 @@ from index_service.access.scope import (
 )
 from index_service.alerts.calendar import LONDON, bank_holidays_between, is_working_day
 from index_service.alerts.models import Alert
-from index_service.audit.anomalies import OPENING_ACTIONS
 from index_service.audit.models import AuditEvent, Outcome
 from index_service.audit.schemas import MisuseCase, MisuseReportName, Practitioner
 from index_service.children.models import Child, ShieldedAccess
@@ -53,14 +55,8 @@ ACCESSED = and_(
     col(AuditEvent.action).like("child:%"),
     func.cardinality(col(AuditEvent.child_ids)) > 0,
 )
-# A look that showed a child's entry: opening or changing it, or an enquiry's match.
-OPENED = and_(
-    SUCCEEDED,
-    or_(
-        col(AuditEvent.action).in_(OPENING_ACTIONS),
-        and_(col(AuditEvent.action) == ENQUIRY, AuditEvent.detail["outcome"].astext == "match"),
-    ),
-)
+# A look that showed a child's record (access/opening.py: the one definition).
+OPENED = opened_anything()
 
 
 @dataclass(frozen=True)
@@ -238,8 +234,8 @@ def out_of_area(
     """Children opened by someone whose organisation's authority neither is responsible
     for them nor is where they live, when that organisation has recorded no involvement
     with them (before or since)."""
-    named = func.unnest(col(AuditEvent.child_ids)).table_valued("child_id").render_derived()
-    child_id = named.c.child_id
+    named = opened_children_table()
+    child_id = cast(named.c.child_id, PG_UUID)
     # Each subquery correlates with the outer query explicitly: nested, it would not.
     belongs = (
         exists()
@@ -286,7 +282,7 @@ def many_children(
     looks = (audit_events_in_scope(principal), window.over(AuditEvent.occurred_at), OPENED)
     # Only a user with more distinct children than the threshold in the whole window can
     # have had that many in one hour: the database narrows to them before any is loaded.
-    named = func.unnest(col(AuditEvent.child_ids)).table_valued("child_id").render_derived()
+    named = opened_children_table()
     heavy = (
         select(col(AuditEvent.issuer), col(AuditEvent.subject))
         .select_from(AuditEvent)
@@ -322,9 +318,9 @@ def _peak_hour(events: list[AuditEvent]) -> tuple[int, AuditEvent]:
     best, best_at = 0, events[0]
     for event in events:
         inside.append(event)
-        counts.update(event.child_ids)
+        counts.update(opened_in(event))
         while inside[0].occurred_at <= event.occurred_at - hour:
-            counts.subtract(inside.popleft().child_ids)
+            counts.subtract(opened_in(inside.popleft()))
         distinct = sum(1 for n in counts.values() if n > 0)
         if distinct > best:
             best, best_at = distinct, event

@@ -127,5 +127,6 @@ def change_child(
         from_authority=before,
         to_authority=after,
         timing=timing,
+        shielded_for=record.child.responsible_authority if record.child.shielded else None,
     )
     return record, changed, raised

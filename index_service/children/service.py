@@ -272,7 +272,10 @@ def present(
         shielded=child.shielded,
         responsible_authority=child.responsible_authority,
         keeps_record=in_authority(
-            caller, responsible_authority=child.responsible_authority, current_authority=current
+            caller,
+            responsible_authority=child.responsible_authority,
+            current_authority=current,
+            shielded=child.shielded,
         ),
     )
     facts = ChildFacts(record=record, viewer_organisation_id=caller.organisation_id)

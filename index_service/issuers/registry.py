@@ -1,5 +1,6 @@
 """The registered issuers as the token verifier sees them: read from the database and
-kept for `ttl` seconds, so a registration or withdrawal takes effect on every instance
+kept for `ttl` seconds (their keys fetched only from public addresses, checked at every
+fetch: `outbound.py`), so a registration or withdrawal takes effect on every instance
 within that time (and at once on the instance that made it, which invalidates)."""
 
 from __future__ import annotations
@@ -16,8 +17,15 @@ REFRESH_SECONDS = 15.0
 
 
 class RegisteredIssuers:
-    def __init__(self, database: Callable[[], Database | None], ttl: float = REFRESH_SECONDS):
+    def __init__(
+        self,
+        database: Callable[[], Database | None],
+        ttl: float = REFRESH_SECONDS,
+        *,
+        allow_private: bool = False,
+    ):
         self._database = database
+        self._allow_private = allow_private
         self._ttl = ttl
         self._lock = threading.Lock()
         self._loaded_at = float("-inf")
@@ -46,7 +54,12 @@ class RegisteredIssuers:
             fresh[row.issuer] = (
                 kept
                 if kept is not None and unchanged
-                else IssuerKeys(row.issuer, url=row.jwks_url, organisations=row.organisations)
+                else IssuerKeys(
+                    row.issuer,
+                    url=row.jwks_url,
+                    organisations=row.organisations,
+                    vetted=not self._allow_private,
+                )
             )
         self._keys = fresh
         self._loaded_at = time.monotonic()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ipaddress
 import uuid
-from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
@@ -14,6 +12,7 @@ from index_service.common import utcnow
 from index_service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from index_service.issuers.models import TrustedIssuerCreate, TrustedIssuerRecord
 from index_service.organisations.models import Organisation
+from index_service.outbound import require_public_url
 
 
 def _by(caller: Principal) -> str:
@@ -26,16 +25,13 @@ def register(
     caller: Principal,
     data: TrustedIssuerCreate,
     configured: frozenset[str],
-    production: bool = True,
+    allow_private: bool = False,
 ) -> TrustedIssuerRecord:
     """`configured`: the issuers trusted by settings, which cannot be registered again.
-    In production the keys must be fetched over https from a host that is not this
-    machine or a private network (the service would fetch whatever URL it is given)."""
-    if production and not is_public_https(data.jwks_url):
-        raise InvalidInput(
-            "in production, jwks_url must be https on a public host",
-            code="jwks_url_notis_public_https",
-        )
+    The keys must be fetched over https from a host that is not this machine or a
+    private network (the service would fetch whatever URL it is given): checked here and
+    again at every fetch (`index_service/outbound.py`)."""
+    require_public_url(data.jwks_url, allow_private=allow_private, field="jwks_url")
     existing = session.exec(
         select(TrustedIssuerRecord).where(TrustedIssuerRecord.issuer == data.issuer)
     ).first()
@@ -103,15 +99,3 @@ def _may_vouch_for(session: Session, codes: list[str]) -> None:
             code="organisation_needs_configured_issuer",
             organisations=reserved,
         )
-
-
-def is_public_https(url: str) -> bool:
-    parsed = urlsplit(url)
-    host = (parsed.hostname or "").lower()
-    if parsed.scheme != "https" or not host or host == "localhost" or host.endswith(".local"):
-        return False
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return True  # a name; it is resolved when the keys are fetched
-    return address.is_global

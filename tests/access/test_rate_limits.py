@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from index_service.database import Database
 from index_service.main import create_app
 from index_service.settings import Settings
-from tests.factories import VALID_NHS_NUMBER, Factory, child_payload, other_child
+from tests.factories import VALID_NHS_NUMBER, Factory, child_payload, nhs_number, other_child
 
 
 @pytest.fixture
@@ -96,3 +96,35 @@ def test_changing_a_record_counts_as_reading_it(strict: TestClient, factory: Fac
         statuses.append(response.status_code)
         etag = response.headers.get("ETag", etag)
     assert statuses == [200, 200, 200, 429]
+
+
+def test_match_answers_spend_the_read_budget(
+    settings: Settings, db: Database, factory: Factory
+) -> None:
+    """A `match` answer carries the entry, so it is a read as well as a search: with two
+    reads a window, the third match is 429 and discloses nothing. Searches that show
+    only summaries (`possible_matches`, `not_found`) spend no read."""
+    limited = settings.model_copy(
+        update={"rate_limit_searches": 100, "rate_limit_reads": 2, "rate_limit_window_seconds": 600}
+    )
+    keeper = factory.data_manager()
+    with TestClient(create_app(limited, db=db), raise_server_exceptions=False) as client:
+        numbers = []
+        for i in range(3):
+            payload = other_child(nhs_number=nhs_number(100 + i))
+            assert client.post("/v1/children", json=payload, headers=keeper).status_code == 201
+            numbers.append(payload["nhs_number"])
+        headers = factory.practitioner()
+        for _ in range(3):
+            nobody = client.post(
+                "/v1/enquiries", json={"nhs_number": nhs_number(200)}, headers=headers
+            )
+            assert nobody.json()["outcome"] == "not_found", nobody.text
+        answers = [
+            client.post("/v1/enquiries", json={"nhs_number": n}, headers=headers) for n in numbers
+        ]
+        assert [a.status_code for a in answers] == [201, 201, 429]
+        assert [a.json().get("outcome") for a in answers[:2]] == ["match", "match"]
+        assert answers[2].json()["code"] == "rate_limited"
+        assert "child" not in answers[2].json()
+        assert factory.audit_rows()[-1]["reason"] == "rate_limited"

@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+import httpcore
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -729,3 +730,70 @@ def test_a_sensitive_involvements_email_and_webhook_name_no_service_nor_clinicia
             assert secret not in text, secret
         for child_data in ("Aisha", "Testchild", "W5 2AA", child_id):
             assert child_data not in text, child_data
+
+
+def test_webhook_to_a_name_that_now_resolves_to_loopback_is_not_connected(
+    db: Database,
+    settings: Settings,
+    mailbox: Mailbox,
+    factory: Factory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DNS rebinding: a receiver's name was public when registered and points at this
+    machine when the worker sends. Without the development allowance the worker vets the
+    addresses it connects to: nothing reaches the listener on 127.0.0.1, the attempt is a
+    failure saying why (and is retried). A name that still resolves to a public address
+    is connected to, at that address."""
+    s = settings_for(settings, mailbox, outbound_allow_private=False)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    answers = {"rebinding.agency.example": ["127.0.0.1"], "public.agency.example": ["8.8.8.8"]}
+    real_getaddrinfo = socket.getaddrinfo
+
+    def dns(host: str, p: Any, *args: Any, **kwargs: Any) -> Any:
+        return real_getaddrinfo(answers.get(host, [host])[0], p, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", dns)
+    hooks = []
+    for host in answers:
+        row = WebhookEndpoint(
+            organisation_id=factory.organisation().id,
+            url=f"https://{host}:{port}/hook",
+            secret=new_secret(),
+            created_by="test-admin",
+        )
+        with db.transaction() as session:
+            session.add(row)
+        hooks.append(row)
+    connected: list[str] = []
+
+    def no_internet(self: Any, host: str, port: int, *args: Any, **kwargs: Any) -> Any:
+        connected.append(host)
+        raise httpcore.ConnectError("no internet in tests")
+
+    real_connect = httpcore.SyncBackend.connect_tcp
+    monkeypatch.setattr(
+        httpcore.SyncBackend,
+        "connect_tcp",
+        lambda self, host, port, *a, **k: (
+            no_internet(self, host, port)
+            if host in {"8.8.8.8", "public.agency.example"}
+            else real_connect(self, host, port, *a, **k)
+        ),
+    )
+    now = utcnow()
+    _, rows = raise_alert(db, at=now, endpoints=tuple(hooks))
+    try:
+        assert deliver_due(db=db, settings=s, worker_name="w1", now=now) == 2
+        with pytest.raises(TimeoutError):
+            listener.accept()
+    finally:
+        listener.close()
+    stored = deliveries(db)
+    rebound, public = (stored[r.id] for r in rows)
+    assert (rebound.status, rebound.last_error) == ("pending", "address not public: not connected")
+    assert connected == ["8.8.8.8"]
+    assert public.last_error == "http: ConnectError"

@@ -363,3 +363,47 @@ def test_where_a_shielded_child_lives_stays_with_the_responsible_authority(
     )
     ealing = _all_events(client, _auditor(factory), child_id=child["id"])
     assert "child:record:update" in {e["action"] for e in ealing}
+
+
+def test_a_local_auditor_does_not_see_the_index_operators_staffs_events(
+    client: TestClient, factory: Factory
+) -> None:
+    """The operator organisation carries a local authority code (Ealing's here), but its
+    administrators' acts are the national auditors' only: not in Ealing's auditor's
+    search, exports or practitioner activity report. An ordinary Ealing practitioner's
+    events still are."""
+    operator = factory.organisation(type="index_operator", local_authority=EALING)
+    admin = factory.headers_for(operator, roles=["administrator"], sub="admin-1")
+    listed = client.get("/v1/organisations", headers=admin)
+    assert listed.status_code == 200, listed.text
+    gp = factory.organisation(type="gp_practice", local_authority=EALING)
+    gp_headers = factory.headers_for(gp, roles=["practitioner"], sub="gp-1")
+    assert client.post("/v1/enquiries", json=BY_NAME, headers=gp_headers).status_code == 201
+    ealing = _auditor(factory)
+    seen = _all_events(client, ealing, action="admin:*")
+    assert seen == []
+    assert _all_events(client, ealing, organisation=operator.code) == []
+    assert [e["subject"] for e in _all_events(client, ealing, action="child:*")] == ["gp-1"]
+    for export in ("/v1/audit/events/export.csv", "/v1/audit/events/export.fhir"):
+        exported = client.get(export, headers=ealing)
+        assert exported.status_code == 200, exported.text
+        assert "admin-1" not in exported.text
+        assert "gp-1" in exported.text
+    dev = "urn:index-service:local-development"
+    activity = client.get(
+        "/v1/audit/practitioners/activity",
+        params={"issuer": dev, "subject": "admin-1"},
+        headers=ealing,
+    )
+    assert activity.status_code == 200, activity.text
+    assert activity.json()["counts"] == []
+    national = _national(factory)
+    assert [e["subject"] for e in _all_events(client, national, action="admin:*")] == ["admin-1"]
+    theirs = client.get(
+        "/v1/audit/practitioners/activity",
+        params={"issuer": dev, "subject": "admin-1"},
+        headers=national,
+    )
+    assert theirs.json()["counts"] == [
+        {"action": "admin:organisation:read", "outcome": "success", "count": 1}
+    ]

@@ -17,7 +17,15 @@ from index_service.alerts import scheduler
 from index_service.matching.contact_model import load_contact_model
 from index_service.organisations.models import Organisation
 from index_service.settings import Settings
-from tests.factories import EALING, HARINGEY, Factory, child_payload, create_confirming, other_child
+from tests.factories import (
+    EALING,
+    HARINGEY,
+    VALID_NHS_NUMBER,
+    Factory,
+    child_payload,
+    create_confirming,
+    other_child,
+)
 
 FULL = {
     "given_names": "Aisha",
@@ -783,6 +791,27 @@ def test_r5_a_move_to_another_authority_alerts_both_designated_managers_and_the_
         assert [(a["rule"], a["child_id"]) for a in people.alerts(headers)] == [("R5", child_id)]
 
 
+def test_r5_a_shielded_childs_move_is_told_only_to_its_responsible_authority(
+    people: People,
+) -> None:
+    """An alert to the designated managers of the authority a shielded child moved into
+    would tell them where it lives: only the responsible authority's (and the key
+    worker) hear of the move."""
+    child_id = people.child()
+    people.involve(child_id, people.key_worker, is_key_worker=True)
+    current = people.client.get(f"/v1/children/{child_id}", headers=people.data_manager)
+    shielded = people.client.put(
+        f"/v1/children/{child_id}/shield",
+        headers={**people.data_manager, "If-Match": current.headers["ETag"]},
+    )
+    assert shielded.status_code == 200, shielded.text
+    _move(people, child_id, HARINGEY, "N17 6AB")
+    haringey_dm = people.as_(people.haringey_csc, "dsm-hal", "designated_manager")
+    assert people.alerts(haringey_dm) == []
+    for headers in (people.designated_manager, people.key_worker):
+        assert [(a["rule"], a["child_id"]) for a in people.alerts(headers)] == [("R5", child_id)]
+
+
 def test_r5_a_move_within_the_authority_alerts_nobody(people: People) -> None:
     child_id = people.child()
     people.involve(child_id, people.key_worker, is_key_worker=True)
@@ -859,10 +888,11 @@ def test_r7_reaching_a_shielded_record_alerts_the_responsible_authoritys_data_ma
     _tick(factory, settings)
     assert people.alerts(haringey_dm) == []
 
-    seen = people.client.get(
-        f"/v1/children/{child_id}", headers=people.key_worker
-    )  # lives in Ealing
-    assert seen.json()["shielded"] is True
+    # It lives in Ealing, which gives Ealing no reach to a shielded child: an enquiry does.
+    seen = people.client.post(
+        "/v1/enquiries", json={"nhs_number": VALID_NHS_NUMBER}, headers=people.key_worker
+    )
+    assert seen.json()["child"]["shielded"] is True
     _tick(factory, settings)
     _tick(factory, settings)
     [alert] = people.alerts(haringey_dm)

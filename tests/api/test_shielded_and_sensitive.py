@@ -16,7 +16,15 @@ from index_service.access.roles import Role
 from index_service.access.views import SHIELDED
 from index_service.involvements.service import record_involvement
 from index_service.organisations.models import Organisation
-from tests.factories import EALING, HARINGEY, VALID_NHS_NUMBER, Factory, child_payload
+from tests.factories import (
+    EALING,
+    HARINGEY,
+    VALID_NHS_NUMBER,
+    Factory,
+    child_payload,
+    nhs_number,
+    other_child,
+)
 
 WITHHELD = ("1 Synthetic Row", "W5", "Morgan", "A81001", "100001", "07700")
 
@@ -274,3 +282,108 @@ def test_the_responsible_data_managers_still_match_on_a_shielded_childs_addresse
         "/v1/enquiries", json={**MISSPELT, "postcode": "E1 1AB"}, headers=data_manager
     )
     assert elsewhere.json()["outcome"] == "not_found"
+
+
+BRENT = "E09000005"
+IN_HARINGEY = {
+    "line1": "3 Secret Close",
+    "town": "London",
+    "postcode": "N17 6AB",
+    "local_authority": HARINGEY,
+    "from_date": "2026-01-01",
+}
+
+
+def _ealing_child_living_in_haringey(
+    client: TestClient, factory: Factory, *, shielded: bool, nhs: int = 0
+) -> tuple[str, str]:
+    """A child Ealing is responsible for whose current address is in Haringey; its id
+    and ETag."""
+    csc = factory.organisation(type="childrens_social_care", local_authority=EALING)
+    data_manager = factory.headers_for(csc, roles=["data_manager"], sub="dm")
+    payload = other_child(addresses=[IN_HARINGEY], nhs_number=nhs_number(300 + nhs))
+    created = client.post("/v1/children", json=payload, headers=data_manager)
+    assert created.status_code == 201, created.text
+    child_id, etag = str(created.json()["id"]), created.headers["ETag"]
+    if shielded:
+        put = client.put(
+            f"/v1/children/{child_id}/shield", headers={**data_manager, "If-Match": etag}
+        )
+        assert put.status_code == 200, put.text
+        etag = put.headers["ETag"]
+    return child_id, etag
+
+
+def _answers(
+    client: TestClient, factory: Factory, authority: str, child_id: str, etag: str
+) -> list[tuple[int, str | None]]:
+    """What a social worker, a designated manager and a data manager of `authority` get
+    when they read, change and record work on the child."""
+    csc = factory.organisation(type="childrens_social_care", local_authority=authority)
+    url = f"/v1/children/{child_id}"
+    answers = []
+    for n, role in enumerate(("social_worker", "designated_manager", "data_manager")):
+        headers = factory.headers_for(csc, roles=[role], sub=f"{role}-{authority}-{n}")
+        calls = [
+            client.get(url, headers=headers),
+            client.patch(
+                url,
+                json={"education": {"status": "not_in_education"}},
+                headers={**headers, "If-Match": etag},
+            ),
+            client.post(f"{url}/involvements", json={"service": "Early help"}, headers=headers),
+        ]
+        answers += [(r.status_code, r.json().get("code")) for r in calls]
+    return answers
+
+
+def test_where_a_shielded_child_lives_is_not_told_by_a_200_or_a_404(
+    client: TestClient, factory: Factory
+) -> None:
+    """Staff of the authority a shielded child lives in (not the responsible one) get the
+    answers staff of any other authority get: the child is not theirs. An unshielded
+    child living there is theirs to read."""
+    child_id, etag = _ealing_child_living_in_haringey(client, factory, shielded=True, nhs=1)
+    where_it_lives = _answers(client, factory, HARINGEY, child_id, etag)
+    elsewhere = _answers(client, factory, BRENT, child_id, etag)
+    assert where_it_lives == elsewhere
+    assert [status for status, _ in where_it_lives[::3]] == [404, 404, 404]  # the reads
+    open_child, _ = _ealing_child_living_in_haringey(client, factory, shielded=False, nhs=2)
+    csc = factory.organisation(type="childrens_social_care", local_authority=HARINGEY)
+    worker = factory.headers_for(csc, roles=["social_worker"], sub="sw-h")
+    assert client.get(f"/v1/children/{open_child}", headers=worker).status_code == 200
+    responsible = factory.headers_for(
+        factory.organisation(local_authority=EALING), roles=["social_worker"], sub="sw-e"
+    )
+    seen = client.get(f"/v1/children/{child_id}", headers=responsible)
+    assert (seen.status_code, seen.json()["shielded"]) == (200, True)
+
+
+def test_the_out_of_area_report_judges_a_shielded_child_by_its_responsible_authority(
+    client: TestClient, factory: Factory
+) -> None:
+    """A Haringey and a Brent hospital each open a shielded Ealing child that lives in
+    Haringey: both openings are out of area (listing only Brent's would say the child
+    lives in Haringey). For an unshielded child living in Haringey, Haringey's is not."""
+    national = factory.headers(roles=["national_auditor"], type="index_operator")
+
+    def out_of_area_openers(child_id: str) -> set[str]:
+        report = client.get("/v1/audit/reports/out-of-area", headers=national)
+        assert report.status_code == 200, report.text
+        return {
+            c["practitioner"]["subject"]
+            for c in report.json()["cases"]
+            if child_id in c["child_ids"]
+        }
+
+    cases = ((True, {"nurse-haringey", "nurse-brent"}), (False, {"nurse-brent"}))
+    for n, (shielded, expected) in enumerate(cases):
+        child_id, _ = _ealing_child_living_in_haringey(client, factory, shielded=shielded, nhs=n)
+        for authority, sub in ((HARINGEY, "nurse-haringey"), (BRENT, "nurse-brent")):
+            hospital = factory.organisation(type="hospital", local_authority=authority)
+            nurse = factory.headers_for(hospital, roles=["practitioner"], sub=sub)
+            match = client.post(
+                "/v1/enquiries", json={"nhs_number": nhs_number(300 + n)}, headers=nurse
+            )
+            assert match.json()["outcome"] == "match", match.text
+        assert out_of_area_openers(child_id) == expected

@@ -4,6 +4,7 @@ organisations it may vouch for, and withdraw it; the change holds from the next 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,8 +17,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 from jwt.algorithms import ECAlgorithm
 
-from index_service.issuers.service import is_public_https
-from index_service.settings import DEV_ISSUER
+from index_service.database import Database
+from index_service.main import create_app
+from index_service.settings import DEV_ISSUER, Settings
 from tests.factories import PURPOSE, Factory, child_payload
 
 AGENCY_IDP = "https://idp.agency.example"
@@ -162,18 +164,45 @@ def test_an_issuer_cannot_be_registered_for_social_care_or_the_operator(
     assert factory.count("trusted_issuer") == 0
 
 
-@pytest.mark.parametrize(
-    ("url", "public"),
-    [
-        ("https://keys.agency.example/jwks.json", True),
-        ("https://8.8.8.8/jwks.json", True),
-        ("http://keys.agency.example/jwks.json", False),
-        ("https://127.0.0.1/jwks.json", False),
-        ("https://10.1.2.3/jwks.json", False),
-        ("https://169.254.169.254/latest", False),
-        ("https://localhost/jwks.json", False),
-        ("https://[::1]/jwks.json", False),
-    ],
-)
-def test_in_production_keys_come_only_fromis_public_https_hosts(url: str, public: bool) -> None:
-    assert is_public_https(url) is public
+def test_trusted_issuer_keys_at_a_name_that_now_resolves_to_loopback_are_not_fetched(
+    settings: Settings, db: Database, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: the key set's host was public when the issuer was registered and
+    points at this machine when a token arrives. Without the development allowance the
+    fetch vets the address it connects to: nothing reaches the listener on 127.0.0.1 and
+    the token is refused with 503 `issuer_keys_unavailable`."""
+    strict = settings.model_copy(update={"outbound_allow_private": False})
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    points_at = {"keys.agency.example": "8.8.8.8"}
+    real_getaddrinfo = socket.getaddrinfo
+
+    def dns(host: str, p: Any, *args: Any, **kwargs: Any) -> Any:
+        return real_getaddrinfo(points_at.get(host, host), p, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", dns)
+    own = factory.organisation(type="hospital")
+    body = {
+        "issuer": AGENCY_IDP,
+        "jwks_url": f"https://keys.agency.example:{port}/jwks.json",
+        "organisations": [own.code],
+    }
+    with TestClient(create_app(strict, db=db), raise_server_exceptions=False) as client:
+        registered = client.post("/v1/trusted-issuers", json=body, headers=_admin(factory))
+        assert registered.status_code == 201, registered.text
+        points_at["keys.agency.example"] = "127.0.0.1"
+        try:
+            refused = client.post(
+                "/v1/children", json=child_payload(), headers=_agency_headers(own.code)
+            )
+            assert (refused.status_code, refused.json()["code"]) == (
+                503,
+                "issuer_keys_unavailable",
+            )
+            with pytest.raises(TimeoutError):
+                listener.accept()
+        finally:
+            listener.close()

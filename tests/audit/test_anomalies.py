@@ -12,7 +12,7 @@ from index_service.audit.anomalies import MANY_CHILDREN
 from index_service.database import Database
 from index_service.main import create_app
 from index_service.settings import Settings
-from tests.factories import Factory, other_child
+from tests.factories import Factory, nhs_number, other_child
 
 
 @pytest.fixture
@@ -48,3 +48,52 @@ def test_opening_many_distinct_children_in_an_hour_is_recorded_once(
     assert anomaly["subject"] == "user-1"
     watchful.get(locations[4], headers=headers)
     assert len(_anomalies(factory)) == 1
+
+
+def _practitioner(factory: Factory, sub: str) -> dict[str, str]:
+    hospital = factory.organisation(type="hospital")
+    return factory.headers_for(hospital, roles=["practitioner"], sub=sub)
+
+
+def test_match_answers_disclose_children_and_count_towards_the_many_children_anomaly(
+    watchful: TestClient, factory: Factory
+) -> None:
+    """A `match` answer carries the entry: four of them about distinct children (over
+    the threshold of three) leave one anomaly event, and the auditors' many-children
+    report names the user. Summaries among `possible_matches` are not openings: a user
+    shown as many of them leaves no event and is not reported."""
+    keeper = factory.data_manager()
+    children = []
+    for i in range(4):
+        payload = other_child(nhs_number=nhs_number(i))
+        created = watchful.post("/v1/children", json=payload, headers=keeper)
+        assert created.status_code == 201, created.text
+        children.append(payload)
+    browser = _practitioner(factory, "browser-1")
+    for payload in children:
+        name = payload["names"][0]
+        shown = watchful.post(
+            "/v1/enquiries",
+            json={
+                "family_name": name["family_name"],
+                "given_names": name["given_names"],
+                "year_of_birth": int(payload["date_of_birth"][:4]),
+            },
+            headers=browser,
+        )
+        assert shown.json()["outcome"] == "possible_matches", shown.text
+    assert _anomalies(factory) == []
+    bulk = _practitioner(factory, "bulk-1")
+    for payload in children:
+        answer = watchful.post(
+            "/v1/enquiries", json={"nhs_number": payload["nhs_number"]}, headers=bulk
+        )
+        assert answer.json()["outcome"] == "match", answer.text
+        assert "child" in answer.json()
+    (anomaly,) = _anomalies(factory)
+    assert anomaly["subject"] == "bulk-1"
+    assert anomaly["detail"] == {"distinct_children": 4, "threshold": 3, "window": "1 hour"}
+    national = factory.headers(roles=["national_auditor"], type="index_operator")
+    report = watchful.get("/v1/audit/reports/many-children", headers=national)
+    assert report.status_code == 200, report.text
+    assert [c["practitioner"]["subject"] for c in report.json()["cases"]] == ["bulk-1"]

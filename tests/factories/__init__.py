@@ -65,6 +65,19 @@ CHILD = {
 PURPOSE = {"Purpose-Of-Use": "safeguarding_concern", "Purpose-Text": "synthetic test enquiry"}
 
 
+def nhs_number(n: int) -> str:
+    """The `n`th valid NHS number of the 999 test range (modulus-11 check digit), for
+    tests that need many children an enquiry by NHS number matches."""
+    for candidate in itertools.count(999_000_000 + n * 7):
+        digits = [int(d) for d in str(candidate)]
+        check = 11 - sum(d * w for d, w in zip(digits, range(10, 1, -1), strict=True)) % 11
+        if check == 11:
+            check = 0
+        if check != 10:
+            return f"{candidate}{check}"
+    raise AssertionError("unreachable")
+
+
 def child_payload(**changes: Any) -> dict[str, Any]:
     """The standard synthetic child, with fields replaced as given."""
     payload = copy.deepcopy(CHILD)

@@ -1,0 +1,36 @@
+"""The one place a request says it opened children (`access/opening.py` defines what
+that is): listed in its audit event, counted as a read by the rate limit, and counted
+towards the many-children anomaly."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlmodel import Session
+
+from index_service.access.opening import mark_opened
+from index_service.access.policy import RATE_LIMITED, Permission, RateBucket
+from index_service.access.principal import Principal
+from index_service.api.context import RequestContext
+from index_service.api.security import within_rate_limit
+from index_service.audit.anomalies import note_children_opened
+from index_service.settings import Settings
+
+
+def children_opened(
+    *,
+    session: Session,
+    settings: Settings,
+    ctx: RequestContext,
+    caller: Principal,
+    child_ids: list[uuid.UUID],
+) -> None:
+    """Call before answering with the children's records. A route whose permission is
+    not already counted as a read (an enquiry that matched) spends one read here: over
+    the limit, the answer is 429 and the work is rolled back, nothing disclosed."""
+    mark_opened(ctx.audit.detail, child_ids)
+    if RATE_LIMITED.get(Permission(ctx.audit.action)) != RateBucket.READ:
+        within_rate_limit(session, settings, caller, RateBucket.READ)
+    note_children_opened(
+        session=session, draft=ctx.audit, threshold=settings.anomaly_distinct_children_per_hour
+    )
