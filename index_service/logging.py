@@ -37,11 +37,25 @@ class LibraryRecordFormatter(logging.Formatter):
         return json.dumps(fields, default=str)
 
 
+class _CurrentStdout(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stdout` is when a record is emitted, as structlog's print
+    logger does, not to the stream there was when logging was configured: a test runner
+    or a CLI runner swaps it, and the old one may be closed by then."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass  # always the current sys.stdout
+
+
 def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h.formatter, LibraryRecordFormatter)]:
         root.removeHandler(old)  # configured again (a test, a second command): one handler
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _CurrentStdout()
     handler.setFormatter(LibraryRecordFormatter())
     root.addHandler(handler)
     root.setLevel(level)

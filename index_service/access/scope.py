@@ -6,16 +6,28 @@ address), unless the child is shielded: where a shielded child lives is known on
 the responsible authority, so for everyone else its address gives no reach, and an
 authority where it lives answers exactly as any other authority does (404).
 Practitioners reach a child only through their own enquiry that found it
-(`enquiries/service.py` checks that with `may_open_from_enquiry`). Everyone else reaches
+(`found_by_own_enquiry`, the one definition of "may open from an enquiry"). Everyone else reaches
 no child. "Not yours" and "does not exist" are the same 404, because the single-item
 load applies this same clause in its WHERE.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, any_, exists, false, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Uuid,
+    and_,
+    any_,
+    exists,
+    false,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
@@ -118,7 +130,8 @@ def alerts_audited(principal: Principal) -> ColumnElement[bool]:
 def audit_events_in_scope(principal: Principal) -> ColumnElement[bool]:
     """A WHERE clause over `audit_event`: the events an auditor may read. A national
     auditor: all. An auditor: those by anyone in an organisation of their authority, and
-    those about any of their authority's children (`local_organisations`: never the operator's)."""
+    those about any of their authority's children, but never an event by the index
+    operator's staff (`local_organisations`), even one naming their child."""
     if holds(principal, NATIONAL_AUDITOR):
         return true()
     if not holds(principal, AUDITOR):
@@ -127,8 +140,15 @@ def audit_events_in_scope(principal: Principal) -> ColumnElement[bool]:
     by_our_people = col(AuditEvent.organisation).in_(
         select(col(Organisation.code)).where(local_organisations(authority))
     )
-    about_our_children = exists().where(
-        col(Child.id) == any_(col(AuditEvent.child_ids)), children_of_authority(authority)
+    operators = select(col(Organisation.code)).where(
+        col(Organisation.type) == OrganisationType.INDEX_OPERATOR.value
+    )
+    about_our_children = and_(
+        exists().where(
+            col(Child.id) == any_(col(AuditEvent.child_ids)), children_of_authority(authority)
+        ),
+        # A national auditor's look at our child is still the operator's staff's event.
+        or_(col(AuditEvent.organisation).is_(None), col(AuditEvent.organisation).not_in(operators)),
     )
     return or_(by_our_people, about_our_children)
 
@@ -164,6 +184,27 @@ def shielded_seen_in_full(principal: Principal) -> ColumnElement[bool]:
     )
 
 
+def found_by_own_enquiry(
+    principal: Principal,
+    child: uuid.UUID | ColumnElement[uuid.UUID] | Mapped[uuid.UUID],
+    *,
+    since: datetime,
+) -> ColumnElement[bool]:
+    """A WHERE clause over `enquiry`: the caller's own enquiries (the same issuer and
+    subject, not merely their organisation's) made since `since` that showed `child` (an
+    id, or an enclosing query's `child.id`) among their candidates. The one definition
+    of "may open from an enquiry": opening a candidate (within ENQUIRY_OPEN_MINUTES) and
+    reaching a child to record work on it (within REACH_AFTER_ENQUIRY_DAYS) both ask it,
+    and anything else is the same 404 as a child that does not exist."""
+    shown = literal(child, Uuid) if isinstance(child, uuid.UUID) else child
+    return and_(
+        col(Enquiry.issuer) == principal.issuer,
+        col(Enquiry.subject) == principal.subject,
+        col(Enquiry.created_at) >= since,
+        shown == any_(col(Enquiry.candidate_ids)),
+    )
+
+
 def children_reached(principal: Principal, *, enquiry_since: datetime) -> ColumnElement[bool]:
     """A WHERE clause over `child`: the children a caller may record an involvement or
     raise a flag on. Their authority's children (as above); a child their own enquiry
@@ -171,10 +212,7 @@ def children_reached(principal: Principal, *, enquiry_since: datetime) -> Column
     if not holds(principal, *REACHING_ROLES):
         return false()
     found_by_me = exists().where(
-        col(Enquiry.issuer) == principal.issuer,
-        col(Enquiry.subject) == principal.subject,
-        col(Enquiry.created_at) >= enquiry_since,
-        col(Child.id) == any_(col(Enquiry.candidate_ids)),
+        found_by_own_enquiry(principal, col(Child.id), since=enquiry_since)
     )
     working_with = exists().where(
         col(Involvement.child_id) == col(Child.id),

@@ -7,8 +7,10 @@ alerts (`alerts/service.py`) alike, so that an alert never names what the entry 
   To anyone outside that organisation it shows only as "a sensitive service is involved:
   contact the data manager", with the data manager's contact (the children's social care
   of the child's responsible authority).
-- An alert about a sensitive involvement being recorded or ended (R4) says the same, and
-  carries the same contact instead of the organisation and practitioner.
+- A flag raised by a sensitive service shows the same way (its kind and dates, the
+  notice and the data manager's contact), and an alert about it being raised or ended
+  (R4), like one about a sensitive involvement, says the same and carries the same
+  contact instead of the organisation and practitioner.
 - An enquiry by a sensitive service (R1, and every other rule an enquirer or actor
   appears in): the enquirer stays reachable to the key worker, by name and their own
   email, but their organisation is not named ("a health service") and its switchboard is
@@ -52,6 +54,14 @@ def sees_involvement_in_full(
     return owner_is_viewer or not involvement_is_sensitive(
         marked=marked, organisation_type=organisation_type
     )
+
+
+def sees_flag_raiser_in_full(*, organisation_type: str, owner_is_viewer: bool) -> bool:
+    """A flag raised by a sensitive service (any agency may raise a concern or early
+    help) names its organisation, raiser and details only to that organisation. Others
+    see the flag's kind and dates with the notice and the data manager's contact: the
+    flag still says "talk to someone", and the data manager knows whom."""
+    return owner_is_viewer or not is_sensitive_service(organisation_type)
 
 
 class ActorShown(StrEnum):

@@ -123,6 +123,17 @@ def neighbours_on_plan(*, session: Session, child_id: uuid.UUID) -> list[Neighbo
     ]
 
 
+def _as_seen_beside(occasion: Occasion, workers: list[Worker]) -> Occasion:
+    """An actor whose organisation holds a sensitive involvement with the child is shown
+    as a sensitive service's (`access/sensitive.py`), in every rule they appear in."""
+    actor = occasion.actor
+    if actor is None or not any(
+        w.sensitive and w.organisation_id == actor.organisation_id for w in workers
+    ):
+        return occasion
+    return replace(occasion, actor=replace(actor, sensitive_with_child=True))
+
+
 def _raise(
     session: Session, drafts: list[AlertDraft], occasion: Occasion, timing: AlertTiming
 ) -> list[Alert]:
@@ -134,10 +145,8 @@ def after_child_enquired(
 ) -> list[Alert]:
     """R1 and R2: an enquiry found (or opened) this child. An enquirer whose organisation
     holds a sensitive involvement with the child is shown as a sensitive service's."""
-    assert occasion.actor is not None
     workers = workers_of(session=session, child_id=child_id)
-    if any(w.sensitive and w.organisation_id == occasion.actor.organisation_id for w in workers):
-        occasion = replace(occasion, actor=replace(occasion.actor, sensitive_with_child=True))
+    occasion = _as_seen_beside(occasion, workers)
     assert occasion.actor is not None
     drafts = rules.r1_enquiry_about_known_child(
         actor=occasion.actor, child_id=child_id, workers=workers
@@ -195,13 +204,15 @@ def after_change_to_child(
     about_sensitive: bool = False,
 ) -> list[Alert]:
     """R4: a flag raised or ended, an involvement started or ended."""
+    workers = workers_of(session=session, child_id=child_id)
+    occasion = _as_seen_beside(occasion, workers)
     assert occasion.actor is not None
     drafts = rules.r4_change_to_child(
         actor=occasion.actor,
         child_id=child_id,
         reason=reason,
         about=str(about),
-        workers=workers_of(session=session, child_id=child_id),
+        workers=workers,
         about_sensitive=about_sensitive,
     )
     return _raise(session, drafts, occasion, timing)

@@ -245,8 +245,8 @@ def r4_change_to_child(
     """A flag raised or ended, an involvement started or ended: the key worker, the lead
     professional and every other current involvement hear of it (KCS ¶59); not the
     practitioner of the involvement itself (someone named by children's social care).
-    `about_sensitive`: the involvement is a sensitive service's, so its alerts do not say
-    whose (`access/sensitive.py`)."""
+    `about_sensitive`: the involvement or flag is a sensitive service's, so its alerts do
+    not say whose (`access/sensitive.py`)."""
     assert reason in R4_REASONS, reason
     ordered = sorted(workers, key=lambda w: not (w.is_key_worker or w.is_lead_professional))
     return _not_actor(

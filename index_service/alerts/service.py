@@ -84,11 +84,15 @@ def raise_alerts(
     return raised
 
 
+_WITHHOLD = "_withhold_purpose_text"  # not a column: the actor was not shown in full
+
+
 def _actor_columns(session: Session, draft: AlertDraft, actor: Actor | None) -> dict[str, Any]:
     """What the alert keeps of who acted, as `access/sensitive.py` decides: in full; the
     person without their organisation (a sensitive service enquiring); or, about a
     sensitive involvement, nobody: the data managers' contact (the children's social care
-    of the child's responsible authority) in their place."""
+    of the child's responsible authority) in their place. Unless in full, the purpose's
+    own words are kept back too: a sensitive service's could name it."""
     if actor is None:
         return {}
     shown = actor_shown(
@@ -118,7 +122,7 @@ def _actor_columns(session: Session, draft: AlertDraft, actor: Actor | None) -> 
         "actor_email": actor.email,
     }
     if shown is ActorShown.PERSON_ONLY:
-        return {**columns, "actor_organisation_name": WITHHELD_ORGANISATION}
+        return {**columns, "actor_organisation_name": WITHHELD_ORGANISATION, _WITHHOLD: True}
     office = session.get(Organisation, actor.organisation_id) if actor.organisation_id else None
     return {
         **columns,
@@ -136,8 +140,8 @@ def _alert(
     if draft.escalates:
         due = add_working_days(occasion.occurred_at, timing.acknowledge_working_days)
     actor = _actor_columns(session, draft, occasion.actor)
-    # A sensitive service's own words of purpose could name it: kept back with the rest.
-    purpose_text = None if actor.get("actor_sensitive") else occasion.purpose_text
+    withheld = actor.pop(_WITHHOLD, False) or actor.get("actor_sensitive", False)
+    purpose_text = None if withheld else occasion.purpose_text
     return Alert(
         rule=draft.rule.value,
         reason=draft.reason,

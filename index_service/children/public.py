@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from index_service.access.sensitive import (
     SENSITIVE_NOTICE,
     involvement_is_sensitive,
+    sees_flag_raiser_in_full,
     sees_involvement_in_full,
 )
 from index_service.children.age import age_in_years
@@ -32,6 +33,7 @@ from index_service.children.schemas import (
 from index_service.common import utcnow
 from index_service.flags.models import Flag
 from index_service.flags.queries import public_of as flag_public
+from index_service.flags.schemas import FlagPublic
 from index_service.involvements.models import Involvement
 from index_service.organisations.models import EDUCATION_TYPES, Organisation, OrganisationType
 from index_service.reference.local_authorities import authority_name
@@ -121,6 +123,27 @@ def _involvement(
     )
 
 
+def _flag(facts: ChildFacts, flag: Flag, org: Organisation) -> FlagPublic:
+    shown = flag_public(flag, org)
+    if sees_flag_raiser_in_full(
+        organisation_type=org.type, owner_is_viewer=org.id == facts.viewer_organisation_id
+    ):
+        return shown
+    contact = facts.authority_contact
+    return shown.model_copy(
+        update={
+            "sensitive": True,
+            "notice": SENSITIVE_NOTICE,
+            "organisation_code": contact.organisation_code if contact else None,
+            "organisation_name": contact.organisation_name if contact else None,
+            "contact_name": "the data manager",
+            "contact_phone": contact.phone if contact else None,
+            "contact_email": contact.email if contact else None,
+            "details": {},
+        }
+    )
+
+
 def _involvements(facts: ChildFacts) -> list[InvolvementPublic]:
     shown = [_involvement(facts, i, o) for i, o in facts.involvements]
     # Key worker, lead professional and allocated worker first (DOMAIN.md R1).
@@ -185,7 +208,7 @@ _BUILDERS: dict[str, Callable[[ChildFacts], Any]] = {
     "responsible_authority_name": lambda f: authority_name(f.record.child.responsible_authority),
     "responsible_authority_contact": lambda f: f.authority_contact,
     "involvements": _involvements,
-    "flags": lambda f: [flag_public(flag, org) for flag, org in f.flags],
+    "flags": lambda f: [_flag(f, flag, org) for flag, org in f.flags],
     "provenance": lambda f: {
         k: Provenance.model_validate(v) for k, v in f.record.child.provenance.items()
     },

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from index_service.access.need_to_know import match_scope, require_sufficient_criteria
 from index_service.access.principal import Principal
 from index_service.access.purpose import Purpose
+from index_service.access.scope import found_by_own_enquiry
 from index_service.access.sensitive import WITHHELD_ORGANISATION, is_sensitive_service
 from index_service.alerts import flows as alerts
 from index_service.alerts.models import Alert
@@ -270,13 +271,12 @@ def open_candidate(
     old one, or a child it did not find: the same 404."""
     since = utcnow() - timedelta(minutes=open_minutes)
     enquiry = session.exec(
-        select(Enquiry)
-        .where(Enquiry.id == enquiry_id)
-        .where(Enquiry.issuer == caller.issuer)
-        .where(Enquiry.subject == caller.subject)
-        .where(col(Enquiry.created_at) >= since)
+        select(Enquiry).where(
+            col(Enquiry.id) == enquiry_id,
+            found_by_own_enquiry(caller, child_id, since=since),
+        )
     ).first()
-    if enquiry is None or child_id not in enquiry.candidate_ids:
+    if enquiry is None:
         raise NotFound("no such child in your enquiry (enquiries can be opened for a while only)")
     record = children.load_record(session=session, child_id=child_id)
     child = children.present(

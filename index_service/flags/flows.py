@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from index_service.access.principal import Principal
 from index_service.access.purpose import Purpose
+from index_service.access.sensitive import is_sensitive_service
 from index_service.alerts import flows as alerts
 from index_service.alerts.models import Alert
 from index_service.alerts.service import AlertTiming
@@ -60,4 +61,6 @@ def _tell(
         reason=reason,
         about=flag.id,
         timing=timing,
+        # A sensitive service's flag names it to nobody else: nor does its alert.
+        about_sensitive=is_sensitive_service(caller.organisation_type),
     )

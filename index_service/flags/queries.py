@@ -26,6 +26,7 @@ def public_of(flag: Flag, organisation: Organisation) -> FlagPublic:
     return FlagPublic(
         id=flag.id,
         kind=flag.kind,
+        sensitive=False,  # as its raiser and whoever sees it in full see it
         organisation_code=organisation.code,
         organisation_name=organisation.name,
         contact_name=flag.contact_name,

@@ -116,10 +116,16 @@ class FlagReview(BaseModel):
 
 
 class FlagPublic(BaseModel):
+    """A flag: whom to contact, never the concern itself. A flag a sensitive service
+    raised shows to others with `sensitive` true, the notice, and the data manager's
+    contact in place of the organisation, raiser and details (`access/sensitive.py`)."""
+
     id: uuid.UUID
     kind: str
-    organisation_code: str
-    organisation_name: str
+    sensitive: bool = False
+    notice: str | None = None
+    organisation_code: str | None
+    organisation_name: str | None
     contact_name: str
     contact_phone: str | None = None
     contact_email: str | None = None

@@ -98,6 +98,56 @@ def test_r4_a_sensitive_involvement_alert_names_neither_the_service_nor_the_clin
         assert secret not in stored, secret
 
 
+def test_a_flag_raised_by_a_sensitive_service_names_it_neither_in_the_entry_nor_in_alerts(
+    people: People, factory: Factory
+) -> None:
+    """Any agency may raise a concern: a sexual health clinic's flag shows to the key
+    worker (in the entry and in the R4 alert) as a sensitive service's, with the data
+    manager's contact; the clinic itself still sees its own flag in full."""
+    clinic = factory.organisation(type="sexual_health", contact_phone="020 7946 0777")
+    child_id = people.child()
+    people.involve(child_id, people.key_worker, is_key_worker=True)
+    nurse = people.as_(clinic, "nurse-sh")
+    assert people.enquire(nurse, **FULL)["outcome"] == "match"
+    people.raise_flag(
+        child_id,
+        nurse,
+        kind="concern_raised",
+        area_of_concern="parenting_capacity",
+        contact_phone="07700 900456",
+    )
+    entry = people.client.get(f"/v1/children/{child_id}", headers=people.key_worker).json()
+    [flag] = entry["flags"]
+    assert (flag["kind"], flag["sensitive"], flag["notice"]) == ("concern_raised", True, NOTICE)
+    assert (flag["organisation_code"], flag["contact_phone"]) == (people.csc.code, DM_PHONE)
+    [r4] = [a for a in people.alerts(people.key_worker) if a["rule"] == "R4"]
+    assert (r4["actor"]["sensitive"], r4["purpose_text"]) == (True, None)
+    shown = json.dumps([entry, r4])
+    for secret in (clinic.code, clinic.name, "020 7946 0777", "07700 900456", "nurse-sh"):
+        assert secret not in shown, secret
+    own = people.enquire(nurse, **FULL)["child"]["flags"]
+    assert [(f["organisation_code"], f["sensitive"]) for f in own] == [(clinic.code, False)]
+
+
+def test_r4_by_an_organisation_holding_a_sensitive_involvement_does_not_name_it(
+    people: People, factory: Factory
+) -> None:
+    """A hospital holds a sensitive (marked) involvement with the child; when it raises a
+    concern, the key worker can reach its nurse but is not told which organisation, nor
+    the nurse's own words of purpose."""
+    child_id = people.child()
+    people.involve(child_id, people.key_worker, is_key_worker=True)
+    nurse = people.as_(people.hospital, "nurse-h")
+    people.involve(child_id, nurse, found=True, sensitive=True)
+    people.raise_flag(child_id, nurse, kind="concern_raised", area_of_concern="parenting_capacity")
+    r4 = [a for a in people.alerts(people.key_worker) if a["reason"] == "flag_raised"]
+    [alert] = r4
+    assert alert["actor"]["organisation_code"] is None
+    assert alert["actor"]["email"] == "nurse-h@test.example"
+    assert alert["purpose_text"] is None
+    assert people.hospital.code not in json.dumps(alert)
+
+
 def test_r4_a_non_sensitive_involvement_alert_still_names_the_organisation_and_practitioner(
     people: People,
 ) -> None:
@@ -134,6 +184,7 @@ def test_r1_an_enquirer_from_a_sensitive_service_is_reachable_but_their_service_
     }
     assert clinic.code not in json.dumps(r1)
     assert CLINIC_PHONE not in json.dumps(r1)
+    assert r1["purpose_text"] is None  # the nurse's own words could name the service
 
 
 def test_r1_an_enquirer_whose_organisation_holds_a_sensitive_involvement_is_not_named_by_it(

@@ -407,3 +407,25 @@ def test_a_local_auditor_does_not_see_the_index_operators_staffs_events(
     assert theirs.json()["counts"] == [
         {"action": "admin:organisation:read", "outcome": "success", "count": 1}
     ]
+
+
+def test_a_local_auditor_does_not_see_a_national_auditors_look_at_their_child(
+    client: TestClient, factory: Factory
+) -> None:
+    """A national auditor's child-scoped search names the child in its own event; that
+    event is still the operator's staff's, and Ealing's auditor does not see it (though
+    it is about Ealing's child). Ealing's own auditor's look at the same child is theirs."""
+    world = _world(client, factory)
+    child_id = world["child"]
+    national = _national(factory)
+    looked = client.get("/v1/audit/events", params={"child_id": child_id}, headers=national)
+    assert looked.status_code == 200, looked.text
+    ealing = _auditor(factory)
+    mine = client.get("/v1/audit/events", params={"child_id": child_id}, headers=ealing)
+    assert mine.status_code == 200, mine.text
+    about_the_child = _all_events(client, ealing, child_id=child_id)
+    assert "aud-1" in {e["subject"] for e in about_the_child}
+    assert "nat-1" not in {e["subject"] for e in about_the_child}
+    assert "nat-1" not in {e["subject"] for e in _all_events(client, ealing, action="audit:*")}
+    assert "nat-1" in {e["subject"] for e in _all_events(client, national, child_id=child_id)}
+

@@ -96,7 +96,9 @@ def other_child(**changes: Any) -> dict[str, Any]:
     name = _OTHER_GIVEN[n % len(_OTHER_GIVEN)] + "".join(chr(ord("a") + int(d)) for d in str(n))
     payload = child_payload(
         names=[{"kind": "legal", "given_names": name, "family_name": "Testchild"}],
-        date_of_birth=f"{2009 + n % 9}-{1 + n % 12:02d}-{1 + n % 28:02d}",
+        # Month 03-11 and day 12-27: never one digit from, nor the day/month swap of, the
+        # standard child's 2016-02-11, however many others the session made before.
+        date_of_birth=f"{2009 + n % 9}-{3 + n % 9:02d}-{12 + n % 16:02d}",
         nhs_number=None,
         upn=None,
     )
