@@ -428,4 +428,3 @@ def test_a_local_auditor_does_not_see_a_national_auditors_look_at_their_child(
     assert "nat-1" not in {e["subject"] for e in about_the_child}
     assert "nat-1" not in {e["subject"] for e in _all_events(client, ealing, action="audit:*")}
     assert "nat-1" in {e["subject"] for e in _all_events(client, national, child_id=child_id)}
-
