@@ -56,6 +56,15 @@ def sees_involvement_in_full(
     )
 
 
+def names_enquirers_organisation(organisation_type: str) -> bool:
+    """Whether an enquirer's organisation is named wherever the enquirer is shown to
+    someone else: to the next enquirer told of an earlier enquiry (R3), to designated
+    managers listing enquiry-only contacts, in alerts (`actor_shown`). An enquirer from a
+    sensitive service stays reachable by name and their own email; their organisation,
+    its switchboard and their own words of purpose are not given."""
+    return not is_sensitive_service(organisation_type)
+
+
 def sees_flag_raiser_in_full(*, organisation_type: str, owner_is_viewer: bool) -> bool:
     """A flag raised by a sensitive service (any agency may raise a concern or early
     help) names its organisation, raiser and details only to that organisation. Others
@@ -87,6 +96,6 @@ def actor_shown(
         return ActorShown.FULL
     if about_sensitive_involvement:
         return ActorShown.DATA_MANAGER
-    if is_sensitive_service(actor_organisation_type) or actor_sensitive_with_child:
+    if not names_enquirers_organisation(actor_organisation_type) or actor_sensitive_with_child:
         return ActorShown.PERSON_ONLY
     return ActorShown.FULL

@@ -21,12 +21,10 @@ from index_service.api.deps import (
 from index_service.api.routing import AuditedRoute
 from index_service.enquiries import contacts
 from index_service.enquiries.models import (
-    EnquiryContact,
     EnquiryContactClose,
     EnquiryContactList,
     EnquiryContactPublic,
 )
-from index_service.organisations.models import Organisation
 
 router = APIRouter(
     prefix="/v1/enquiry-contacts",
@@ -34,18 +32,6 @@ router = APIRouter(
     route_class=AuditedRoute,
     dependencies=[Depends(purpose_headers)],
 )
-
-
-def _public(session: SessionDep, contact: EnquiryContact) -> EnquiryContactPublic:
-    organisation = session.get(Organisation, contact.organisation_id)
-    assert organisation is not None
-    return EnquiryContactPublic(
-        **contact.model_dump(exclude={"organisation_id"}),
-        organisation_code=organisation.code,
-        organisation_name=organisation.name,
-        phone=organisation.contact_phone,
-        email=contact.enquirer_email,
-    )
 
 
 @router.get("", response_model=EnquiryContactList, **permission(Permission.ENQUIRY_CONTACT_READ))
@@ -58,7 +44,7 @@ def list_contacts(
 ) -> EnquiryContactList:
     found = contacts.list_contacts(session=session, caller=caller, limit=limit, before=before)
     ctx.audit.detail["enquiry_contact_ids"] = [str(c.id) for c in found]
-    return EnquiryContactList(items=[_public(session, c) for c in found])
+    return EnquiryContactList(items=[contacts.public_of(session=session, contact=c) for c in found])
 
 
 @router.post(
@@ -77,4 +63,4 @@ def close_contact(
     contact = contacts.close_contact(
         session=session, caller=caller, contact_id=contact_id, reason=body.reason
     )
-    return _public(session, contact)
+    return contacts.public_of(session=session, contact=contact)

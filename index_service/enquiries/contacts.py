@@ -15,18 +15,22 @@ from sqlmodel import Session, col, select
 
 from index_service.access.inboxes import enquiry_contacts_for
 from index_service.access.principal import Principal
+from index_service.access.sensitive import WITHHELD_ORGANISATION, names_enquirers_organisation
 from index_service.common import utcnow
 from index_service.enquiries.criteria import person_of
 from index_service.enquiries.models import (
     MAX_OTHER_NAMES,
     Enquiry,
     EnquiryContact,
+    EnquiryContactPublic,
     EnquiryCreate,
 )
 from index_service.errors import Conflict, NotFound
+from index_service.matching.contact_model import may_link
 from index_service.matching.keys import name_keys
 from index_service.matching.model import Explanation, MatchModel, score
 from index_service.matching.records import Person, PersonName
+from index_service.organisations.models import Organisation
 
 
 @dataclass(frozen=True)
@@ -37,12 +41,6 @@ class EarlierMatch:
     @property
     def total(self) -> float:
         return self.explanation.total
-
-
-def authority_of(data: EnquiryCreate, caller: Principal) -> str:
-    """Where an enquiry says the child lives, else the enquirer's own authority: whose
-    designated managers hear of a second enquiry about the child (R3)."""
-    return data.lives_in_local_authority or caller.local_authority
 
 
 def serialise_enquirer(session: Session, caller: Principal) -> None:
@@ -62,9 +60,12 @@ def keep_contact(
     data: EnquiryCreate,
     person: Person,
     advice: str,
+    local_authority: str,
     retention_days: int,
     model_version: str,
 ) -> EnquiryContact:
+    """`local_authority`: where the enquiry says the child lives
+    (`organisations/front_door.authority_of_enquiry`), whose designated managers keep it."""
     born = person.date_of_birth
     contact = EnquiryContact(
         enquiry_id=enquiry.id,
@@ -77,7 +78,7 @@ def keep_contact(
         purpose_text=enquiry.purpose_text,
         criteria=enquiry.criteria,
         advice=advice,
-        local_authority=authority_of(data, caller),
+        local_authority=local_authority,
         date_of_birth=born if person.date_of_birth_precision == "exact" else None,
         birth_year=born.year if born else None,
         name_keys=_name_keys(person),
@@ -162,7 +163,7 @@ def earlier_contacts(
     matches = []
     for contact in found:
         explanation = score(model, person, person_of_contact(contact))
-        if explanation.total >= model.thresholds.possible:
+        if explanation.total >= model.thresholds.possible and may_link(explanation):
             matches.append(EarlierMatch(contact, explanation))
     return sorted(matches, key=lambda m: (-m.total, m.contact.created_at))
 
@@ -235,3 +236,20 @@ def destroy_expired(*, session: Session, now: datetime) -> int:
     """Delete every contact past its expiry; returns how many (logged without details)."""
     result = session.execute(delete(EnquiryContact).where(col(EnquiryContact.expires_at) <= now))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def public_of(*, session: Session, contact: EnquiryContact) -> EnquiryContactPublic:
+    """A contact as its authority's designated managers see it; an enquirer from a
+    sensitive service without their organisation, its phone or their words of purpose
+    (`access/sensitive.py`)."""
+    organisation = session.get(Organisation, contact.organisation_id)
+    assert organisation is not None  # a contact's organisation is never removed
+    named = names_enquirers_organisation(organisation.type)
+    return EnquiryContactPublic(
+        **contact.model_dump(exclude={"organisation_id", "purpose_text"}),
+        organisation_code=organisation.code if named else None,
+        organisation_name=organisation.name if named else WITHHELD_ORGANISATION,
+        phone=organisation.contact_phone if named else None,
+        email=contact.enquirer_email,
+        purpose_text=contact.purpose_text if named else None,
+    )

@@ -242,12 +242,15 @@ class EnquiryContactPublic(BaseModel):
     id: uuid.UUID
     enquiry_id: uuid.UUID
     enquirer_name: str
-    organisation_code: str
+    organisation_code: str | None = Field(
+        description="Null for an enquirer from a sensitive service (reachable by name and "
+        "email; their service is not named)."
+    )
     organisation_name: str
     phone: str | None = None
     email: str | None = None
     purpose: str
-    purpose_text: str
+    purpose_text: str | None
     criteria: dict[str, Any]
     advice: str
     local_authority: str

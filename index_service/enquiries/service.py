@@ -15,7 +15,7 @@ from index_service.access.need_to_know import match_scope, require_sufficient_cr
 from index_service.access.principal import Principal
 from index_service.access.purpose import Purpose
 from index_service.access.scope import found_by_own_enquiry
-from index_service.access.sensitive import WITHHELD_ORGANISATION, is_sensitive_service
+from index_service.access.sensitive import WITHHELD_ORGANISATION, names_enquirers_organisation
 from index_service.alerts import flows as alerts
 from index_service.alerts.models import Alert
 from index_service.alerts.service import AlertTiming, Occasion
@@ -38,7 +38,7 @@ from index_service.matching.records import Person
 from index_service.matching.resolver import Outcome, resolve
 from index_service.organisations.front_door import (
     FrontDoorPublic,
-    enquiry_front_door,
+    authority_of_enquiry,
     front_door,
 )
 from index_service.organisations.models import Organisation
@@ -137,13 +137,14 @@ def make_enquiry(
                 session=session, authority_code=_where_child_lives(record)
             )
     elif resolution.outcome == Outcome.NOT_FOUND:
-        result.front_door = enquiry_front_door(
+        where = authority_of_enquiry(
             session=session,
             lives_in=data.lives_in_local_authority,
             postcode=data.postcode,
             enquirer_authority=caller.local_authority,
         )
-        _unknown_child(session, caller, data, person, result, occasion, policy)
+        result.front_door = front_door(session=session, authority_code=where)
+        _unknown_child(session, caller, data, person, result, occasion, policy, where)
     return result
 
 
@@ -155,11 +156,12 @@ def _unknown_child(
     result: EnquiryResult,
     occasion: Occasion,
     policy: EnquiryPolicy,
+    where: str,
 ) -> None:
     """R3: keep an enquiry-only contact, or, when the enquirer already has one that
     matches, update it; tell the enquirer of earlier enquiries by others that match, and
-    alert the designated managers (of the earlier contacts' authorities and of where this
-    enquiry says the child lives) and the earlier enquirers."""
+    alert the designated managers (of the earlier contacts' authorities and of `where`,
+    where this enquiry says the child lives) and the earlier enquirers."""
     model = load_contact_model()
     contacts.serialise_enquirer(session, caller)
     since = utcnow() - policy.contact_window
@@ -188,6 +190,7 @@ def _unknown_child(
             data=data,
             person=person,
             advice=NOT_FOUND_ADVICE,
+            local_authority=where,
             retention_days=policy.contact_retention_days,
             model_version=model.version,
         )
@@ -214,15 +217,14 @@ def _unknown_child(
         session=session,
         occasion=occasion,
         contact_id=contact.id,
-        lives_in=contacts.authority_of(data, caller),
+        lives_in=where,
         earlier=earlier,
         timing=policy.timing,
     )
 
 
 def _told(contact: EnquiryContact, organisation: Organisation) -> EarlierEnquiryPublic:
-    # As in alerts: a sensitive service's enquirer stays reachable, its service unnamed.
-    withheld = is_sensitive_service(organisation.type)
+    withheld = not names_enquirers_organisation(organisation.type)
     return EarlierEnquiryPublic(
         enquired_at=contact.created_at,
         organisation_code=None if withheld else organisation.code,

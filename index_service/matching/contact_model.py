@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from index_service.matching.model import (
+    IDENTIFIERS,
     MODELS,
     Comparison,
     Explanation,
@@ -58,6 +59,19 @@ def derive(base: MatchModel, spec: dict[str, Any]) -> MatchModel:
 def load_contact_model(version: str = CURRENT_CONTACT_VERSION) -> MatchModel:
     spec = json.loads((CONTACT_MODELS / f"{version}.json").read_text())
     return derive(load_model(spec["base"]), spec)
+
+
+def may_link(explanation: Explanation) -> bool:
+    """Whether a not-found enquiry and a contact at or above the threshold are linked
+    (R3). The contact model's low prior lets a shared given name, an exact date of birth
+    and another family name reach the threshold, which a family name changed (a
+    stepfather's, a mother's) should; but two different given names ("Oliver Smith",
+    "Jack Smith", born the same day) are two children, not one, unless an identifier
+    agrees. A given name nobody gave (an enquiry by family name, date and postcode) does
+    not count against it; aliases are compared pair by pair before this is asked."""
+    if any(explanation.levels.get(f) == "agree" for f in IDENTIFIERS):
+        return True
+    return explanation.levels.get("given_name") != "different"
 
 
 def is_repeat(explanation: Explanation) -> bool:

@@ -63,15 +63,18 @@ def authority_of_postcode(*, session: Session, postcode: str) -> str | None:
     return None
 
 
-def enquiry_front_door(
+def authority_of_enquiry(
     *,
     session: Session,
     lives_in: str | None,
     postcode: str | None,
     enquirer_authority: str,
-) -> FrontDoorPublic:
-    """The front door for an enquiry: named authority, else postcode's, else enquirer's."""
+) -> str:
+    """Where an enquiry that found no record says the child lives: the authority it names,
+    else the postcode's (above), else the enquirer's own. One answer for both who needs
+    it: the front door the enquirer is given, and whose designated managers keep the
+    enquiry-only contact and hear of a second enquiry (R3)."""
     authority = lives_in
     if authority is None and postcode is not None:
         authority = authority_of_postcode(session=session, postcode=postcode)
-    return front_door(session=session, authority_code=authority or enquirer_authority)
+    return authority or enquirer_authority

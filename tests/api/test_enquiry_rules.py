@@ -408,6 +408,31 @@ def test_r3_an_earlier_enquirer_from_a_sensitive_service_is_reachable_but_not_na
     assert (earlier["enquirer_name"], earlier["email"]) == ("Test User", "nurse-sam@test.example")
     assert clinic.code not in json.dumps(answer)
     assert clinic.name not in json.dumps(answer)
+    # The designated managers listing contacts are told the same, and no more.
+    listed = people.client.get("/v1/enquiry-contacts", headers=people.designated_manager)
+    shown = {c["email"]: c for c in listed.json()["items"]}["nurse-sam@test.example"]
+    assert (shown["organisation_code"], shown["phone"], shown["purpose_text"]) == (None, None, None)
+    assert clinic.code not in listed.text
+    assert clinic.name not in listed.text
+
+
+def test_r3_the_child_lives_where_the_postcode_is_as_the_front_door_says(
+    people: People,
+) -> None:
+    """An Ealing nurse and an Ealing police officer give a Haringey postcode and no
+    authority: the front door they are given is Haringey's, and so are the designated
+    managers who keep the contact and hear of the second enquiry (one answer for both)."""
+    people.child()  # the index holds addresses at N17 6AB, in Haringey
+    nurse = people.as_(people.hospital, "nurse-nia")
+    first = people.enquire(nurse, **UNKNOWN, postcode="N17 6AB")
+    assert first["front_door"]["authority_code"] == HARINGEY
+    haringey_dm = people.as_(people.haringey_csc, "dsm-hal", "designated_manager")
+    listed = people.client.get("/v1/enquiry-contacts", headers=haringey_dm).json()["items"]
+    assert [c["local_authority"] for c in listed] == [HARINGEY]
+    second = people.enquire(people.as_(people.police, "pc-pat"), **UNKNOWN, postcode="N17 6AB")
+    assert second["front_door"]["authority_code"] == HARINGEY
+    assert [(a["rule"], a["authority"]) for a in people.alerts(haringey_dm)] == [("R3", HARINGEY)]
+    assert people.alerts(people.designated_manager) == []
 
 
 def test_r3_the_designated_manager_lists_and_closes_contacts_and_nobody_else_lists_them(
@@ -505,6 +530,11 @@ def test_r3_links_a_child_who_moved_between_enquiries(people: People, born: str)
             {**VICTORIA, "age_years": 8},
             {"given_names": "Anna", "family_name": "Smith", "date_of_birth": _born(8, days=-1)},
         ),
+        # two given names, one family name, born the same day: two children, not one
+        (
+            {"given_names": "Oliver", "family_name": "Smith", "date_of_birth": "2018-06-09"},
+            {"given_names": "Jack", "family_name": "Smith", "date_of_birth": "2018-06-09"},
+        ),
     ],
 )
 def test_r3_a_different_child_at_another_postcode_does_not_link(
@@ -515,6 +545,18 @@ def test_r3_a_different_child_at_another_postcode_does_not_link(
     assert answer["outcome"] == "not_found"
     assert answer["earlier_enquiries"] == []
     assert factory.count("alert") == 0
+
+
+def test_r3_links_a_child_known_under_another_family_name_born_the_same_day(
+    people: People,
+) -> None:
+    """A family name changes (a stepfather's, a mother's); a given name and an exact date
+    of birth do not: the contact model links them, at another postcode too."""
+    first = {"given_names": "Oliver", "family_name": "Smith", "date_of_birth": "2018-06-09"}
+    people.enquire(people.as_(people.hospital, "nurse-nia"), **first, postcode="N15 5AB")
+    second = {**first, "family_name": "Jones"}
+    answer = people.enquire(people.as_(people.police, "pc-pat"), **second, postcode="W5 2AA")
+    assert [e["organisation_code"] for e in answer["earlier_enquiries"]] == [people.hospital.code]
 
 
 @pytest.mark.parametrize("aliases_first", [True, False])

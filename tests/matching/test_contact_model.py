@@ -4,11 +4,12 @@ population, and what it links that the index's model does not."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
-from index_service.matching.contact_model import is_repeat, load_contact_model
+from index_service.matching.contact_model import is_repeat, load_contact_model, may_link
 from index_service.matching.model import load_model, score
 from index_service.matching.records import Person, PersonName
 
@@ -67,3 +68,20 @@ def test_a_repeat_agrees_on_the_names_and_twins_are_not_one() -> None:
     twins = score(contacts, maja, zofia)
     assert twins.total >= contacts.thresholds.possible  # others' enquiries still link them
     assert not is_repeat(twins)
+
+
+def test_two_given_names_born_the_same_day_are_never_linked_without_an_identifier() -> None:
+    """The contact model alone would link "Oliver Smith" and "Jack Smith" born the same day
+    at other postcodes; `may_link` refuses a pair whose given names disagree, unless an
+    identifier agrees."""
+    model = load_contact_model()
+    oliver = Person(names=(PersonName("Oliver", "Smith"),), date_of_birth=date(2018, 6, 9),
+                    date_of_birth_precision="exact", postcodes=("N15 5AB",))  # fmt: skip
+    jack = replace(oliver, names=(PersonName("Jack", "Smith"),), postcodes=("W5 2AA",))
+    pair = score(model, oliver, jack)
+    assert pair.total >= model.thresholds.possible  # what the weights alone would do
+    assert not may_link(pair)
+    assert may_link(score(model, replace(oliver, nhs_number="9992914173"),
+                          replace(jack, nhs_number="9992914173")))  # fmt: skip
+    jones = replace(oliver, names=(PersonName("Oliver", "Jones"),), postcodes=("W5 2AA",))
+    assert may_link(score(model, oliver, jones))
