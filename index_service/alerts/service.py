@@ -260,13 +260,15 @@ def child_names(
 
 def acknowledge(
     *, session: Session, caller: Principal, alert_id: uuid.UUID, note: str | None = None
-) -> Alert:
-    """Acknowledging twice is harmless: the first acknowledgement (and its note) stands."""
+) -> tuple[Alert, bool]:
+    """Acknowledging twice is harmless: the first acknowledgement (and its note) stands.
+    The alert, and whether this call acknowledged it (and so kept `note`)."""
     alert = get_alert(session=session, caller=caller, alert_id=alert_id, for_update=True)
-    if alert.acknowledged_at is None:
-        alert.acknowledged_at = utcnow()
-        alert.acknowledged_by = f"{caller.issuer} {caller.subject}"
-        alert.acknowledged_note = note
-        session.add(alert)
-        session.flush()
-    return alert
+    if alert.acknowledged_at is not None:
+        return alert, False
+    alert.acknowledged_at = utcnow()
+    alert.acknowledged_by = f"{caller.issuer} {caller.subject}"
+    alert.acknowledged_note = note
+    session.add(alert)
+    session.flush()
+    return alert, True

@@ -115,7 +115,10 @@ def acknowledge(
     this request's audit row. Acknowledging again keeps the first acknowledgement."""
     ctx.audit.detail["alert_id"] = str(alert_id)
     note = body.note if body else None
-    if note is not None:
+    alert, acknowledged = service.acknowledge(
+        session=session, caller=caller, alert_id=alert_id, note=note
+    )
+    if note is not None:  # the audit row says whether it is the note the alert keeps
         ctx.audit.detail["note"] = note
-    alert = service.acknowledge(session=session, caller=caller, alert_id=alert_id, note=note)
+        ctx.audit.detail["note_kept"] = acknowledged
     return _answer(session, caller, ctx, alert)

@@ -8,6 +8,7 @@ and only ever `estimated`: an exact date in the future is a typing error, not a 
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date
 
@@ -39,6 +40,17 @@ def age_in_years(date_of_birth: date, today: date) -> int | None:
     return years - ((today.month, today.day) < (date_of_birth.month, date_of_birth.day))
 
 
+def latest_possible(date_of_birth: date, precision: str) -> date:
+    """The latest day a date of birth known only to its year or month may be: a child
+    recorded as born "in 2008" may be 17 until the last day of 2026."""
+    if precision == DatePrecision.YEAR.value:
+        return date(date_of_birth.year, 12, 31)
+    if precision == DatePrecision.MONTH.value:
+        last = calendar.monthrange(date_of_birth.year, date_of_birth.month)[1]
+        return date(date_of_birth.year, date_of_birth.month, last)
+    return date_of_birth
+
+
 def require_within_age_limit(
     date_of_birth: date, precision: str, *, limit: AgeLimit, today: date
 ) -> None:
@@ -57,7 +69,7 @@ def require_within_age_limit(
                 f"{limit.unborn_days_ahead} days ahead",
             )
         return
-    age = age_in_years(date_of_birth, today)
+    age = age_in_years(latest_possible(date_of_birth, precision), today)
     if age is not None and age >= limit.years:
         raise _refused(
             "beyond_age_limit",

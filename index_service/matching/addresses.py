@@ -7,7 +7,8 @@ case, accents and punctuation folded ("St Mary's" = "st marys"); common street-t
 abbreviations spelt out ("Rd" = "Road"; "St" at the end of a part is Street, before a
 name it is Saint: "St Mary's Road"); flat, apartment and unit forms made one ("Flat 3",
 "Apartment 3", "Apt 3", "3/12" = "Flat 3, 12"); house numbers split from their letter
-("12a" = "12 A"). Where both sides record a UPRN (the Unique Property Reference Number),
+("12a" = "12 A", "No. 12" = "12"); the flat compared first, wherever it was written.
+Where both sides record a UPRN (the Unique Property Reference Number),
 the UPRN decides instead of the words.
 
 The match model compares addresses by postcode only (`compare.postcode_level`); this
@@ -132,10 +133,33 @@ def line_words(*lines: str | None) -> tuple[str, ...]:
     return tuple(words)
 
 
+def _dwelling_first(words: tuple[str, ...]) -> tuple[str, ...]:
+    """The flat (its number and letter) first, wherever it was written ("12 X Road" then
+    "Flat 3" on the next line is "Flat 3, 12 X Road"); "No." or "Number" before a house
+    number dropped ("No. 12" = "12")."""
+    flats: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "flat" and i + 1 < len(words):
+            j = i + 2
+            if j < len(words) and len(words[j]) == 1 and words[j].isalpha():
+                j += 1  # "flat 3 a"
+            flats.extend(words[i:j])
+            i = j
+        elif word in ("no", "number") and i + 1 < len(words) and words[i + 1].isdigit():
+            i += 1
+        else:
+            rest.append(word)
+            i += 1
+    return (*flats, *rest)
+
+
 def address_key(address: AddressText) -> AddressKey:
     return AddressKey(
         postcode=postcode_key(address.postcode),
-        words=line_words(address.line1, address.line2),
+        words=_dwelling_first(line_words(address.line1, address.line2)),
         uprn=address.uprn.lstrip("0") or "0" if address.uprn else None,
     )
 

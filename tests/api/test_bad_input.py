@@ -639,6 +639,24 @@ def test_a_child_a_day_short_of_the_age_limit_and_an_unborn_child_are_recorded(
     assert "age_years" not in unborn.json() or unborn.json()["age_years"] is None
 
 
+@pytest.mark.parametrize("precision", ["year", "month"])
+def test_a_date_known_only_to_its_year_or_month_is_judged_by_its_latest_day(
+    client: TestClient, factory: Factory, precision: str
+) -> None:
+    """Born "in" the year (or month) eighteen years ago: the child may still be 17 until
+    that year's (month's) last day, so the record is kept; a year earlier is refused."""
+    # Recorded as the year's (the month's) first day: this month, eighteen years ago,
+    # is not over, and neither is that year.
+    born = date(TODAY.year - 18, 1 if precision == "year" else TODAY.month, 1)
+    body = child_payload(date_of_birth=born.isoformat(), date_of_birth_precision=precision)
+    kept = client.post("/v1/children", json=body, headers=factory.data_manager())
+    assert kept.status_code == 201, kept.text
+    older = body | {"date_of_birth": born.replace(year=born.year - 1).isoformat()}
+    older["nhs_number"] = None
+    refused = client.post("/v1/children", json=older, headers=factory.data_manager())
+    assert (refused.status_code, refused.json()["code"]) == (422, "beyond_age_limit")
+
+
 def test_the_age_limit_is_a_setting(settings: Settings, db: Database, factory: Factory) -> None:
     older = create_app(settings.model_copy(update={"record_age_limit_years": 21}), db=db)
     with TestClient(older, raise_server_exceptions=False) as client:
