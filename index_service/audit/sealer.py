@@ -38,10 +38,11 @@ from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlmodel import Session
 
 from index_service.audit import checkpoints
 from index_service.audit.chain import EVENT_COLUMNS, GENESIS, link
+from index_service.audit.verify import verify
 from index_service.common import utcnow
 from index_service.database import Database
 from index_service.settings import Settings
@@ -178,12 +179,32 @@ class Sealer:
         if self._last_checkpoint_at is None or now - self._last_checkpoint_at >= every:
             self.checkpoint(now)
 
+    def _require_sound_since_last_checkpoint(self, session: Session) -> None:
+        """What a checkpoint vouches for is checked first: the walk from the newest good
+        checkpoint to the head (`verify`, incremental), so an edited event or seal inside
+        that stretch is never signed over. Only the absence of any checkpoint yet (the
+        first one is this) is no reason to stop."""
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        report = verify(
+            session=session,
+            directory=self._settings.checkpoint_dir,
+            public_key=self._key.public_key(),
+            incremental=True,
+        )
+        problems = [p for p in report.problems if p.kind != "no_checkpoint"]
+        if problems:
+            first = problems[0]
+            log.error("audit_sealer_chain_broken", kind=first.kind, position=first.position)
+            raise BrokenHead(first.position or report.head_position)
+
     def checkpoint(self, now: datetime) -> checkpoints.Checkpoint | None:
         """Sign the chain's head into a checkpoint file, unless one for it exists; never
         over a head that does not verify (`BrokenHead`)."""
         current = head(self._db)
         with self._db.session() as session:
             require_sound_head(session, current.position)
+        with self._db.session() as session:
+            self._require_sound_since_last_checkpoint(session)
         self._last_checkpoint_at = now
         directory = self._settings.checkpoint_dir
         latest = checkpoints.latest(directory)

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
 from index_service.audit import checkpoints
-from index_service.audit.sealer import BrokenHead, seal
+from index_service.audit.sealer import BrokenHead, Sealer, seal
 from index_service.audit.verify import VerifyReport, run_verify
 from index_service.cli import app as cli
 from index_service.common import utcnow
@@ -434,3 +434,29 @@ def test_a_tampered_seal_inside_the_chain_is_named_and_its_neighbours_are_not(
     assert [(p.kind, p.position, p.event_id) for p in report.problems] == [
         ("seal_altered", 3, ids[2])
     ]
+
+
+def test_the_sealer_signs_no_checkpoint_over_an_edit_since_the_last_one(
+    db: Database,
+    sealer_db: Database,
+    sealer: Sealer,
+    settings: Settings,
+    events: Events,
+    sealed: Callable[[], None],
+    superuser: psycopg.Connection,
+) -> None:
+    """An event sealed after the last checkpoint, not the newest, is edited: the head
+    still links to the seal before it, but what the next checkpoint would vouch for is
+    broken, so none is signed; verify names the event."""
+    events(4)
+    sealed()
+    later = events(3)
+    seal_all(sealer_db)
+    superuser.execute("UPDATE audit_event SET action = 'x:y:z' WHERE id = %s", (later[1],))
+    before = checkpoints.latest(settings.checkpoint_dir)
+    with pytest.raises(BrokenHead):
+        sealer.checkpoint(utcnow())
+    assert checkpoints.latest(settings.checkpoint_dir) == before
+    report = _verify(db, settings)
+    assert report.first_bad is not None
+    assert (report.first_bad.kind, report.first_bad.event_id) == ("altered", later[1])
