@@ -8,7 +8,7 @@ A host is judged by what it resolves to, the way the connection will resolve it
 must be global (IPv4 inside IPv6 is unwrapped first). The check is made when a URL is
 registered and again at every connection, on the addresses the socket then connects to,
 so a name cannot be re-pointed (DNS rebinding) after it was vetted. TLS still checks the
-certificate against the name (httpcore takes SNI and the hostname from the request URL,
+certificate against the name (httpcore2 takes SNI and the hostname from the request URL,
 not from the address connected to).
 
 Outside production `OUTBOUND_ALLOW_PRIVATE` (on by default there, refused in production)
@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpcore
-import httpx
+import httpcore2
+import httpx2
 
 from index_service.errors import InvalidInput
 
@@ -126,7 +126,7 @@ def require_public_url(url: str, *, allow_private: bool, field: str) -> None:
         ) from exc
 
 
-class _VettingBackend(httpcore.SyncBackend):
+class _VettingBackend(httpcore2.SyncBackend):
     """Connects only to addresses `public_addresses` vetted, resolving once, so the
     address checked is the address connected to."""
 
@@ -137,25 +137,25 @@ class _VettingBackend(httpcore.SyncBackend):
         timeout: float | None = None,
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
+    ) -> httpcore2.NetworkStream:
         failure: Exception = NotPublic("the host cannot be resolved")
         for address in public_addresses(host, port):
             try:
                 return super().connect_tcp(address, port, timeout, local_address, socket_options)
-            except httpcore.ConnectError as exc:
+            except httpcore2.ConnectError as exc:
                 failure = exc
         raise failure
 
 
-class _VettingTransport(httpx.HTTPTransport):
+class _VettingTransport(httpx2.HTTPTransport):
     def __init__(self) -> None:
         super().__init__(trust_env=False)
-        # httpx (pinned) builds its pool without a way to pass a network backend; the
+        # httpx2 (pinned) builds its pool without a way to pass a network backend; the
         # pool is replaced by one that is the same but for the backend.
         # tests/alerts/test_delivery.py proves the check holds at connection time.
-        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+        limits = httpx2.Limits(max_connections=100, max_keepalive_connections=20)
+        self._pool = httpcore2.ConnectionPool(
+            ssl_context=httpx2.create_ssl_context(trust_env=False),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
@@ -163,15 +163,15 @@ class _VettingTransport(httpx.HTTPTransport):
         )
 
 
-def transport(*, allow_private: bool) -> httpx.BaseTransport:
+def transport(*, allow_private: bool) -> httpx2.BaseTransport:
     """The transport for outbound requests to registered URLs."""
-    return httpx.HTTPTransport(trust_env=False) if allow_private else _VettingTransport()
+    return httpx2.HTTPTransport(trust_env=False) if allow_private else _VettingTransport()
 
 
-def client(*, allow_private: bool, timeout: float) -> httpx.Client:
+def client(*, allow_private: bool, timeout: float) -> httpx2.Client:
     """An HTTP client that connects only where `check_url` allows, follows no redirect
     and ignores proxy settings from the environment."""
-    return httpx.Client(
+    return httpx2.Client(
         transport=transport(allow_private=allow_private),
         follow_redirects=False,
         trust_env=False,

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from index_service.settings import Settings
@@ -94,7 +94,7 @@ def test_the_served_app_creates_and_reads_a_child_with_a_minted_token(
 ) -> None:
     base, env = served.base, served.env
     organisation = factory.organisation(type="childrens_social_care")
-    assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
+    assert httpx2.get(f"{base}/healthz").json() == {"status": "ok"}
     token = subprocess.run(
         [
             str(BIN / "index-service"),
@@ -114,12 +114,12 @@ def test_the_served_app_creates_and_reads_a_child_with_a_minted_token(
         check=True,
     ).stdout.strip()
     headers = {"Authorization": f"Bearer {token}", **PURPOSE}
-    created = httpx.post(f"{base}/v1/children", json=child_payload(), headers=headers)
+    created = httpx2.post(f"{base}/v1/children", json=child_payload(), headers=headers)
     assert created.status_code == 201, created.text
-    read = httpx.get(f"{base}{created.headers['Location']}", headers=headers)
+    read = httpx2.get(f"{base}{created.headers['Location']}", headers=headers)
     assert read.status_code == 200
     assert read.json()["id"] == created.json()["id"]
-    assert httpx.get(f"{base}/readyz").status_code == 200
+    assert httpx2.get(f"{base}/readyz").status_code == 200
 
 
 def test_serve_refuses_a_schema_that_is_behind(settings: Settings, scratch_database: str) -> None:
@@ -155,7 +155,7 @@ def test_an_error_escaping_to_the_server_is_logged_without_its_message(
             "FOR EACH ROW EXECUTE FUNCTION leak_name();"
         )
     try:
-        response = httpx.post(f"{base}/v1/children", json=child_payload(), headers=headers)
+        response = httpx2.post(f"{base}/v1/children", json=child_payload(), headers=headers)
     finally:
         with psycopg.connect(database_url, autocommit=True) as conn:
             conn.execute("DROP TRIGGER leak_name ON child_name; DROP FUNCTION leak_name();")

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
+import httpx2
 import psycopg
 import typer
 from alembic import command
@@ -255,7 +255,7 @@ def _search(
         "Purpose-Of-Use": "health_care",
         "Purpose-Text": "matching benchmark",
     }
-    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+    with httpx2.Client(base_url=base, headers=headers, timeout=30) as client:
         for enquiry, truth in enquiries:
             started = time.perf_counter()
             response = client.post("/v1/enquiries", json=enquiry.as_json())

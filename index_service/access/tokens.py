@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import jwt
 from jwt import PyJWK, PyJWKClient
 
@@ -110,7 +110,7 @@ class PublicJWKClient(PyJWKClient):
                 response = client.get(self.uri, headers=self.headers)
             response.raise_for_status()
             payload = response.json()
-        except (httpx.HTTPError, outbound.NotPublic, ValueError) as exc:
+        except (httpx2.HTTPError, outbound.NotPublic, ValueError) as exc:
             raise jwt.PyJWKClientConnectionError(
                 f"cannot fetch the key set: {type(exc).__name__}"
             ) from exc

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-import httpx
+import httpx2
 import structlog
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -190,7 +190,7 @@ def webhook_body(alert: Alert) -> str:
 
 
 def send_webhook(
-    *, client: httpx.Client, delivery: AlertDelivery, endpoint: WebhookEndpoint, alert: Alert
+    *, client: httpx2.Client, delivery: AlertDelivery, endpoint: WebhookEndpoint, alert: Alert
 ) -> Outcome:
     """POST the signed event (Standard Webhooks). The `webhook-timestamp` is the wall
     clock at sending, which the receiver checks against its own clock."""
@@ -247,7 +247,7 @@ class _Batch:
     """One claimed batch: the locking session, the HTTP client and the attempt's clock."""
 
     session: Session
-    client: httpx.Client
+    client: httpx2.Client
     settings: Settings
     worker_name: str
     now: datetime

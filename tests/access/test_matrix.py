@@ -71,7 +71,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
+import httpx2
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -891,11 +891,11 @@ class World:
             )
             return record.id
 
-    def send(self, call: Call) -> httpx.Response:
+    def send(self, call: Call) -> httpx2.Response:
         headers = dict(self.headers)
         if call.if_match is not None:
             headers["If-Match"] = call.if_match
-        response: httpx.Response = self.client.request(
+        response: httpx2.Response = self.client.request(
             call.method, call.url, json=call.json, headers=headers
         )
         return response
@@ -1375,7 +1375,7 @@ def route_of(method: str, path: str) -> APIRoute:
     raise AssertionError(f"no route {method} {path}")
 
 
-def assert_refused(response: httpx.Response, row: dict[str, Any], expect: Expect) -> None:
+def assert_refused(response: httpx2.Response, row: dict[str, Any], expect: Expect) -> None:
     assert response.status_code == expect.status, response.text
     assert response.headers["content-type"] == "application/problem+json"
     problem = response.json()
@@ -1389,7 +1389,9 @@ def assert_refused(response: httpx.Response, row: dict[str, Any], expect: Expect
     )
 
 
-def assert_succeeded(response: httpx.Response, row: dict[str, Any], case: Case, call: Call) -> None:
+def assert_succeeded(
+    response: httpx2.Response, row: dict[str, Any], case: Case, call: Call
+) -> None:
     success = route_of(case.method, case.path).status_code or 200
     assert response.status_code == success, response.text
     assert response.headers["content-type"] == call.media_type

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-import httpx
+import httpx2
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -109,14 +109,14 @@ def later(seconds: int) -> int:
     return int(time.time()) + seconds
 
 
-def send(client: TestClient, request: str, headers: dict[str, str]) -> httpx.Response:
+def send(client: TestClient, request: str, headers: dict[str, str]) -> httpx2.Response:
     if request == "POST":
         return client.post("/v1/children", json=child_payload(), headers=headers)
     return client.get(f"/v1/children/{uuid.uuid4()}", headers=headers)
 
 
 def assert_refused(
-    response: httpx.Response, factory: Factory, status: int, code: str
+    response: httpx2.Response, factory: Factory, status: int, code: str
 ) -> dict[str, Any]:
     """The problem document, and exactly one audit row recording the refusal."""
     assert response.status_code == status, response.text

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-import httpcore
+import httpcore2
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -772,11 +772,11 @@ def test_webhook_to_a_name_that_now_resolves_to_loopback_is_not_connected(
 
     def no_internet(self: Any, host: str, port: int, *args: Any, **kwargs: Any) -> Any:
         connected.append(host)
-        raise httpcore.ConnectError("no internet in tests")
+        raise httpcore2.ConnectError("no internet in tests")
 
-    real_connect = httpcore.SyncBackend.connect_tcp
+    real_connect = httpcore2.SyncBackend.connect_tcp
     monkeypatch.setattr(
-        httpcore.SyncBackend,
+        httpcore2.SyncBackend,
         "connect_tcp",
         lambda self, host, port, *a, **k: (
             no_internet(self, host, port)

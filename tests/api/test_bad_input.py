@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
@@ -462,7 +462,7 @@ class Target:
         content: Any = _UNSET,
         content_type: str | None = _UNSET,
         if_match: str | None = _UNSET,
-    ) -> httpx.Response:
+    ) -> httpx2.Response:
         headers = dict(self.headers)
         if self.method == "PATCH":
             headers["If-Match"] = '"1"'
@@ -479,7 +479,7 @@ class Target:
             kwargs["content"] = content
         return self.client.request(self.method, self.url, **kwargs)
 
-    def assert_refused(self, response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    def assert_refused(self, response: httpx2.Response, status: int, code: str) -> dict[str, Any]:
         """A problem document, nothing stored, exactly one audit row saying "refused"."""
         body = assert_problem(response, status, code)
         assert counts(self.factory) == self.counts_before, "a refused request stored something"
@@ -503,7 +503,7 @@ def counts(factory: Factory) -> dict[str, int]:
     return {table: factory.count(table) for table in STORED_TABLES}
 
 
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+def assert_problem(response: httpx2.Response, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert 400 <= response.status_code < 500
     assert response.headers["content-type"] == PROBLEM_JSON
@@ -525,7 +525,7 @@ def assert_errors_point_at(body: dict[str, Any], loc: tuple[str, ...]) -> None:
         assert set(error) == {"location", "message", "type"}
 
 
-def assert_not_echoed(response: httpx.Response, secrets: tuple[str, ...]) -> None:
+def assert_not_echoed(response: httpx2.Response, secrets: tuple[str, ...]) -> None:
     for secret in secrets:
         assert secret not in response.text, f"the problem echoes the rejected value {secret!r}"
 

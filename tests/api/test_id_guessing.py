@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -427,12 +427,12 @@ GUESSES = [
 ]
 
 
-def send(scene: Scene, guess: Guess, params: dict[str, str]) -> httpx.Response:
+def send(scene: Scene, guess: Guess, params: dict[str, str]) -> httpx2.Response:
     headers = dict(scene.callers[guess.caller])
     if guess.if_match is not None:
         headers["If-Match"] = guess.if_match
     url = guess.path.format(**params)
-    response: httpx.Response = scene.client.request(
+    response: httpx2.Response = scene.client.request(
         guess.method, url, json=guess.json, headers=headers
     )
     return response

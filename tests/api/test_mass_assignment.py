@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -414,12 +414,12 @@ BODY_ROUTES: dict[tuple[str, str], BodyRoute] = {
 }
 
 
-def send(scene: Scene, route: tuple[str, str], body: Any) -> httpx.Response:
+def send(scene: Scene, route: tuple[str, str], body: Any) -> httpx2.Response:
     target = BODY_ROUTES[route]
     headers = dict(scene.headers[target.caller])
     if target.if_match is not None:
         headers["If-Match"] = target.if_match
-    response: httpx.Response = scene.client.request(
+    response: httpx2.Response = scene.client.request(
         route[0], target.url(scene), json=body, headers=headers
     )
     return response
