@@ -81,6 +81,8 @@ def worker(
     import threading
 
     from index_service.alerts.delivery import run_worker
+    from index_service.alerts.wakeup import Wakeup
+    from index_service.database import service_database_url
     from index_service.main import connect, connect_sealer
 
     settings = get_settings()
@@ -97,6 +99,7 @@ def worker(
             worker_name=worker_name[:100],
             stop=stop,
             tick_hooks=_worker_hooks(db, sealer_db, settings),
+            wakeup=Wakeup(service_database_url(settings)),
         )
     finally:
         db.close()

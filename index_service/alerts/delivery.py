@@ -34,6 +34,7 @@ from index_service.alerts.models import (
     WebhookEndpoint,
 )
 from index_service.alerts.reasons import reason_text
+from index_service.alerts.wakeup import Wakeup
 from index_service.audit.service import record_system_event
 from index_service.common import utcnow
 from index_service.database import Database
@@ -373,18 +374,29 @@ def run_tick(
     """One round of the worker: a batch of deliveries, then each hook with the time.
     A failing step is logged (type and place only) and does not stop the others."""
     now = now or utcnow()
-    claimed = 0
+    claimed = _deliver_logged(db=db, settings=settings, worker_name=worker_name, now=now)
+    run_hooks(tick_hooks, now=now, worker_name=worker_name)
+    return claimed
+
+
+def _deliver_logged(
+    *, db: Database, settings: Settings, worker_name: str, now: datetime | None = None
+) -> int:
     try:
-        claimed = deliver_due(db=db, settings=settings, worker_name=worker_name, now=now)
+        return deliver_due(db=db, settings=settings, worker_name=worker_name, now=now)
     except Exception as exc:
         log.error("deliveries.failed", worker=worker_name, **error_fields(exc))
-    for hook in tick_hooks:
+        return 0
+
+
+def run_hooks(hooks: Sequence[TickHook], *, now: datetime, worker_name: str) -> None:
+    """Each hook with the time; a failing one is logged and does not stop the others."""
+    for hook in hooks:
         try:
             hook(now)
         except Exception as exc:
             hook_name = getattr(hook, "__name__", type(hook).__name__)
             log.error("worker.hook_failed", worker=worker_name, hook=hook_name, **error_fields(exc))
-    return claimed
 
 
 def run_worker(
@@ -394,12 +406,46 @@ def run_worker(
     worker_name: str,
     stop: threading.Event,
     tick_hooks: Sequence[TickHook] = (),
+    wakeup: Wakeup | None = None,
 ) -> None:
-    """Run ticks until `stop` is set, pausing `worker_poll_seconds` between them (at once
-    again when a full batch suggests more is due)."""
+    """Deliver until `stop` is set: at once again after a full batch, else when `wakeup`
+    says a delivery was queued (NOTIFY), or after `worker_poll_seconds` at the latest.
+    The hooks (the scheduled rules, the sealer) run on a thread of their own at that
+    cadence, after the first batch, so no delivery waits behind sealing."""
     log.info("worker.started", worker=worker_name, hooks=len(tick_hooks))
-    while not stop.is_set():
-        claimed = run_tick(db=db, settings=settings, worker_name=worker_name, tick_hooks=tick_hooks)
-        if claimed < BATCH_SIZE:
-            stop.wait(settings.worker_poll_seconds)
+    claimed = _deliver_logged(db=db, settings=settings, worker_name=worker_name)
+    hooks = threading.Thread(
+        target=_hook_loop,
+        kwargs={
+            "hooks": tick_hooks,
+            "settings": settings,
+            "worker_name": worker_name,
+            "stop": stop,
+        },
+        name=f"{worker_name}-hooks",
+        daemon=True,
+    )
+    hooks.start()
+    try:
+        while not stop.is_set():
+            if claimed < BATCH_SIZE:
+                if wakeup is not None:
+                    wakeup.wait(settings.worker_poll_seconds, stop)
+                else:
+                    stop.wait(settings.worker_poll_seconds)
+                if stop.is_set():
+                    break
+            claimed = _deliver_logged(db=db, settings=settings, worker_name=worker_name)
+    finally:
+        hooks.join()
+        if wakeup is not None:
+            wakeup.close()
     log.info("worker.stopped", worker=worker_name)
+
+
+def _hook_loop(
+    *, hooks: Sequence[TickHook], settings: Settings, worker_name: str, stop: threading.Event
+) -> None:
+    while not stop.is_set():
+        run_hooks(hooks, now=utcnow(), worker_name=worker_name)
+        stop.wait(settings.worker_poll_seconds)

@@ -4,7 +4,7 @@ may carry, the allocated worker of an involvement (who may have no login), and t
 date a flag's overdue alert was raised for (once per flag per review date).
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-01
 """
 

@@ -5,7 +5,7 @@ contact match model's version; and the same enquirer's repeats folded into one c
 as seen once, when made. No new table: the service role's table grants cover the columns.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-01
 """
 

@@ -2,7 +2,7 @@
 addresses record one, it decides whether they are the same dwelling (R2).
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0010
 Create Date: 2026-12-01
 """
 

@@ -11,6 +11,7 @@ import os
 import random
 import socket
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -40,6 +41,7 @@ from index_service.alerts.models import (
     DeliveryStatus,
     WebhookEndpoint,
 )
+from index_service.alerts.wakeup import Wakeup
 from index_service.cli import app
 from index_service.common import utcnow
 from index_service.database import Database
@@ -651,6 +653,33 @@ def test_the_worker_loop_delivers_then_runs_each_hook_until_stopped(
     assert seen[0].tzinfo is not None
     assert deliveries(db)[row.id].status == DeliveryStatus.DELIVERED.value
     assert len(mailbox.received) == 1
+
+
+def test_a_queued_delivery_wakes_the_worker_before_its_poll_interval(
+    db: Database, settings: Settings, mailbox: Mailbox
+) -> None:
+    """The worker LISTENs for `alert_delivery`: an alert queued after it went to sleep is
+    delivered long before its five-minute poll would have come round."""
+    s = settings_for(settings, mailbox, worker_poll_seconds=300.0)
+    stop = threading.Event()
+    wakeup = Wakeup(db.url)
+    worker = threading.Thread(
+        target=run_worker,
+        kwargs={"db": db, "settings": s, "worker_name": "listener", "stop": stop, "wakeup": wakeup},
+    )
+    worker.start()
+    try:
+        assert wakeup.listening.wait(30), "the worker never started listening"
+        _, [row] = raise_alert(db, at=utcnow(), email_to="manager@ealing.example")
+        deadline = time.monotonic() + 60  # a bound on a hang, not a measure of speed
+        while not mailbox.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+    assert not worker.is_alive()
+    assert [m.rcpt_tos for m in mailbox.received] == [["manager@ealing.example"]]
+    assert deliveries(db)[row.id].status == DeliveryStatus.DELIVERED.value
 
 
 def test_the_cli_has_a_worker_command() -> None:
