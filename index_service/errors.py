@@ -96,6 +96,18 @@ class ServiceUnavailable(DomainError):
     title = "A service this request depends on is unavailable"
 
 
+class ServiceBusy(DomainError):
+    """Full: every connection is in use and the request waited its time for one;
+    `retry_after` (seconds) becomes the Retry-After header."""
+
+    status = 503
+    code = "service_busy"
+    title = "The service is busy"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, retry_after=retry_after)
+
+
 class TooManyRequests(DomainError):
     """Over a rate limit; `retry_after` (seconds) becomes the Retry-After header."""
 

@@ -105,6 +105,13 @@ class Settings(BaseSettings):
         ge=1,
         description="Opening more distinct children than this in an hour records an anomaly.",
     )
+    admission_wait_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=30,
+        description="How long a request waits for a free database connection before it is "
+        "answered 503 with Retry-After (requests at once are capped at the pool's size).",
+    )
     record_age_limit_years: int = Field(
         default=18,
         ge=1,

@@ -11,7 +11,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,12 +68,22 @@ class Served:
 
 @pytest.fixture
 def served(settings: Settings) -> Iterator[Served]:
+    yield from _serve(settings)
+
+
+@pytest.fixture
+def served_with_one_connection(settings: Settings) -> Iterator[Served]:
+    yield from _serve(settings, DB_POOL_SIZE="1", RATE_LIMIT_SEARCHES="1000")
+
+
+def _serve(settings: Settings, **environment: str) -> Iterator[Served]:
     port = _free_port()
     env = {
         **os.environ,
         "DATABASE_URL": str(settings.database_url),
         "DATA_DIR": str(settings.data_dir),
         "PORT": str(port),
+        **environment,
     }
     process = subprocess.Popen(
         [str(BIN / "index-service"), "serve"],
@@ -229,3 +241,30 @@ def test_a_stopped_process_leaves_no_embedded_postgresql_running(
             process.kill()
     assert process.returncode == 0
     assert _postgres_of(embedded_data_dir) == []
+
+
+def test_more_requests_than_connections_get_answers_or_503_never_a_hang_or_500(
+    served_with_one_connection: Served, factory: Factory
+) -> None:
+    """One pooled connection and 64 enquiries at once, more than the server's 40 threads:
+    each is answered, or refused with 503 and Retry-After after a short wait for a place.
+    None stalls (threads that wait for the connection while its holder waits for a thread
+    to commit) into a pool timeout's 500. The client's timeout bounds a hang; it measures
+    nothing."""
+    base = served_with_one_connection.base
+    hospital = factory.organisation(type="emergency_department")
+    headers = factory.headers_for(hospital, roles=["practitioner"], sub="ed-1")
+
+    def enquire(n: int) -> httpx2.Response:
+        given = f"Test{chr(97 + n % 26)}{chr(97 + n // 26)}"
+        body = {"family_name": "Nobody", "given_names": given, "date_of_birth": "2015-01-01"}
+        return httpx2.post(f"{base}/v1/enquiries", json=body, headers=headers, timeout=20)
+
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        answers = list(pool.map(enquire, range(64)))
+    statuses = Counter(r.status_code for r in answers)
+    assert set(statuses) <= {201, 503}, statuses
+    assert statuses[201] >= 1
+    for busy in (r for r in answers if r.status_code == 503):
+        assert busy.headers["Retry-After"] == "1"
+        assert busy.json()["code"] == "service_busy"

@@ -10,9 +10,11 @@ without its audit row.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import uuid
+import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -32,6 +34,7 @@ from index_service.errors import (
     DomainError,
     MalformedBody,
     PayloadTooLarge,
+    ServiceBusy,
     UnsupportedMediaType,
 )
 
@@ -46,15 +49,46 @@ class AuditedRoute(APIRoute):
         route = self
 
         async def handler(request: Request) -> Response:
-            ctx = RequestContext(db=request.app.state.db, draft=_draft(request, route))
-            request.state.ctx = ctx
+            admission = _admission(request)
             try:
-                response = await _run(request, route, endpoint_handler, ctx)
+                await asyncio.wait_for(
+                    admission.acquire(), request.app.state.settings.admission_wait_seconds
+                )
+            except TimeoutError:
+                raise ServiceBusy(
+                    "the service is answering as many requests as it can: try again in a moment",
+                    retry_after=1,
+                ) from None
+            try:
+                ctx = RequestContext(db=request.app.state.db, draft=_draft(request, route))
+                request.state.ctx = ctx
+                try:
+                    response = await _run(request, route, endpoint_handler, ctx)
+                finally:
+                    ctx.close()  # also when the client went away and the task was cancelled
+                return response
             finally:
-                ctx.close()  # also when the client went away and the task was cancelled
-            return response
+                admission.release()
 
         return handler
+
+
+def _admission(request: Request) -> asyncio.Semaphore:
+    """As many requests at once as the pool has connections, so that no request holds a
+    connection while it waits for a thread that requests waiting for a connection hold
+    (the stall of 40 threads on 10 connections). Those beyond wait at most
+    `ADMISSION_WAIT_SECONDS` in the event loop, holding nothing, then get 503 with
+    `Retry-After`. Such a 503 leaves no audit row: it was refused before anything was
+    read or done, and writing one would need the connection there is none of."""
+    state = request.app.state
+    per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] | None
+    per_loop = getattr(state, "admission", None)
+    if per_loop is None:
+        per_loop = state.admission = weakref.WeakKeyDictionary()
+    loop = asyncio.get_running_loop()  # one per server process; tests make several
+    if loop not in per_loop:
+        per_loop[loop] = asyncio.Semaphore(state.db.pool.max_size)
+    return per_loop[loop]
 
 
 async def _run(
