@@ -268,3 +268,38 @@ def test_more_requests_than_connections_get_answers_or_503_never_a_hang_or_500(
     for busy in (r for r in answers if r.status_code == 503):
         assert busy.headers["Retry-After"] == "1"
         assert busy.json()["code"] == "service_busy"
+
+
+def test_a_client_that_goes_away_mid_body_is_logged_and_audited_as_such_not_as_a_500(
+    served: Served, factory: Factory
+) -> None:
+    """The caller sends half a body and closes the connection: the request is audited as
+    refused with `client_disconnected` (499), and the log says 499, with no error."""
+    organisation = factory.organisation(type="childrens_social_care")
+    headers = factory.headers_for(organisation, roles=["data_manager"])
+    port = int(served.base.rsplit(":", 1)[1])
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(
+            (
+                f"POST /v1/children HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}"
+                "Content-Type: application/json\r\nContent-Length: 5000\r\n\r\n"
+                '{"names": ['
+            ).encode()
+        )
+    deadline = time.monotonic() + 30  # a bound on a hang, not a measure of speed
+    while time.monotonic() < deadline:
+        rows = [r for r in factory.audit_rows() if r["route"] == "/v1/children"]
+        if rows:
+            break
+        time.sleep(0.1)
+    [row] = rows
+    assert (row["status_code"], row["reason"], row["outcome"]) == (
+        499,
+        "client_disconnected",
+        "refused",
+    )
+    output = served.stop_and_read()
+    assert "unhandled_error" not in output
+    [line] = [json.loads(x) for x in output.splitlines() if '"event": "request"' in x]
+    assert line["status"] == 499

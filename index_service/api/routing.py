@@ -24,6 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from index_service.api.context import RequestContext
 from index_service.api.problems import is_malformed_json
@@ -39,6 +40,7 @@ from index_service.errors import (
 )
 
 PERMISSION_KEY = "x-permission"
+CLIENT_CLOSED = 499  # the client closed the connection before the answer
 log = structlog.get_logger("index_service.audit")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -103,6 +105,11 @@ async def _run(
         if body is not None and (body.field_info.is_required() or _sends_body(request)):
             await _guard_body(request)
         response = await endpoint_handler(request)
+    except ClientDisconnect as exc:
+        # The caller went away while sending the body: nothing was done, nobody is there
+        # to answer. Audited and logged as such (499, as proxies write it), not as a 500.
+        await _record_refusal(ctx, CLIENT_CLOSED, "client_disconnected", cause=exc)
+        return Response(status_code=CLIENT_CLOSED)
     except Exception as exc:
         await _record_refusal(ctx, *_refusal(exc), cause=exc)
         raise
