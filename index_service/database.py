@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import psycopg
 from psycopg import sql
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -167,15 +167,23 @@ class Database:
         self.pool.close()
 
 
-def open_database(url: str, *, pool_size: int, application_name: str) -> Database:
+def open_database(
+    url: str, *, pool_size: int, application_name: str, wait_seconds: float = 5.0
+) -> Database:
+    """The pool checks each connection as it lends it (`check_connection`: a broken one,
+    as every idle one is after the server restarted, is discarded and replaced, never
+    lent), waits at most `wait_seconds` for one (then `PoolTimeout`: the database is
+    down or every connection is in use), and keeps reconnecting in the background."""
     pool = ConnectionPool(
         url,
         min_size=1,
         max_size=pool_size,
-        kwargs={"application_name": application_name},
+        kwargs={"application_name": application_name, "connect_timeout": 5},
         close_returns=True,
         open=True,
         name=application_name,
+        check=ConnectionPool.check_connection,
+        timeout=wait_seconds,
     )
     engine = create_engine(
         "postgresql+psycopg://",
@@ -184,3 +192,26 @@ def open_database(url: str, *, pool_size: int, application_name: str) -> Databas
         hide_parameters=True,  # SQL errors must never carry a child's data into a log
     )
     return Database(url=url, pool=pool, engine=engine)
+
+
+_CONNECTION_LOST = ("08", "57P01", "57P02", "57P03")  # connection exceptions; shut down
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) says the database could not be reached or the
+    connection was lost, rather than that a statement was wrong: a pool timeout, a
+    connection SQLAlchemy invalidated, or a psycopg error of SQLSTATE class 08 or a
+    server shutdown (57P01-03), or one with no SQLSTATE at all (the socket went)."""
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            return False
+        if isinstance(seen, PoolTimeout):
+            return True
+        if getattr(seen, "connection_invalidated", False):
+            return True
+        if isinstance(seen, psycopg.OperationalError):
+            state = seen.sqlstate
+            return state is None or state.startswith(_CONNECTION_LOST)
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return False

@@ -108,6 +108,13 @@ class ServiceBusy(DomainError):
         super().__init__(detail, retry_after=retry_after)
 
 
+class DatabaseUnavailable(ServiceBusy):
+    """The database could not be reached (down, restarting): nothing was done."""
+
+    code = "database_unavailable"
+    title = "The index's database is unavailable"
+
+
 class TooManyRequests(DomainError):
     """Over a rate limit; `retry_after` (seconds) becomes the Retry-After header."""
 

@@ -79,6 +79,7 @@ def connect(settings: Settings) -> Database:
         url,
         pool_size=settings.db_pool_size,
         application_name=settings.instance_name,
+        wait_seconds=settings.db_wait_seconds,
     )
     try:
         state = schema_state(db.engine)

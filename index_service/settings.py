@@ -105,6 +105,13 @@ class Settings(BaseSettings):
         ge=1,
         description="Opening more distinct children than this in an hour records an anomaly.",
     )
+    db_wait_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="How long a request waits for a database connection before it is "
+        "answered 503 database_unavailable (the database is down or restarting).",
+    )
     admission_wait_seconds: float = Field(
         default=1.0,
         gt=0,

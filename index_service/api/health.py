@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from index_service.migrations_state import schema_state
 
 router = APIRouter(tags=["operations"])
+READY_WAIT_SECONDS = 1.0
 
 
 @router.get("/healthz", summary="The process is up")
@@ -25,6 +26,9 @@ def healthz() -> dict[str, str]:
 )
 def readyz(request: Request) -> Any:
     try:
+        # A connection within a second, or not ready: never a request's long wait.
+        with request.app.state.db.pool.connection(timeout=READY_WAIT_SECONDS):
+            pass
         state = schema_state(request.app.state.db.engine)
     except Exception:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)

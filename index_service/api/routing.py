@@ -16,7 +16,7 @@ import json
 import uuid
 import weakref
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, NoReturn
 
 import structlog
 from fastapi import Request, Response
@@ -30,8 +30,10 @@ from index_service.api.context import RequestContext
 from index_service.api.problems import is_malformed_json
 from index_service.api.security import authenticate_and_authorise
 from index_service.audit.service import AuditDraft
+from index_service.database import database_unavailable
 from index_service.errors import (
     AuditUnavailable,
+    DatabaseUnavailable,
     DomainError,
     MalformedBody,
     PayloadTooLarge,
@@ -111,15 +113,33 @@ async def _run(
         await _record_refusal(ctx, CLIENT_CLOSED, "client_disconnected", cause=exc)
         return Response(status_code=CLIENT_CLOSED)
     except Exception as exc:
+        if database_unavailable(exc):
+            await _database_unavailable(ctx, exc)
         await _record_refusal(ctx, *_refusal(exc), cause=exc)
         raise
     try:
         await run_in_threadpool(ctx.succeed, response.status_code)
     except Exception as exc:
         # The work and its audit row were rolled back together: nothing is disclosed.
+        if database_unavailable(exc):
+            await _database_unavailable(ctx, exc)
         await _record_refusal(ctx, 500, f"audit_or_commit_failed:{type(exc).__name__}", cause=exc)
         raise
     return response
+
+
+async def _database_unavailable(ctx: RequestContext, cause: Exception) -> NoReturn:
+    """The database went away under the request: its work was not committed, so nothing
+    was done or disclosed. The answer is 503 with Retry-After; the refusal's audit row is
+    written if the database is back by then, else the refusal is logged (by type only)."""
+    try:
+        await run_in_threadpool(ctx.refuse, 503, "database_unavailable")
+    except Exception as exc:
+        log.warning("audit_write_failed_database_unavailable", error_type=type(exc).__name__)
+    raise DatabaseUnavailable(
+        "the index cannot reach its database just now; nothing was done: try again shortly",
+        retry_after=2,
+    ) from cause
 
 
 async def _record_refusal(
