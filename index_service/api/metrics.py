@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class Metrics:
@@ -20,4 +20,9 @@ class Metrics:
             ["method", "route"],
             registry=self.registry,
             buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.oldest_unsealed = Gauge(
+            "index_audit_oldest_unsealed_seconds",
+            "How long the oldest audit event not yet chained has waited (as of /readyz)",
+            registry=self.registry,
         )

@@ -107,6 +107,23 @@ def require_sound_head(session: Session, position: int) -> None:
         raise BrokenHead(position)
 
 
+def oldest_unsealed_seconds(session: Session) -> float | None:
+    """How long the oldest event not yet chained has waited, in seconds; None if every
+    event is sealed. The sealer's health, seen from outside it: a stopped worker, a
+    broken head or a long-running transaction all show as a wait that only grows."""
+    with session.no_autoflush:
+        head = session.execute(_HEAD).mappings().first()
+        after = (head["xid"], head["seq"]) if head else ("0", 0)
+        age = session.execute(
+            text(
+                "SELECT extract(epoch FROM clock_timestamp() - min(occurred_at)) "
+                "FROM audit_event WHERE (xid, seq) > (CAST(:xid AS xid8), :seq)"
+            ),
+            {"xid": after[0], "seq": after[1]},
+        ).scalar()
+    return float(age) if age is not None else None
+
+
 @dataclass(frozen=True)
 class Head:
     position: int
