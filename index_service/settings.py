@@ -180,6 +180,16 @@ class Settings(BaseSettings):
     delivery_backoff_seconds: float = Field(default=5.0, gt=0, le=3600)
     delivery_backoff_max_seconds: float = Field(default=3600.0, gt=0, le=86400)
     delivery_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    delivery_concurrency: int = Field(
+        default=8, ge=1, le=64, description="Deliveries a worker sends at once."
+    )
+    delivery_per_endpoint: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description="Deliveries a worker sends at once to any one webhook receiver (one: in "
+        "order), so one that hangs holds up only its own.",
+    )
     worker_poll_seconds: float = Field(default=2.0, gt=0, le=300)
     audit_signing_key_file: Path | None = Field(
         default=None,

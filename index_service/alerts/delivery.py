@@ -13,6 +13,7 @@ import smtplib
 import ssl
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -244,6 +245,16 @@ def disable_endpoint(*, session: Session, endpoint: WebhookEndpoint, now: dateti
 
 
 @dataclass
+class Sending:
+    """One delivery ready to send: what it needs, loaded before any thread sends it."""
+
+    delivery: AlertDelivery
+    lane: str  # "email", or "webhook:<endpoint id>": what a concurrency limit counts
+    alert: Alert | None
+    endpoint: WebhookEndpoint | None = None
+
+
+@dataclass
 class _Batch:
     """One claimed batch: the locking session, the HTTP client and the attempt's clock."""
 
@@ -260,14 +271,15 @@ class _Batch:
         delivery.last_error = reason
         self.session.add(delivery)
 
-    def send(self, delivery: AlertDelivery) -> Outcome | None:
-        """Send one claimed delivery; None when it is abandoned without sending."""
+    def prepare(self, delivery: AlertDelivery) -> Sending | None:
+        """What sending one claimed delivery takes (read here, in the batch's session);
+        None when it is abandoned without sending."""
         if delivery.channel == Channel.EMAIL.value:
             if self.settings.smtp_host is None or delivery.email_to is None:
                 self.abandon(delivery, "email is not configured")
                 return None
             alert = self.session.get(Alert, delivery.alert_id)
-            return send_email(delivery=delivery, settings=self.settings, alert=alert)
+            return Sending(delivery, lane="email", alert=alert)
         endpoint_id = delivery.webhook_endpoint_id
         endpoint = self.session.get(WebhookEndpoint, endpoint_id) if endpoint_id else None
         if delivery.channel != Channel.WEBHOOK.value or endpoint is None or not endpoint.active:
@@ -275,12 +287,51 @@ class _Batch:
             return None
         alert = self.session.get(Alert, delivery.alert_id)
         assert alert is not None  # the foreign key cascades
-        outcome = send_webhook(
-            client=self.client, delivery=delivery, endpoint=endpoint, alert=alert
+        return Sending(delivery, lane=f"webhook:{endpoint.id}", alert=alert, endpoint=endpoint)
+
+    def transmit(self, sending: Sending) -> Outcome:
+        """The network part alone (no database): run on the batch's sending threads."""
+        if sending.endpoint is None:
+            return send_email(
+                delivery=sending.delivery, settings=self.settings, alert=sending.alert
+            )
+        assert sending.alert is not None
+        return send_webhook(
+            client=self.client,
+            delivery=sending.delivery,
+            endpoint=sending.endpoint,
+            alert=sending.alert,
         )
-        if outcome.gone:
-            disable_endpoint(session=self.session, endpoint=endpoint, now=self.now)
-        return outcome
+
+    def send_all(self, sendings: list[Sending]) -> list[Outcome | None]:
+        """Send concurrently, at most `DELIVERY_CONCURRENCY` at once and at most
+        `DELIVERY_PER_ENDPOINT` (one: in order) to any one receiver, so that a receiver
+        that hangs holds up only its own deliveries (each until its timeout), never an
+        email or another agency's webhook. Once a receiver answers 410, what is left for
+        it is not sent (None). Outcomes in the order given."""
+        lanes: dict[str, threading.Semaphore] = {}
+        gone: set[str] = set()
+        for sending in sendings:
+            per_lane = self.settings.delivery_per_endpoint if sending.endpoint else len(sendings)
+            lanes.setdefault(sending.lane, threading.Semaphore(max(per_lane, 1)))
+
+        def one(sending: Sending) -> Outcome | None:
+            with lanes[sending.lane]:
+                if sending.lane in gone:
+                    return None
+                outcome = self.transmit(sending)
+                if outcome.gone:
+                    gone.add(sending.lane)
+                return outcome
+
+        workers = max(1, min(self.settings.delivery_concurrency, len(sendings)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="delivery") as pool:
+            return list(pool.map(one, sendings))
+
+    def after(self, sending: Sending, outcome: Outcome) -> None:
+        """What an outcome does beyond its attempt row: a 410 disables the endpoint."""
+        if outcome.gone and sending.endpoint is not None:
+            disable_endpoint(session=self.session, endpoint=sending.endpoint, now=self.now)
 
     def audit(self, delivery: AlertDelivery) -> None:
         """A delivery that ended (delivered, or given up) is an audit event of the
@@ -351,9 +402,15 @@ def deliver_due(
     ):
         batch = _Batch(session, client, settings, worker_name, now, rng or _system_random)
         claimed = claim_due(session=session, now=now, limit=limit)
-        for delivery in claimed:
-            outcome = batch.send(delivery)
-            if outcome is not None:
+        prepared = [(delivery, batch.prepare(delivery)) for delivery in claimed]
+        sendings = [sending for _, sending in prepared if sending is not None]
+        outcomes = dict(zip((id(s) for s in sendings), batch.send_all(sendings), strict=True))
+        for delivery, sending in prepared:
+            outcome = outcomes[id(sending)] if sending is not None else None
+            if sending is not None and outcome is None:  # its receiver answered 410
+                batch.abandon(delivery, "webhook endpoint is disabled")
+            elif sending is not None and outcome is not None:
+                batch.after(sending, outcome)
                 batch.record(delivery, outcome)
             batch.audit(delivery)
             session.flush()

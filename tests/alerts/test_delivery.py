@@ -132,6 +132,7 @@ class Receiver:
     arrivals: list[Arrival] = field(default_factory=list)  # raw, duplicates included
     processed: list[str] = field(default_factory=list)  # webhook ids acted on, once each
     redirect_hits: int = 0
+    holds: dict[str, threading.Event] = field(default_factory=dict)  # a path hangs till set
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
 
@@ -168,6 +169,9 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                hold = receiver.holds.get(self.path)
+                if hold is not None:
+                    hold.wait(60)  # a receiver that hangs (bounded, so the test ends)
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 status, location = receiver.handle(self.path, headers, body)
                 self.send_response(status)
@@ -653,6 +657,39 @@ def test_the_worker_loop_delivers_then_runs_each_hook_until_stopped(
     assert seen[0].tzinfo is not None
     assert deliveries(db)[row.id].status == DeliveryStatus.DELIVERED.value
     assert len(mailbox.received) == 1
+
+
+def test_a_hanging_receiver_does_not_hold_up_an_email_queued_behind_it(
+    db: Database, settings: Settings, mailbox: Mailbox, receiver: Receiver, factory: Factory
+) -> None:
+    """Three webhooks to a receiver that hangs (a minute's timeout) are due before an
+    email: the email reaches the SMTP server while the receiver still hangs, because
+    deliveries go out concurrently, and one at a time to any one receiver."""
+    s = settings_for(settings, mailbox, delivery_timeout_seconds=60.0)
+    hook = endpoint(db, factory, receiver)
+    release = receiver.holds[path_of(hook)] = threading.Event()
+    now = utcnow()
+    for _ in range(3):
+        raise_alert(db, at=now - timedelta(minutes=1), endpoints=(hook,))
+    raise_alert(db, at=now, email_to="manager@ealing.example")
+    worker = threading.Thread(
+        target=deliver_due, kwargs={"db": db, "settings": s, "worker_name": "w1", "now": now}
+    )
+    worker.start()
+    try:
+        deadline = time.monotonic() + 20  # a bound on a hang, not a measure of speed
+        while not mailbox.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [m.rcpt_tos for m in mailbox.received] == [["manager@ealing.example"]]
+        assert not release.is_set()
+        assert worker.is_alive()  # the receiver still hangs
+        with receiver.lock:
+            assert receiver.arrivals == []  # the first is still held
+    finally:
+        release.set()
+        worker.join(timeout=60)
+    assert len(receiver.arrivals) == 3
+    assert {d.status for d in deliveries(db).values()} == {"delivered"}
 
 
 def test_a_queued_delivery_wakes_the_worker_before_its_poll_interval(
