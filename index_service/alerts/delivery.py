@@ -221,6 +221,10 @@ def send_webhook(
     return Outcome(False, code, f"http {code}")
 
 
+def _timed_out(outcome: Outcome) -> bool:
+    return bool(outcome.error and "Timeout" in outcome.error)
+
+
 def disable_endpoint(*, session: Session, endpoint: WebhookEndpoint, now: datetime) -> None:
     """The receiver is gone: stop using the endpoint and abandon what is queued for it.
     Rows another worker holds are skipped; it abandons them when it meets the 410."""
@@ -304,29 +308,42 @@ class _Batch:
         )
 
     def send_all(self, sendings: list[Sending]) -> list[Outcome | None]:
-        """Send concurrently, at most `DELIVERY_CONCURRENCY` at once and at most
-        `DELIVERY_PER_ENDPOINT` (one: in order) to any one receiver, so that a receiver
-        that hangs holds up only its own deliveries (each until its timeout), never an
-        email or another agency's webhook. Once a receiver answers 410, what is left for
-        it is not sent (None). Outcomes in the order given."""
-        lanes: dict[str, threading.Semaphore] = {}
-        gone: set[str] = set()
-        for sending in sendings:
-            per_lane = self.settings.delivery_per_endpoint if sending.endpoint else len(sendings)
-            lanes.setdefault(sending.lane, threading.Semaphore(max(per_lane, 1)))
+        """Send concurrently, at most `DELIVERY_CONCURRENCY` at once: each email on its
+        own, and each webhook receiver's deliveries in order on `DELIVERY_PER_ENDPOINT`
+        threads (one). A receiver that times out or answers 410 is sent nothing more in
+        this batch (None: left pending for the next, or abandoned after a 410), so one
+        that hangs costs the batch one timeout and holds up nobody else's deliveries. An
+        error of any kind in one send is that delivery's failed attempt, never the
+        batch's. Outcomes in the order given."""
+        queues: dict[str, list[int]] = {}
+        per_receiver: dict[str, int] = {}
+        for n, sending in enumerate(sendings):
+            if sending.endpoint is None:
+                queues[f"email:{n}"] = [n]
+                continue
+            seen = per_receiver[sending.lane] = per_receiver.get(sending.lane, 0) + 1
+            spread = (seen - 1) % self.settings.delivery_per_endpoint
+            queues.setdefault(f"{sending.lane}#{spread}", []).append(n)
+        outcomes: list[Outcome | None] = [None] * len(sendings)
 
-        def one(sending: Sending) -> Outcome | None:
-            with lanes[sending.lane]:
-                if sending.lane in gone:
-                    return None
-                outcome = self.transmit(sending)
-                if outcome.gone:
-                    gone.add(sending.lane)
-                return outcome
+        def drain(queue: list[int]) -> None:
+            for n in queue:
+                outcome = outcomes[n] = self._transmit_safely(sendings[n])
+                if outcome.gone or _timed_out(outcome):
+                    return
 
-        workers = max(1, min(self.settings.delivery_concurrency, len(sendings)))
+        workers = max(1, min(self.settings.delivery_concurrency, len(queues)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="delivery") as pool:
-            return list(pool.map(one, sendings))
+            list(pool.map(drain, queues.values()))
+        return outcomes
+
+    def _transmit_safely(self, sending: Sending) -> Outcome:
+        try:
+            return self.transmit(sending)
+        except Exception as exc:  # e.g. a message that cannot be built: this one fails
+            log.error("delivery.send_failed", delivery_id=str(sending.delivery.id),
+                      **error_fields(exc))  # fmt: skip
+            return Outcome(succeeded=False, error=f"error: {type(exc).__name__}")
 
     def after(self, sending: Sending, outcome: Outcome) -> None:
         """What an outcome does beyond its attempt row: a 410 disables the endpoint."""
@@ -405,13 +422,18 @@ def deliver_due(
         prepared = [(delivery, batch.prepare(delivery)) for delivery in claimed]
         sendings = [sending for _, sending in prepared if sending is not None]
         outcomes = dict(zip((id(s) for s in sendings), batch.send_all(sendings), strict=True))
+        gone: set[str] = set()
         for delivery, sending in prepared:
             outcome = outcomes[id(sending)] if sending is not None else None
-            if sending is not None and outcome is None:  # its receiver answered 410
+            if sending is not None and sending.lane in gone:  # its receiver answered 410
                 batch.abandon(delivery, "webhook endpoint is disabled")
+            elif sending is not None and outcome is None:
+                continue  # not sent in this batch: still pending and due, for the next
             elif sending is not None and outcome is not None:
                 batch.after(sending, outcome)
                 batch.record(delivery, outcome)
+                if outcome.gone:
+                    gone.add(sending.lane)
             batch.audit(delivery)
             session.flush()
             counts[delivery.status] += 1
