@@ -13,6 +13,8 @@ import typer
 from index_service.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    import threading
+
     from index_service.database import Database
 
 # Tracebacks never show local variables: they could hold a child's details.
@@ -98,7 +100,7 @@ def worker(
             settings=settings,
             worker_name=worker_name[:100],
             stop=stop,
-            tick_hooks=_worker_hooks(db, sealer_db, settings),
+            tick_hooks=_worker_hooks(db, sealer_db, settings, stop),
             wakeup=Wakeup(service_database_url(settings)),
         )
     finally:
@@ -109,7 +111,7 @@ def worker(
 
 
 def _worker_hooks(
-    db: Database, sealer_db: Database, settings: Settings
+    db: Database, sealer_db: Database, settings: Settings, stop: threading.Event
 ) -> list[Callable[[datetime], None]]:
     """What the worker runs after each batch of deliveries, each called with the time:
     the scheduled alert checks (R7 shielded access, R6 escalations, expired enquiry-only
@@ -117,7 +119,7 @@ def _worker_hooks(
     from index_service.alerts import scheduler
     from index_service.audit.sealer import Sealer
 
-    sealer = Sealer(sealer_db, settings)
+    sealer = Sealer(sealer_db, settings, stop)
 
     def scheduled(now: datetime) -> None:
         scheduler.tick(db=db, settings=settings, now=now)

@@ -178,7 +178,18 @@ def open_database(
         url,
         min_size=1,
         max_size=pool_size,
-        kwargs={"application_name": application_name, "connect_timeout": 5},
+        # A server that stops answering (a partition, not a refusal) is noticed within
+        # seconds, not after the kernel's quarter of an hour of retransmissions: the
+        # pool's check of a lent connection is bounded too.
+        kwargs={
+            "application_name": application_name,
+            "connect_timeout": 5,
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 3,
+            "keepalives_count": 3,
+            "tcp_user_timeout": 15000,
+        },
         close_returns=True,
         open=True,
         name=application_name,
@@ -202,16 +213,23 @@ def database_unavailable(exc: BaseException) -> bool:
     connection was lost, rather than that a statement was wrong: a pool timeout, a
     connection SQLAlchemy invalidated, or a psycopg error of SQLSTATE class 08 or a
     server shutdown (57P01-03), or one with no SQLSTATE at all (the socket went)."""
+    from index_service.errors import DomainError  # errors.py imports nothing of ours
+
     seen: BaseException | None = exc
     for _ in range(6):
-        if seen is None:
-            return False
+        if seen is None or isinstance(seen, DomainError):
+            return False  # a decision of ours, even one made while handling a fault
         if isinstance(seen, PoolTimeout):
             return True
         if getattr(seen, "connection_invalidated", False):
             return True
         if isinstance(seen, psycopg.OperationalError):
             state = seen.sqlstate
-            return state is None or state.startswith(_CONNECTION_LOST)
+            if state is not None:
+                return state.startswith(_CONNECTION_LOST)
+            # No SQLSTATE: the socket went, unless the connection is still good (a
+            # client-side refusal such as too many parameters, which a retry repeats).
+            pgconn = seen.pgconn
+            return pgconn is None or pgconn.status != psycopg.pq.ConnStatus.OK
         seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
     return False

@@ -26,8 +26,11 @@ class LibraryRecordFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         quoting = record.levelno >= logging.WARNING or record.exc_info is not None
+        event = str(record.msg) if quoting else record.getMessage()
+        if quoting and record.name == "asyncio":
+            event = "asyncio reported an error"  # its messages carry a task's repr, error text
         fields: dict[str, Any] = {
-            "event": str(record.msg) if quoting else record.getMessage(),
+            "event": event,
             "logger": record.name,
             "level": record.levelname.lower(),
             "timestamp": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + "Z",
@@ -60,6 +63,10 @@ def configure_logging(level: str = "INFO") -> None:
     root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # The HTTP clients log every request with its URL (a receiver's path may carry a
+    # token of theirs): only their warnings and errors, which keep the template alone.
+    for noisy in ("httpx2", "httpcore2"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

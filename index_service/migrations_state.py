@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -36,3 +37,14 @@ def schema_state(engine: Engine) -> SchemaState:
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
     return SchemaState(current=current, head=head)
+
+
+def schema_state_over(conn: psycopg.Connection) -> SchemaState:
+    """The same, over a plain connection (a readiness probe's own, short one): a schema
+    with no version table, or one the role may not read, is behind."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    try:
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except (psycopg.errors.UndefinedTable, psycopg.errors.InsufficientPrivilege):
+        row = None
+    return SchemaState(current=row[0] if row else None, head=head)

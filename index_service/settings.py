@@ -239,7 +239,12 @@ class Settings(BaseSettings):
     def _public_url_from_port(cls, data: Any) -> Any:
         """Unset, PUBLIC_URL is this machine at PORT, so alert emails from a service run
         on another port still point at it."""
-        if isinstance(data, dict) and not data.get("public_url") and data.get("port"):
+        if (
+            isinstance(data, dict)
+            and not data.get("public_url")
+            and data.get("port")
+            and data.get("environment") != "production"  # there it must be said
+        ):
             return {**data, "public_url": f"http://127.0.0.1:{data['port']}"}
         return data
 
@@ -279,6 +284,10 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "AUDIT_SIGNING_KEY_FILE (worker) or AUDIT_VERIFY_KEY_FILE (server) must be "
                     "set in production, to a key kept outside the database and data_dir"
+                )
+            if "public_url" not in self.model_fields_set:
+                raise ValueError(
+                    "PUBLIC_URL must be set in production: alert emails link staff to it"
                 )
         return self
 

@@ -44,6 +44,7 @@ def test_production_starts_when_configured_properly() -> None:
         database_url="postgresql://db.example/index",
         audit_signing_key_file="/etc/index-service/audit-signing-key.pem",
         audit_checkpoint_dir="/mnt/audit-checkpoints",
+        public_url="https://index.example",
     )
     assert settings.environment == "production"
 
@@ -78,6 +79,7 @@ def test_production_refuses_outbound_connections_to_private_addresses() -> None:
         "database_url": "postgresql://db.example/index",
         "audit_verify_key_file": "/k.pub",
         "audit_checkpoint_dir": "/mnt/c",
+        "public_url": "https://index.example",
     }
     assert Settings(**proper).outbound_private_allowed is False
     with pytest.raises(ValidationError, match="OUTBOUND_ALLOW_PRIVATE"):
@@ -110,3 +112,20 @@ def test_public_url_defaults_from_port(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings().public_url == "http://127.0.0.1:9001"
     monkeypatch.setenv("PUBLIC_URL", "https://index.example")
     assert Settings().public_url == "https://index.example"
+
+
+def test_production_needs_public_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Alert emails link to PUBLIC_URL: in production it is said, never assumed to be
+    this machine."""
+    monkeypatch.delenv("PUBLIC_URL", raising=False)
+    proper = {
+        "environment": "production",
+        "dev_issuer_enabled": False,
+        "trusted_issuers": [ISSUER],
+        "database_url": "postgresql://db.example/index",
+        "audit_verify_key_file": "/k.pub",
+        "audit_checkpoint_dir": "/mnt/c",
+    }
+    with pytest.raises(ValidationError, match="PUBLIC_URL"):
+        Settings(**proper)
+    assert Settings(**proper, public_url="https://index.example").public_url

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from index_service.audit.sealer import oldest_unsealed_seconds
-from index_service.migrations_state import schema_state
+from index_service.migrations_state import schema_state_over
 
 router = APIRouter(tags=["operations"])
-READY_WAIT_SECONDS = 1.0
 
 
 @router.get("/healthz", summary="The process is up")
@@ -26,12 +26,17 @@ def healthz() -> dict[str, str]:
     responses={503: {"description": "not ready"}},
 )
 def readyz(request: Request) -> Any:
+    """On a short connection of its own (one second to connect, one per statement), not
+    one of the pool's: a busy instance, all of whose connections are at work, is ready;
+    one whose database is away says so within a second or two."""
+    db = request.app.state.db
     try:
-        # A connection within a second, or not ready: never a request's long wait.
-        with request.app.state.db.pool.connection(timeout=READY_WAIT_SECONDS):
-            pass
-        state = schema_state(request.app.state.db.engine)
-    except Exception:
+        with psycopg.connect(
+            db.url, connect_timeout=1, autocommit=True, options="-c statement_timeout=1000"
+        ) as conn:
+            state = schema_state_over(conn)
+            sealer = _sealer_health(request, conn) if state.at_head else None
+    except psycopg.Error:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     body: dict[str, Any] = {
         "status": "ok" if state.at_head else "unavailable",
@@ -39,18 +44,17 @@ def readyz(request: Request) -> Any:
         "schema_revision": state.current,
         "schema_head": state.head,
     }
-    if state.at_head:
-        body["audit_sealer"] = _sealer_health(request)
+    if sealer is not None:
+        body["audit_sealer"] = sealer
     return JSONResponse(body, status_code=200 if state.at_head else 503)
 
 
-def _sealer_health(request: Request) -> dict[str, Any]:
+def _sealer_health(request: Request, conn: psycopg.Connection) -> dict[str, Any]:
     """Whether the worker's sealer keeps up: the oldest unchained event's wait, "behind"
     past three checkpoint intervals. Reported, not a reason to take the API out of
     service (requests still write their events; the chain catches up when fixed); the
     same number is the `index_audit_oldest_unsealed_seconds` gauge."""
-    with request.app.state.db.session() as session:
-        waited = oldest_unsealed_seconds(session)
+    waited = oldest_unsealed_seconds(conn)
     request.app.state.metrics.oldest_unsealed.set(waited or 0.0)
     limit = 3 * request.app.state.settings.audit_checkpoint_seconds
     return {

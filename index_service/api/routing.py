@@ -15,12 +15,13 @@ import contextlib
 import json
 import uuid
 import weakref
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Coroutine
 from typing import Any, NoReturn
 
 import structlog
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -63,6 +64,7 @@ class AuditedRoute(APIRoute):
                     "the service is answering as many requests as it can: try again in a moment",
                     retry_after=1,
                 ) from None
+            streaming = False
             try:
                 ctx = RequestContext(db=request.app.state.db, draft=_draft(request, route))
                 request.state.ctx = ctx
@@ -70,11 +72,25 @@ class AuditedRoute(APIRoute):
                     response = await _run(request, route, endpoint_handler, ctx)
                 finally:
                     ctx.close()  # also when the client went away and the task was cancelled
+                if isinstance(response, StreamingResponse):
+                    # An export reads from its own connection while it streams: its place
+                    # is held until the last byte is sent (or the client goes away).
+                    response.body_iterator = _releasing(response.body_iterator, admission)
+                    streaming = True
                 return response
             finally:
-                admission.release()
+                if not streaming:
+                    admission.release()
 
         return handler
+
+
+async def _releasing(body: AsyncIterable[Any], admission: asyncio.Semaphore) -> AsyncIterator[Any]:
+    try:
+        async for chunk in body:
+            yield chunk
+    finally:
+        admission.release()
 
 
 def _admission(request: Request) -> asyncio.Semaphore:
@@ -120,9 +136,9 @@ async def _run(
     try:
         await run_in_threadpool(ctx.succeed, response.status_code)
     except Exception as exc:
-        # The work and its audit row were rolled back together: nothing is disclosed.
-        if database_unavailable(exc):
-            await _database_unavailable(ctx, exc)
+        # Not committed, or not known to be (the connection may have gone after COMMIT
+        # was sent): nothing is disclosed, and the answer never says "nothing was done,
+        # try again", which a retried enquiry would then double.
         await _record_refusal(ctx, 500, f"audit_or_commit_failed:{type(exc).__name__}", cause=exc)
         raise
     return response

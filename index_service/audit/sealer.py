@@ -33,9 +33,11 @@ checkpoint would vouch for it. It raises `BrokenHead`, logs
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import psycopg
 import structlog
 from sqlalchemy import text
 from sqlmodel import Session
@@ -107,21 +109,21 @@ def require_sound_head(session: Session, position: int) -> None:
         raise BrokenHead(position)
 
 
-def oldest_unsealed_seconds(session: Session) -> float | None:
+def oldest_unsealed_seconds(conn: psycopg.Connection) -> float | None:
     """How long the oldest event not yet chained has waited, in seconds; None if every
     event is sealed. The sealer's health, seen from outside it: a stopped worker, a
-    broken head or a long-running transaction all show as a wait that only grows."""
-    with session.no_autoflush:
-        head = session.execute(_HEAD).mappings().first()
-        after = (head["xid"], head["seq"]) if head else ("0", 0)
-        age = session.execute(
-            text(
-                "SELECT extract(epoch FROM clock_timestamp() - min(occurred_at)) "
-                "FROM audit_event WHERE (xid, seq) > (CAST(:xid AS xid8), :seq)"
-            ),
-            {"xid": after[0], "seq": after[1]},
-        ).scalar()
-    return float(age) if age is not None else None
+    broken head or a long-running transaction all show as a wait that only grows. One
+    index lookup after the head, however long the backlog."""
+    head = conn.execute(
+        "SELECT xid::text, seq FROM audit_seal ORDER BY position DESC LIMIT 1"
+    ).fetchone()
+    xid, seq = (head[0], head[1]) if head else ("0", 0)
+    row = conn.execute(
+        "SELECT extract(epoch FROM clock_timestamp() - occurred_at) FROM audit_event "
+        "WHERE (xid, seq) > (CAST(%s AS xid8), %s) ORDER BY xid, seq LIMIT 1",
+        (xid, seq),
+    ).fetchone()
+    return float(row[0]) if row else None
 
 
 @dataclass(frozen=True)
@@ -179,9 +181,12 @@ def head(db: Database) -> Head:
 class Sealer:
     """Seals every tick and checkpoints the head now and then (the worker's hook)."""
 
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(
+        self, db: Database, settings: Settings, stop: threading.Event | None = None
+    ) -> None:
         self._db = db
         self._settings = settings
+        self._stop = stop or threading.Event()  # set: a backlog is left for the next run
         self._key = checkpoints.signing_key(settings)
         self._last_checkpoint_at: datetime | None = None
 
@@ -189,7 +194,8 @@ class Sealer:
         while (sealed := seal(self._db, batch=self._settings.audit_seal_batch)) and (
             sealed >= self._settings.audit_seal_batch
         ):
-            pass  # a backlog: keep sealing before checkpointing
+            if self._stop.is_set():  # the worker is stopping: the backlog can wait
+                return
         if sealed is None:
             log.warning("audit_sealer_busy")  # another sealer, or someone holding its lock
         every = timedelta(seconds=self._settings.audit_checkpoint_seconds)

@@ -96,3 +96,19 @@ def test_while_the_database_cannot_be_reached_requests_get_a_quick_503(
             assert ready.json()["database"] == "unreachable"
     finally:
         nowhere.close()
+
+
+def test_readyz_is_ready_while_every_pooled_connection_is_at_work(
+    settings: Settings, small_pool: Database
+) -> None:
+    """A busy instance is a ready one: /readyz uses a short connection of its own, so a
+    pool whose connections are all lent does not take the instance out of service."""
+    app = create_app(settings, db=small_pool)
+    with (
+        TestClient(app, raise_server_exceptions=False) as client,
+        small_pool.pool.connection(),
+        small_pool.pool.connection(),
+    ):
+        ready = client.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["database"] == "reachable"
