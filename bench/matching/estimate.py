@@ -49,8 +49,12 @@ from index_service.matching.model import (
     levels_of,
     load_model,
 )
-from index_service.matching.records import Person
+from index_service.matching.records import MatchScope, Person
 from index_service.matching.resolver import load_people
+
+# What a practitioner may match on (no shielded child's addresses): the view these
+# figures describe.
+EVERYONE = MatchScope()
 
 
 def with_current_levels(model: MatchModel) -> MatchModel:
@@ -138,7 +142,9 @@ def main(
         asked = rng.sample(sorted(ids.values()), k=enquiries + 2 * random_pairs)
         people = {}
         for i in range(0, len(asked), 5000):
-            people.update(load_people(session=session, child_ids=asked[i : i + 5000]))
+            people.update(
+                load_people(session=session, child_ids=asked[i : i + 5000], scope=EVERYONE)
+            )
         children_asked = [child_of(i, people[child_id].person) for i, child_id in enumerate(asked)]
         for child in children_asked[:enquiries]:
             person = _enquiry(rng, child, today)
@@ -146,7 +152,7 @@ def main(
                 continue
             for label, rule in _session_rules(person).items():
                 found_by_rule = list(dict.fromkeys(session.execute(rule).scalars()))
-                stored = load_people(session=session, child_ids=found_by_rule)
+                stored = load_people(session=session, child_ids=found_by_rule, scope=EVERYONE)
                 session_pairs[label] += [
                     levels_of(model, person, it.person) for it in stored.values()
                 ]
