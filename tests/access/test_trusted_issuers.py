@@ -199,6 +199,7 @@ def test_the_development_issuer_is_trusted_by_default_only_in_development(
         trusted_issuers=[TrustedIssuer(issuer="https://idp.example", jwks_file=tmp_path / "k")],
         audit_verify_key_file=tmp_path / "audit.pub",
         audit_checkpoint_dir=tmp_path / "checkpoints",
+        public_url="https://index.example",
     )
     assert settings.dev_issuer_enabled is trusted
 
