@@ -172,9 +172,11 @@ def _fresh_database(database_url: str | None) -> str:
             ("BENCH-CSC", "childrens_social_care"),
             ("BENCH-ED", "emergency_department"),
         ):
+            # Ofcom's drama numbers: children's social care must give both (in and out of hours).
             conn.execute(
-                "INSERT INTO organisation (id, code, name, type, local_authority, created_at)"
-                " VALUES (%s, %s, %s, %s, 'E09000009', now())",
+                "INSERT INTO organisation (id, code, name, type, local_authority, contact_phone,"
+                " out_of_hours_phone, created_at)"
+                " VALUES (%s, %s, %s, %s, 'E09000009', '020 7946 0990', '020 7946 0999', now())",
                 (uuid.uuid4(), code, f"Benchmark {kind}", kind),
             )
     return url

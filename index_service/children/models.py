@@ -126,6 +126,12 @@ class ChildAddress(SQLModel, table=True):
     __tablename__ = "child_address"
     __table_args__ = (
         Index("ix_child_address_postcode", "postcode"),
+        # The front door's district lookup (`LIKE 'W5 %'`): a prefix needs pattern ops.
+        Index(
+            "ix_child_address_postcode_prefix",
+            "postcode",
+            postgresql_ops={"postcode": "text_pattern_ops"},
+        ),
         CheckConstraint("uprn ~ '^[0-9]{1,12}$'", name="ck_child_address_uprn"),
     )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from index_service.children.models import Child, ChildAddress
 from index_service.children.public import contact_of
@@ -42,22 +43,31 @@ def front_door(*, session: Session, authority_code: str) -> FrontDoorPublic:
     )
 
 
+def postcode_authority_lookups(postcode: str) -> list[SelectOfScalar[str]]:
+    """The two lookups `authority_of_postcode` tries in turn: the postcode, then its
+    outward code (district). Each is an index lookup (`ix_child_address_postcode`, and
+    `ix_child_address_postcode_prefix` for the district's `LIKE 'W5 %'`), never a scan
+    of every address in England; EXPLAINed in the tests."""
+    exact = col(ChildAddress.postcode) == postcode
+    district = col(ChildAddress.postcode).startswith(outward_code(postcode) + " ")
+    return [
+        select(ChildAddress.local_authority)
+        .join(Child, col(Child.id) == col(ChildAddress.child_id))
+        .where(where)
+        .where(col(Child.shielded).is_(False))
+        .group_by(col(ChildAddress.local_authority))
+        .order_by(func.count().desc(), col(ChildAddress.local_authority))
+        .limit(1)
+        for where in (exact, district)
+    ]
+
+
 def authority_of_postcode(*, session: Session, postcode: str) -> str | None:
     """The authority most of the index's addresses at this postcode lie in; failing
     that, at its outward code (district); None if the index holds neither. Shielded
     children's addresses (a refuge) never count: the answer must not hint at them."""
-    exact = col(ChildAddress.postcode) == postcode
-    district = col(ChildAddress.postcode).startswith(outward_code(postcode) + " ")
-    for where in (exact, district):
-        found = session.exec(
-            select(ChildAddress.local_authority)
-            .join(Child, col(Child.id) == col(ChildAddress.child_id))
-            .where(where)
-            .where(col(Child.shielded).is_(False))
-            .group_by(col(ChildAddress.local_authority))
-            .order_by(func.count().desc(), col(ChildAddress.local_authority))
-            .limit(1)
-        ).first()
+    for lookup in postcode_authority_lookups(postcode):
+        found = session.exec(lookup).first()
         if found is not None:
             return found
     return None

@@ -8,12 +8,14 @@ carries the same warning as `not_found`: absence of a record is not evidence of 
 
 from __future__ import annotations
 
+from itertools import takewhile
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import IntegrityError
 
+from index_service.organisations.front_door import postcode_authority_lookups
 from index_service.organisations.models import Organisation
 from tests.factories import EALING, HARINGEY, VALID_NHS_NUMBER, Factory, child_payload
 
@@ -232,3 +234,24 @@ def test_a_match_with_a_flag_carries_no_warning(
     assert answer["child"]["involvements"] == []
     assert answer["advice"] is None
     assert "front_door" not in answer
+
+
+@pytest.mark.parametrize("lookup", [0, 1], ids=["postcode", "district"])
+def test_the_front_doors_postcode_lookups_read_an_index(factory: Factory, lookup: int) -> None:
+    """The district lookup (`LIKE 'W5 %'`) is an index lookup too (a prefix index with
+    pattern ops): not a scan of every address in England on each not-found enquiry.
+    With sequential scans priced out, a plan that still scans has no index to use."""
+    query = postcode_authority_lookups("W5 9ZZ")[lookup]
+    with factory.db.session() as session:
+        connection = session.connection()
+        compiled = query.compile(
+            dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+        )
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        rows = connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)
+        plan = "\n".join(row[0] for row in rows)
+    lines = plan.splitlines()
+    [at] = [n for n, line in enumerate(lines) if "on child_address" in line]
+    node = [lines[at], *takewhile(lambda line: "->" not in line, lines[at + 1 :])]
+    # The postcode is the index's condition, not a filter over rows read some other way.
+    assert any("Index Cond" in line and "postcode" in line for line in node), plan
