@@ -8,7 +8,6 @@ carries the same warning as `not_found`: absence of a record is not evidence of 
 
 from __future__ import annotations
 
-from itertools import takewhile
 from typing import Any
 
 import pytest
@@ -250,8 +249,6 @@ def test_the_front_doors_postcode_lookups_read_an_index(factory: Factory, lookup
         connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
         rows = connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)
         plan = "\n".join(row[0] for row in rows)
-    lines = plan.splitlines()
-    [at] = [n for n, line in enumerate(lines) if "on child_address" in line]
-    node = [lines[at], *takewhile(lambda line: "->" not in line, lines[at + 1 :])]
-    # The postcode is the index's condition, not a filter over rows read some other way.
-    assert any("Index Cond" in line and "postcode" in line for line in node), plan
+    # The postcode is an index's condition (of an index scan, or of the bitmap index scan
+    # under a heap scan), not only a filter over addresses read some other way.
+    assert any("Index Cond" in line and "postcode" in line for line in plan.splitlines()), plan
