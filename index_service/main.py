@@ -10,6 +10,7 @@ import sqlalchemy.exc
 from fastapi import FastAPI
 
 from index_service import __version__
+from index_service.access.directory import Directory
 from index_service.access.tokens import TokenVerifier
 from index_service.api import (
     alerts,
@@ -160,6 +161,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.token_verifier.registered = RegisteredIssuers(
         lambda: app.state.db, allow_private=settings.outbound_private_allowed
     )
+    app.state.directory = Directory()
     app.state.metrics = Metrics()
     install_problem_handlers(app)
     app.include_router(health.router)

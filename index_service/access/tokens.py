@@ -151,6 +151,12 @@ class TokenVerifier:
         if callable(invalidate):
             invalidate()
 
+    def reload_registered(self, session: object) -> None:
+        """Read the registered issuers again now, on the caller's own session."""
+        reload = getattr(self.registered, "reload", None)
+        if callable(reload):
+            reload(session)
+
     @classmethod
     def from_settings(cls, settings: Settings) -> TokenVerifier:
         issuers: dict[str, IssuerKeys] = {}

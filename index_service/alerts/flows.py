@@ -6,7 +6,7 @@ when the work that caused it is committed."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, or_
@@ -67,28 +67,47 @@ def worker_of(involvement: Involvement, organisation: Organisation) -> Worker:
     )
 
 
-def workers_of(*, session: Session, child_id: uuid.UUID) -> list[Worker]:
-    return [worker_of(i, o) for i, o in current_involvements(session=session, child_id=child_id)]
+@dataclass(frozen=True)
+class KnownChild:
+    """What an enquiry's unit of work has already read of the child it found."""
+
+    involvements: list[tuple[Involvement, Organisation]]
+    current_addresses: list[ChildAddress]
+
+
+def workers_of(
+    *,
+    session: Session,
+    child_id: uuid.UUID,
+    involvements: list[tuple[Involvement, Organisation]] | None = None,
+) -> list[Worker]:
+    """The child's current workers (`involvements`: as this unit of work read them)."""
+    if involvements is None:
+        involvements = current_involvements(session=session, child_id=child_id)
+    return [worker_of(i, o) for i, o in involvements]
 
 
 def _address_of(row: ChildAddress) -> AddressText:
     return AddressText(line1=row.line1, line2=row.line2, postcode=row.postcode, uprn=row.uprn)
 
 
-def neighbours_on_plan(*, session: Session, child_id: uuid.UUID) -> list[Neighbour]:
+def neighbours_on_plan(
+    *, session: Session, child_id: uuid.UUID, current: list[ChildAddress] | None = None
+) -> list[Neighbour]:
     """Other children whose current address is this child's current address and who have
     an active child protection plan, with their key workers. "The same address" is
     `matching.addresses.same_address` (the UPRN where both have one, else the lines
     however written): the current addresses at the same postcode are loaded (indexed)
     and compared here."""
-    here = [
-        _address_of(row)
-        for row in session.exec(
-            select(ChildAddress).where(
-                col(ChildAddress.child_id) == child_id, col(ChildAddress.to_date).is_(None)
-            )
-        ).all()
-    ]
+    if current is None:  # else: the child's current addresses, as this unit of work read them
+        current = list(
+            session.exec(
+                select(ChildAddress).where(
+                    col(ChildAddress.child_id) == child_id, col(ChildAddress.to_date).is_(None)
+                )
+            ).all()
+        )
+    here = [_address_of(row) for row in current]
     if not here:
         return []
     on_plan = exists().where(
@@ -141,11 +160,19 @@ def _raise(
 
 
 def after_child_enquired(
-    *, session: Session, occasion: Occasion, child_id: uuid.UUID, timing: AlertTiming
+    *,
+    session: Session,
+    occasion: Occasion,
+    child_id: uuid.UUID,
+    timing: AlertTiming,
+    known: KnownChild | None = None,
 ) -> list[Alert]:
     """R1 and R2: an enquiry found (or opened) this child. An enquirer whose organisation
-    holds a sensitive involvement with the child is shown as a sensitive service's."""
-    workers = workers_of(session=session, child_id=child_id)
+    holds a sensitive involvement with the child is shown as a sensitive service's.
+    `known`: what the enquiry already read of the child, so it is not read again."""
+    workers = workers_of(
+        session=session, child_id=child_id, involvements=known.involvements if known else None
+    )
     occasion = _as_seen_beside(occasion, workers)
     assert occasion.actor is not None
     drafts = rules.r1_enquiry_about_known_child(
@@ -153,7 +180,9 @@ def after_child_enquired(
     ) + rules.r2_enquiry_at_plan_address(
         actor=occasion.actor,
         child_id=child_id,
-        neighbours=neighbours_on_plan(session=session, child_id=child_id),
+        neighbours=neighbours_on_plan(
+            session=session, child_id=child_id, current=known.current_addresses if known else None
+        ),
     )
     return _raise(session, drafts, occasion, timing)
 

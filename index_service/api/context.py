@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 import structlog
 from sqlmodel import Session
 
+from index_service.access.policy import RateBucket
 from index_service.access.purpose import Purpose
 from index_service.alerts.models import Alert
 from index_service.audit.service import AuditDraft, record_event
@@ -27,7 +28,9 @@ class RequestContext:
         self._session: Session | None = None
         self.audit = draft
         self.purpose: Purpose | None = None  # set by api/security.py on child-data routes
+        self.rate_bucket: RateBucket | None = None  # set by api/security.py
         self._after_commit: list[Callable[[], None]] = []
+        self._on_refusal: list[Callable[[Session], object]] = []
 
     @property
     def db(self) -> Database:
@@ -49,6 +52,10 @@ class RequestContext:
         """Run `action` once the work and its audit row are committed (never if not)."""
         self._after_commit.append(action)
 
+    def on_refusal(self, action: Callable[[Session], object]) -> None:
+        """Run `action` in the refusal's transaction if the work is rolled back."""
+        self._on_refusal.append(action)
+
     def succeed(self, status_code: int) -> None:
         """Write the audit row with the work, then commit both together."""
         try:
@@ -66,6 +73,8 @@ class RequestContext:
         """Roll the work back, then record the refusal (or failure) on its own."""
         self.close()
         with self._db.transaction() as session:
+            for action in self._on_refusal:
+                action(session)
             record_event(session=session, draft=self.audit, status_code=status_code, reason=reason)
 
     def close(self) -> None:

@@ -1,5 +1,10 @@
 """FastAPI dependencies, in one place, with `Annotated` aliases for routers.
 
+They are `async def` although none awaits: FastAPI runs a plain `def` dependency in the
+thread pool, a hop per dependency per request, and these only read what the route class
+prepared (none does I/O: the session connects on its first statement, in the endpoint's
+thread).
+
 Every `/v1` route declares its permission with `permission(...)`. `AuditedRoute`
 authenticates the caller and asks the access policy about that permission before the
 body is read; a route that declares none is refused (deny by default), and a test fails
@@ -33,7 +38,7 @@ def permission(required: Permission) -> dict[str, Any]:
     return {"openapi_extra": {PERMISSION_KEY: required.value}}
 
 
-def get_context(request: Request) -> RequestContext:
+async def get_context(request: Request) -> RequestContext:
     ctx: RequestContext = request.state.ctx
     return ctx
 
@@ -41,14 +46,14 @@ def get_context(request: Request) -> RequestContext:
 ContextDep = Annotated[RequestContext, Depends(get_context)]
 
 
-def get_session(ctx: ContextDep) -> Session:
+async def get_session(ctx: ContextDep) -> Session:
     return ctx.session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_principal(
+async def get_principal(
     ctx: ContextDep,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -64,7 +69,7 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def get_settings_of_app(request: Request) -> Settings:
+async def get_settings_of_app(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -72,7 +77,7 @@ def get_settings_of_app(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_of_app)]
 
 
-def purpose_headers(
+async def purpose_headers(
     purpose_of_use: Annotated[
         PurposeCode,
         Header(alias="Purpose-Of-Use", description="Why you need this child's data."),
@@ -93,7 +98,7 @@ def purpose_headers(
     anything else is read, so no route can forget them."""
 
 
-def get_purpose(ctx: ContextDep) -> Purpose:
+async def get_purpose(ctx: ContextDep) -> Purpose:
     """The purpose `api/security.py` checked for this request."""
     if ctx.purpose is None:
         raise PurposeRequired("state the purpose of this access")
@@ -103,14 +108,14 @@ def get_purpose(ctx: ContextDep) -> Purpose:
 PurposeDep = Annotated[Purpose, Depends(get_purpose)]
 
 
-def get_alert_timing(settings: SettingsDep) -> AlertTiming:
+async def get_alert_timing(settings: SettingsDep) -> AlertTiming:
     return timing_of(settings)
 
 
 AlertTimingDep = Annotated[AlertTiming, Depends(get_alert_timing)]
 
 
-def get_reach_since(settings: SettingsDep) -> datetime:
+async def get_reach_since(settings: SettingsDep) -> datetime:
     """Enquiries since when let their enquirer record work on the children they found."""
     return utcnow() - timedelta(days=settings.reach_after_enquiry_days)
 

@@ -1,9 +1,10 @@
 """`AuditedRoute`: the route class of every `/v1` router.
 
-Around each endpoint it (1) opens the request's unit of work, (2) authenticates the caller
-and asks the access policy about the route's permission (401/403), (3) refuses oversized
-bodies (413) and bodies that are not JSON (415) before they are parsed, and (4) writes the
-request's one audit row: with the work on success, on its own after a rollback on
+Around each endpoint it (1) authenticates the caller and asks the access policy about the
+route's permission (401/403), (2) refuses oversized bodies (413) and bodies that are not
+JSON (415) before they are parsed, (3) opens the request's unit of work, one transaction
+whose first statement counts the request and checks the directory (`open_work`), and (4)
+writes the request's one audit row: with the work on success, on its own after a rollback on
 refusal. The response is returned only after that commit, so nothing is disclosed
 without its audit row.
 """
@@ -29,7 +30,7 @@ from starlette.requests import ClientDisconnect
 
 from index_service.api.context import RequestContext
 from index_service.api.problems import is_malformed_json
-from index_service.api.security import authenticate_and_authorise
+from index_service.api.security import authenticate_and_authorise, open_work
 from index_service.audit.service import AuditDraft
 from index_service.database import database_unavailable
 from index_service.errors import (
@@ -122,6 +123,7 @@ async def _run(
         body = route.body_field if request.method in _BODY_METHODS else None
         if body is not None and (body.field_info.is_required() or _sends_body(request)):
             await _guard_body(request)
+        await run_in_threadpool(open_work, request, ctx)
         response = await endpoint_handler(request)
     except ClientDisconnect as exc:
         # The caller went away while sending the body: nothing was done, nobody is there

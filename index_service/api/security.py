@@ -1,10 +1,14 @@
-"""Authentication and authorisation of a `/v1` request, run by `AuditedRoute` before the
-body is read and before the endpoint: deny by default, whatever the endpoint declares.
+"""Authentication and authorisation of a `/v1` request, run by `AuditedRoute`: deny by
+default, whatever the endpoint declares.
 
-In order: the bearer token (401); the organisation takes part and neither it nor the
-user is suspended (403); the access policy grants the route's permission (403); a
-request touching child data states its purpose (400); the user is within their rate
-limit (429). Each refusal is audited by `AuditedRoute`.
+Before the body is read, with no database round trip when the directory cache is warm
+(`access/directory.py`): the bearer token (401); the organisation takes part and neither
+it nor the user is suspended (403); the access policy grants the route's permission
+(403); a request touching child data states its purpose (400). Then, as the first
+statement of the request's own unit of work (`open_work`): the user's rate count (429)
+and the directory's number; if the directory changed since it was cached, the caller is
+checked again, in that same transaction, before anything is done. Each refusal is
+audited by `AuditedRoute`.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 from fastapi import Request
 from sqlmodel import Session
 
+from index_service.access.directory import Directory, current_version
 from index_service.access.policy import RATE_LIMITED, Permission, RateBucket, authorise
 from index_service.access.principal import Principal
 from index_service.access.purpose import PURPOSE_HEADER, PURPOSE_TEXT_HEADER, purpose_from_headers
@@ -21,9 +26,7 @@ from index_service.access.tokens import TokenVerifier, VerifiedClaims, claimed_i
 from index_service.api.context import RequestContext
 from index_service.common import utcnow
 from index_service.errors import DomainError, Forbidden, Unauthenticated
-from index_service.organisations import service as organisations
 from index_service.settings import Settings
-from index_service.suspensions.service import active_suspension
 
 
 def bearer_token(request: Request) -> str:
@@ -35,40 +38,117 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
+# Refusals that rest on the directory: made on cached rows, they are confirmed on current
+# ones first, so that a lifted suspension, a newly added organisation or a newly
+# registered issuer takes effect at once too.
+_CONFIRMED = frozenset(
+    {
+        "issuer_not_trusted",
+        "issuer_not_trusted_for_organisation",
+        "organisation_not_participating",
+        "user_suspended",
+        "organisation_suspended",
+    }
+)
+
+
 def authenticate_and_authorise(request: Request, ctx: RequestContext) -> Principal:
     """Verify the token, check the caller may act, and ask the access policy about the
-    route's declared permission. Records the principal and purpose on the audit draft."""
-    token = bearer_token(request)
-    verifier: TokenVerifier = request.app.state.token_verifier
-    try:
-        claims = verifier.verify(token)
-    except DomainError:  # 401, 403 (issuer not trusted for the organisation) or 503
-        ctx.audit.detail["claimed"] = claimed_identity(token)
-        raise
-    # A short session of its own: the request's unit of work (and its pooled connection)
-    # is opened only after the body has been read.
-    with ctx.db.transaction() as session:
-        principal = _principal(session, claims, ctx)
-        ctx.audit.principal = principal
-        required = _declared_permission(ctx)
-        decision = authorise(principal, required)
-        if not decision:
-            raise Forbidden(decision.reason, code="permission_denied")
-        if required.touches_child_data:
-            purpose = purpose_from_headers(
-                request.headers.get(PURPOSE_HEADER), request.headers.get(PURPOSE_TEXT_HEADER)
-            )
-            ctx.purpose = purpose
-            ctx.audit.purpose, ctx.audit.purpose_text = purpose.code.value, purpose.text
-        if required in RATE_LIMITED:
-            within_rate_limit(
-                session, request.app.state.settings, principal, RATE_LIMITED[required]
-            )
+    route's declared permission. Records the principal and purpose on the audit draft.
+    Reads the database only to fill the directory cache or to confirm a refusal (the
+    request's unit of work, and its pooled connection, is opened only after the body
+    has been read)."""
+    directory: Directory = request.app.state.directory
+    with ctx.db.session() as session:
+        try:
+            principal = _caller(request, ctx, session, directory)
+        except DomainError as refusal:
+            if refusal.code not in _CONFIRMED or not _directory_moved(request, session):
+                raise
+            principal = _caller(request, ctx, session, directory)
+        finally:
+            session.rollback()
+    required = _declared_permission(ctx)
+    decision = authorise(principal, required)
+    if not decision:
+        raise Forbidden(decision.reason, code="permission_denied")
+    if required.touches_child_data:
+        purpose = purpose_from_headers(
+            request.headers.get(PURPOSE_HEADER), request.headers.get(PURPOSE_TEXT_HEADER)
+        )
+        ctx.purpose = purpose
+        ctx.audit.purpose, ctx.audit.purpose_text = purpose.code.value, purpose.text
+    ctx.rate_bucket = RATE_LIMITED.get(required)
     return principal
 
 
-def _principal(session: Session, claims: VerifiedClaims, ctx: RequestContext) -> Principal:
-    organisation = organisations.find_by_code(session=session, code=claims.organisation_code)
+def open_work(request: Request, ctx: RequestContext) -> None:
+    """The first statement of the request's unit of work: count the request against the
+    caller's rate limit (429 over it) and read the directory's number in one round trip.
+    If the directory moved since the caller was checked (a suspension, an organisation
+    changed, an issuer withdrawn), check the caller again on fresh rows, in this
+    transaction, before the endpoint does anything."""
+    checked = ctx.audit.principal
+    assert checked is not None  # authenticate_and_authorise ran first
+    principal: Principal = checked
+    session = ctx.session
+    settings: Settings = request.app.state.settings
+    if ctx.rate_bucket is not None:
+        version = within_rate_limit(session, settings, principal, ctx.rate_bucket)
+        bucket = ctx.rate_bucket
+        # Refused after this (or failed), the work and this count roll back together: the
+        # refusal's own transaction counts the request again, so that refused guesses
+        # spend the allowance too.
+        ctx.on_refusal(
+            lambda refusal: within_rate_limit(refusal, settings, principal, bucket, enforce=False)
+        )
+    else:
+        version = current_version(session)
+    if _directory_moved(request, session, version):
+        # The caller again, on this transaction's rows: the issuer (read on this session,
+        # not on a second connection while this one is held), the organisation, the
+        # suspensions, and what the policy grants.
+        request.app.state.token_verifier.reload_registered(session)
+        principal = _caller(request, ctx, session, request.app.state.directory)
+        decision = authorise(principal, _declared_permission(ctx))
+        if not decision:
+            raise Forbidden(decision.reason, code="permission_denied")
+
+
+def _directory_moved(request: Request, session: Session, version: int | None = None) -> bool:
+    """Whether the directory changed since this process cached it (`version` as a
+    statement of the work read it, else read now); if so the cache is emptied and the
+    registered issuers are read again."""
+    directory: Directory = request.app.state.directory
+    moved = directory.observe(current_version(session) if version is None else version)
+    if moved:
+        request.app.state.token_verifier.invalidate_registered()
+    return moved
+
+
+def _caller(
+    request: Request, ctx: RequestContext, session: Session, directory: Directory
+) -> Principal:
+    """The verified caller, checked against the directory; on the audit draft."""
+    principal = _principal(session, directory, _verified(request, ctx), ctx)
+    ctx.audit.principal = principal
+    return principal
+
+
+def _verified(request: Request, ctx: RequestContext) -> VerifiedClaims:
+    token = bearer_token(request)
+    verifier: TokenVerifier = request.app.state.token_verifier
+    try:
+        return verifier.verify(token)
+    except DomainError:  # 401, 403 (issuer not trusted for the organisation) or 503
+        ctx.audit.detail["claimed"] = claimed_identity(token)
+        raise
+
+
+def _principal(
+    session: Session, directory: Directory, claims: VerifiedClaims, ctx: RequestContext
+) -> Principal:
+    organisation = directory.organisation(session, claims.organisation_code)
     if organisation is None:
         ctx.audit.detail["claimed"] = {"iss": claims.issuer, "sub": claims.subject}
         raise Forbidden(
@@ -86,11 +166,8 @@ def _principal(session: Session, claims: VerifiedClaims, ctx: RequestContext) ->
         organisation_type=organisation.type,
         local_authority=organisation.local_authority,
     )
-    suspension = active_suspension(
-        session=session,
-        issuer=claims.issuer,
-        subject=claims.subject,
-        organisation_code=organisation.code,
+    suspension = directory.suspension(
+        session, issuer=claims.issuer, subject=claims.subject, organisation_code=organisation.code
     )
     if suspension is not None:
         ctx.audit.principal = principal
@@ -110,10 +187,16 @@ def _declared_permission(ctx: RequestContext) -> Permission:
 
 
 def within_rate_limit(
-    session: Session, settings: Settings, principal: Principal, bucket: RateBucket
-) -> None:
-    """Count one request in the caller's `bucket`; 429 if it is over the limit."""
-    consume(
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    bucket: RateBucket,
+    *,
+    enforce: bool = True,
+) -> int:
+    """Count one request in the caller's `bucket`; 429 if it is over the limit. Returns
+    the directory's number, read in the same statement."""
+    return consume(
         session=session,
         principal=f"{principal.issuer} {principal.subject}",
         bucket=bucket,
@@ -122,4 +205,5 @@ def within_rate_limit(
         else settings.rate_limit_reads,
         window_seconds=settings.rate_limit_window_seconds,
         now=utcnow(),
+        enforce=enforce,
     )

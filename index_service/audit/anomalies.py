@@ -1,24 +1,61 @@
 """Anomaly events for the auditors: a user who opens more distinct children in an hour
 than the configured threshold (opening as `access/opening.py` defines it, the same for
 the rate limit and the auditors' reports). Checked when a child is opened, from the
-audit trail itself, and recorded once an hour per user as an audit event of its own, in the same
-transaction as the request that crossed the line."""
+audit trail itself, and recorded once an hour per user as an audit event of its own, in
+the same transaction as the request that crossed the line.
+
+Reading the user's hour of audit events on every opening would cost in proportion to how
+busy they are (a service account's thousands an hour). So each opening first adds to a
+count per user and clock hour (a row of the rate-limit table, in one upsert that also
+returns the hour before): the openings in the last sixty minutes are at most the two
+hours' counts, and only when those exceed the threshold is the audit trail read for the
+distinct children. The count bounds, the trail decides."""
 
 from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col
 
 from index_service.access.opening import OPENED, opened_json
+from index_service.access.ratelimit import RateWindow
 from index_service.audit.models import AuditEvent
 from index_service.audit.service import AuditDraft, record_event
 from index_service.common import utcnow
 
 MANY_CHILDREN = "access:anomaly:many_children"
+OPENINGS_BUCKET = "opened"  # the rate-limit table's rows that count openings per hour
+HOUR = 3600
+
+
+def count_openings(*, session: Session, principal: str, opened: int, now: datetime) -> int:
+    """Add `opened` to the user's count for this clock hour; return it plus the previous
+    hour's: at least the openings of the last sixty minutes."""
+    epoch = int(now.timestamp())
+    this_hour = datetime.fromtimestamp(epoch - epoch % HOUR, tz=UTC)
+    previous = (
+        select(col(RateWindow.hits))
+        .where(
+            col(RateWindow.principal) == principal,
+            col(RateWindow.bucket) == OPENINGS_BUCKET,
+            col(RateWindow.window_start) == this_hour - timedelta(seconds=HOUR),
+        )
+        .scalar_subquery()
+    )
+    statement = (
+        insert(RateWindow)
+        .values(principal=principal, bucket=OPENINGS_BUCKET, window_start=this_hour, hits=opened)
+        .on_conflict_do_update(
+            index_elements=["principal", "bucket", "window_start"],
+            set_={"hits": col(RateWindow.hits) + opened},
+        )
+        .returning(col(RateWindow.hits) + func.coalesce(previous, 0))
+    )
+    return int(session.execute(statement).scalar_one())
 
 
 def note_children_opened(*, session: Session, draft: AuditDraft, threshold: int) -> bool:
@@ -29,7 +66,16 @@ def note_children_opened(*, session: Session, draft: AuditDraft, threshold: int)
     opening = {uuid.UUID(c) for c in draft.detail.get(OPENED, [])}
     if principal is None or not opening:
         return False
-    since = utcnow() - timedelta(hours=1)
+    now = utcnow()
+    bound = count_openings(
+        session=session,
+        principal=f"{principal.issuer} {principal.subject}",
+        opened=len(opening),
+        now=now,
+    )
+    if bound <= threshold:
+        return False  # fewer openings than the threshold: fewer distinct children too
+    since = now - timedelta(hours=1)
     mine = (
         (col(AuditEvent.issuer) == principal.issuer)
         & (col(AuditEvent.subject) == principal.subject)

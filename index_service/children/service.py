@@ -44,9 +44,11 @@ from index_service.children.schemas import (
 from index_service.common import utcnow
 from index_service.errors import Forbidden, NotFound, PreconditionFailed
 from index_service.flags.queries import active_flags
+from index_service.involvements.models import Involvement
 from index_service.involvements.queries import current_involvements
 from index_service.matching.keys import name_keys
 from index_service.organisations import service as organisations
+from index_service.organisations.models import Organisation
 
 
 @dataclass
@@ -238,8 +240,12 @@ def _fields_of(record: ChildRecord, names: set[str]) -> dict[str, Any]:
     return found
 
 
-def load_record(*, session: Session, child_id: uuid.UUID) -> ChildRecord:
-    child = session.get(Child, child_id, populate_existing=True)
+def load_record(
+    *, session: Session, child_id: uuid.UUID, child: Child | None = None
+) -> ChildRecord:
+    """The child's record as stored now. `child`: its row, when this unit of work has
+    just read it (an enquiry's matched candidate), so that it is not read twice."""
+    child = child if child is not None else session.get(Child, child_id, populate_existing=True)
     if child is None:
         raise NotFound("no such child")
     names = session.exec(
@@ -261,10 +267,18 @@ def load_record(*, session: Session, child_id: uuid.UUID) -> ChildRecord:
 
 
 def present(
-    *, session: Session, caller: Principal, record: ChildRecord, action: str, request_id: str
+    *,
+    session: Session,
+    caller: Principal,
+    record: ChildRecord,
+    action: str,
+    request_id: str,
+    involvements: list[tuple[Involvement, Organisation]] | None = None,
 ) -> ChildPublic:
     """The child as this caller may see it (fields per role, shielding, sensitive
-    services). Reaching a shielded record is kept for its data manager's alert (R7)."""
+    services). Reaching a shielded record is kept for its data manager's alert (R7).
+    `involvements`: the child's current involvements, if the caller already read them
+    in this unit of work (the enquiry's alert rules need them too)."""
     child = record.child
     current = next((a.local_authority for a in record.addresses if a.to_date is None), None)
     fields = child_fields(
@@ -280,7 +294,11 @@ def present(
     )
     facts = ChildFacts(record=record, viewer_organisation_id=caller.organisation_id)
     if "involvements" in fields:
-        facts.involvements = current_involvements(session=session, child_id=child.id)
+        facts.involvements = (
+            involvements
+            if involvements is not None
+            else current_involvements(session=session, child_id=child.id)
+        )
     if "flags" in fields:
         facts.flags = active_flags(session=session, child_id=child.id)
     named = {"contact", "involvements", "responsible_authority_contact", "gp_practice", "education"}

@@ -33,6 +33,7 @@ from index_service.enquiries.models import (
     EnquiryOutcome,
 )
 from index_service.errors import NotFound
+from index_service.involvements.queries import current_involvements
 from index_service.matching.contact_model import is_repeat, load_contact_model
 from index_service.matching.records import Person
 from index_service.matching.resolver import Outcome, resolve
@@ -120,17 +121,13 @@ def make_enquiry(
     result = EnquiryResult(enquiry=enquiry, summaries=summaries, child=None)
     occasion = alerts.occasion_of(caller=caller, purpose=purpose, enquiry_id=enquiry.id)
     if resolution.outcome == Outcome.MATCH:
-        child_id = resolution.candidates[0].child_id
-        record = children.load_record(session=session, child_id=child_id)
-        result.child = children.present(
-            session=session,
-            caller=caller,
-            record=record,
-            action="child:enquiry:create",
-            request_id=request_id,
+        matched = resolution.candidates[0]
+        child_id = matched.child_id
+        record = children.load_record(
+            session=session, child_id=child_id, child=matched.stored.child
         )
-        result.alerts = alerts.after_child_enquired(
-            session=session, occasion=occasion, child_id=child_id, timing=policy.timing
+        result.child, result.alerts = _found(
+            session, caller, record, occasion, policy.timing, "child:enquiry:create", request_id
         )
         if nothing_recorded(result.child):
             result.front_door = front_door(
@@ -281,17 +278,36 @@ def open_candidate(
     if enquiry is None:
         raise NotFound("no such child in your enquiry (enquiries can be opened for a while only)")
     record = children.load_record(session=session, child_id=child_id)
+    occasion = alerts.occasion_of(caller=caller, purpose=purpose, enquiry_id=enquiry.id)
+    return _found(session, caller, record, occasion, timing, "child:enquiry:open", request_id)
+
+
+def _found(
+    session: Session,
+    caller: Principal,
+    record: children.ChildRecord,
+    occasion: Occasion,
+    timing: AlertTiming,
+    action: str,
+    request_id: str,
+) -> tuple[ChildPublic, list[Alert]]:
+    """An enquiry found this child: its entry as the caller may see it, and the alerts
+    (R1, R2) the finding raises. The child's current involvements and addresses are read
+    once, for both."""
+    child_id = record.child.id
+    known = alerts.KnownChild(
+        involvements=current_involvements(session=session, child_id=child_id),
+        current_addresses=[a for a in record.addresses if a.to_date is None],
+    )
     child = children.present(
         session=session,
         caller=caller,
         record=record,
-        action="child:enquiry:open",
+        action=action,
         request_id=request_id,
+        involvements=known.involvements,
     )
     raised = alerts.after_child_enquired(
-        session=session,
-        occasion=alerts.occasion_of(caller=caller, purpose=purpose, enquiry_id=enquiry.id),
-        child_id=child_id,
-        timing=timing,
+        session=session, occasion=occasion, child_id=child_id, timing=timing, known=known
     )
     return child, raised

@@ -1,7 +1,8 @@
 """The registered issuers as the token verifier sees them: read from the database and
-kept for `ttl` seconds (their keys fetched only from public addresses, checked at every
-fetch: `outbound.py`), so a registration or withdrawal takes effect on every instance
-within that time (and at once on the instance that made it, which invalidates)."""
+kept (their keys fetched only from public addresses, checked at every fetch:
+`outbound.py`). A registration or withdrawal moves the directory's number (migration
+0015), and the next request on every instance sees it move and invalidates this cache
+before it acts (`api/security.py` `open_work`); `ttl` is only a fallback."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ import threading
 import time
 from collections.abc import Callable
 
+from sqlmodel import Session
+
 from index_service.access.tokens import IssuerKeys
 from index_service.database import Database
+from index_service.issuers.models import TrustedIssuerRecord
 from index_service.issuers.service import active_issuers
 
-REFRESH_SECONDS = 15.0
+REFRESH_SECONDS = 300.0
 
 
 class RegisteredIssuers:
@@ -41,12 +45,22 @@ class RegisteredIssuers:
         with self._lock:
             self._loaded_at = float("-inf")
 
+    def reload(self, session: Session) -> None:
+        """Read the registered issuers now, on `session` (a unit of work that holds its
+        connection: no second one is taken). Keys are fetched later, as needed."""
+        rows = active_issuers(session=session)
+        with self._lock:
+            self._replace(rows)
+
     def _reload(self) -> None:
         db = self._database()
         if db is None:
             return
         with db.transaction() as session:
             rows = active_issuers(session=session)
+        self._replace(rows)
+
+    def _replace(self, rows: list[TrustedIssuerRecord]) -> None:
         fresh: dict[str, IssuerKeys] = {}
         for row in rows:
             kept = self._keys.get(row.issuer)

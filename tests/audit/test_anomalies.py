@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from index_service.audit.anomalies import MANY_CHILDREN
 from index_service.database import Database
@@ -97,3 +98,26 @@ def test_match_answers_disclose_children_and_count_towards_the_many_children_ano
     report = watchful.get("/v1/audit/reports/many-children", headers=national)
     assert report.status_code == 200, report.text
     assert [c["practitioner"]["subject"] for c in report.json()["cases"]] == ["bulk-1"]
+
+
+def test_under_the_threshold_an_opening_does_not_read_the_users_audit_trail(
+    watchful: TestClient, factory: Factory, db: Database
+) -> None:
+    """The count of openings per hour bounds the distinct children: a user under the
+    threshold costs one upsert, not a read of their hour of audit events (a busy service
+    account's thousands)."""
+    keeper = factory.data_manager()
+    location = watchful.post("/v1/children", json=other_child(), headers=keeper).headers["Location"]
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        for _ in range(3):  # three openings: at the threshold, not over it
+            assert watchful.get(location, headers=keeper).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert not [s for s in statements if "FROM audit_event" in s]
+    assert _anomalies(factory) == []

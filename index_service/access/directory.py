@@ -1,0 +1,127 @@
+"""The directory: what every request reads and what rarely changes (the participating
+organisations and the active suspensions), kept in the process so that checking a caller
+costs no round trip to the database.
+
+Correct, not merely fresh: migration 0015 keeps one `directory_version` row whose number
+moves in the same transaction as any change to organisations, suspensions or trusted
+issuers. Each request's unit of work reads that number in its first statement (the rate
+count's upsert returns it; see `version_and_count`); when it has moved, the cache is
+emptied, the registered issuers are re-read, and the caller is checked again inside the
+same transaction before anything is done. So a suspension made on any instance stops the
+user's very next request everywhere, and the common request reads nothing but the number.
+
+Entries are loaded on first use. A load that overlaps an emptying is not kept (the
+generation check), so a row read before a change is never cached under the number after it.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import Integer, column, table
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from index_service.organisations.models import Organisation
+from index_service.suspensions.models import Suspension
+
+_version_table = table("directory_version", column("version", Integer))
+# The directory's number as a scalar subquery, to ride along in a statement of the work.
+VERSION = sa_select(_version_table.c.version).scalar_subquery()
+
+
+@dataclass(frozen=True)
+class OrganisationEntry:
+    """What a request needs of the caller's organisation."""
+
+    id: uuid.UUID
+    code: str
+    type: str
+    local_authority: str
+
+
+@dataclass(frozen=True)
+class SuspensionEntry:
+    kind: str
+    issuer: str | None
+    subject: str | None
+    organisation_code: str | None
+
+
+class Directory:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._version: int | None = None
+        self._generation = 0
+        self._organisations: dict[str, OrganisationEntry | None] = {}
+        self._suspensions: list[SuspensionEntry] | None = None
+
+    @property
+    def version(self) -> int | None:
+        return self._version
+
+    def observe(self, version: int) -> bool:
+        """The directory's number as a unit of work read it. True if it moved since the
+        cache was filled, or if it had none (the cache is then empty, and the caller must
+        be checked again: what was read before this number is not known to be current)."""
+        with self._lock:
+            if version == self._version:
+                return False
+            self._version = version
+            self._generation += 1
+            self._organisations.clear()
+            self._suspensions = None
+            return True
+
+    def organisation(self, session: Session, code: str) -> OrganisationEntry | None:
+        code = code.upper()
+        with self._lock:
+            if code in self._organisations:
+                return self._organisations[code]
+            generation = self._generation
+        row = session.exec(select(Organisation).where(col(Organisation.code) == code)).first()
+        entry = (
+            OrganisationEntry(
+                id=row.id, code=row.code, type=row.type, local_authority=row.local_authority
+            )
+            if row is not None
+            else None
+        )
+        with self._lock:
+            if generation == self._generation:
+                self._organisations[code] = entry
+        return entry
+
+    def suspension(
+        self, session: Session, *, issuer: str, subject: str, organisation_code: str
+    ) -> SuspensionEntry | None:
+        """The suspension that stops this user or their organisation, if any."""
+        with self._lock:
+            suspensions = self._suspensions
+            generation = self._generation
+        if suspensions is None:
+            rows = session.exec(select(Suspension).where(col(Suspension.lifted_at).is_(None)))
+            suspensions = [
+                SuspensionEntry(
+                    kind=r.kind,
+                    issuer=r.issuer,
+                    subject=r.subject,
+                    organisation_code=r.organisation_code,
+                )
+                for r in rows
+            ]
+            with self._lock:
+                if generation == self._generation:
+                    self._suspensions = suspensions
+        for s in suspensions:
+            user = (s.issuer, s.subject) == (issuer, subject)
+            if user or s.organisation_code == organisation_code:
+                return s
+        return None
+
+
+def current_version(session: Session) -> int:
+    """The directory's number, for a unit of work whose route counts nothing."""
+    return int(session.execute(sa_select(VERSION)).scalar_one())

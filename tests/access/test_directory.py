@@ -1,0 +1,177 @@
+"""The directory cache (`access/directory.py`): organisations, suspensions and trusted
+issuers are read once per process, yet a change made anywhere (another instance, or SQL
+at the console) holds from the very next request, because each request's first
+statement reads the directory's number (migration 0015) and checks the caller again when
+it has moved."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+
+from index_service.database import Database
+from index_service.main import create_app
+from index_service.settings import DEV_ISSUER, Settings
+from tests.api.test_trusted_issuers_api import (  # the agency's identity provider
+    AGENCY_IDP,
+    _agency_headers,
+    agency_keys_url,  # noqa: F401  (a fixture)
+)
+from tests.factories import Factory, child_payload, other_child
+
+
+@pytest.fixture
+def other_instance(settings: Settings, db: Database) -> Iterator[TestClient]:
+    """A second service process over the same database, with a cache of its own."""
+    with TestClient(create_app(settings, db=db), raise_server_exceptions=False) as client:
+        yield client
+
+
+def _console(database_url: str, statement: str, *params: object) -> None:
+    """A change made at the console, as the owner, outside any service instance."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(statement, params)
+
+
+def test_a_suspension_made_at_the_console_refuses_the_very_next_request(
+    client: TestClient, factory: Factory, database_url: str
+) -> None:
+    csc = factory.organisation()
+    worker = factory.headers_for(csc, roles=["data_manager"], sub="worker-7")
+    assert client.post("/v1/children", json=child_payload(), headers=worker).status_code == 201
+    children_before = factory.count("child")
+    _console(
+        database_url,
+        "INSERT INTO suspension (id, kind, issuer, subject, reason, suspended_by, suspended_at)"
+        " VALUES (%s, 'user', %s, 'worker-7', 'left post', 'console', now())",
+        uuid.uuid4(),
+        DEV_ISSUER,
+    )
+    refused = client.post("/v1/children", json=other_child(), headers=worker)
+    assert (refused.status_code, refused.json()["code"]) == (403, "user_suspended")
+    assert factory.count("child") == children_before  # nothing done
+    _console(database_url, "UPDATE suspension SET lifted_at = now(), lifted_by = 'console'")
+    assert client.post("/v1/children", json=other_child(), headers=worker).status_code == 201
+
+
+def test_a_suspension_made_on_another_instance_holds_here_at_once(
+    client: TestClient, other_instance: TestClient, factory: Factory
+) -> None:
+    operator = factory.organisation(type="index_operator")
+    admin = factory.headers_for(operator, roles=["administrator"], sub="admin-1")
+    ed = factory.organisation(type="emergency_department")
+    users = [factory.headers_for(ed, roles=["practitioner"], sub=f"u{i}") for i in range(2)]
+    # Both instances have the organisation and the (empty) suspensions cached.
+    for instance in (client, other_instance):
+        assert instance.post("/v1/enquiries", json=_NOBODY, headers=users[0]).status_code == 201
+    made = other_instance.post(
+        "/v1/suspensions",
+        json={"kind": "organisation", "organisation_code": ed.code, "reason": "breach"},
+        headers=admin,
+    )
+    assert made.status_code == 201, made.text
+    enquiries_before = factory.count("enquiry")
+    for headers in users:
+        refused = client.post("/v1/enquiries", json=_NOBODY, headers=headers)
+        assert refused.json()["code"] == "organisation_suspended"
+    assert factory.count("enquiry") == enquiries_before
+    lifted = other_instance.delete(f"/v1/suspensions/{made.json()['id']}", headers=admin)
+    assert lifted.status_code == 200
+    assert client.post("/v1/enquiries", json=_NOBODY, headers=users[1]).status_code == 201
+
+
+def test_an_organisation_added_at_the_console_takes_part_at_once(
+    client: TestClient, factory: Factory, database_url: str
+) -> None:
+    from index_service.organisations.models import Organisation
+
+    ghost = Organisation(
+        code="GHOST-01",
+        name="Not yet added",
+        type="childrens_social_care",
+        local_authority="E09000009",
+    )
+    headers = factory.headers_for(ghost, roles=["data_manager"], sub="early")
+    refused = client.post("/v1/children", json=child_payload(), headers=headers)
+    assert refused.json()["code"] == "organisation_not_participating"
+    _console(
+        database_url,
+        "INSERT INTO organisation (id, code, name, type, local_authority, contact_phone,"
+        " out_of_hours_phone, created_at) VALUES (%s, 'GHOST-01', 'Ghost CSC',"
+        " 'childrens_social_care', 'E09000009', '020 7946 0990', '020 7946 0999', now())",
+        uuid.uuid4(),
+    )
+    assert client.post("/v1/children", json=child_payload(), headers=headers).status_code == 201
+
+
+def test_a_warm_request_reads_nothing_before_its_one_transaction(
+    app: FastAPI, client: TestClient, factory: Factory, db: Database
+) -> None:
+    """A known caller's enquiry: no statement outside the work, one commit, and the
+    caller's organisation and suspensions are not read at all."""
+    headers = factory.practitioner()
+    assert client.post("/v1/children", json=child_payload(), headers=factory.data_manager())
+    assert client.post("/v1/enquiries", json=_NOBODY, headers=headers).status_code == 201  # warm
+    statements: list[str] = []
+    commits: list[int] = []
+    listeners = {
+        "before_cursor_execute": lambda _c, _cur, statement, *_: statements.append(statement),
+        "commit": lambda _conn: commits.append(1),
+    }
+    for name, listener in listeners.items():
+        event.listen(db.engine, name, listener)
+    try:
+        answer = client.post("/v1/enquiries", json=_NOBODY, headers=headers)
+    finally:
+        for name, listener in listeners.items():
+            event.remove(db.engine, name, listener)
+    assert answer.status_code == 201, answer.text
+    assert len(commits) == 1
+    assert statements[0].startswith("INSERT INTO rate_window")
+    assert "directory_version" in statements[0]
+    assert not any(" FROM organisation" in s or " FROM suspension" in s for s in statements)
+    assert statements[-1].startswith("INSERT INTO audit_event")
+
+
+_NOBODY = {
+    "family_name": "Nobodyhere",
+    "given_names": "Zed",
+    "date_of_birth": "2011-01-01",
+    "postcode": "N1 1AA",
+}
+
+
+def test_an_issuer_registered_or_withdrawn_on_another_instance_holds_here_at_once(
+    client: TestClient,
+    other_instance: TestClient,
+    factory: Factory,
+    agency_keys_url: str,  # noqa: F811  (the fixture imported above)
+) -> None:
+    operator = factory.organisation(type="index_operator")
+    admin = factory.headers_for(operator, roles=["administrator"], sub="admin-1")
+    hospital = factory.organisation(type="hospital")
+    agency = _agency_headers(hospital.code)
+    assert client.post("/v1/children", json=child_payload(), headers=agency).json()["code"] == (
+        "issuer_not_trusted"
+    )
+    registered = other_instance.post(
+        "/v1/trusted-issuers",
+        json={"issuer": AGENCY_IDP, "jwks_url": agency_keys_url, "organisations": [hospital.code]},
+        headers=admin,
+    )
+    assert registered.status_code == 201, registered.text
+    assert client.post("/v1/children", json=child_payload(), headers=agency).status_code == 201
+    withdrawn = other_instance.delete(
+        f"/v1/trusted-issuers/{registered.json()['id']}", headers=admin
+    )
+    assert withdrawn.status_code == 200
+    children_before = factory.count("child")
+    refused = client.post("/v1/children", json=other_child(), headers=agency)
+    assert (refused.status_code, refused.json()["code"]) == (401, "issuer_not_trusted")
+    assert factory.count("child") == children_before
