@@ -81,15 +81,17 @@ def note_children_opened(*, session: Session, draft: AuditDraft, threshold: int)
         & (col(AuditEvent.subject) == principal.subject)
         & (col(AuditEvent.occurred_at) >= since)
     )
-    opened_before = select(func.jsonb_array_elements_text(opened_json())).where(mine)
-    earlier = {uuid.UUID(row[0]) for row in session.execute(opened_before)}
-    distinct = len(earlier | opening)
-    if distinct <= threshold:
-        return False
+    # Recorded already this hour: nothing more to read (a busy user past the threshold
+    # would otherwise have their whole hour read at every opening).
     already = session.execute(
         select(col(AuditEvent.id)).where(mine, col(AuditEvent.action) == MANY_CHILDREN).limit(1)
     ).first()
     if already is not None:
+        return False
+    opened_before = select(func.jsonb_array_elements_text(opened_json())).where(mine)
+    earlier = {uuid.UUID(row[0]) for row in session.execute(opened_before)}
+    distinct = len(earlier | opening)
+    if distinct <= threshold:
         return False
     anomaly = dataclasses.replace(
         draft,
