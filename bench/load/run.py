@@ -225,6 +225,8 @@ def main(
 ) -> None:
     levels = [int(c) for c in concurrency.split(",") if c.strip()]
     facts = machine_facts()
+    log(f"{facts['command']} (commit {facts['commit']}; {facts['cores']} cores, load average "
+        f"{facts['load_average_at_start']})")  # fmt: skip
     log(f"population: {children:,} children ({'reload' if reload else 'reuse if loaded'})")
     url, load_seconds = setup.population_database(
         database_url, children=children, seed=seed, reload=reload
