@@ -144,7 +144,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         owned = db is None
         app.state.db = connect(settings) if owned else db
         try:
-            yield
+            with app.state.metrics.counting_sql(app.state.db.engine):
+                yield
         finally:
             if owned:
                 app.state.db.close()

@@ -8,14 +8,45 @@ import json
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg
+from alembic import command
+from psycopg import sql
 
 from bench.matching.population import Child
+from index_service.database import ensure_database, start_embedded_postgres, with_database
 from index_service.matching.keys import name_keys
+from index_service.migrations_state import alembic_config
 
 AUTHORITIES = ("E09000009", "E09000014", "E09000005", "E08000025", "E06000023")
 BENCH_REFERENCE = "BENCH-"  # la_reference: the population key, so a loaded database can be reused
+
+
+def fresh_database(database_url: str | None, name: str) -> str:
+    """Database `name` made afresh (dropped if it was there) and migrated, with the two
+    organisations the benchmarks act as; its URL. Without `database_url`, on the embedded
+    PostgreSQL under .data/."""
+    maintenance = database_url or start_embedded_postgres(Path(".data"))
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        dropped = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+        conn.execute(dropped.format(sql.Identifier(name)))
+    ensure_database(maintenance, name)
+    url = with_database(maintenance, name)
+    command.upgrade(alembic_config(url), "head")
+    with psycopg.connect(url) as conn:
+        for code, kind in (
+            ("BENCH-CSC", "childrens_social_care"),
+            ("BENCH-ED", "emergency_department"),
+        ):
+            # Ofcom's drama numbers: children's social care must give both (in and out of hours).
+            conn.execute(
+                "INSERT INTO organisation (id, code, name, type, local_authority, contact_phone,"
+                " out_of_hours_phone, created_at)"
+                " VALUES (%s, %s, %s, %s, 'E09000009', '020 7946 0990', '020 7946 0999', now())",
+                (uuid.uuid4(), code, f"Benchmark {kind}", kind),
+            )
+    return url
 
 
 def load(

@@ -24,9 +24,9 @@ from index_service.migrations_state import alembic_config
 BENCH_DB = "index_service_bench"
 
 
-def existing_database(database_url: str | None) -> str:
+def existing_database(database_url: str | None, name: str = BENCH_DB) -> str:
     maintenance = database_url or start_embedded_postgres(Path(".data"))
-    url = with_database(maintenance, BENCH_DB)
+    url = with_database(maintenance, name)
     command.upgrade(alembic_config(url), "head")  # migrations added since it was loaded
     return url
 

@@ -24,7 +24,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -32,14 +31,11 @@ from typing import Annotated, Any
 import httpx2
 import psycopg
 import typer
-from alembic import command
 
-from bench.matching.load import load
+from bench.matching.load import fresh_database, load
 from bench.matching.population import Enquiry, Population, absent_child_enquiry, enquiry_about
 from bench.matching.reuse import BENCH_DB, loaded_population
 from index_service.access.devkeys import mint_dev_token
-from index_service.database import ensure_database, start_embedded_postgres, with_database
-from index_service.migrations_state import alembic_config
 from index_service.settings import Settings
 
 ENGLAND = 11_000_000
@@ -160,28 +156,6 @@ def _serve(url: str, data_dir: Path) -> tuple[subprocess.Popen[str], str]:
     raise RuntimeError("the server did not start")
 
 
-def _fresh_database(database_url: str | None) -> str:
-    maintenance = database_url or start_embedded_postgres(Path(".data"))
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    ensure_database(maintenance, BENCH_DB)
-    url = with_database(maintenance, BENCH_DB)
-    command.upgrade(alembic_config(url), "head")
-    with psycopg.connect(url) as conn:
-        for code, kind in (
-            ("BENCH-CSC", "childrens_social_care"),
-            ("BENCH-ED", "emergency_department"),
-        ):
-            # Ofcom's drama numbers: children's social care must give both (in and out of hours).
-            conn.execute(
-                "INSERT INTO organisation (id, code, name, type, local_authority, contact_phone,"
-                " out_of_hours_phone, created_at)"
-                " VALUES (%s, %s, %s, %s, 'E09000009', '020 7946 0990', '020 7946 0999', now())",
-                (uuid.uuid4(), code, f"Benchmark {kind}", kind),
-            )
-    return url
-
-
 def main(
     children: Annotated[int, typer.Option(help="How many children to load.")] = 100_000,
     searches: Annotated[int, typer.Option(help="How many enquiries to send.")] = 10_000,
@@ -216,7 +190,7 @@ def main(
         collections.deque(remembered(), maxlen=0)  # the same children, regenerated
         load_seconds = float("nan")
     else:
-        url = _fresh_database(database_url)
+        url = fresh_database(database_url, BENCH_DB)
         with psycopg.connect(url) as conn:
             ids = load(conn, remembered())
             conn.execute("ANALYZE")
