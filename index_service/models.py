@@ -10,6 +10,7 @@ from index_service.involvements.models import Involvement
 from index_service.issuers.models import TrustedIssuerRecord
 from index_service.organisations.models import Organisation
 from index_service.suspensions.models import Suspension
+from index_service.web.models import WebPage, WebSession, WebSignIn
 
 __all__ = [
     "Alert",
@@ -30,5 +31,8 @@ __all__ = [
     "ShieldedAccess",
     "Suspension",
     "TrustedIssuerRecord",
+    "WebPage",
+    "WebSession",
+    "WebSignIn",
     "WebhookEndpoint",
 ]
