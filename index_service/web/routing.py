@@ -238,17 +238,23 @@ def _viewer(request: Request, ctx: RequestContext) -> Viewer | None:
         idle=_minutes(settings.web_session_idle_minutes),
         absolute=_minutes(settings.web_session_absolute_hours * 60),
     )
+    refused: DomainError | None = None
     with ctx.db.transaction() as session:
         row = sessions.find(session=session, token=token, timeouts=timeouts)
         if row is None:
             return None
         try:
             principal = principal_of_claims(session, sessions.claims_of(row), ctx)
-        except DomainError as refused:
-            sessions.end(session=session, row=row)
-            raise SignedOut(refused.code) from None
-        organisation = organisations.find_by_code(session=session, code=principal.organisation_code)
-        name = organisation.name if organisation is not None else principal.organisation_code
+        except DomainError as exc:
+            refused = exc
+            sessions.end(session=session, row=row)  # committed with this transaction
+        else:
+            organisation = organisations.find_by_code(
+                session=session, code=principal.organisation_code
+            )
+            name = organisation.name if organisation is not None else principal.organisation_code
+    if refused is not None:
+        raise SignedOut(refused.code)
     return Viewer(row=row, principal=principal, organisation_name=name)
 
 
