@@ -5,6 +5,7 @@ personas' organisations."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -14,6 +15,7 @@ from index_service.database import Database
 from index_service.demo.personas import PERSONAS
 from index_service.settings import Settings
 from tests.factories import EALING, HARINGEY, Factory
+from tests.web.browser import chromium
 
 BRENT = "E09000005"
 AUTHORITIES = {"EAL": EALING, "HRY": HARINGEY, "BRT": BRENT}
@@ -64,3 +66,9 @@ def personas_organisations(factory: Factory) -> dict[str, str]:
         )
         made[code] = TYPES[number]
     return made
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    with chromium() as launched:
+        yield launched
