@@ -62,7 +62,7 @@ def start_provider(port: int, redirect_uri: str, accounts: dict[str, Any]) -> Pr
         "NODE_PATH": str(ROOT / "node_modules"),
     }
     process = subprocess.Popen(
-        ["node", str(OP_SCRIPT)],
+        [shutil.which("node") or "node", str(OP_SCRIPT)],
         env=env,
         cwd=ROOT,
         text=True,
