@@ -9,7 +9,8 @@ import re
 from fastapi.testclient import TestClient
 
 from index_service.settings import DEV_ISSUER
-from tests.factories import Factory
+from tests.factories import VALID_NHS_NUMBER, Factory
+from tests.web.scenario import KEY_WORKER, a_child_with_a_key_worker
 
 
 def csrf(html: str) -> str:
@@ -247,3 +248,62 @@ def test_a_user_of_an_organisation_that_does_not_take_part_gets_no_session(
 def test_sign_in_as_is_not_there_unless_switched_on(client: TestClient) -> None:
     assert client.get("https://testserver/sign-in/as").status_code == 404
     assert "Sign in as a demo person" not in client.get("https://testserver/sign-in").text
+
+
+def test_a_page_showing_a_shielded_child_shows_only_the_notice(
+    browser_client: TestClient, client: TestClient, factory: Factory
+) -> None:
+    scenario = a_child_with_a_key_worker(factory, client)
+    data_manager = factory.headers_for(scenario.ealing, roles=["data_manager"], sub="dm-1")
+    read = client.get(f"/v1/children/{scenario.child_id}", headers=data_manager)
+    shielded = client.put(
+        f"/v1/children/{scenario.child_id}/shield",
+        headers={**data_manager, "If-Match": read.headers["ETag"]},
+    )
+    assert shielded.status_code == 200, shielded.text
+    sign_in_as(browser_client, "ed-doctor")
+    state_purpose(browser_client)
+    page = browser_client.get("/search")
+    answered = browser_client.post(
+        "/search", data={"nhs_number": VALID_NHS_NUMBER, "csrf_token": csrf(page.text)}
+    )
+    assert answered.status_code == 303, answered.text
+    shown = browser_client.get(answered.headers["location"]).text
+    if "Possible matches" in shown:
+        opened = browser_client.post(
+            f"{answered.headers['location']}/open",
+            data={"child_id": scenario.child_id, "csrf_token": csrf(shown)},
+        )
+        assert opened.status_code == 303, opened.text
+        shown = browser_client.get(opened.headers["location"]).text
+    assert "This record is shielded" in shown
+    assert "Ealing Children&#39;s Services" in shown or "Ealing Children's Services" in shown
+    for withheld in ("Aisha", "Testchild", "W5 2AA", "1 Synthetic Row", KEY_WORKER, "A81001"):
+        assert withheld not in shown
+
+
+def test_an_administrator_registers_an_agencys_sign_in_and_it_is_offered(
+    client: TestClient, browser_client: TestClient, factory: Factory
+) -> None:
+    operator = factory.organisation(type="index_operator")
+    admin = factory.headers_for(operator, roles=["administrator"], sub="admin-1")
+    school = factory.organisation(type="school")
+    oidc = {
+        "display_name": "Brent Schools",
+        "discovery_url": "https://login.schools.example/.well-known/openid-configuration",
+        "client_id": "index",
+        "client_secret_env": "SCHOOLS_OIDC_SECRET",
+        "claims": {"organisation": None, "static_organisation": school.code},
+    }
+    body = {
+        "issuer": "https://login.schools.example",
+        "jwks_url": "https://login.schools.example/jwks",
+        "organisations": [school.code],
+        "oidc": oidc,
+    }
+    registered = client.post("/v1/trusted-issuers", json=body, headers=admin)
+    assert registered.status_code == 201, registered.text
+    assert registered.json()["oidc"]["client_secret_env"] == "SCHOOLS_OIDC_SECRET"
+    assert "Sign in with Brent Schools" in browser_client.get("/sign-in").text
+    in_clear = {**body, "issuer": "https://other.example", "oidc": {**oidc, "client_secret": "x"}}
+    assert client.post("/v1/trusted-issuers", json=in_clear, headers=admin).status_code == 422
