@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,7 +70,20 @@ def start_provider(port: int, redirect_uri: str, accounts: dict[str, Any]) -> Pr
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    _wait_for_line(process, "listening", timeout=30)
+    said: list[str] = []
+    listening = threading.Event()
+
+    def read() -> None:  # node writes several lines at once: read them all, as they come
+        assert process.stdout is not None
+        for line in process.stdout:
+            said.append(line)
+            if "listening" in line:
+                listening.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    if not listening.wait(timeout=30):
+        stop(process)
+        raise AssertionError(f"the OpenID provider did not start: {''.join(said)[-3000:]}")
     return Provider(issuer=f"http://127.0.0.1:{port}", process=process)
 
 
@@ -116,7 +130,15 @@ def serve(settings: Settings, port: int, **environment: str) -> Served:
         stderr=subprocess.STDOUT,
     )
     _wait_for_line(process, "Application startup complete", timeout=60)
+    # Keep reading what it logs, so that a long journey never fills the pipe and stalls it.
+    threading.Thread(target=_drain, args=(process,), daemon=True).start()
     return Served(base=f"http://127.0.0.1:{port}", process=process)
+
+
+def _drain(process: subprocess.Popen[str]) -> None:
+    assert process.stdout is not None
+    for _ in process.stdout:
+        pass
 
 
 def stop(process: subprocess.Popen[str]) -> None:
@@ -189,6 +211,14 @@ def loopback_only(context: Any) -> None:
             route.abort()
 
     context.route("**/*", route)
+
+
+def free_ports(n: int) -> list[int]:
+    """`n` distinct free ports on loopback."""
+    ports: set[int] = set()
+    while len(ports) < n:
+        ports.add(_free_port())
+    return sorted(ports)
 
 
 def free_port() -> int:

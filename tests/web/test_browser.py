@@ -33,7 +33,7 @@ CHILD_DATA_IN_URLS = ("testchild", "aisha", "w5", "2aa", "9992914173", "age_year
 @pytest.fixture
 def site(settings: Settings, browser: Any) -> Iterator[tuple[str, str]]:
     """The served app and the provider its ED staff sign in through: (base, issuer)."""
-    app_port, op_port = real.free_port(), real.free_port()
+    app_port, op_port = real.free_ports(2)
     base = f"http://127.0.0.1:{app_port}"
     provider = real.start_provider(
         op_port,
