@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -258,9 +258,7 @@ def _viewer(request: Request, ctx: RequestContext) -> Viewer | None:
     return Viewer(row=row, principal=principal, organisation_name=name)
 
 
-def _minutes(n: int) -> Any:
-    from datetime import timedelta
-
+def _minutes(n: int) -> timedelta:
     return timedelta(minutes=n)
 
 
@@ -304,10 +302,3 @@ def _csrf_ok(request: Request, viewer: Viewer | None, form: FormData) -> bool:
         return sessions.csrf_matches(viewer.row, sent)
     cookie = request.cookies.get(sessions.SIGN_IN_COOKIE)
     return cookie is not None and secrets.compare_digest(cookie.encode(), sent.encode())
-
-
-def child_uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
