@@ -4,14 +4,32 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format typecheck openapi check clean-data
+.PHONY: run test lint format typecheck openapi check clean-data assets screenshots
+
+ASSETS := index_service/web/static/.built
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+# GOV.UK Frontend's assets from the npm registry (package-lock.json pins them), served by
+# the app under /assets; the test-only OpenID provider and axe-core come with them.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+$(ASSETS): node_modules/.package-lock.json
+	rm -rf index_service/web/static
+	mkdir -p index_service/web/static
+	cp -R node_modules/govuk-frontend/dist/govuk/assets/. index_service/web/static/
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css \
+	   node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js index_service/web/static/
+	touch $@
+
+assets: $(ASSETS)
+
+run: $(STAMP) $(ASSETS)
 	$(BIN)/index-service migrate
 	$(BIN)/index-service seed-demo --once
 	@echo ""
@@ -25,8 +43,12 @@ run: $(STAMP)
 	$(BIN)/index-service worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/index-service serve
 
-test: $(STAMP)
+test: $(STAMP) $(ASSETS)
 	$(BIN)/pytest
+
+# Each page at 1280px and 375px wide, into screenshots/ (git-ignored).
+screenshots: $(STAMP) $(ASSETS)
+	SCREENSHOTS=1 $(BIN)/pytest -q tests/web/test_screenshots.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -39,6 +39,7 @@ from index_service.issuers.registry import RegisteredIssuers
 from index_service.logging import configure_logging
 from index_service.migrations_state import schema_state
 from index_service.settings import Settings, get_settings
+from index_service.web.app import mount_pages
 
 DESCRIPTION = """A signposting index for children's safeguarding: who else is working with
 this child, and how to reach them. Every request that touches child data, and every
@@ -168,6 +169,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(health.router)
     for router in V1_ROUTERS:
         app.include_router(router)
+    mount_pages(app)
     app.add_middleware(RequestMiddleware, metrics=app.state.metrics)
     return app
 

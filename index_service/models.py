@@ -1,5 +1,6 @@
 """Every table, imported in one place so the metadata (and Alembic) sees them all."""
 
+from index_service.access.directory import DirectoryVersion
 from index_service.access.ratelimit import RateWindow
 from index_service.alerts.models import Alert, AlertDelivery, DeliveryAttempt, WebhookEndpoint
 from index_service.audit.models import AuditEvent, AuditSeal
@@ -10,6 +11,7 @@ from index_service.involvements.models import Involvement
 from index_service.issuers.models import TrustedIssuerRecord
 from index_service.organisations.models import Organisation
 from index_service.suspensions.models import Suspension
+from index_service.web.models import WebPage, WebSession, WebSignIn
 
 __all__ = [
     "Alert",
@@ -21,6 +23,7 @@ __all__ = [
     "ChildAddress",
     "ChildName",
     "DeliveryAttempt",
+    "DirectoryVersion",
     "Enquiry",
     "EnquiryContact",
     "Flag",
@@ -30,5 +33,8 @@ __all__ = [
     "ShieldedAccess",
     "Suspension",
     "TrustedIssuerRecord",
+    "WebPage",
+    "WebSession",
+    "WebSignIn",
     "WebhookEndpoint",
 ]

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from index_service.issuers.oidc_config import OidcClient
+
 DEV_ISSUER = "urn:index-service:local-development"
 
 
@@ -26,6 +28,10 @@ class TrustedIssuer(BaseModel):
     organisations: list[str] | None = Field(
         default=None,
         description="Organisation codes this issuer may vouch for. Unset: any organisation.",
+    )
+    oidc: OidcClient | None = Field(
+        default=None,
+        description="Sign staff in to the pages through this issuer (OpenID Connect).",
     )
 
     @model_validator(mode="after")
@@ -86,6 +92,17 @@ class Settings(BaseSettings):
     dev_issuer_enabled: bool | None = Field(
         default=None,
         description="Trust the local development issuer. Unset: only in development.",
+    )
+    dev_sign_in_enabled: bool | None = Field(
+        default=None,
+        description="The pages' 'sign in as' a demo persona, vouched for by the local "
+        "development issuer. Unset: only in development. Refused in production.",
+    )
+    web_session_idle_minutes: int = Field(
+        default=30, ge=1, le=24 * 60, description="A page session unused this long ends."
+    )
+    web_session_absolute_hours: int = Field(
+        default=12, ge=1, le=24, description="A page session ends this long after sign-in."
     )
     max_token_bytes: int = Field(default=8192, ge=512, le=65536)
     max_token_lifetime_seconds: int = Field(default=3600, ge=60, le=3600)
@@ -252,6 +269,8 @@ class Settings(BaseSettings):
     def _refuse_unsafe_production(self) -> Settings:
         if self.dev_issuer_enabled is None:
             self.dev_issuer_enabled = self.environment == "development"
+        if self.dev_sign_in_enabled is None:
+            self.dev_sign_in_enabled = self.environment == "development"
         if self.outbound_allow_private is None:
             self.outbound_allow_private = self.environment != "production"
         if self.environment == "production":
@@ -265,6 +284,11 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "DEV_ISSUER_ENABLED must be false in production: the local development "
                     "issuer signs tokens with a key anyone on this machine can read"
+                )
+            if self.dev_sign_in_enabled:
+                raise ValueError(
+                    "DEV_SIGN_IN_ENABLED must be false in production: anyone could sign in "
+                    "as a demo persona"
                 )
             if not self.trusted_issuers:
                 raise ValueError("TRUSTED_ISSUERS must name at least one issuer in production")

@@ -129,3 +129,16 @@ def test_production_needs_public_url(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValidationError, match="PUBLIC_URL"):
         Settings(**proper)
     assert Settings(**proper, public_url="https://index.example").public_url
+
+
+def test_production_refuses_the_development_sign_in_and_has_it_off_by_default() -> None:
+    with pytest.raises(ValidationError, match="DEV_SIGN_IN_ENABLED must be false"):
+        Settings(
+            environment="production",
+            dev_issuer_enabled=False,
+            dev_sign_in_enabled=True,
+            trusted_issuers=[ISSUER],
+            database_url="postgresql://db.example/index",
+        )
+    assert Settings(environment="development").dev_sign_in_enabled is True
+    assert Settings(environment="test").dev_sign_in_enabled is False

@@ -20,16 +20,26 @@ import threading
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, column, table
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, text
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from index_service.organisations.models import Organisation
 from index_service.suspensions.models import Suspension
 
-_version_table = table("directory_version", column("version", Integer))
+
+class DirectoryVersion(SQLModel, table=True):
+    """One row (migration 0015): its number moves with every change to the directory."""
+
+    __tablename__ = "directory_version"
+    __table_args__ = (CheckConstraint("id", name="directory_version_id_check"),)
+
+    id: bool = Field(sa_column=Column(Boolean, primary_key=True, server_default=text("true")))
+    version: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
 # The directory's number as a scalar subquery, to ride along in a statement of the work.
-VERSION = sa_select(_version_table.c.version).scalar_subquery()
+VERSION = sa_select(col(DirectoryVersion.version)).scalar_subquery()
 
 
 @dataclass(frozen=True)

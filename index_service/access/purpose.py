@@ -47,33 +47,48 @@ class Purpose:
 
 def purpose_from_headers(code: str | None, text: str | None) -> Purpose:
     """The stated purpose, or a 400 that says exactly what is missing or wrong."""
+    return purpose_of(code, _decoded(text), field=PURPOSE_HEADER, text_field=PURPOSE_TEXT_HEADER)
+
+
+def purpose_of(
+    code: str | None,
+    text: str | None,
+    *,
+    field: str = "purpose",
+    text_field: str = "purpose_text",
+) -> Purpose:
+    """The purpose from its code and its (decoded) text: the one check for the API's
+    headers and the pages' form, each naming its own fields in what it says."""
     codes = ", ".join(c.value for c in PurposeCode)
     if code is None or not code.strip():
         raise PurposeRequired(
-            f"send the {PURPOSE_HEADER} header with one of: {codes}", code="purpose_required"
+            f"send the {field} header with one of: {codes}"
+            if field == PURPOSE_HEADER
+            else f"choose the {field}",
+            code="purpose_required",
         )
     try:
         purpose_code = PurposeCode(code.strip().lower())
     except ValueError:
-        raise PurposeRequired(
-            f"{PURPOSE_HEADER} must be one of: {codes}", code="purpose_unknown"
-        ) from None
-    decoded = _decoded(text)
+        raise PurposeRequired(f"{field} must be one of: {codes}", code="purpose_unknown") from None
+    decoded = (text or "").strip()
     if not decoded:
         raise PurposeRequired(
-            f"send the {PURPOSE_TEXT_HEADER} header: a few words on why you need this",
+            f"send the {text_field} header: a few words on why you need this"
+            if text_field == PURPOSE_TEXT_HEADER
+            else f"give the {text_field}: a few words on why you need this",
             code="purpose_text_required",
         )
     if len(decoded) > MAX_PURPOSE_TEXT:
         raise PurposeRequired(
-            f"{PURPOSE_TEXT_HEADER} may be at most {MAX_PURPOSE_TEXT} characters",
+            f"{text_field} may be at most {MAX_PURPOSE_TEXT} characters",
             code="purpose_text_too_long",
         )
     try:
         one_line_of_text(decoded)
     except ValueError as reason:  # says what is wrong, never quotes the text
         raise PurposeRequired(
-            f"{PURPOSE_TEXT_HEADER} is one line of visible text: it {reason}",
+            f"{text_field} is one line of visible text: it {reason}",
             code="purpose_text_invalid",
         ) from None
     return Purpose(code=purpose_code, text=decoded)

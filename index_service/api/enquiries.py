@@ -9,8 +9,13 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Response, status
+from sqlmodel import Session
 
 from index_service.access.policy import Permission
+from index_service.access.principal import Principal
+from index_service.access.purpose import Purpose
+from index_service.alerts.service import AlertTiming
+from index_service.api.context import RequestContext
 from index_service.api.deps import (
     AlertTimingDep,
     ContextDep,
@@ -26,6 +31,7 @@ from index_service.api.routing import AuditedRoute
 from index_service.children.schemas import ChildPublic
 from index_service.enquiries import service
 from index_service.enquiries.models import EnquiryCreate, EnquiryOutcome, EnquiryPublic
+from index_service.settings import Settings
 
 router = APIRouter(
     prefix="/v1/enquiries",
@@ -52,11 +58,36 @@ def make_enquiry(
     timing: AlertTimingDep,
     response: Response,
 ) -> EnquiryPublic:
-    result = service.make_enquiry(
+    answer = enquire(
         session=session,
         caller=caller,
         purpose=purpose,
         data=body,
+        ctx=ctx,
+        settings=settings,
+        timing=timing,
+    )
+    response.headers["Location"] = f"/v1/enquiries/{answer.id}"
+    return answer
+
+
+def enquire(
+    *,
+    session: Session,
+    caller: Principal,
+    purpose: Purpose,
+    data: EnquiryCreate,
+    ctx: RequestContext,
+    settings: Settings,
+    timing: AlertTiming,
+) -> EnquiryPublic:
+    """An enquiry and its answer, with what the request's audit row records of it: the
+    API's route and the pages' search both answer through here."""
+    result = service.make_enquiry(
+        session=session,
+        caller=caller,
+        purpose=purpose,
+        data=data,
         request_id=ctx.audit.request_id,
         policy=service.EnquiryPolicy(
             timing=timing,
@@ -86,7 +117,6 @@ def make_enquiry(
         children_opened(
             session=session, settings=settings, ctx=ctx, caller=caller, child_ids=[result.child.id]
         )
-    response.headers["Location"] = f"/v1/enquiries/{enquiry.id}"
     disclosed: dict[str, Any] = {"child": result.child} if result.child is not None else {}
     if outcome == EnquiryOutcome.NOT_FOUND:
         disclosed["earlier_enquiries"] = result.earlier
@@ -119,6 +149,32 @@ def open_candidate(
     settings: SettingsDep,
     timing: AlertTimingDep,
 ) -> ChildPublic:
+    return open_found(
+        session=session,
+        caller=caller,
+        purpose=purpose,
+        enquiry_id=enquiry_id,
+        child_id=child_id,
+        ctx=ctx,
+        settings=settings,
+        timing=timing,
+    )
+
+
+def open_found(
+    *,
+    session: Session,
+    caller: Principal,
+    purpose: Purpose,
+    enquiry_id: uuid.UUID,
+    child_id: uuid.UUID,
+    ctx: RequestContext,
+    settings: Settings,
+    timing: AlertTiming,
+) -> ChildPublic:
+    """Open a child one's own enquiry found, with what the audit row records of it: the
+    API's route and the pages' "open this record" both open through here."""
+    ctx.audit.children(child_id)
     ctx.audit.detail["enquiry_id"] = str(enquiry_id)
     child, raised = service.open_candidate(
         session=session,

@@ -115,6 +115,15 @@ def open_work(request: Request, ctx: RequestContext) -> None:
             raise Forbidden(decision.reason, code="permission_denied")
 
 
+def principal_on_current_rows(
+    request: Request, session: Session, claims: VerifiedClaims, ctx: RequestContext
+) -> Principal:
+    """The caller of already verified `claims` (a web sign-in, a page's session), checked
+    against the directory as it is now: its number is read on `session` first."""
+    _directory_moved(request, session)
+    return _principal(session, request.app.state.directory, claims, ctx)
+
+
 def _directory_moved(request: Request, session: Session, version: int | None = None) -> bool:
     """Whether the directory changed since this process cached it (`version` as a
     statement of the work read it, else read now); if so the cache is emptied and the

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import ARRAY, Column, DateTime, String
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from index_service.common import Text300, new_id, utcnow
+from index_service.issuers.oidc_config import OidcClient
 from index_service.organisations.models import OrganisationCode
 from index_service.settings import safe_key_url
 
@@ -27,6 +29,9 @@ class TrustedIssuerRecord(SQLModel, table=True):
     organisations: list[str] | None = SQLField(
         default=None, sa_column=Column(ARRAY(String(16)), nullable=True)
     )
+    # The pages' OpenID Connect client and claim mapping (`OidcClient`), or null: the
+    # issuer's tokens are accepted by the API, nobody signs in to the pages through it.
+    oidc: dict[str, Any] | None = SQLField(default=None, sa_column=Column(JSONB, nullable=True))
     registered_by: str = SQLField(max_length=620)
     registered_at: datetime = SQLField(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
@@ -55,6 +60,18 @@ class TrustedIssuerCreate(BaseModel):
         "providers of children's social care and of the index operator are configured in "
         "settings only, never registered at run time.",
     )
+    oidc: OidcClient | None = Field(
+        default=None,
+        description="To let the organisations' staff sign in to the pages through this "
+        "issuer: its OpenID Connect client (the secret named by an environment variable "
+        "or a file, never sent here) and how its claims map to user, organisation and roles.",
+    )
+
+    @model_validator(mode="after")
+    def _discovery_url(self) -> TrustedIssuerCreate:
+        if self.oidc is not None:
+            _key_url(self.oidc.discovery_url)
+        return self
 
 
 class TrustedIssuerPublic(BaseModel):
@@ -62,6 +79,7 @@ class TrustedIssuerPublic(BaseModel):
     issuer: str
     jwks_url: str
     organisations: list[str] | None
+    oidc: OidcClient | None = None
     registered_by: str
     registered_at: datetime
     withdrawn_by: str | None

@@ -32,6 +32,10 @@ def register(
     private network (the service would fetch whatever URL it is given): checked here and
     again at every fetch (`index_service/outbound.py`)."""
     require_public_url(data.jwks_url, allow_private=allow_private, field="jwks_url")
+    if data.oidc is not None:
+        require_public_url(
+            data.oidc.discovery_url, allow_private=allow_private, field="oidc.discovery_url"
+        )
     existing = session.exec(
         select(TrustedIssuerRecord).where(TrustedIssuerRecord.issuer == data.issuer)
     ).first()
@@ -42,6 +46,7 @@ def register(
         issuer=data.issuer,
         jwks_url=data.jwks_url,
         organisations=sorted({code.upper() for code in data.organisations}),
+        oidc=data.oidc.model_dump(mode="json") if data.oidc is not None else None,
         registered_by=_by(caller),
     )
     session.add(record)

@@ -1,0 +1,20 @@
+"""The pages in the service's own FastAPI app: their routers (left out of the OpenAPI
+document) and GOV.UK Frontend's assets under `/assets`, copied from the npm package by
+`make assets` into `web/static/` (nothing is fetched at run time)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from index_service.web import pages, sign_in
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def mount_pages(app: FastAPI) -> None:
+    app.include_router(sign_in.router)
+    app.include_router(pages.router)
+    app.mount("/assets", StaticFiles(directory=STATIC, check_dir=False), name="assets")

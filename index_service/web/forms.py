@@ -1,0 +1,110 @@
+"""The look-up form: what a practitioner typed, as the API's `EnquiryCreate`, or the
+errors to show (the GOV.UK error summary and each field's own message). The rules on what
+is enough to search on stay in `access/need_to_know.py`: this only says them in words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+
+from index_service.access.need_to_know import CriteriaInsufficient
+from index_service.enquiries.models import EnquiryCreate
+
+FIELDS = (
+    "given_names",
+    "family_name",
+    "other_given_names",
+    "other_family_name",
+    "dob_day",
+    "dob_month",
+    "dob_year",
+    "age_years",
+    "postcode",
+    "nhs_number",
+    "upn",
+)
+
+MINIMUM = (
+    "an NHS number",
+    "a unique pupil number (UPN)",
+    "family name, given names and date of birth (or age)",
+    "family name, date of birth (or age) and postcode",
+)
+
+MESSAGES = {
+    "given_names": "Enter the child's given names using letters",
+    "family_name": "Enter the child's family name using letters",
+    "other_names": "Enter both the given and family name of the other name",
+    "date_of_birth": "Date of birth must be a real date in the past, within the last 25 years",
+    "age_years": "Age must be a whole number of years, from 0 to 25",
+    "postcode": "Enter a real postcode, like W5 2AA",
+    "nhs_number": "Enter a valid NHS number: 10 digits, like 999 291 4173",
+    "upn": "Enter a valid UPN: 13 characters, starting with a letter",
+}
+
+ANCHORS = {
+    "date_of_birth": "dob_day",
+    "other_names": "other_given_names",
+    "criteria": "given_names",
+}
+
+
+@dataclass
+class SearchForm:
+    values: dict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> list[dict[str, str]]:
+        return [
+            {"text": message, "href": f"#{ANCHORS.get(name, name)}"}
+            for name, message in self.errors.items()
+        ]
+
+
+def read(values: dict[str, str]) -> tuple[SearchForm, EnquiryCreate | None]:
+    form = SearchForm(values={name: values.get(name, "") for name in FIELDS})
+    v = form.values
+    data: dict[str, Any] = {
+        key: v[key]
+        for key in ("given_names", "family_name", "postcode", "nhs_number", "upn")
+        if v[key]
+    }
+    if v["other_given_names"] or v["other_family_name"]:
+        if not (v["other_given_names"] and v["other_family_name"]):
+            form.errors["other_names"] = MESSAGES["other_names"]
+        else:
+            data["other_names"] = [
+                {"given_names": v["other_given_names"], "family_name": v["other_family_name"]}
+            ]
+    day, month, year = v["dob_day"], v["dob_month"], v["dob_year"]
+    if day or month or year:
+        try:
+            data["date_of_birth"] = date(int(year), int(month), int(day)).isoformat()
+        except ValueError:
+            form.errors["date_of_birth"] = MESSAGES["date_of_birth"]
+    if v["age_years"]:
+        if "date_of_birth" in data or "date_of_birth" in form.errors:
+            form.errors["age_years"] = "Give the date of birth or the age, not both"
+        elif not v["age_years"].isdigit():
+            form.errors["age_years"] = MESSAGES["age_years"]
+        else:
+            data["age_years"] = int(v["age_years"])
+    try:
+        enquiry = EnquiryCreate.model_validate(data)
+    except ValidationError as invalid:
+        for error in invalid.errors():
+            name = str(error["loc"][0]) if error["loc"] else "date_of_birth"
+            form.errors.setdefault(name, MESSAGES.get(name, "Check this answer"))
+        enquiry = None
+    return form, (None if form.errors else enquiry)
+
+
+def insufficient(form: SearchForm, refused: CriteriaInsufficient) -> None:
+    """Say what is enough, naming the names that name nobody."""
+    for name in refused.extra.get("not_a_name", []):
+        form.errors[name] = MESSAGES[name] + " (at least 2 letters)"
+    form.errors["criteria"] = "Give more to search on: " + "; or ".join(MINIMUM)

@@ -1,0 +1,129 @@
+"""Plain English for the codes the service speaks in (GOV.UK style: sentence case, no
+jargon): purposes of use, flag kinds, roles, dates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from index_service.access.purpose import PurposeCode
+from index_service.access.roles import Role
+from index_service.reference.local_authorities import authority_name
+
+LONDON = ZoneInfo("Europe/London")
+
+PURPOSES: dict[PurposeCode, tuple[str, str]] = {
+    PurposeCode.SAFEGUARDING_CONCERN: (
+        "I am worried about a child's safety or welfare",
+        "You have a safeguarding concern and need to know who else is involved.",
+    ),
+    PurposeCode.HEALTH_CARE: (
+        "I am providing health care to the child",
+        "For example, the child is in the emergency department or at an appointment.",
+    ),
+    PurposeCode.PROVIDING_A_SERVICE: (
+        "I am providing a service to the child or their family",
+        "For example, housing, early help or a youth service.",
+    ),
+    PurposeCode.EDUCATION_WELFARE: (
+        "The child's education or welfare at school",
+        "For example, the child is missing education or a school has a concern.",
+    ),
+    PurposeCode.POLICE_INVESTIGATION: (
+        "A police investigation or emergency involving the child",
+        "For example, a child found, missing or at risk.",
+    ),
+    PurposeCode.AUDIT: (
+        "Auditing how the index has been used",
+        "Only for auditors checking access.",
+    ),
+    PurposeCode.DATA_QUALITY: (
+        "Checking or correcting the index's records",
+        "Only for data managers keeping records right.",
+    ),
+}
+
+FLAG_KINDS = {
+    "child_protection_plan": "Child protection plan",
+    "looked_after": "Looked after child",
+    "unborn_child_protection_plan": "Unborn child protection plan",
+    "child_in_need": "Child in need",
+    "early_help": "Early help in place",
+    "concern_raised": "Concern raised",
+    "missing_education": "Missing education",
+    "missing_from_home": "Missing from home",
+}
+
+ROLES = {
+    Role.PRACTITIONER: "Practitioner",
+    Role.SOCIAL_WORKER: "Social worker",
+    Role.DESIGNATED_MANAGER: "Designated manager",
+    Role.DATA_MANAGER: "Data manager",
+    Role.AUDITOR: "Auditor",
+    Role.NATIONAL_AUDITOR: "National auditor",
+    Role.ADMINISTRATOR: "Administrator",
+    Role.SERVICE_ACCOUNT: "Service account",
+}
+
+RELATIONSHIPS = {"mother": "Mother", "father": "Father"}
+
+
+def purpose_label(code: str | None) -> str:
+    try:
+        return PURPOSES[PurposeCode(str(code))][0]
+    except (ValueError, KeyError):
+        return "Not stated"
+
+
+def flag_kind(kind: str) -> str:
+    return FLAG_KINDS.get(kind, kind.replace("_", " ").capitalize())
+
+
+def role_names(roles: frozenset[Role]) -> str:
+    return ", ".join(sorted(ROLES.get(r, r.value) for r in roles)) or "No role here"
+
+
+def authority(code: str | None) -> str:
+    if not code:
+        return "Not known"
+    return authority_name(code) or code
+
+
+def long_date(value: date | str | None) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    return f"{value.day} {value:%B %Y}"
+
+
+def long_datetime(value: datetime | str | None) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    local = value.astimezone(LONDON)
+    hour = local.strftime("%I:%M%p").lstrip("0").lower()
+    return f"{local.day} {local:%B %Y} at {hour}"
+
+
+def sentence(text: str) -> str:
+    """A service message as a sentence: capital first, full stop last."""
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+STATUSES = {
+    "unknown": "Not known",
+    "not_registered": "Not registered with a GP",
+    "not_in_education": "Not in education",
+    "not_of_school_age": "Not of school age",
+    "none": "None",
+}
+
+
+def status(value: str | None) -> str:
+    return STATUSES.get(str(value), str(value or "Not known").replace("_", " ").capitalize())

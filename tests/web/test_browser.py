@@ -1,0 +1,196 @@
+"""The journeys in a real browser (Debian's Chromium, driven by Playwright) against the
+served app, the test PostgreSQL and a real OpenID provider (npm `oidc-provider`): an ED
+doctor signs in through their trust's provider, states a purpose, looks a child up by
+name, age and postcode, opens the possible match and sees the key worker first; a
+not-found look-up names the front door and its out-of-hours number, by keyboard alone.
+axe-core checks every page; no child data is in any URL the browser visited or kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from index_service.settings import Settings
+from tests.factories import Factory
+from tests.web import browser as real
+from tests.web.browser import Journey
+from tests.web.scenario import (
+    KEY_WORKER,
+    KEY_WORKER_PHONE,
+    OUT_OF_HOURS_PHONE,
+    a_child_with_a_key_worker,
+    age_today,
+)
+
+ED_CODE = "TRUST-ED-01"
+DOCTOR = "ed-doctor-1"
+CHILD_DATA_IN_URLS = ("testchild", "aisha", "w5", "2aa", "9992914173", "age_years", "family")
+
+
+@pytest.fixture
+def site(settings: Settings, browser: Any) -> Iterator[tuple[str, str]]:
+    """The served app and the provider its ED staff sign in through: (base, issuer)."""
+    app_port, op_port = real.free_ports(2)
+    base = f"http://127.0.0.1:{app_port}"
+    provider = real.start_provider(
+        op_port,
+        f"{base}/sign-in/callback",
+        {
+            DOCTOR: {
+                "name": "Dr Test Doctor",
+                "email": "test.doctor@trust.example",
+                "org_code": ED_CODE,
+                "nhsid_nrbac_roles": [
+                    {"role_code": "S8000:G8000:R8000", "org_code": ED_CODE},
+                    {"role_code": "S0080:G0450:R5080", "org_code": ED_CODE},
+                ],
+            }
+        },
+    )
+    try:
+        import json
+
+        issuer = real.trusted_issuer(provider.issuer, [ED_CODE])
+        served = real.serve(settings, app_port, TRUSTED_ISSUERS=json.dumps([issuer]))
+        try:
+            yield base, provider.issuer
+        finally:
+            real.stop(served.process)
+    finally:
+        real.stop(provider.process)
+
+
+def new_journey(browser: Any, base: str) -> Journey:
+    context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
+    real.loopback_only(context)
+    journey = Journey(page=context.new_page(), base=base)
+    journey.watch()
+    return journey
+
+
+def assert_no_child_data_in_urls(journey: Journey) -> None:
+    kept = journey.urls + journey.history()
+    for url in kept:
+        if not url.startswith("http://127.0.0.1:"):
+            continue  # refused by loopback_only: never left the machine
+        assert not any(text in url.lower() for text in CHILD_DATA_IN_URLS), url
+
+
+def test_an_ed_doctor_signs_in_through_the_trust_looks_a_child_up_and_sees_the_key_worker_first(
+    site: tuple[str, str], browser: Any, factory: Factory, client: TestClient
+) -> None:
+    base, _issuer = site
+    a_child_with_a_key_worker(factory, client, ed_code=ED_CODE)
+    journey = new_journey(browser, base)
+    page = journey.page
+
+    page.goto("/sign-in")
+    journey.accessible()
+    page.get_by_role("button", name="Sign in with Test NHS Trust").click()
+    # The provider's own (development) login and consent pages.
+    page.locator("input[name=login]").fill(DOCTOR)
+    page.locator("input[name=password]").fill("any")
+    page.locator("button[type=submit]").click()
+    page.locator("button[type=submit]").click()  # consent: continue
+    page.wait_for_url(f"{base}/purpose")
+    assert "Dr Test Doctor" in page.locator("#who-i-am").inner_text()
+    assert "Ealing Hospital emergency department" in page.locator("#who-i-am").inner_text()
+    assert "Practitioner" in page.locator("#who-i-am").inner_text()  # R8000, mapped
+    cookie = next(c for c in page.context.cookies() if c["name"] == "__Host-session")
+    assert (cookie["secure"], cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == (
+        True,
+        True,
+        "Lax",
+        "/",
+    )
+    journey.accessible()
+
+    page.get_by_label("I am providing health care to the child").check()
+    page.get_by_label("In a few words, why?").fill("ED attendance, injury unexplained")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{base}/search")
+    journey.accessible()
+
+    page.get_by_label("Family name", exact=True).fill("Testchild")
+    page.get_by_label("Or age in years").fill(str(age_today()))
+    page.get_by_label("Postcode").fill("W5 2AA")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url(f"{base}/enquiries/*")
+    journey.accessible()
+    heading = page.locator("h1").inner_text()
+    if heading == "Possible matches":
+        page.get_by_role("button", name="Open this record").first.click()
+        page.wait_for_url(f"{base}/enquiries/*/children/*")
+        journey.accessible()
+    first_card = page.locator(".app-key-contact").first
+    assert f"Key worker: {KEY_WORKER}" in first_card.inner_text()
+    assert KEY_WORKER_PHONE in first_card.inner_text()
+    text = page.locator("main").inner_text()
+    assert text.index(KEY_WORKER) < text.index("The child")  # who to contact, first
+
+    rows = [r for r in factory.audit_rows() if r["subject"] == DOCTOR]
+    child_rows = [r for r in rows if r["action"].startswith("child:")]
+    assert [r["action"] for r in child_rows] == (
+        ["child:enquiry:create", "child:enquiry:open"]
+        if heading == "Possible matches"
+        else ["child:enquiry:create"]
+    )
+    assert {(r["purpose"], r["purpose_text"], r["outcome"]) for r in child_rows} == {
+        ("health_care", "ED attendance, injury unexplained", "success")
+    }
+    assert [r["action"] for r in rows if not r["action"].startswith("child:")] == ["web:sign_in"]
+    assert_no_child_data_in_urls(journey)
+
+
+def test_not_found_by_keyboard_alone_names_the_front_door_and_its_out_of_hours_number(
+    site: tuple[str, str], browser: Any, factory: Factory, client: TestClient
+) -> None:
+    base, _issuer = site
+    a_child_with_a_key_worker(factory, client)  # the persona's organisations, and a child
+    journey = new_journey(browser, base)
+    page = journey.page
+    page.goto("/sign-in/as")
+    journey.accessible()
+    tab_to(page, "document.activeElement.innerText.includes('Sign in as Dr Priya Shah')")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/purpose")
+    tab_to(page, "document.activeElement.value === 'safeguarding_concern'")
+    page.keyboard.press("Space")  # a radio is chosen with the space bar
+    tab_to(page, "document.activeElement.id === 'purpose_text'")
+    page.keyboard.type("Child brought in by a neighbour")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/search")
+    for field, text in (
+        ("given_names", "Zara"),
+        ("family_name", "Unknownperson"),
+        ("dob_day", "3"),
+        ("dob_month", "4"),
+        ("dob_year", "2015"),
+    ):
+        tab_to(page, f"document.activeElement.id === '{field}'")
+        page.keyboard.type(text)
+    tab_to(page, "document.activeElement.innerText === 'Search'")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/enquiries/*")
+    assert page.locator("h1").inner_text() == "No record found"
+    assert "This is not evidence that the child is safe" in page.locator("main").inner_text()
+    front_door = page.locator("#front-door").inner_text()
+    assert "Ealing" in front_door
+    main = page.locator("main").inner_text()
+    assert OUT_OF_HOURS_PHONE in main
+    journey.accessible()
+    page.goto("/help")
+    journey.accessible()
+    assert_no_child_data_in_urls(journey)
+
+
+def tab_to(page: Any, focused: str, presses: int = 80) -> None:
+    """Press Tab until the focused element is the one `focused` (JavaScript) describes."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"() => Boolean({focused})"):
+            return
+    raise AssertionError(f"Tab never reached: {focused}")

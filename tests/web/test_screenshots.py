@@ -1,0 +1,84 @@
+"""`make screenshots`: each page of the look-up journey at 1280px and 375px wide, into
+screenshots/ (git-ignored), for people to look at. Runs only when SCREENSHOTS is set."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from index_service.settings import Settings
+from tests.factories import Factory
+from tests.web import browser as real
+from tests.web.scenario import a_child_with_a_key_worker, age_today
+
+OUT = Path(__file__).resolve().parents[2] / "screenshots"
+WIDTHS = (1280, 375)
+
+pytestmark = pytest.mark.skipif(
+    not os.environ.get("SCREENSHOTS"), reason="make screenshots sets SCREENSHOTS"
+)
+
+
+def test_screenshots_of_every_page(
+    settings: Settings, browser: Any, factory: Factory, client: TestClient
+) -> None:
+    a_child_with_a_key_worker(factory, client)
+    port = real.free_port()
+    served = real.serve(settings, port)
+    OUT.mkdir(exist_ok=True)
+    try:
+        for width in WIDTHS:
+            context = browser.new_context(
+                base_url=served.base, viewport={"width": width, "height": 800}
+            )
+            real.loopback_only(context)
+            _walk(context.new_page(), width)
+            context.close()
+    finally:
+        real.stop(served.process)
+
+
+def _walk(page: Any, width: int) -> None:
+    def shot(name: str) -> None:
+        page.wait_for_load_state("networkidle")
+        page.evaluate("async () => { await document.fonts.ready; }")
+        page.screenshot(path=str(OUT / f"{name}-{width}.png"), full_page=True)
+
+    page.goto("/sign-in")
+    shot("01-sign-in")
+    page.goto("/sign-in/as")
+    shot("02-sign-in-as")
+    page.get_by_role("button", name="Sign in as Dr Priya Shah").click()
+    page.get_by_role("button", name="Continue").click()
+    shot("03-purpose-error")
+    page.get_by_label("I am providing health care to the child").check()
+    page.get_by_label("In a few words, why?").fill("ED attendance")
+    page.get_by_role("button", name="Continue").click()
+    shot("04-search")
+    page.get_by_label("Family name", exact=True).fill("Smith")
+    page.get_by_role("button", name="Search").click()
+    shot("05-search-error")
+    page.get_by_label("Family name", exact=True).fill("Testchild")
+    page.get_by_label("Or age in years").fill(str(age_today()))
+    page.get_by_label("Postcode").fill("W5 2AA")
+    page.get_by_role("button", name="Search").click()
+    shot("06-results")
+    if page.get_by_role("button", name="Open this record").count():
+        page.get_by_role("button", name="Open this record").first.click()
+        shot("07-record")
+    page.goto("/search")
+    page.get_by_label("Given names", exact=True).fill("Zara")
+    page.get_by_label("Family name", exact=True).fill("Unknownperson")
+    page.get_by_label("Day", exact=True).fill("3")
+    page.get_by_label("Month", exact=True).fill("4")
+    page.get_by_label("Year", exact=True).fill("2015")
+    page.get_by_role("button", name="Search").click()
+    shot("08-not-found")
+    page.goto("/help")
+    shot("09-help")
+    page.get_by_role("button", name="Sign out").click()
+    shot("10-signed-out")
