@@ -56,9 +56,8 @@ class Casework:
             if self.rng.random() >= SHARE:
                 continue
             age = age_in_years(record.child.date_of_birth, self.acts.today) or 0
-            kinds = [k for k, fits in _KINDS.items() if fits(age)]
-            kind = self.rng.choice(kinds)
-            Case(self, authority, record, age).run(kind)
+            shapes = [work for fits, work in _SHAPES.values() if fits(age)]
+            self.rng.choice(shapes)(Case(self, authority, record, age))
 
     def persona_if_free(self, key: str, wanted: bool) -> Practitioner | None:
         if not wanted or self.held[key] >= PERSONA_CASES[key]:
@@ -73,9 +72,6 @@ class Case:
     authority: DemoAuthority
     record: ChildRecord
     age: int
-
-    def run(self, kind: str) -> None:
-        getattr(self, f"_{kind}")()
 
     # The shapes of work.
 
@@ -267,11 +263,12 @@ def _contact(named: NamedWorker | None) -> dict[str, str]:
     return {"contact_name": named.name, "contact_phone": named.phone, "contact_email": named.email}
 
 
-_KINDS: dict[str, Callable[[int], bool]] = {
-    "early_help": lambda age: True,
-    "child_in_need": lambda age: True,
-    "child_protection": lambda age: True,
-    "looked_after": lambda age: True,
-    "missing_from_home": lambda age: age >= 11,
-    "missing_education": lambda age: 5 <= age <= 15,
+# Each shape of work: the ages it fits, and the work.
+_SHAPES: dict[str, tuple[Callable[[int], bool], Callable[[Case], None]]] = {
+    "early_help": (lambda age: True, Case._early_help),
+    "child_in_need": (lambda age: True, Case._child_in_need),
+    "child_protection": (lambda age: True, Case._child_protection),
+    "looked_after": (lambda age: True, Case._looked_after),
+    "missing_from_home": (lambda age: age >= 11, Case._missing_from_home),
+    "missing_education": (lambda age: 5 <= age <= 15, Case._missing_education),
 }

@@ -20,6 +20,7 @@ from index_service.access.principal import Principal
 from index_service.access.roles import Role
 from index_service.alerts import scheduler
 from index_service.demo.cases import (
+    LOOKED_AFTER,
     ON_PLAN,
     SAME_ADDRESS,
     SCENARIO,
@@ -29,7 +30,7 @@ from index_service.demo.cases import (
     UNKNOWN,
 )
 from index_service.demo.personas import PERSONAS, persona
-from index_service.demo.places import HARINGEY
+from index_service.demo.places import EALING, HARINGEY
 from index_service.demo.seed import SeedResult, seed_demo_data
 from index_service.flags.models import FlagKind
 from index_service.settings import DEV_ISSUER, Settings
@@ -200,8 +201,27 @@ def test_the_sensitive_involvement_is_masked_to_an_ed_doctor(
     assert masked[0]["notice"].startswith("A sensitive service is involved")
     assert "CAMHS" not in answer.text
     assert "mental health" not in answer.text
-    # The lead professional is shown, and first.
+    # The lead professional is shown, and first, and hears of the enquiry.
     assert involvements[0]["practitioner_name"] == persona("school-dsl").name
+    assert [a["rule"] for a in _alerts(client, settings, "school-dsl")] == ["R1"]
+
+
+def test_the_looked_after_childs_worker_without_a_login_is_alerted_by_email(
+    seeded: SeedResult, client: TestClient, settings: Settings, factory: Factory
+) -> None:
+    answer = client.post(
+        "/v1/enquiries",
+        json={"nhs_number": LOOKED_AFTER.nhs_number},
+        headers=_as(settings, "ed-doctor", "health_care"),
+    )
+    child = answer.json()["child"]
+    assert child["responsible_authority"] == EALING.ons_code  # though he lives in Haringey
+    assert child["current_address"]["local_authority"] == HARINGEY.ons_code
+    [worker] = [i for i in child["involvements"] if i["is_allocated_worker"]]
+    [r1] = _rows(factory, "SELECT * FROM alert WHERE rule = 'R1'")
+    assert r1["recipient_issuer"] is None
+    assert r1["recipient_email"] == worker["practitioner_email"]
+    assert r1["recipient_authority"] == EALING.ons_code  # its designated managers act for them
 
 
 def test_the_shielded_child_is_shielded_and_reaching_it_alerts_its_data_managers(
