@@ -99,6 +99,9 @@ def seed_demo_data(
         data = _child(rng, fake, authority)
         record = create_child(session=session, caller=managers[authority.ons_code], data=data)
         generated.append((authority, record))
+        # Kept as loaded; the session need not track it (a record's writes check every
+        # object the session holds, so holding hundreds makes each child slower).
+        session.expunge_all()
     result.children = len(generated)
     # The story, from random streams of its own: the generated children stay as they were.
     staff_names = Faker("en_GB")

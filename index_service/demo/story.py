@@ -1,11 +1,12 @@
 """`index-service demo`: the Climbié scenario walked through the HTTP API of a running
 service, as the demo personas, printing each step in plain English.
 
-It is what the index is for, in five steps: an emergency doctor who has never heard of
+It is what the index is for, in five scenes: an emergency doctor who has never heard of
 a girl finds who is working with her, under the other name she goes by; her key worker
 hears of it and says what they did; the police look her up and record their work, and
 everyone involved hears; a school asks about a child nobody holds, and learns that
-housing asked last week; Haringey's designated manager sees both in the team inbox.
+housing asked before; Haringey's designated manager sees the alert, and both
+enquiries, in the team inbox.
 
 It goes through the API only, with tokens from the local development issuer (so it runs
 only where that issuer is trusted: development), and needs `index-service seed-demo`'s
