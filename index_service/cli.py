@@ -228,13 +228,35 @@ def seed_demo(
     from index_service.demo.seed import seed_demo_data
     from index_service.main import connect
 
-    db = connect(get_settings())
+    settings = get_settings()
+    db = connect(settings)
     try:
         with db.transaction() as session:
-            created = seed_demo_data(session=session, children=children, seed=seed, once=once)
+            created = seed_demo_data(
+                session=session, children=children, seed=seed, once=once, settings=settings
+            )
     finally:
         db.close()
     typer.echo(created.summary())
+
+
+@app.command()
+def demo(
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="The running service (default: PUBLIC_URL, else 127.0.0.1:PORT)."),
+    ] = None,
+) -> None:
+    """Walk the Climbié scenario through a running service's API as the demo personas,
+    saying each step in plain English (needs `seed-demo` data; development only)."""
+    from index_service.demo.story import DemoError, walk
+
+    settings = get_settings()
+    try:
+        walk(base_url=base_url or settings.public_url, settings=settings, say=typer.echo)
+    except DemoError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command("add-organisation")

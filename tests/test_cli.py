@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from index_service.access.tokens import TokenVerifier
 from index_service.cli import app
+from index_service.demo.cases import STORY_CHILDREN
 from index_service.settings import Settings, get_settings
 from tests.factories import Factory
 
@@ -87,12 +88,14 @@ def test_token_is_refused_when_the_development_issuer_is_off(
 def test_seed_demo_loads_synthetic_data_once(cli_env: Settings, factory: Factory) -> None:
     result = runner.invoke(app, ["seed-demo", "--children", "30", "--once"])
     assert result.exit_code == 0, result.output
-    assert "30 children" in result.output
-    assert factory.count("child") == 30
+    assert f"30 generated children and the story's {len(STORY_CHILDREN)}" in result.output
+    assert factory.count("child") == 30 + len(STORY_CHILDREN)
     assert factory.count("organisation") > 3 * 10
+    loaded = {table: factory.count(table) for table in ("involvement", "flag", "enquiry")}
     again = runner.invoke(app, ["seed-demo", "--children", "30", "--once"])
     assert "already loaded" in again.output
-    assert factory.count("child") == 30
+    assert factory.count("child") == 30 + len(STORY_CHILDREN)
+    assert {table: factory.count(table) for table in loaded} == loaded
 
 
 def test_seed_demo_is_reproducible_and_synthetic(cli_env: Settings, factory: Factory) -> None:

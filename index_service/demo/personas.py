@@ -41,7 +41,8 @@ PERSONAS: tuple[Persona, ...] = (
         email="sam.okafor@csc.hry.demo.example",
         organisation_code="DEMO-HRY-01",
         roles=(Role.SOCIAL_WORKER,),
-        description="A Haringey social worker, key worker for some of the demo children.",
+        description="A Haringey social worker, key worker for Elodie Marchand (the "
+        "scenario child), Leo Hartley and a few others.",
     ),
     Persona(
         key="designated-manager",
@@ -59,7 +60,8 @@ PERSONAS: tuple[Persona, ...] = (
         email="alex.turner@school.brt.demo.example",
         organisation_code="DEMO-BRT-11",
         roles=(Role.PRACTITIONER,),
-        description="A Brent school's designated safeguarding lead.",
+        description="A Brent school's designated safeguarding lead, lead professional for "
+        "Callum Reeves and some other pupils.",
     ),
     Persona(
         key="police-officer",

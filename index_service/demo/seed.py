@@ -1,12 +1,14 @@
-"""`index-service seed-demo`: a few organisations of every type in three local authorities,
-and a few hundred synthetic children with British names, aliases, addresses, carers, GPs
-and schools. Everything is generated from a seed; NHS numbers come from the 999 range
-that the NHS reserves for test data, and organisation codes start with DEMO."""
+"""`index-service seed-demo`: one organisation of every type in three local authorities,
+a few hundred synthetic children with British names, aliases, addresses, carers, GPs and
+schools, and the story told with them: who is working with a good share of them and the
+flags they carry (`demo/casework.py`), and the story's own children (`demo/cases.py`),
+through the personas (`demo/personas.py`) and synthetic staff (`demo/people.py`).
+Everything is generated from a seed; NHS numbers come from the 999 range that the NHS
+reserves for test data, and organisation codes start with DEMO."""
 
 from __future__ import annotations
 
 import random
-import zlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -15,44 +17,49 @@ from sqlmodel import Session, col, select
 
 from index_service.access.principal import Principal
 from index_service.access.roles import Role
+from index_service.audit.service import record_system_event
 from index_service.children.identifiers import upn_check_letter
 from index_service.children.schemas import ChildCreate
-from index_service.children.service import create_child
+from index_service.children.service import ChildRecord, create_child
 from index_service.common import utcnow
+from index_service.demo.acts import Acts, Tally
+from index_service.demo.cases import seed_story
+from index_service.demo.casework import Casework
+from index_service.demo.people import Staff
+from index_service.demo.places import (
+    AUTHORITIES,
+    DEMO_PREFIX,
+    OPERATOR_CODE,
+    ORG_TYPES,
+    DemoAuthority,
+    org_code,
+    org_name,
+    urn_of,
+)
 from index_service.organisations.models import Organisation, OrganisationCreate, OrganisationType
 from index_service.organisations.service import create_organisation
+from index_service.settings import Settings
 
-DEMO_PREFIX = "DEMO"
-
-
-@dataclass(frozen=True)
-class DemoAuthority:
-    ons_code: str
-    short: str
-    name: str
-    dfe_number: int  # the DfE local authority number that starts a UPN
-    districts: tuple[str, ...]  # postcode outward codes
-
-
-AUTHORITIES = (
-    DemoAuthority("E09000009", "EAL", "Ealing", 307, ("W5", "W7", "W13", "UB1", "UB6")),
-    DemoAuthority("E09000014", "HRY", "Haringey", 309, ("N8", "N15", "N17", "N22")),
-    DemoAuthority("E09000005", "BRT", "Brent", 304, ("NW10", "HA9", "NW2", "NW6")),
-)
-_ORG_TYPES = tuple(t for t in OrganisationType if t is not OrganisationType.INDEX_OPERATOR)
+__all__ = ["AUTHORITIES", "DEMO_PREFIX", "DemoAuthority", "SeedResult", "seed_demo_data"]
 
 
 @dataclass
 class SeedResult:
     organisations: int = 0
-    children: int = 0
+    children: int = 0  # generated
+    story_children: int = 0
+    tally: Tally = field(default_factory=Tally)
     skipped: bool = False
     codes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         if self.skipped:
             return "demo data is already loaded; nothing to do"
-        return f"created {self.organisations} organisations and {self.children} children"
+        return (
+            f"created {self.organisations} organisations, {self.children} generated children "
+            f"and the story's {self.story_children}, with {self.tally.involvements} "
+            f"involvements and {self.tally.flags} flags"
+        )
 
 
 def synthetic_nhs_number(rng: random.Random) -> str:
@@ -71,7 +78,9 @@ def synthetic_upn(rng: random.Random, authority: DemoAuthority) -> str:
     return upn_check_letter(body) + body
 
 
-def seed_demo_data(*, session: Session, children: int, seed: int, once: bool) -> SeedResult:
+def seed_demo_data(
+    *, session: Session, children: int, seed: int, once: bool, settings: Settings
+) -> SeedResult:
     existing = session.exec(
         select(Organisation).where(col(Organisation.code).startswith(DEMO_PREFIX))
     ).first()
@@ -83,12 +92,38 @@ def seed_demo_data(*, session: Session, children: int, seed: int, once: bool) ->
     result = SeedResult()
     by_authority = {a.ons_code: _seed_organisations(session, a, result) for a in AUTHORITIES}
     _seed_operator(session, result)
+    managers = {code: _data_manager(orgs) for code, orgs in by_authority.items()}
+    generated: list[tuple[DemoAuthority, ChildRecord]] = []
     for number in range(children):
         authority = AUTHORITIES[number % len(AUTHORITIES)]
-        manager = _data_manager(by_authority[authority.ons_code])
-        data = _child(rng, fake, authority, by_authority[authority.ons_code])
-        create_child(session=session, caller=manager, data=data)
-        result.children += 1
+        data = _child(rng, fake, authority)
+        record = create_child(session=session, caller=managers[authority.ons_code], data=data)
+        generated.append((authority, record))
+        # Kept as loaded; the session need not track it (a record's writes check every
+        # object the session holds, so holding hundreds makes each child slower).
+        session.expunge_all()
+    result.children = len(generated)
+    # The story, from random streams of its own: the generated children stay as they were.
+    staff_names = Faker("en_GB")
+    staff_names.seed_instance(f"{seed}:staff")
+    staff = Staff({o.code: o for orgs in by_authority.values() for o in orgs.values()}, staff_names)
+    acts = Acts(session=session, settings=settings)
+    result.story_children = len(seed_story(acts, staff, lambda a: managers[a.ons_code]))
+    Casework(acts, staff, random.Random(f"{seed}:casework")).add(generated)
+    result.tally = acts.tally
+    record_system_event(  # loading the demo is an act on the index like any other
+        session=session,
+        action="demo:data:load",
+        instance=settings.instance_name,
+        part="cli:seed-demo",
+        detail={
+            "seed": seed,
+            "children": result.children + result.story_children,
+            "enquiries": acts.tally.enquiries,
+            "involvements": acts.tally.involvements,
+            "flags": acts.tally.flags,
+        },
+    )
     return result
 
 
@@ -96,11 +131,11 @@ def _seed_organisations(
     session: Session, authority: DemoAuthority, result: SeedResult
 ) -> dict[OrganisationType, Organisation]:
     made: dict[OrganisationType, Organisation] = {}
-    for number, kind in enumerate(_ORG_TYPES, start=1):
-        code = f"{DEMO_PREFIX}-{authority.short}-{number:02d}"
+    for number, kind in enumerate(ORG_TYPES, start=1):
+        code = org_code(authority, kind)
         data = OrganisationCreate(
             code=code,
-            name=f"{authority.name} {kind.value.replace('_', ' ')} (demo)",
+            name=org_name(authority, kind),
             type=kind,
             local_authority=authority.ons_code,
             contact_phone=f"020 7946 0{number:03d}",  # Ofcom's drama range: never a real line
@@ -115,7 +150,7 @@ def _seed_organisations(
 
 def _seed_operator(session: Session, result: SeedResult) -> None:
     data = OrganisationCreate(
-        code=f"{DEMO_PREFIX}-OPS",
+        code=OPERATOR_CODE,
         name="Index operations (demo)",
         type=OrganisationType.INDEX_OPERATOR,
         local_authority=AUTHORITIES[0].ons_code,
@@ -140,12 +175,7 @@ def _data_manager(orgs: dict[OrganisationType, Organisation]) -> Principal:
     )
 
 
-def _child(
-    rng: random.Random,
-    fake: Faker,
-    authority: DemoAuthority,
-    orgs: dict[OrganisationType, Organisation],
-) -> ChildCreate:
+def _child(rng: random.Random, fake: Faker, authority: DemoAuthority) -> ChildCreate:
     today = utcnow().date()
     dob = today - timedelta(days=rng.randint(30, 17 * 365))
     female = rng.random() < 0.5
@@ -175,7 +205,7 @@ def _child(
             }
             if rng.random() < 0.92
             else {"status": rng.choice(["unknown", "not_registered"])},
-            "education": _education(rng, age, orgs),
+            "education": _education(rng, age, authority),
             "responsible_authority": authority.ons_code,
         }
     )
@@ -235,13 +265,12 @@ def _carers(rng: random.Random, fake: Faker, family: str) -> dict[str, object]:
     return {"status": "known", "people": people}
 
 
-def _education(
-    rng: random.Random, age: int, orgs: dict[OrganisationType, Organisation]
-) -> dict[str, object]:
+def _education(rng: random.Random, age: int, authority: DemoAuthority) -> dict[str, object]:
     if age < 3:
         return {"status": "not_of_school_age"}
     if rng.random() < 0.04:
         return {"status": rng.choice(["not_in_education", "unknown"])}
-    setting = orgs[OrganisationType.EARLY_YEARS if age < 5 else OrganisationType.SCHOOL]
-    urn = f"{zlib.crc32(setting.code.encode()) % 900000 + 100000}"
-    return {"status": "attending", "urn": urn, "phone": "020 7946 0200"}
+    setting = org_code(
+        authority, OrganisationType.EARLY_YEARS if age < 5 else OrganisationType.SCHOOL
+    )
+    return {"status": "attending", "urn": urn_of(setting), "phone": "020 7946 0200"}
