@@ -22,12 +22,25 @@ leaves them out of scoring by the same scope).
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, true, union
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    String,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union,
+)
 from sqlmodel import Session, col
 
 from index_service.children.models import Child, ChildAddress, ChildName
@@ -80,64 +93,121 @@ class Probe:
         )
 
 
-def addresses_count(scope: MatchScope) -> ColumnElement[bool]:
+@dataclass(frozen=True)
+class Shape:
+    """Which of the probe's keys are there, and whether a shielded child's addresses
+    count for someone: the rules depend on nothing else, so the statements are built
+    once per shape (with bound parameters) and reused: building and hashing a SQL
+    expression of nine rules costs more than the search itself."""
+
+    nhs_number: bool
+    upn: bool
+    family_phonetic: bool
+    family_key: bool
+    given_forms: bool
+    given_phonetic: bool
+    dates: bool
+    birth_window: bool
+    postcodes: bool
+    shielded_addresses_of: bool
+
+    @classmethod
+    def of(cls, probe: Probe, scope: MatchScope) -> Shape:
+        return cls(
+            nhs_number=bool(probe.nhs_number),
+            upn=bool(probe.upn),
+            family_phonetic=bool(probe.family_phonetic),
+            family_key=bool(probe.family_key),
+            given_forms=bool(probe.given_forms),
+            given_phonetic=bool(probe.given_phonetic),
+            dates=bool(probe.dates),
+            birth_window=probe.birth_window is not None,
+            postcodes=bool(probe.postcodes),
+            shielded_addresses_of=scope.shielded_addresses_of is not None,
+        )
+
+
+def parameters(probe: Probe, scope: MatchScope) -> dict[str, Any]:
+    """The values of the statements' bound parameters, for this probe and scope."""
+    window = probe.birth_window or (None, None)
+    values: dict[str, Any] = {
+        "nhs_number": probe.nhs_number,
+        "upn": probe.upn,
+        "family_phonetic": probe.family_phonetic,
+        "family_key": probe.family_key,
+        "given_forms": list(probe.given_forms),
+        "given_phonetic": probe.given_phonetic,
+        "dates": list(probe.dates),
+        "born_from": window[0],
+        "born_to": window[1],
+        "postcodes": list(probe.postcodes),
+        "shielded_addresses_of": scope.shielded_addresses_of,
+    }
+    return {k: v for k, v in values.items() if v is not None and v != []}
+
+
+def _addresses_count(shape: Shape) -> ColumnElement[bool]:
     """A WHERE clause over `child`: its addresses are keys for this search (`MatchScope`)."""
-    if scope.shielded_addresses_of is None:
+    if not shape.shielded_addresses_of:
         return col(Child.shielded).is_(False)
     return or_(
         col(Child.shielded).is_(False),
-        col(Child.responsible_authority) == scope.shielded_addresses_of,
+        col(Child.responsible_authority) == bindparam("shielded_addresses_of"),
     )
 
 
-def blocking_rules(probe: Probe, scope: MatchScope | None = None) -> dict[str, Select[Any]]:
-    """Each applicable rule as its own SELECT of child ids (EXPLAINed in the tests). The
-    name rules read one composite index of `child_name` each (see its table arguments);
-    the date of birth there is the child's, copied. The postcode rules join `child` (by
-    its key) to leave out addresses the scope does not let count."""
-    scope = scope or MatchScope()
+@functools.lru_cache(maxsize=1024)
+def rules_for(shape: Shape) -> dict[str, Select[Any]]:
+    """Each rule that applies to probes of this shape, as its own SELECT of child ids
+    with bound parameters (`parameters`). The name rules read one composite index of
+    `child_name` each (see its table arguments); the date of birth there is the
+    child's, copied. The postcode rules join `child` (by its key) to leave out addresses
+    the scope does not let count."""
     name = select(col(ChildName.child_id))
     address = select(col(ChildAddress.child_id))
     rules: dict[str, Select[Any]] = {}
-    given = col(ChildName.given_key).in_(probe.given_forms)
-    born = col(ChildName.date_of_birth).in_(probe.dates)
-    if probe.nhs_number:
-        rules["nhs_number"] = select(col(Child.id)).where(col(Child.nhs_number) == probe.nhs_number)
-    if probe.upn:
-        rules["upn"] = select(col(Child.id)).where(col(Child.upn) == probe.upn)
-    if probe.family_phonetic and probe.dates:
-        rules["family_dob"] = name.where(
-            born, col(ChildName.family_phonetic) == probe.family_phonetic
+    given = col(ChildName.given_key).in_(bindparam("given_forms", expanding=True))
+    dates: BindParameter[Any] = bindparam("dates", expanding=True)
+    born = col(ChildName.date_of_birth).in_(dates)
+    family_phonetic: BindParameter[Any] = bindparam("family_phonetic")
+    if shape.nhs_number:
+        rules["nhs_number"] = select(col(Child.id)).where(
+            col(Child.nhs_number) == bindparam("nhs_number")
         )
-    if probe.given_forms and probe.dates:
+    if shape.upn:
+        rules["upn"] = select(col(Child.id)).where(col(Child.upn) == bindparam("upn"))
+    if shape.family_phonetic and shape.dates:
+        rules["family_dob"] = name.where(born, col(ChildName.family_phonetic) == family_phonetic)
+    if shape.given_forms and shape.dates:
         rules["given_dob"] = name.where(born, given)
-    if probe.postcodes:
-        at = col(ChildAddress.postcode).in_(probe.postcodes)
-        counts = addresses_count(scope)
+    if shape.postcodes:
+        at = col(ChildAddress.postcode).in_(bindparam("postcodes", expanding=True))
+        counts = _addresses_count(shape)
         of_child = col(Child.id) == col(ChildAddress.child_id)
         matches_name = or_(
-            col(ChildName.family_phonetic) == (probe.family_phonetic or ""),
-            given if probe.given_forms else col(ChildName.given_key) == "",
+            col(ChildName.family_phonetic)
+            == (family_phonetic if shape.family_phonetic else literal("")),
+            given if shape.given_forms else col(ChildName.given_key) == "",
         )
         rules["postcode_name"] = (
             address.join(ChildName, col(ChildName.child_id) == col(ChildAddress.child_id))
             .join(Child, of_child)
             .where(at, matches_name, counts)
         )
-        if probe.dates:
+        if shape.dates:
             rules["postcode_dob"] = address.join(Child, of_child).where(
-                at, col(Child.date_of_birth).in_(probe.dates), counts
+                at, col(Child.date_of_birth).in_(dates), counts
             )
-    if probe.family_phonetic and probe.given_forms:
+    if shape.family_phonetic and shape.given_forms:
         within = (
-            col(ChildName.date_of_birth).between(*probe.birth_window)
-            if probe.birth_window
+            col(ChildName.date_of_birth).between(bindparam("born_from"), bindparam("born_to"))
+            if shape.birth_window
             else true()
         )
         rules["names"] = name.where(
-            col(ChildName.family_phonetic) == probe.family_phonetic, given, within
+            col(ChildName.family_phonetic) == family_phonetic, given, within
         )
-    if probe.family_key and probe.given_forms and probe.dates:
+    if shape.family_key and shape.given_forms and shape.dates:
         # Born on the day (or its swap) with a given-name form: the trigram test then runs
         # on a handful of rows, not on every similar family name in England. `similarity()`
         # with the threshold written here, rather than the `%` operator and its session
@@ -145,25 +215,45 @@ def blocking_rules(probe: Probe, scope: MatchScope | None = None) -> dict[str, S
         rules["family_spelling"] = name.where(
             born,
             given,
-            func.similarity(col(ChildName.family_key), probe.family_key) >= TRIGRAM_SIMILARITY,
+            func.similarity(col(ChildName.family_key), bindparam("family_key", type_=String))
+            >= TRIGRAM_SIMILARITY,
         )
-    if probe.family_phonetic and probe.given_phonetic:
+    if shape.family_phonetic and shape.given_phonetic:
         rules["swapped"] = name.where(
-            col(ChildName.given_phonetic) == probe.family_phonetic,
-            col(ChildName.family_phonetic) == probe.given_phonetic,
+            col(ChildName.given_phonetic) == family_phonetic,
+            col(ChildName.family_phonetic) == bindparam("given_phonetic"),
         )
     return {label: rule.limit(PER_RULE) for label, rule in rules.items()}
 
 
-def find_candidates(*, session: Session, person: Person, scope: MatchScope) -> list[uuid.UUID]:
-    """The ids of every child some blocking rule finds, active records only."""
-    rules = blocking_rules(Probe.of(person), scope)
+@functools.lru_cache(maxsize=1024)
+def _candidates_for(shape: Shape) -> Select[Any] | None:
+    """Every rule of the shape at once (a UNION), active records only."""
+    rules = rules_for(shape)
     if not rules:
-        return []
+        return None
     found = union(*(rule.subquery().select() for rule in rules.values())).subquery()
-    ids = (
+    return (
         select(found.c[0])
         .join(Child, col(Child.id) == found.c[0])
         .where(col(Child.status) == "active")
     )
-    return list(session.execute(ids).scalars())
+
+
+def blocking_rules(probe: Probe, scope: MatchScope | None = None) -> dict[str, Select[Any]]:
+    """Each applicable rule as its own SELECT of child ids with the probe's values bound
+    (EXPLAINed in the tests, timed by the bench)."""
+    scope = scope or MatchScope()
+    values = parameters(probe, scope)
+    return {
+        label: rule.params(**values) for label, rule in rules_for(Shape.of(probe, scope)).items()
+    }
+
+
+def find_candidates(*, session: Session, person: Person, scope: MatchScope) -> list[uuid.UUID]:
+    """The ids of every child some blocking rule finds, active records only."""
+    probe = Probe.of(person)
+    statement = _candidates_for(Shape.of(probe, scope))
+    if statement is None:
+        return []
+    return list(session.execute(statement, parameters(probe, scope)).scalars())
