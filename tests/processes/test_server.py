@@ -5,6 +5,7 @@ SIGTERM or SIGHUP to the supervisor alone."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -15,6 +16,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from index_service.processes.server import default_workers
+from index_service.settings import Settings
 from tests.factories.processes import (
     BIN,
     STARTED,
@@ -143,3 +146,22 @@ def test_a_supervisor_killed_outright_takes_its_workers_and_the_next_start_stops
     assert migrate.returncode == 0, migrate.stdout + migrate.stderr
     assert gone_within([postmaster], timeout=30) == []
     assert postgres_of(embedded_data_dir) == []
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({}, len(os.sched_getaffinity(0))),
+        ({"WEB_CONCURRENCY": "3"}, 3),
+        ({"SERVE_WORKERS": "5"}, 5),
+    ],
+    ids=["cpus", "web-concurrency", "serve-workers"],
+)
+def test_how_many_server_processes(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], expected: int
+) -> None:
+    for name in ("SERVE_WORKERS", "WEB_CONCURRENCY"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert default_workers(Settings(_env_file=None)) == expected
