@@ -1,6 +1,7 @@
 """`index-service run` and `make run`: the server processes and the alert worker, started
-together and stopped together: by `kill` of make, when either child ends, and when `run`
-itself is killed outright."""
+together and stopped together: by `kill` of make, and when either child ends. (Killed
+outright, `run`'s children go by the death signal they armed: `test_lifeline.py`, and
+`test_server.py` for a supervisor killed outright.)"""
 
 from __future__ import annotations
 
@@ -96,35 +97,3 @@ def test_run_stops_the_server_when_the_worker_ends(embedded_data_dir: Path) -> N
     assert run.returncode == 1
     assert '"run.child_ended"' in output
     _assert_nothing_left(started, postmaster, embedded_data_dir, port)
-
-
-def test_run_killed_outright_takes_the_server_and_the_worker_with_it(
-    embedded_data_dir: Path,
-) -> None:
-    """SIGKILL to `run`: its children (`serve`, which stops its own server processes, and
-    the worker) get SIGTERM from the kernel and stop. The embedded PostgreSQL `run` held
-    is left with a dead handle; the next process to start it stops it on exit."""
-    port = free_port()
-    run = _run_command(embedded_data_dir, port, [str(BIN / "index-service"), "run"])
-    try:
-        wait_for_lines(run, {STARTED: 2, WORKER_STARTED: 1}, timeout=120)
-        started = psutil.Process(run.pid).children(recursive=True)
-        postmaster = postmaster_of(embedded_data_dir)
-        run.kill()
-        run.wait(timeout=30)
-    finally:
-        if run.poll() is None:
-            run.kill()
-        assert run.stdout is not None
-        run.stdout.close()
-    assert gone_within(started, timeout=30) == []
-    assert not listening_on(port)
-    assert postmaster.is_running(), "nothing was left to stop it"
-    subprocess.run(
-        [str(BIN / "index-service"), "migrate"],
-        env=embedded_env(embedded_data_dir),
-        capture_output=True,
-        check=True,
-        timeout=120,
-    )
-    _assert_nothing_left([], postmaster, embedded_data_dir, port)
