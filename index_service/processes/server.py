@@ -56,7 +56,7 @@ def serve(*, host: str, port: int, workers: int, settings: Settings) -> int:
     import uvicorn
 
     _exit_cleanly_on_termination()  # while the database is prepared, and for one process
-    prepare_database(settings, workers=workers)
+    url = prepare_database(settings, workers=workers)
     if workers == 1:  # exits with uvicorn's STARTUP_FAILURE if the app does not start
         uvicorn.run(
             _APP,
@@ -78,7 +78,7 @@ def serve(*, host: str, port: int, workers: int, settings: Settings) -> int:
         access_log=False,
         proxy_headers=False,
     )
-    return _supervise(settings, config)
+    return _supervise(url, config)
 
 
 def _exit_cleanly_on_termination() -> None:
@@ -122,10 +122,8 @@ def prepare_database(settings: Settings, *, workers: int) -> str:
     return url
 
 
-def _supervise(settings: Settings, config: Config) -> int:
-    from index_service.database import resolve_database_url
-
-    os.environ["DATABASE_URL"] = resolve_database_url(settings)  # the workers' database
+def _supervise(database_url: str, config: Config) -> int:
+    os.environ["DATABASE_URL"] = database_url  # the workers': no handle on an embedded one
     lead_children()
     sock = config.bind_socket()
     supervisor = _Supervisor(config, sockets=[sock])
