@@ -41,21 +41,34 @@ def wait_for_lines(
     process: subprocess.Popen[str], wanted: dict[str, int], timeout: float
 ) -> list[str]:
     """Read the process's output until each needle has appeared as often as `wanted` says
-    (each line counts for the first needle it holds); the lines read."""
+    (each line counts for the first needle it holds); the lines read.
+
+    The pipe is read a byte at a time from its descriptor, never through the stream's
+    buffer: `readline()` would read a whole chunk, and lines that came in the same chunk
+    would wait in the buffer while `select()` waits on an empty pipe (a server that said
+    everything at once and then nothing would never be heard). Nothing past the last line
+    read is consumed, so `communicate()` afterwards still gets the rest."""
     assert process.stdout is not None
+    descriptor = process.stdout.fileno()
     seen: list[str] = []
     found: Counter[str] = Counter()
+    line = bytearray()
     deadline = time.monotonic() + timeout
     with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
+        selector.register(descriptor, selectors.EVENT_READ)
         while time.monotonic() < deadline:
             if not selector.select(timeout=deadline - time.monotonic()):
                 break
-            line = process.stdout.readline()
-            if not line:
-                break
-            seen.append(line)
-            needle = next((n for n in wanted if n in line), None)
+            byte = os.read(descriptor, 1)
+            if not byte:
+                break  # the process closed its output: it has ended
+            line += byte
+            if byte != b"\n":
+                continue
+            text = line.decode(errors="replace")
+            line.clear()
+            seen.append(text)
+            needle = next((n for n in wanted if n in text), None)
             if needle is not None:
                 found[needle] += 1
                 if all(found[n] >= count for n, count in wanted.items()):
