@@ -29,6 +29,9 @@ $(ASSETS): node_modules/.package-lock.json
 
 assets: $(ASSETS)
 
+
+# `run` ends by exec-ing one supervisor (`index-service run`: `serve --workers` and the
+# alert worker): make passes SIGTERM to its own child only, so that child must be it.
 run: $(STAMP) $(ASSETS)
 	$(BIN)/index-service migrate
 	$(BIN)/index-service seed-demo --once
@@ -39,9 +42,9 @@ run: $(STAMP) $(ASSETS)
 	@echo "    -H 'Content-Type: application/json' \\"
 	@echo "    -d @examples/child.json http://127.0.0.1:$${PORT:-8000}/v1/children"
 	@echo ""
-	@echo "The alert worker (outbox deliveries, escalations) runs beside the server."
-	$(BIN)/index-service worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/index-service serve
+	@echo "The alert worker (outbox deliveries, escalations) runs beside the server processes;"
+	@echo "Ctrl-C, or kill of this make, stops them all (and the embedded PostgreSQL)."
+	exec $(BIN)/index-service run
 
 test: $(STAMP) $(ASSETS)
 	$(BIN)/pytest

@@ -1,5 +1,5 @@
-"""`index-service`: serve, worker, migrate, token, seed-demo, openapi, add-organisation,
-audit seal, audit verify."""
+"""`index-service`: serve, run, worker, migrate, token, seed-demo, demo, openapi,
+add-organisation, audit seal, audit verify."""
 
 from __future__ import annotations
 
@@ -29,44 +29,67 @@ app.add_typer(audit_app, name="audit")
 
 @app.callback()
 def _configure() -> None:
-    """Every command logs JSON lines through structlog, as the server does."""
+    """Every command logs JSON lines through structlog, as the server does; one started by
+    `run` dies with it (`processes/lifeline.py`)."""
     from index_service.logging import configure_logging
+    from index_service.processes.lifeline import follow_supervisor
 
+    follow_supervisor()
     configure_logging(get_settings().log_level)
+
+
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="Server processes behind the one socket (default: SERVE_WORKERS or "
+        "WEB_CONCURRENCY, else the CPU count). 1: a single process, no supervisor.",
+    ),
+]
 
 
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int | None, typer.Option(help="Port (default: PORT setting, 8000).")] = None,
+    workers: Workers = None,
 ) -> None:
-    """Serve the API. Refuses to start if the database schema is behind the code."""
-    import uvicorn
+    """Serve the API until SIGINT, SIGTERM or SIGHUP. Refuses to start if the database
+    schema is behind the code."""
+    from index_service.main import SchemaBehind, UnsafeRole
+    from index_service.processes.server import default_workers
+    from index_service.processes.server import serve as serve_until_stopped
 
     settings = get_settings()
-    _exit_cleanly_on_termination()
-    uvicorn.run(
-        "index_service.main:app_factory",
-        factory=True,
-        host=host,
-        port=port or settings.port,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-    )
+    try:
+        code = serve_until_stopped(
+            host=host,
+            port=port or settings.port,
+            workers=workers or default_workers(settings),
+            settings=settings,
+        )
+    except (SchemaBehind, UnsafeRole) as refused:
+        typer.echo(f"index-service serve: {refused}", err=True)
+        raise typer.Exit(1) from None
+    raise typer.Exit(code)
 
 
-def _exit_cleanly_on_termination() -> None:
-    """SIGTERM (kill, systemd, docker) and SIGHUP (a closed terminal) end `serve` as Ctrl-C
-    does, through Python's own exit, so that atexit handlers run: one of them stops the
-    embedded PostgreSQL. uvicorn handles SIGTERM itself (a graceful shutdown) and then
-    raises it again with the handler it found, this one; SIGHUP becomes that SIGTERM."""
-    import os
-    import signal
-    import sys
+@app.command()
+def run(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="Port (default: PORT setting, 8000).")] = None,
+    workers: Workers = None,
+) -> None:
+    """Serve the API and run the alert worker beside it (what `make run` starts) until
+    SIGINT, SIGTERM or SIGHUP, or until either ends (then the other is stopped too)."""
+    from index_service.processes.run import run as run_until_stopped
 
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    signal.signal(signal.SIGHUP, lambda *_: os.kill(os.getpid(), signal.SIGTERM))
+    options = ["--host", host]
+    if port is not None:
+        options += ["--port", str(port)]
+    if workers is not None:
+        options += ["--workers", str(workers)]
+    raise typer.Exit(run_until_stopped(settings=get_settings(), serve_options=options))
 
 
 @app.command()

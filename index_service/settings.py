@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index_service.issuers.oidc_config import OidcClient
@@ -78,6 +78,15 @@ class Settings(BaseSettings):
     embedded_database_name: str = "index_service"
     db_pool_size: int = Field(default=10, ge=1, le=200)
     port: int = Field(default=8000, ge=1, le=65535)
+    serve_workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        validation_alias=AliasChoices("serve_workers", "web_concurrency"),
+        description="Server processes `serve` runs behind one socket, each with its own pool "
+        "of db_pool_size connections (WEB_CONCURRENCY is read too, as other servers do). "
+        "Unset: one per CPU.",
+    )
     instance_name: str = "index-service"
 
     outbound_allow_private: bool | None = Field(

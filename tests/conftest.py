@@ -144,6 +144,21 @@ def sealer_db(database_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture(scope="session")
+def embedded_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory of its own with the embedded PostgreSQL migrated, for tests of
+    processes that start and stop that server themselves (`migrate` stops it again when
+    it exits). A test that leaves it running has failed."""
+    import subprocess
+    import sys
+
+    data_dir = tmp_path_factory.mktemp("embedded")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"DATA_DIR": str(data_dir)}
+    script = Path(sys.executable).parent / "index-service"
+    subprocess.run([str(script), "migrate"], env=env, check=True, timeout=300)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
 def app(settings: Settings, db: Database) -> FastAPI:
     from index_service.main import create_app
 

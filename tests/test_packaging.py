@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# What `serve` and `worker` import, and what they import in turn when they start.
+# What `serve`, `run` and `worker` import, and what they import in turn when they start.
 RUNTIME_IMPORTS = """
 import index_service.main, index_service.cli, index_service.alerts.delivery
 import index_service.alerts.scheduler, index_service.audit.sealer, index_service.outbound
+import index_service.processes.server, index_service.processes.run
 app = index_service.main.create_app
 print("imported")
 """
@@ -44,7 +45,7 @@ def test_the_package_without_its_dev_extra_runs_the_app_and_the_worker(tmp_path:
         cwd=tmp_path,  # not the source tree: the installed package
     )
     assert loaded.returncode == 0, loaded.stderr[-3000:]
-    for command in (["--help"], ["serve", "--help"], ["worker", "--help"]):
+    for command in (["--help"], ["serve", "--help"], ["run", "--help"], ["worker", "--help"]):
         ran = subprocess.run(
             [str(venv / "bin" / "index-service"), *command],
             capture_output=True,

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-import selectors
 import signal
 import socket
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,33 +20,7 @@ import pytest
 
 from index_service.settings import Settings
 from tests.factories import PURPOSE, Factory, child_payload
-
-BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for_line(process: subprocess.Popen[str], needle: str, timeout: float) -> list[str]:
-    """Read the server's output until `needle` appears (no sleeping, bounded in time)."""
-    assert process.stdout is not None
-    seen: list[str] = []
-    deadline = time.monotonic() + timeout
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        while time.monotonic() < deadline:
-            if not selector.select(timeout=deadline - time.monotonic()):
-                break
-            line = process.stdout.readline()
-            if not line:
-                break
-            seen.append(line)
-            if needle in line:
-                return seen
-    raise AssertionError(f"server never said {needle!r}; it said: {''.join(seen)[-2000:]}")
+from tests.factories.processes import BIN, STARTED, free_port, postgres_of, wait_for_line
 
 
 @dataclass
@@ -77,7 +49,7 @@ def served_with_one_connection(settings: Settings) -> Iterator[Served]:
 
 
 def _serve(settings: Settings, **environment: str) -> Iterator[Served]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": str(settings.database_url),
@@ -86,14 +58,14 @@ def _serve(settings: Settings, **environment: str) -> Iterator[Served]:
         **environment,
     }
     process = subprocess.Popen(
-        [str(BIN / "index-service"), "serve"],
+        [str(BIN / "index-service"), "serve", "--workers", "1"],
         env=env,
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
     try:
-        _wait_for_line(process, "Application startup complete", timeout=60)
+        wait_for_line(process, "Application startup complete", timeout=60)
         yield Served(f"http://127.0.0.1:{port}", env, process)
     finally:
         if process.poll() is None:
@@ -134,18 +106,30 @@ def test_the_served_app_creates_and_reads_a_child_with_a_minted_token(
     assert httpx2.get(f"{base}/readyz").status_code == 200
 
 
-def test_serve_refuses_a_schema_that_is_behind(settings: Settings, scratch_database: str) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_refuses_a_schema_that_is_behind(
+    settings: Settings, scratch_database: str, workers: str
+) -> None:
+    """Before anything is bound or started: one message and exit code 1, not a traceback
+    from each server process."""
     env = {
         **os.environ,
         "DATABASE_URL": scratch_database,
         "DATA_DIR": str(settings.data_dir),
-        "PORT": str(_free_port()),
+        "PORT": str(free_port()),
     }
     result = subprocess.run(
-        [str(BIN / "index-service"), "serve"], env=env, text=True, capture_output=True, timeout=60
+        [str(BIN / "index-service"), "serve", "--workers", workers],
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=60,
     )
-    assert result.returncode != 0
-    assert "index-service migrate" in result.stdout + result.stderr
+    assert result.returncode == 1
+    output = result.stdout + result.stderr
+    assert output.count("index-service migrate") == 1, output
+    assert "Traceback" not in output
+    assert "Uvicorn running" not in output
 
 
 def test_an_error_escaping_to_the_server_is_logged_without_its_message(
@@ -179,32 +163,11 @@ def test_an_error_escaping_to_the_server_is_logged_without_its_message(
     assert errors, output[-2000:]
 
 
-@pytest.fixture(scope="module")
-def embedded_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data directory of its own with the embedded PostgreSQL migrated; `migrate` stops
-    the server again when it exits."""
-    data_dir = tmp_path_factory.mktemp("embedded")
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"DATA_DIR": str(data_dir)}
-    subprocess.run([str(BIN / "index-service"), "migrate"], env=env, check=True, timeout=300)
-    return data_dir
-
-
-def _postgres_of(data_dir: Path) -> list[int]:
-    import psutil
-
-    pgdata = str((data_dir / "postgres").resolve())
-    return [
-        p.pid
-        for p in psutil.process_iter(attrs=["name", "cmdline"])
-        if p.info["name"] == "postgres" and pgdata in " ".join(p.info["cmdline"] or ())
-    ]
-
-
 @pytest.mark.parametrize(
     ("command", "signum", "ready"),
     [
-        pytest.param("serve", signal.SIGTERM, "Application startup complete", id="serve-sigterm"),
-        pytest.param("serve", signal.SIGHUP, "Application startup complete", id="serve-sighup"),
+        pytest.param("serve --workers 1", signal.SIGTERM, STARTED, id="serve-sigterm"),
+        pytest.param("serve --workers 1", signal.SIGHUP, STARTED, id="serve-sighup"),
         pytest.param("worker", signal.SIGTERM, "worker.started", id="worker-sigterm"),
         pytest.param("worker", signal.SIGHUP, "worker.started", id="worker-sighup"),
     ],
@@ -212,35 +175,36 @@ def _postgres_of(data_dir: Path) -> list[int]:
 def test_a_stopped_process_leaves_no_embedded_postgresql_running(
     embedded_data_dir: Path, command: str, signum: signal.Signals, ready: str
 ) -> None:
-    """kill, systemd, docker or a closed terminal stop `serve` and `worker` cleanly, and
-    the embedded PostgreSQL with them, even though a process killed outright earlier left
-    its handle behind (a pid that no longer exists)."""
+    """kill, systemd, docker or a closed terminal stop `serve` (one process; several:
+    `tests/processes/test_server.py`) and `worker` cleanly, and the embedded PostgreSQL
+    with them, even though a process killed outright earlier left its handle behind (a
+    pid that no longer exists)."""
     handles = embedded_data_dir / "postgres" / ".handle_pids.json"
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     handles.write_text(json.dumps([dead.pid]))  # a handle whose process is gone
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {
         "DATA_DIR": str(embedded_data_dir),
-        "PORT": str(_free_port()),
+        "PORT": str(free_port()),
         "WORKER_POLL_SECONDS": "0.2",
     }
     process = subprocess.Popen(
-        [str(BIN / "index-service"), command],
+        [str(BIN / "index-service"), *command.split()],
         env=env,
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
     try:
-        _wait_for_line(process, ready, timeout=120)
-        assert _postgres_of(embedded_data_dir), "the embedded server should be running"
+        wait_for_line(process, ready, timeout=120)
+        assert postgres_of(embedded_data_dir), "the embedded server should be running"
         process.send_signal(signum)
         process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0
-    assert _postgres_of(embedded_data_dir) == []
+    assert postgres_of(embedded_data_dir) == []
 
 
 def test_more_requests_than_connections_get_answers_or_503_never_a_hang_or_500(
@@ -288,7 +252,7 @@ def test_a_client_that_goes_away_mid_body_is_logged_and_audited_as_such_not_as_a
             ).encode()
         )
     # The access log line is written after the refusal's audit row is committed.
-    seen = _wait_for_line(served.process, '"event": "request"', timeout=30)
+    seen = wait_for_line(served.process, '"event": "request"', timeout=30)
     [row] = [r for r in factory.audit_rows() if r["route"] == "/v1/children"]
     assert (row["status_code"], row["reason"], row["outcome"]) == (
         499,

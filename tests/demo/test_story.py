@@ -20,7 +20,9 @@ from index_service.demo.seed import seed_demo_data
 from index_service.demo.story import ACKNOWLEDGEMENT
 from index_service.settings import DEV_ISSUER, Settings
 from tests.factories import Factory
-from tests.test_serve import BIN, Served, _free_port, _serve
+from tests.factories.processes import BIN
+from tests.factories.processes import free_port as _free_port
+from tests.test_serve import Served, _serve
 
 
 @pytest.fixture

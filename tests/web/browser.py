@@ -19,7 +19,9 @@ from typing import Any
 import pytest
 
 from index_service.settings import Settings
-from tests.test_serve import BIN, _free_port, _wait_for_line
+from tests.factories.processes import BIN
+from tests.factories.processes import free_port as _free_port
+from tests.factories.processes import wait_for_line as _wait_for_line
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
