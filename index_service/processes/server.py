@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import time
 from typing import TYPE_CHECKING
 
@@ -125,13 +126,33 @@ def prepare_database(settings: Settings, *, workers: int) -> str:
 def _supervise(database_url: str, config: Config) -> int:
     os.environ["DATABASE_URL"] = database_url  # the workers': no handle on an embedded one
     lead_children()
-    sock = config.bind_socket()
+    sock = _bind(config)
     supervisor = _Supervisor(config, sockets=[sock])
     try:
         supervisor.run()
     finally:
         sock.close()
     return STARTUP_FAILURE if supervisor.failed_to_start else 0
+
+
+def _bind(config: Config) -> socket.socket:
+    """The listening socket, made as uvicorn's `Config.bind_socket` makes it but with its
+    protocol named (IPPROTO_TCP). asyncio turns Nagle's algorithm off (TCP_NODELAY) only
+    on connections from a socket whose protocol says TCP; uvicorn's own leaves it 0, so
+    each keep-alive answer written in two pieces waited ~40 ms for the client's delayed
+    ACK (measured: 43 ms a `/healthz` with two workers against 1 ms with one)."""
+    family = socket.AF_INET6 if config.host and ":" in config.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((config.host, config.port))
+    except OSError as exc:
+        sock.close()
+        _uvicorn_log.error("cannot listen on %s:%s (%s)", config.host, config.port, exc.strerror)
+        raise SystemExit(STARTUP_FAILURE) from None
+    _uvicorn_log.info("Uvicorn running on http://%s:%d", config.host, sock.getsockname()[1])
+    sock.set_inheritable(True)
+    return sock
 
 
 class _Supervisor(Multiprocess):

@@ -165,3 +165,34 @@ def test_how_many_server_processes(
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     assert default_workers(Settings(_env_file=None)) == expected
+
+
+def test_connections_to_the_shared_listening_socket_turn_nagles_algorithm_off() -> None:
+    """asyncio sets TCP_NODELAY only on connections from a socket whose protocol says
+    TCP; without it each keep-alive answer (headers and body in two writes) waited for
+    the client's delayed ACK, about 40 ms a request with several workers."""
+    import asyncio
+
+    from uvicorn import Config
+
+    from index_service.processes.server import _bind
+
+    listening = _bind(Config("index_service.main:app_factory", host="127.0.0.1", port=0))
+    seen: list[int] = []
+
+    async def exchange() -> None:
+        async def accepted(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            connection = writer.get_extra_info("socket")
+            seen.append(connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(accepted, sock=listening)
+        async with server:
+            _, writer = await asyncio.open_connection(*listening.getsockname()[:2])
+            await writer.drain()
+            while not seen:
+                await asyncio.sleep(0)
+            writer.close()
+
+    asyncio.run(asyncio.wait_for(exchange(), timeout=10))
+    assert seen == [1]
