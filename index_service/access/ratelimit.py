@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from sqlalchemy import Column, DateTime, Integer, String, delete
+from sqlalchemy import Column, DateTime, Integer, String, bindparam, delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Field, Session, SQLModel, col
 
@@ -40,6 +40,23 @@ class RateWindow(SQLModel, table=True):
     hits: int = Field(sa_column=Column(Integer, nullable=False))
 
 
+# Built once, with bound parameters: every request runs it (see `blocking.Shape`).
+_COUNT = (
+    insert(RateWindow)
+    .values(
+        principal=bindparam("principal"),
+        bucket=bindparam("bucket"),
+        window_start=bindparam("window_start"),
+        hits=1,
+    )
+    .on_conflict_do_update(
+        index_elements=["principal", "bucket", "window_start"],
+        set_={"hits": col(RateWindow.hits) + 1},
+    )
+    .returning(col(RateWindow.hits), VERSION)
+)
+
+
 def consume(
     *,
     session: Session,
@@ -56,16 +73,10 @@ def consume(
     epoch = int(now.timestamp())
     start = epoch - epoch % window_seconds
     window_start = datetime.fromtimestamp(start, tz=now.tzinfo)
-    statement = (
-        insert(RateWindow)
-        .values(principal=principal, bucket=bucket.value, window_start=window_start, hits=1)
-        .on_conflict_do_update(
-            index_elements=["principal", "bucket", "window_start"],
-            set_={"hits": col(RateWindow.hits) + 1},
-        )
-        .returning(col(RateWindow.hits), VERSION)
-    )
-    hits, version = session.execute(statement).one()
+    hits, version = session.execute(
+        _COUNT,
+        {"principal": principal, "bucket": bucket.value, "window_start": window_start},
+    ).one()
     if random.random() < SWEEP_PROBABILITY:  # noqa: S311 (housekeeping, not security)
         session.execute(
             delete(RateWindow).where(col(RateWindow.window_start) < now - timedelta(hours=2))

@@ -10,7 +10,9 @@ before they are parsed.
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,6 +129,9 @@ def _usable(key: PyJWK) -> bool:
     return key.public_key_use in ("sig", None) and key.algorithm_name in ALLOWED_ALGORITHMS
 
 
+VERIFIED_TOKENS_KEPT = 50_000  # a few tokens' worth of memory each (about 1 KiB)
+
+
 class TokenVerifier:
     """Issuers from settings first; then, if given, `registered` (issuers administrators
     registered at run time, see `issuers/registry.py`)."""
@@ -140,22 +145,53 @@ class TokenVerifier:
         self._settings = settings
         self._issuers = issuers
         self.registered = registered
+        # Tokens verified already, until they expire: a user's token comes with each of
+        # their requests for up to an hour, and checking its signature again each time
+        # was a fifth of the CPU of a request. Forgotten whenever the registered issuers
+        # are (a registration or withdrawal moves the directory: `api/security.py`).
+        self._verified: OrderedDict[str, tuple[VerifiedClaims, float]] = OrderedDict()
+        self._verified_lock = threading.Lock()
 
     @property
     def configured_issuers(self) -> frozenset[str]:
         return frozenset(self._issuers)
 
     def invalidate_registered(self) -> None:
-        """Forget the cached registered issuers (after one was registered or withdrawn)."""
+        """Forget the cached registered issuers (after one was registered or withdrawn),
+        and every token verified with them."""
+        self._forget_verified()
         invalidate = getattr(self.registered, "invalidate", None)
         if callable(invalidate):
             invalidate()
 
     def reload_registered(self, session: object) -> None:
         """Read the registered issuers again now, on the caller's own session."""
+        self._forget_verified()
         reload = getattr(self.registered, "reload", None)
         if callable(reload):
             reload(session)
+
+    def _forget_verified(self) -> None:
+        with self._verified_lock:
+            self._verified.clear()
+
+    def verify(self, token: str) -> VerifiedClaims:
+        """The token's claims if it is valid now (each token's signature and claims are
+        checked once, then remembered until it expires)."""
+        with self._verified_lock:
+            remembered = self._verified.get(token)
+            if remembered is not None:
+                claims, expires = remembered
+                if time.time() < expires:
+                    self._verified.move_to_end(token)
+                    return claims
+                del self._verified[token]  # expired: verified again, and refused as such
+        claims, expires = self._verify(token)
+        with self._verified_lock:
+            self._verified[token] = (claims, expires)
+            while len(self._verified) > VERIFIED_TOKENS_KEPT:
+                self._verified.popitem(last=False)
+        return claims
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TokenVerifier:
@@ -174,7 +210,7 @@ class TokenVerifier:
             issuers[DEV_ISSUER] = IssuerKeys(DEV_ISSUER, jwks=dev_public_jwks(settings))
         return cls(settings, issuers)
 
-    def verify(self, token: str) -> VerifiedClaims:
+    def _verify(self, token: str) -> tuple[VerifiedClaims, float]:
         if len(token.encode()) > self._settings.max_token_bytes:
             raise Unauthenticated("the token is too large", code="token_too_large")
         header, unverified = _peek(token)
@@ -195,15 +231,14 @@ class TokenVerifier:
             raise Unauthenticated(
                 "the token's algorithm does not fit the issuer's key", code="algorithm_not_allowed"
             )
-        claims = _claims(
-            self._decode(token, key, algorithm, issuer), self._settings.max_token_lifetime_seconds
-        )
+        decoded = self._decode(token, key, algorithm, issuer)
+        claims = _claims(decoded, self._settings.max_token_lifetime_seconds)
         if keys.organisations is not None and claims.organisation_code not in keys.organisations:
             raise Forbidden(
                 "your identity provider may not vouch for that organisation",
                 code="issuer_not_trusted_for_organisation",
             )
-        return claims
+        return claims, float(decoded["exp"]) + self._settings.token_leeway_seconds
 
     def _decode(self, token: str, key: PyJWK, algorithm: str, issuer: str) -> dict[str, Any]:
         try:

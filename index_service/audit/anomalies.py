@@ -16,8 +16,9 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col
 
@@ -37,25 +38,43 @@ def count_openings(*, session: Session, principal: str, opened: int, now: dateti
     hour's: at least the openings of the last sixty minutes."""
     epoch = int(now.timestamp())
     this_hour = datetime.fromtimestamp(epoch - epoch % HOUR, tz=UTC)
+    values = {
+        "principal": principal,
+        "this_hour": this_hour,
+        "hour_before": this_hour - timedelta(seconds=HOUR),
+        "opened": opened,
+    }
+    return int(session.execute(_COUNT_OPENINGS, values).scalar_one())
+
+
+def _count_openings() -> Any:
     previous = (
         select(col(RateWindow.hits))
         .where(
-            col(RateWindow.principal) == principal,
+            col(RateWindow.principal) == bindparam("principal"),
             col(RateWindow.bucket) == OPENINGS_BUCKET,
-            col(RateWindow.window_start) == this_hour - timedelta(seconds=HOUR),
+            col(RateWindow.window_start) == bindparam("hour_before"),
         )
         .scalar_subquery()
     )
-    statement = (
+    opened = bindparam("opened", type_=Integer)
+    return (
         insert(RateWindow)
-        .values(principal=principal, bucket=OPENINGS_BUCKET, window_start=this_hour, hits=opened)
+        .values(
+            principal=bindparam("principal"),
+            bucket=OPENINGS_BUCKET,
+            window_start=bindparam("this_hour"),
+            hits=opened,
+        )
         .on_conflict_do_update(
             index_elements=["principal", "bucket", "window_start"],
             set_={"hits": col(RateWindow.hits) + opened},
         )
         .returning(col(RateWindow.hits) + func.coalesce(previous, 0))
     )
-    return int(session.execute(statement).scalar_one())
+
+
+_COUNT_OPENINGS = _count_openings()  # built once (see `matching/blocking.Shape`)
 
 
 def note_children_opened(*, session: Session, draft: AuditDraft, threshold: int) -> bool:
