@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool, PoolTimeout
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
@@ -140,12 +141,33 @@ def resolve_database_url(settings: Settings) -> str:
     return with_database(maintenance, settings.embedded_database_name)
 
 
+class PooledConnection(psycopg.Connection[TupleRow]):
+    """A pooled connection whose `close()` always hands it back to its pool, broken or not.
+
+    SQLAlchemy closes a connection to give it back (`close_returns=True`). psycopg's
+    `close()` (3.3.9) returns at once if the connection is already closed, before it hands
+    the connection back: a connection the server ended while it was lent (a restart, a
+    terminated backend) was therefore never given back, and its place in the pool was
+    gone for good: two of them, and a pool of two answered nothing until the process was
+    restarted. Given back, the pool sees that it is broken and connects a new one."""
+
+    _handed_back = False
+
+    def close(self) -> None:
+        pool = getattr(self, "_pool", None)  # set by the pool while the connection is lent
+        if self.closed and pool is not None and not self._handed_back:
+            self._handed_back = True  # once: a second close must not count it twice
+            pool.putconn(self)
+            return
+        super().close()
+
+
 @dataclass
 class Database:
     """The pool and the SQLAlchemy engine over it."""
 
     url: str
-    pool: ConnectionPool
+    pool: ConnectionPool[PooledConnection]
     engine: Engine
 
     def session(self) -> Session:
@@ -176,6 +198,7 @@ def open_database(
     down or every connection is in use), and keeps reconnecting in the background."""
     pool = ConnectionPool(
         url,
+        connection_class=PooledConnection,
         min_size=1,
         max_size=pool_size,
         # A server that stops answering (a partition, not a refusal) is noticed within

@@ -1,0 +1,46 @@
+"""The pool under database faults, on real PostgreSQL: a connection the server ends while
+it is at work is replaced, not lost."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from index_service.database import APP_ROLE, Database, as_role, open_database
+
+APPLICATION = "index-service-pool-tests"
+
+
+@pytest.fixture
+def one_connection(database_url: str) -> Iterator[Database]:
+    database = open_database(
+        as_role(database_url, APP_ROLE, None),
+        pool_size=1,
+        application_name=APPLICATION,
+        wait_seconds=5.0,
+    )
+    yield database
+    database.close()
+
+
+def test_a_connection_the_server_ends_while_it_is_at_work_is_replaced(
+    one_connection: Database, database_url: str
+) -> None:
+    """The server ends the only connection in the middle of a unit of work (a restart
+    does that to every connection at work). psycopg's `close()` used not to hand a broken
+    connection back to the pool, so its place was lost and every later request waited
+    for a connection that would never come; now the next unit of work gets a new one."""
+    with one_connection.session() as session:
+        pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with psycopg.connect(database_url, autocommit=True) as owner:
+            owner.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(OperationalError):
+            session.execute(text("SELECT 1"))
+    for _ in range(2):  # and the place stays: not one connection short, or one too many
+        with one_connection.transaction() as session:
+            assert session.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
+    assert one_connection.pool.get_stats()["pool_size"] == 1
