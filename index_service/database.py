@@ -11,11 +11,12 @@ import contextlib
 import logging
 import os
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 from urllib.parse import quote
 
 import psycopg
@@ -141,8 +142,28 @@ def resolve_database_url(settings: Settings) -> str:
     return with_database(maintenance, settings.embedded_database_name)
 
 
+class Reachability:
+    """What a pool last learnt of its server: it answered (a connection was made, or a
+    pooled one passed its check as it was lent), or it did not (an attempt to connect
+    failed, or the server ended a connection that was at work).
+
+    While the last word is a failure the server is taken to be down, and a request waits
+    only `WAIT_WHILE_DOWN` for a connection (then 503), not the whole `wait_seconds`: the
+    pool keeps trying to connect behind it, and the first success ends the state."""
+
+    def __init__(self) -> None:
+        self.reachable = True
+
+    def answered(self) -> None:
+        self.reachable = True
+
+    def failed(self) -> None:
+        self.reachable = False
+
+
 class PooledConnection(psycopg.Connection[TupleRow]):
-    """A pooled connection whose `close()` always hands it back to its pool, broken or not.
+    """A pooled connection: it tells its pool's `Reachability` how each attempt to
+    connect went, and its `close()` always hands it back to the pool, broken or not.
 
     SQLAlchemy closes a connection to give it back (`close_returns=True`). psycopg's
     `close()` (3.3.9) returns at once if the connection is already closed, before it hands
@@ -151,15 +172,35 @@ class PooledConnection(psycopg.Connection[TupleRow]):
     gone for good: two of them, and a pool of two answered nothing until the process was
     restarted. Given back, the pool sees that it is broken and connects a new one."""
 
+    reachability: ClassVar[Reachability]  # set by each pool's own subclass (`_connections`)
     _handed_back = False
+
+    @classmethod
+    def connect(cls, conninfo: str = "", **kwargs: Any) -> Self:
+        try:
+            conn = super().connect(conninfo, **kwargs)
+        except psycopg.OperationalError:
+            cls.reachability.failed()
+            raise
+        cls.reachability.answered()
+        return conn
 
     def close(self) -> None:
         pool = getattr(self, "_pool", None)  # set by the pool while the connection is lent
         if self.closed and pool is not None and not self._handed_back:
             self._handed_back = True  # once: a second close must not count it twice
+            # The server ended it under a request: it is stopping or restarting, most
+            # likely, so the request's refusal (its audit row wants a connection next)
+            # waits only briefly. The pool's next connection says whether it is back.
+            self.reachability.failed()
             pool.putconn(self)
             return
         super().close()
+
+
+def _connections(reachability: Reachability) -> type[PooledConnection]:
+    """The connection class of one pool, reporting to that pool's `reachability`."""
+    return type("PooledConnection", (PooledConnection,), {"reachability": reachability})
 
 
 @dataclass
@@ -169,6 +210,7 @@ class Database:
     url: str
     pool: ConnectionPool[PooledConnection]
     engine: Engine
+    reachability: Reachability
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
@@ -189,16 +231,31 @@ class Database:
         self.pool.close()
 
 
+# How long a request waits for a connection while the server is taken to be down, and
+# how often a request that waits looks again whether it is: long enough for a connection
+# made as the server comes back, short enough that a request and the audit row of its
+# refusal (a second wait) are answered 503 well within a second of the server going.
+WAIT_WHILE_DOWN = 0.1
+# The pool retries a failed connection with a doubling delay for `reconnect_timeout`
+# (psycopg's default: 5 minutes), then gives the place up; a request that finds no
+# connection starts a new attempt at once. With the default, the delay had grown to 16
+# or 32 s by the end of a 40 s outage, and requests failed for 20 s after the server
+# was back. Given up after 2 s, an attempt is never more than a second or so away.
+RECONNECT_SECONDS = 2.0
+
+
 def open_database(
     url: str, *, pool_size: int, application_name: str, wait_seconds: float = 5.0
 ) -> Database:
     """The pool checks each connection as it lends it (`check_connection`: a broken one,
     as every idle one is after the server restarted, is discarded and replaced, never
     lent), waits at most `wait_seconds` for one (then `PoolTimeout`: the database is
-    down or every connection is in use), and keeps reconnecting in the background."""
+    down or every connection is in use), but no longer than `WAIT_WHILE_DOWN` once the
+    server is taken to be down (`Reachability`), and keeps reconnecting behind."""
+    reachability = Reachability()
     pool = ConnectionPool(
         url,
-        connection_class=PooledConnection,
+        connection_class=_connections(reachability),
         min_size=1,
         max_size=pool_size,
         # A server that stops answering (a partition, not a refusal) is noticed within
@@ -218,14 +275,31 @@ def open_database(
         name=application_name,
         check=ConnectionPool.check_connection,
         timeout=wait_seconds,
+        reconnect_timeout=RECONNECT_SECONDS,
     )
+
+    def lend() -> PooledConnection:
+        """A connection within `wait_seconds`; `PoolTimeout` sooner once the server is
+        taken to be down, also for a request that began to wait while it was up."""
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                conn = pool.getconn(timeout=max(min(left, WAIT_WHILE_DOWN), 0.001))
+            except PoolTimeout:
+                if not reachability.reachable or time.monotonic() >= deadline:
+                    raise
+                continue
+            reachability.answered()  # it passed its check: the server answers
+            return conn
+
     engine = create_engine(
         "postgresql+psycopg://",
-        creator=pool.getconn,
+        creator=lend,
         poolclass=NullPool,
         hide_parameters=True,  # SQL errors must never carry a child's data into a log
     )
-    return Database(url=url, pool=pool, engine=engine)
+    return Database(url=url, pool=pool, engine=engine, reachability=reachability)
 
 
 _CONNECTION_LOST = ("08", "57P01", "57P02", "57P03")  # connection exceptions; shut down

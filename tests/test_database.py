@@ -1,12 +1,15 @@
 """The pool under database faults, on real PostgreSQL: a connection the server ends while
-it is at work is replaced, not lost."""
+it is at work is replaced, not lost; once the server is known to be down, a request
+stops waiting for a connection (the whole restart story is tests/test_database_restarts.py)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import psycopg
 import pytest
+from psycopg_pool import PoolTimeout
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
@@ -44,3 +47,25 @@ def test_a_connection_the_server_ends_while_it_is_at_work_is_replaced(
         with one_connection.transaction() as session:
             assert session.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
     assert one_connection.pool.get_stats()["pool_size"] == 1
+
+
+def test_once_the_server_is_known_to_be_down_a_request_stops_waiting() -> None:
+    """Nobody answers at the address: the pool's attempt to connect fails, and a request
+    gives up long before its `wait_seconds` (thirty here) to be answered 503 at once,
+    not after half a minute; so does one that had begun to wait before the pool knew."""
+    nowhere = open_database(
+        "postgresql://index_service_app@127.0.0.1:1/nowhere",
+        pool_size=2,
+        application_name=APPLICATION,
+        wait_seconds=30.0,
+    )
+    try:
+        for _ in range(3):
+            started = time.monotonic()
+            with pytest.raises(OperationalError) as raised, nowhere.session() as session:
+                session.execute(text("SELECT 1"))
+            assert isinstance(raised.value.orig, PoolTimeout)
+            assert time.monotonic() - started < 10  # the bound: far below 30 s
+        assert not nowhere.reachability.reachable
+    finally:
+        nowhere.close()
