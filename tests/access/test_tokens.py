@@ -344,3 +344,21 @@ def test_what_an_unverifiable_token_claimed_is_audited_without_control_character
     row = assert_refused(response, factory, 401, "issuer_not_trusted")
     assert row["detail"]["claimed"]["iss"] == "https://evil.example/\ufffdx"
     assert row["detail"]["claimed"]["sub"] == "a\ufffdb\ufffdc"
+
+
+def test_a_remembered_token_is_refused_once_it_expires(settings: Settings) -> None:
+    """Tokens are verified once and remembered, but only until they expire."""
+    from index_service.access.tokens import TokenVerifier
+    from index_service.errors import Unauthenticated
+
+    strict = settings.model_copy(update={"token_leeway_seconds": 0})
+    verifier = TokenVerifier.from_settings(strict)
+    now = int(time.time())
+    token = signed(strict, claims(strict, "DEMO-EAL-01", iat=now, nbf=now, exp=now + 2))
+    assert verifier.verify(token).subject == "user-1"
+    assert verifier.verify(token).subject == "user-1"  # remembered
+    while time.time() < now + 2:  # the token's own lifetime is what is waited for
+        time.sleep(0.1)
+    with pytest.raises(Unauthenticated) as refused:
+        verifier.verify(token)
+    assert refused.value.code == "token_expired"
