@@ -60,6 +60,9 @@ class SuspensionEntry:
     organisation_code: str | None
 
 
+ORGANISATIONS_KEPT = 100_000  # England has some 40,000 participating organisations
+
+
 class Directory:
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -77,8 +80,8 @@ class Directory:
         cache was filled, or if it had none (the cache is then empty, and the caller must
         be checked again: what was read before this number is not known to be current)."""
         with self._lock:
-            if version == self._version:
-                return False
+            if self._version is not None and version <= self._version:
+                return False  # the same, or an older read finishing late
             self._version = version
             self._generation += 1
             self._organisations.clear()
@@ -101,6 +104,8 @@ class Directory:
         )
         with self._lock:
             if generation == self._generation:
+                if len(self._organisations) >= ORGANISATIONS_KEPT:
+                    self._organisations.clear()  # codes no token of ours would send, say
                 self._organisations[code] = entry
         return entry
 

@@ -1,11 +1,14 @@
 """Per-user rate limits on searches and reads, counted in PostgreSQL so that every
 instance of the service shares one count.
 
-Fixed windows: each (user, bucket, window) is one row of an UNLOGGED table, bumped with
-one upsert, the first statement of the request's unit of work (which also reads the
-directory's number: `access/directory.py`). A request refused after it was counted is
-counted again beside its refusal's audit row (the work's count rolled back with the
-work), so refused guesses spend the allowance as answered ones do. A caller over the
+Fixed windows: each (user, bucket, window) is one row of an UNLOGGED table. The
+request's unit of work first looks at the count without a lock (`look`, which also reads
+the directory's number: `access/directory.py`), refusing a caller whose window is full
+before any work; the count itself is one upsert at the end of the work, beside the audit
+row (`consume`), so that one user's concurrent requests do not queue on the row's lock
+while they work. A refused request is counted beside its refusal's audit row (the work's
+count, if any, rolled back with the work), so refused guesses spend the allowance as
+answered ones do. A caller over the
 limit gets 429 with `Retry-After` (the seconds to the window's end). A fixed window lets
 a burst of up to twice the limit straddle a boundary; that is accepted for the
 simplicity of one row.
@@ -16,9 +19,10 @@ Windows older than two hours are swept now and then by the same statement's tran
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Column, DateTime, Integer, String, bindparam, delete
+from sqlalchemy import Column, DateTime, Integer, String, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Field, Session, SQLModel, col
 
@@ -40,7 +44,7 @@ class RateWindow(SQLModel, table=True):
     hits: int = Field(sa_column=Column(Integer, nullable=False))
 
 
-# Built once, with bound parameters: every request runs it (see `blocking.Shape`).
+# Built once, with bound parameters: every request runs them (see `blocking.Shape`).
 _COUNT = (
     insert(RateWindow)
     .values(
@@ -53,39 +57,69 @@ _COUNT = (
         index_elements=["principal", "bucket", "window_start"],
         set_={"hits": col(RateWindow.hits) + 1},
     )
-    .returning(col(RateWindow.hits), VERSION)
+    .returning(col(RateWindow.hits))
+)
+_LOOK = select(
+    VERSION,
+    select(col(RateWindow.hits))
+    .where(
+        col(RateWindow.principal) == bindparam("principal"),
+        col(RateWindow.bucket) == bindparam("bucket"),
+        col(RateWindow.window_start) == bindparam("window_start"),
+    )
+    .scalar_subquery(),
 )
 
 
-def consume(
-    *,
-    session: Session,
-    principal: str,
-    bucket: RateBucket,
-    limit: int,
-    window_seconds: int,
-    now: datetime,
-    enforce: bool = True,
-) -> int:
-    """Count one request; refuse it with 429 if the window's count is over `limit`.
-    Returns the directory's number, read in the same round trip. `enforce=False` only
-    counts (a refusal's recount: the request is refused already)."""
-    epoch = int(now.timestamp())
-    start = epoch - epoch % window_seconds
-    window_start = datetime.fromtimestamp(start, tz=now.tzinfo)
-    hits, version = session.execute(
-        _COUNT,
-        {"principal": principal, "bucket": bucket.value, "window_start": window_start},
-    ).one()
+@dataclass(frozen=True)
+class Window:
+    """One caller's count in one bucket's current window."""
+
+    principal: str
+    bucket: RateBucket
+    limit: int
+    seconds: int
+    now: datetime
+
+    @property
+    def start(self) -> int:
+        epoch = int(self.now.timestamp())
+        return epoch - epoch % self.seconds
+
+    def parameters(self) -> dict[str, object]:
+        return {
+            "principal": self.principal,
+            "bucket": self.bucket.value,
+            "window_start": datetime.fromtimestamp(self.start, tz=self.now.tzinfo),
+        }
+
+    def refuse_over(self, hits: int) -> None:
+        if hits > self.limit:
+            retry_after = max(1, self.start + self.seconds - int(self.now.timestamp()))
+            raise TooManyRequests(
+                f"at most {self.limit} {_PLURAL[self.bucket]} per {self.seconds} seconds; "
+                f"try again in {retry_after} seconds",
+                retry_after=retry_after,
+            )
+
+
+def look(*, session: Session, window: Window) -> int:
+    """Before the work, without a lock: refuse at once (429) a caller whose window is
+    already full, and return the directory's number, read in the same round trip."""
+    version, hits = session.execute(_LOOK, window.parameters()).one()
+    window.refuse_over((hits or 0) + 1)
+    return int(version)
+
+
+def consume(*, session: Session, window: Window, enforce: bool = True) -> int:
+    """Count one request (at the end of the work, so that the window's row is locked
+    only while the work commits, not while it runs); refuse it with 429 if the count is
+    over the limit. `enforce=False` only counts (a refusal's recount). Returns the count."""
+    hits = int(session.execute(_COUNT, window.parameters()).scalar_one())
     if random.random() < SWEEP_PROBABILITY:  # noqa: S311 (housekeeping, not security)
         session.execute(
-            delete(RateWindow).where(col(RateWindow.window_start) < now - timedelta(hours=2))
+            delete(RateWindow).where(col(RateWindow.window_start) < window.now - timedelta(hours=2))
         )
-    if enforce and hits > limit:
-        retry_after = max(1, start + window_seconds - epoch)
-        raise TooManyRequests(
-            f"at most {limit} {_PLURAL[bucket]} per {window_seconds} seconds; "
-            f"try again in {retry_after} seconds",
-            retry_after=retry_after,
-        )
-    return int(version)
+    if enforce:
+        window.refuse_over(hits)
+    return hits

@@ -9,6 +9,7 @@ before they are parsed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -65,7 +66,13 @@ class IssuerKeys:
         # withdrawn key stops working within that time. Signing keys are not cached apart.
         client_class = PublicJWKClient if vetted else PyJWKClient
         self._client = (
-            client_class(url, cache_keys=False, cache_jwk_set=True, lifespan=300, timeout=5)
+            client_class(
+                url,
+                cache_keys=False,
+                cache_jwk_set=True,
+                lifespan=JWKS_LIFESPAN_SECONDS,
+                timeout=5,
+            )
             if url
             else None
         )
@@ -129,7 +136,8 @@ def _usable(key: PyJWK) -> bool:
     return key.public_key_use in ("sig", None) and key.algorithm_name in ALLOWED_ALGORITHMS
 
 
-VERIFIED_TOKENS_KEPT = 50_000  # a few tokens' worth of memory each (about 1 KiB)
+JWKS_LIFESPAN_SECONDS = 300  # an issuer's fetched key set is kept this long
+VERIFIED_TOKENS_KEPT = 50_000  # a digest and the claims each: a few hundred bytes
 
 
 class TokenVerifier:
@@ -149,8 +157,9 @@ class TokenVerifier:
         # their requests for up to an hour, and checking its signature again each time
         # was a fifth of the CPU of a request. Forgotten whenever the registered issuers
         # are (a registration or withdrawal moves the directory: `api/security.py`).
-        self._verified: OrderedDict[str, tuple[VerifiedClaims, float]] = OrderedDict()
+        self._verified: OrderedDict[bytes, tuple[VerifiedClaims, float]] = OrderedDict()
         self._verified_lock = threading.Lock()
+        self._verified_generation = 0  # moves when the issuers change: older results unkept
 
     @property
     def configured_issuers(self) -> frozenset[str]:
@@ -174,24 +183,47 @@ class TokenVerifier:
     def _forget_verified(self) -> None:
         with self._verified_lock:
             self._verified.clear()
+            self._verified_generation += 1
 
     def verify(self, token: str) -> VerifiedClaims:
-        """The token's claims if it is valid now (each token's signature and claims are
-        checked once, then remembered until it expires)."""
+        """The token's claims if it is valid now. Each token's signature and claims are
+        checked once, then remembered (by digest) until it expires or for the lifespan of
+        its issuer's fetched keys, whichever is sooner, so that a key withdrawn from an
+        issuer's key set stops working as soon as without the memory."""
+        digest = hashlib.sha256(token.encode()).digest()
         with self._verified_lock:
-            remembered = self._verified.get(token)
+            remembered = self._verified.get(digest)
             if remembered is not None:
-                claims, expires = remembered
-                if time.time() < expires:
-                    self._verified.move_to_end(token)
+                claims, until = remembered
+                if time.time() < until:
+                    self._verified.move_to_end(digest)
                     return claims
-                del self._verified[token]  # expired: verified again, and refused as such
+                del self._verified[digest]  # verified again (and refused if expired)
+            generation = self._verified_generation
         claims, expires = self._verify(token)
+        until = min(expires, time.time() + JWKS_LIFESPAN_SECONDS)
         with self._verified_lock:
-            self._verified[token] = (claims, expires)
-            while len(self._verified) > VERIFIED_TOKENS_KEPT:
-                self._verified.popitem(last=False)
+            # Not kept if the issuers changed while it was being verified: it may have
+            # been verified with an issuer that has just been withdrawn.
+            if generation == self._verified_generation:
+                self._verified[digest] = (claims, until)
+                while len(self._verified) > VERIFIED_TOKENS_KEPT:
+                    self._verified.popitem(last=False)
         return claims
+
+    def vouches(self, issuer: str, organisation_code: str) -> None:
+        """Refuse (401/403, as `verify` would) unless `issuer` is trusted now and may
+        vouch for the organisation: for claims verified earlier (a web session)."""
+        keys = self._issuers.get(issuer)
+        if keys is None and self.registered is not None:
+            keys = self.registered(issuer)
+        if keys is None:
+            raise Unauthenticated("the token's issuer is not trusted", code="issuer_not_trusted")
+        if keys.organisations is not None and organisation_code not in keys.organisations:
+            raise Forbidden(
+                "your identity provider may not vouch for that organisation",
+                code="issuer_not_trusted_for_organisation",
+            )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TokenVerifier:

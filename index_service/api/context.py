@@ -29,6 +29,8 @@ class RequestContext:
         self.audit = draft
         self.purpose: Purpose | None = None  # set by api/security.py on child-data routes
         self.rate_bucket: RateBucket | None = None  # set by api/security.py
+        self.directory_version: int | None = None  # the directory the caller was checked on
+        self._before_audit: dict[str, Callable[[Session], object]] = {}
         self._after_commit: list[Callable[[], None]] = []
         self._on_refusal: list[Callable[[Session], object]] = []
 
@@ -53,12 +55,21 @@ class RequestContext:
         self._after_commit.append(action)
 
     def on_refusal(self, action: Callable[[Session], object]) -> None:
-        """Run `action` in the refusal's transaction if the work is rolled back."""
+        """Run `action` in the refusal's transaction if the work is rolled back (after
+        the refusal's audit row, in a savepoint: it can never cost the row)."""
         self._on_refusal.append(action)
+
+    def before_audit(self, key: str, action: Callable[[Session], object]) -> None:
+        """Run `action` at the end of the work, just before its audit row (once per
+        `key`): the counts whose rows are locked until the commit. A `DomainError` it
+        raises refuses the request and rolls the work back."""
+        self._before_audit.setdefault(key, action)
 
     def succeed(self, status_code: int) -> None:
         """Write the audit row with the work, then commit both together."""
         try:
+            for count in self._before_audit.values():
+                count(self.session)
             record_event(session=self.session, draft=self.audit, status_code=status_code)
             self.session.commit()
         finally:
@@ -73,9 +84,13 @@ class RequestContext:
         """Roll the work back, then record the refusal (or failure) on its own."""
         self.close()
         with self._db.transaction() as session:
-            for action in self._on_refusal:
-                action(session)
             record_event(session=session, draft=self.audit, status_code=status_code, reason=reason)
+            for recount in self._on_refusal:
+                try:
+                    with session.begin_nested():
+                        recount(session)
+                except Exception as exc:  # the refusal's row stands without it
+                    log.warning("refusal_hook_failed", error_type=type(exc).__name__)
 
     def close(self) -> None:
         """Roll back whatever was not committed and give the connection back: safe to call

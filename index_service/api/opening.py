@@ -26,11 +26,20 @@ def children_opened(
     child_ids: list[uuid.UUID],
 ) -> None:
     """Call before answering with the children's records. A route whose permission is
-    not already counted as a read (an enquiry that matched) spends one read here: over
-    the limit, the answer is 429 and the work is rolled back, nothing disclosed."""
+    not already counted as a read (an enquiry that matched) spends one read: over the
+    limit, the answer is 429 and the work is rolled back, nothing disclosed. The read and
+    the openings are counted at the end of the work, beside its audit row (their rows
+    are then locked only while it commits), once a request however many it opened."""
+    del session  # counted on the work's own session, at its end
     mark_opened(ctx.audit.detail, child_ids)
     if RATE_LIMITED.get(Permission(ctx.audit.action)) != RateBucket.READ:
-        within_rate_limit(session, settings, caller, RateBucket.READ)
-    note_children_opened(
-        session=session, draft=ctx.audit, threshold=settings.anomaly_distinct_children_per_hour
+        ctx.before_audit(
+            "rate:read:opened",
+            lambda work: within_rate_limit(work, settings, caller, RateBucket.READ),
+        )
+    ctx.before_audit(
+        "anomaly:many_children",
+        lambda work: note_children_opened(
+            session=work, draft=ctx.audit, threshold=settings.anomaly_distinct_children_per_hour
+        ),
     )

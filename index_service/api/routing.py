@@ -137,6 +137,11 @@ async def _run(
         raise
     try:
         await run_in_threadpool(ctx.succeed, response.status_code)
+    except DomainError as exc:
+        # Refused by a count made at the end of the work (the rate limit): nothing was
+        # committed or disclosed.
+        await _record_refusal(ctx, exc.status, exc.code, cause=exc)
+        raise
     except Exception as exc:
         # Not committed, or not known to be (the connection may have gone after COMMIT
         # was sent): nothing is disclosed, and the answer never says "nothing was done,

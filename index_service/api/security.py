@@ -20,7 +20,7 @@ from index_service.access.directory import Directory, current_version
 from index_service.access.policy import RATE_LIMITED, Permission, RateBucket, authorise
 from index_service.access.principal import Principal
 from index_service.access.purpose import PURPOSE_HEADER, PURPOSE_TEXT_HEADER, purpose_from_headers
-from index_service.access.ratelimit import consume
+from index_service.access.ratelimit import Window, consume, look
 from index_service.access.roles import parse_roles
 from index_service.access.tokens import TokenVerifier, VerifiedClaims, claimed_identity
 from index_service.api.context import RequestContext
@@ -59,12 +59,16 @@ def authenticate_and_authorise(request: Request, ctx: RequestContext) -> Princip
     request's unit of work, and its pooled connection, is opened only after the body
     has been read)."""
     directory: Directory = request.app.state.directory
+    # The directory the caller is checked on: `open_work` checks again if the work reads
+    # another number (taken before the check, so a cache emptied meanwhile counts too).
+    ctx.directory_version = directory.version
     with ctx.db.session() as session:
         try:
             principal = _caller(request, ctx, session, directory)
         except DomainError as refusal:
             if refusal.code not in _CONFIRMED or not _directory_moved(request, session):
                 raise
+            ctx.audit.detail.pop("claimed", None)
             principal = _caller(request, ctx, session, directory)
         finally:
             session.rollback()
@@ -78,37 +82,44 @@ def authenticate_and_authorise(request: Request, ctx: RequestContext) -> Princip
         )
         ctx.purpose = purpose
         ctx.audit.purpose, ctx.audit.purpose_text = purpose.code.value, purpose.text
-    ctx.rate_bucket = RATE_LIMITED.get(required)
+    bucket = ctx.rate_bucket = RATE_LIMITED.get(required)
+    if bucket is not None:
+        settings: Settings = request.app.state.settings
+        # Refused from here on (a body too large, a full window, an error), the request
+        # is counted beside its refusal's audit row: refused guesses spend the allowance.
+        ctx.on_refusal(
+            lambda refusal: within_rate_limit(refusal, settings, principal, bucket, enforce=False)
+        )
     return principal
 
 
 def open_work(request: Request, ctx: RequestContext) -> None:
-    """The first statement of the request's unit of work: count the request against the
-    caller's rate limit (429 over it) and read the directory's number in one round trip.
-    If the directory moved since the caller was checked (a suspension, an organisation
-    changed, an issuer withdrawn), check the caller again on fresh rows, in this
-    transaction, before the endpoint does anything."""
+    """The first statement of the request's unit of work: a look, without a lock, at the
+    caller's rate count (429 if the window is full already) and the directory's number,
+    in one round trip; the count itself is made at the end of the work, beside the audit
+    row. If the directory moved since the caller was checked (a suspension, an
+    organisation changed, an issuer withdrawn), the caller is checked again on fresh
+    rows, in this transaction, before the endpoint does anything."""
     checked = ctx.audit.principal
     assert checked is not None  # authenticate_and_authorise ran first
     principal: Principal = checked
     session = ctx.session
     settings: Settings = request.app.state.settings
-    if ctx.rate_bucket is not None:
-        version = within_rate_limit(session, settings, principal, ctx.rate_bucket)
-        bucket = ctx.rate_bucket
-        # Refused after this (or failed), the work and this count roll back together: the
-        # refusal's own transaction counts the request again, so that refused guesses
-        # spend the allowance too.
-        ctx.on_refusal(
-            lambda refusal: within_rate_limit(refusal, settings, principal, bucket, enforce=False)
+    bucket = ctx.rate_bucket
+    if bucket is not None:
+        version = look(session=session, window=rate_window(settings, principal, bucket))
+        ctx.before_audit(
+            f"rate:{bucket.value}",
+            lambda work: within_rate_limit(work, settings, principal, bucket),
         )
     else:
         version = current_version(session)
-    if _directory_moved(request, session, version):
-        # The caller again, on this transaction's rows: the issuer (read on this session,
-        # not on a second connection while this one is held), the organisation, the
-        # suspensions, and what the policy grants.
-        request.app.state.token_verifier.reload_registered(session)
+    _directory_moved(request, session, version)
+    if version != ctx.directory_version:
+        # The caller again, on this transaction's rows: the issuer (the registered ones
+        # read on this session, not on a second connection while this one is held), the
+        # organisation, the suspensions, and what the policy grants.
+        ctx.directory_version = version
         principal = _caller(request, ctx, session, request.app.state.directory)
         decision = authorise(principal, _declared_permission(ctx))
         if not decision:
@@ -119,19 +130,27 @@ def principal_on_current_rows(
     request: Request, session: Session, claims: VerifiedClaims, ctx: RequestContext
 ) -> Principal:
     """The caller of already verified `claims` (a web sign-in, a page's session), checked
-    against the directory as it is now: its number is read on `session` first."""
+    against the directory as it is now (its number is read on `session` first): the
+    issuer still vouches for the organisation, which takes part, and neither it nor
+    the user is suspended."""
     _directory_moved(request, session)
+    verifier: TokenVerifier = request.app.state.token_verifier
+    try:
+        verifier.vouches(claims.issuer, claims.organisation_code)
+    except DomainError:
+        ctx.audit.detail["claimed"] = {"iss": claims.issuer, "sub": claims.subject}
+        raise
     return _principal(session, request.app.state.directory, claims, ctx)
 
 
 def _directory_moved(request: Request, session: Session, version: int | None = None) -> bool:
     """Whether the directory changed since this process cached it (`version` as a
-    statement of the work read it, else read now); if so the cache is emptied and the
-    registered issuers are read again."""
+    statement of the work read it, else read now on `session`); if so the cache is
+    emptied and the registered issuers are read again, on `session`."""
     directory: Directory = request.app.state.directory
     moved = directory.observe(current_version(session) if version is None else version)
     if moved:
-        request.app.state.token_verifier.invalidate_registered()
+        request.app.state.token_verifier.reload_registered(session)
     return moved
 
 
@@ -195,6 +214,19 @@ def _declared_permission(ctx: RequestContext) -> Permission:
         raise Forbidden("this route declares no permission", code="permission_undeclared") from None
 
 
+def rate_window(settings: Settings, principal: Principal, bucket: RateBucket) -> Window:
+    """The caller's current window in `bucket`, with its limit."""
+    return Window(
+        principal=f"{principal.issuer} {principal.subject}",
+        bucket=bucket,
+        limit=settings.rate_limit_searches
+        if bucket.value == "search"
+        else settings.rate_limit_reads,
+        seconds=settings.rate_limit_window_seconds,
+        now=utcnow(),
+    )
+
+
 def within_rate_limit(
     session: Session,
     settings: Settings,
@@ -204,15 +236,7 @@ def within_rate_limit(
     enforce: bool = True,
 ) -> int:
     """Count one request in the caller's `bucket`; 429 if it is over the limit. Returns
-    the directory's number, read in the same statement."""
+    the count."""
     return consume(
-        session=session,
-        principal=f"{principal.issuer} {principal.subject}",
-        bucket=bucket,
-        limit=settings.rate_limit_searches
-        if bucket.value == "search"
-        else settings.rate_limit_reads,
-        window_seconds=settings.rate_limit_window_seconds,
-        now=utcnow(),
-        enforce=enforce,
+        session=session, window=rate_window(settings, principal, bucket), enforce=enforce
     )

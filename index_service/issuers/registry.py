@@ -33,34 +33,48 @@ class RegisteredIssuers:
         self._ttl = ttl
         self._lock = threading.Lock()
         self._loaded_at = float("-inf")
+        self._generation = 0
         self._keys: dict[str, IssuerKeys] = {}
 
     def __call__(self, issuer: str) -> IssuerKeys | None:
+        for _ in range(3):  # a read overtaken by an invalidation is read again
+            with self._lock:
+                if time.monotonic() - self._loaded_at <= self._ttl:
+                    return self._keys.get(issuer)
+                generation = self._generation
+            # Read with no lock held: a thread that waits for this lock may hold a pooled
+            # connection, and this read needs one.
+            db = self._database()
+            if db is None:
+                break
+            with db.transaction() as session:
+                rows = active_issuers(session=session)
+            self._replace(rows, generation)
         with self._lock:
-            if time.monotonic() - self._loaded_at > self._ttl:
-                self._reload()
             return self._keys.get(issuer)
 
     def invalidate(self) -> None:
         with self._lock:
             self._loaded_at = float("-inf")
+            self._generation += 1
 
     def reload(self, session: Session) -> None:
         """Read the registered issuers now, on `session` (a unit of work that holds its
         connection: no second one is taken). Keys are fetched later, as needed."""
-        rows = active_issuers(session=session)
         with self._lock:
-            self._replace(rows)
+            self._generation += 1  # what anyone read before this is older than this read
+            generation = self._generation
+        self._replace(active_issuers(session=session), generation)
 
-    def _reload(self) -> None:
-        db = self._database()
-        if db is None:
-            return
-        with db.transaction() as session:
-            rows = active_issuers(session=session)
-        self._replace(rows)
+    def _replace(self, rows: list[TrustedIssuerRecord], generation: int) -> None:
+        """Keep `rows` unless the cache was invalidated or reloaded since they were read
+        (an older read finishing last must not bring back a withdrawn issuer)."""
+        with self._lock:
+            if generation != self._generation:
+                return
+            self._replace_locked(rows)
 
-    def _replace(self, rows: list[TrustedIssuerRecord]) -> None:
+    def _replace_locked(self, rows: list[TrustedIssuerRecord]) -> None:
         fresh: dict[str, IssuerKeys] = {}
         for row in rows:
             kept = self._keys.get(row.issuer)

@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import (
@@ -157,7 +159,7 @@ def _addresses_count(shape: Shape) -> ColumnElement[bool]:
 
 
 @functools.lru_cache(maxsize=1024)
-def rules_for(shape: Shape) -> dict[str, Select[Any]]:
+def rules_for(shape: Shape) -> Mapping[str, Select[Any]]:
     """Each rule that applies to probes of this shape, as its own SELECT of child ids
     with bound parameters (`parameters`). The name rules read one composite index of
     `child_name` each (see its table arguments); the date of birth there is the
@@ -223,7 +225,7 @@ def rules_for(shape: Shape) -> dict[str, Select[Any]]:
             col(ChildName.given_phonetic) == family_phonetic,
             col(ChildName.family_phonetic) == bindparam("given_phonetic"),
         )
-    return {label: rule.limit(PER_RULE) for label, rule in rules.items()}
+    return MappingProxyType({label: rule.limit(PER_RULE) for label, rule in rules.items()})
 
 
 @functools.lru_cache(maxsize=1024)

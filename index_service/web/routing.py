@@ -202,6 +202,9 @@ async def _serve(
     if audited:
         try:
             await run_in_threadpool(ctx.succeed, response.status_code)
+        except DomainError as exc:  # a count at the end of the work refused it (429)
+            await run_in_threadpool(ctx.refuse, exc.status, exc.code)
+            return error_page(request, nonce, exc.status, viewer=viewer, detail=exc.detail)
         except Exception as exc:
             with contextlib.suppress(Exception):
                 await run_in_threadpool(

@@ -5,7 +5,9 @@ statement of each request's unit of work: when it has moved, the cache is reload
 the caller checked again before anything is done, so a suspension or a withdrawal takes
 effect on the very next request on every instance. A row, not a sequence: a sequence
 moves before the change commits, and a reader could cache the old rows under the new
-number; the row's new number becomes visible exactly when the change does.
+number; the row's new number becomes visible exactly when the change does. (Changes made
+with triggers off, as a restore in `session_replication_role = replica` makes them, must
+move the number by hand: `UPDATE directory_version SET version = version + 1`.)
 
 Revision ID: 0015
 Revises: 0014
@@ -37,7 +39,8 @@ def upgrade() -> None:
     op.execute(f"GRANT SELECT, UPDATE (version) ON directory_version TO {APP_ROLE}")
     op.execute(
         """
-        CREATE FUNCTION directory_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+        CREATE FUNCTION directory_changed() RETURNS trigger LANGUAGE plpgsql
+        SET search_path = public, pg_temp AS $$
         BEGIN
             UPDATE directory_version SET version = version + 1;
             RETURN NULL;

@@ -6,8 +6,11 @@ it has moved."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -133,9 +136,14 @@ def test_a_warm_request_reads_nothing_before_its_one_transaction(
             event.remove(db.engine, name, listener)
     assert answer.status_code == 201, answer.text
     assert len(commits) == 1
-    assert statements[0].startswith("INSERT INTO rate_window")
+    # First a look, without a lock, at the directory's number and the caller's count ...
+    assert statements[0].startswith("SELECT")
     assert "directory_version" in statements[0]
+    assert "rate_window" in statements[0]
     assert not any(" FROM organisation" in s or " FROM suspension" in s for s in statements)
+    # ... and the count itself last, beside the audit row: its row is locked only while
+    # the work commits, not while it runs.
+    assert statements[-2].startswith("INSERT INTO rate_window")
     assert statements[-1].startswith("INSERT INTO audit_event")
 
 
@@ -175,3 +183,73 @@ def test_an_issuer_registered_or_withdrawn_on_another_instance_holds_here_at_onc
     refused = client.post("/v1/children", json=other_child(), headers=agency)
     assert (refused.status_code, refused.json()["code"]) == (401, "issuer_not_trusted")
     assert factory.count("child") == children_before
+
+
+def test_a_request_checked_before_a_suspension_is_refused_when_its_work_begins(
+    app: FastAPI, client: TestClient, factory: Factory, database_url: str
+) -> None:
+    """The caller is checked before the body is read, on the cache. A suspension made
+    while the body is on its way, and noticed first by another request (which empties
+    the cache), still refuses this one: its work reads the directory's number and checks
+    the caller again whenever that is not the number it was checked on."""
+    ed = factory.organisation(type="emergency_department")
+    slow = factory.headers_for(ed, roles=["practitioner"], sub="slow-sender")
+    other = factory.headers_for(ed, roles=["practitioner"], sub="someone-else")
+    assert client.post("/v1/enquiries", json=_NOBODY, headers=slow).status_code == 201  # warm
+    enquiries_before = factory.count("enquiry")
+    body = json.dumps(_NOBODY).encode()
+
+    async def scenario() -> list[dict[str, Any]]:
+        body_wanted, release = asyncio.Event(), asyncio.Event()
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            body_wanted.set()  # the caller has been checked: the body is read next
+            await release.wait()
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        headers = [(k.lower().encode(), v.encode()) for k, v in slow.items()]
+        headers += [(b"content-type", b"application/json"), (b"host", b"testserver")]
+        headers.append((b"content-length", str(len(body)).encode()))
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/v1/enquiries",
+            "raw_path": b"/v1/enquiries",
+            "query_string": b"",
+            "root_path": "",
+            "headers": headers,
+            "client": ("127.0.0.1", 5000),
+            "server": ("testserver", 80),
+            "state": {},
+        }
+        pending = asyncio.create_task(app(scope, receive, send))
+        await asyncio.wait_for(body_wanted.wait(), timeout=30)
+        await asyncio.to_thread(
+            _console,
+            database_url,
+            "INSERT INTO suspension (id, kind, issuer, subject, reason, suspended_by,"
+            " suspended_at) VALUES (%s, 'user', %s, 'slow-sender', 'left post', 'console', now())",
+            uuid.uuid4(),
+            DEV_ISSUER,
+        )
+        # Another request notices the change first, and empties the cache.
+        noticed = await asyncio.to_thread(client.post, "/v1/enquiries", json=_NOBODY, headers=other)
+        assert noticed.status_code == 201
+        release.set()
+        await asyncio.wait_for(pending, timeout=30)
+        return sent
+
+    sent = asyncio.run(scenario())
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    answer = json.loads(
+        b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    )
+    assert (start["status"], answer["code"]) == (403, "user_suspended")
+    assert factory.count("enquiry") == enquiries_before + 1  # the other one's only
