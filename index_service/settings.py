@@ -139,11 +139,13 @@ class Settings(BaseSettings):
         "answered 503 database_unavailable (the database is down or restarting).",
     )
     admission_wait_seconds: float = Field(
-        default=1.0,
+        default=5.0,
         gt=0,
         le=30,
         description="How long a request waits for a free database connection before it is "
-        "answered 503 with Retry-After (requests at once are capped at the pool's size).",
+        "answered 503 with Retry-After (requests at once are capped at the pool's size). "
+        "A bounded queue: waiting in the event loop holds nothing, and a practitioner is "
+        "better served by an answer in two seconds than by 'try again'.",
     )
     record_age_limit_years: int = Field(
         default=18,
