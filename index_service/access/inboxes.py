@@ -28,10 +28,20 @@ def teams_of(principal: Principal) -> list[Team]:
 
 def alerts_for(principal: Principal) -> ColumnElement[bool]:
     """A WHERE clause over `alert`: the alerts this caller reads."""
-    mine = and_(
+    return or_(own_alerts_for(principal), team_alerts_for(principal))
+
+
+def own_alerts_for(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause over `alert`: those addressed to this caller by name ("my alerts")."""
+    return and_(
         col(Alert.recipient_issuer) == principal.issuer,
         col(Alert.recipient_subject) == principal.subject,
     )
+
+
+def team_alerts_for(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause over `alert`: those of the caller's teams' inboxes (none for a
+    caller in no team: `has_team_inbox`)."""
     teams = [
         and_(
             col(Alert.recipient_team) == team.value,
@@ -47,7 +57,12 @@ def alerts_for(principal: Principal) -> ColumnElement[bool]:
                 col(Alert.recipient_authority) == principal.local_authority,
             )
         )
-    return or_(mine, *teams)
+    return or_(false(), *teams)
+
+
+def has_team_inbox(principal: Principal) -> bool:
+    """Whether the caller reads a team inbox (designated and data managers)."""
+    return bool(teams_of(principal))
 
 
 def enquiry_contacts_for(principal: Principal) -> ColumnElement[bool]:

@@ -130,3 +130,12 @@ def alert_names_child(principal: Principal) -> ColumnElement[bool]:
     of another agency is not told the name: they reach a child only by an enquiry with a
     purpose, and an alert is not one (the alert's `child_id` is what they enquire with)."""
     return and_(children_in_scope(principal), shielded_seen_in_full(principal))
+
+
+def holder_names_child(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause over `child`: the children a practitioner's list of the involvements
+    they hold ("my children") names. The same as an alert's (`alert_names_child`): holding
+    an involvement is not a purposeful look-up, so a practitioner of another agency is
+    shown when to act, by the involvement's id and service, and looks the child up to see
+    more."""
+    return alert_names_child(principal)

@@ -156,7 +156,7 @@ def email_message(
     message["Date"] = format_datetime(utcnow())
     domain = settings.smtp_sender.rpartition("@")[2] or "index-service.invalid"
     message["Message-ID"] = f"<alert.{delivery.id.hex}@{domain}>"
-    link = f"{settings.public_url.rstrip('/')}/v1/alerts/{delivery.alert_id}"
+    link = f"{settings.public_url.rstrip('/')}/alerts/{delivery.alert_id}"  # its page
     message.set_content(email_body(alert=alert, link=link, alert_id=delivery.alert_id))
     return message
 

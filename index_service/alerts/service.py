@@ -8,12 +8,18 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, text
+from sqlalchemy import ColumnElement, func, text
 from sqlmodel import Session, col, select
 
-from index_service.access.inboxes import alerts_for
+from index_service.access.inboxes import (
+    alerts_for,
+    has_team_inbox,
+    own_alerts_for,
+    team_alerts_for,
+)
 from index_service.access.principal import Principal
 from index_service.access.sensitive import WITHHELD_ORGANISATION, ActorShown, actor_shown
 from index_service.access.views import alert_names_child
@@ -28,7 +34,7 @@ from index_service.alerts.models import (
 from index_service.alerts.rules import Actor, AlertDraft, Recipient
 from index_service.children.models import Child, ChildName, NameKind
 from index_service.common import utcnow
-from index_service.errors import NotFound
+from index_service.errors import Forbidden, NotFound
 from index_service.organisations.models import Organisation
 from index_service.organisations.service import authority_contact
 
@@ -205,6 +211,15 @@ def _queue_deliveries(session: Session, alert: Alert) -> None:
     session.flush()
 
 
+class Inbox(StrEnum):
+    """Which of the caller's alerts: all they read, those addressed to them by name, or
+    their teams' inboxes (`access/inboxes.py`)."""
+
+    ALL = "all"
+    OWN = "own"
+    TEAMS = "teams"
+
+
 def list_alerts(
     *,
     session: Session,
@@ -212,10 +227,29 @@ def list_alerts(
     unacknowledged_only: bool,
     limit: int,
     before: datetime | None = None,
+    inbox: Inbox = Inbox.ALL,
+    rule: str | None = None,
+    acknowledged: bool | None = None,
 ) -> list[Alert]:
-    query = select(Alert).where(alerts_for(caller))
-    if unacknowledged_only:
+    """Newest first. `acknowledged` (True/False) keeps only those that are (or are not);
+    `rule` only those a rule raised. The team inbox is refused to a caller in no team."""
+    if inbox is Inbox.TEAMS and not has_team_inbox(caller):
+        raise Forbidden(
+            "the team inbox is for the designated and data managers of a local authority",
+            code="permission_denied",
+        )
+    whose = {
+        Inbox.ALL: alerts_for,
+        Inbox.OWN: own_alerts_for,
+        Inbox.TEAMS: team_alerts_for,
+    }[inbox](caller)
+    query = select(Alert).where(whose)
+    if unacknowledged_only or acknowledged is False:
         query = query.where(col(Alert.acknowledged_at).is_(None))
+    elif acknowledged:
+        query = query.where(col(Alert.acknowledged_at).is_not(None))
+    if rule is not None:
+        query = query.where(col(Alert.rule) == rule)
     if before is not None:
         query = query.where(col(Alert.created_at) < before)
     query = query.order_by(col(Alert.created_at).desc(), col(Alert.id)).limit(limit)
@@ -240,6 +274,15 @@ def child_names(
     """The legal names of the alerts' children that this caller may be told
     (`access/views.alert_names_child`), by child id."""
     ids = {a.child_id for a in alerts if a.child_id is not None}
+    return legal_names(session=session, child_ids=ids, visible=alert_names_child(caller))
+
+
+def legal_names(
+    *, session: Session, child_ids: set[uuid.UUID], visible: ColumnElement[bool]
+) -> dict[uuid.UUID, str]:
+    """The first legal name of each child among `child_ids` that `visible` (a clause of
+    `access/views.py` over `child`) lets the caller be told, by child id."""
+    ids = child_ids
     if not ids:
         return {}
     rows = session.exec(
@@ -248,7 +291,7 @@ def child_names(
         .where(
             col(ChildName.child_id).in_(ids),
             col(ChildName.kind) == NameKind.LEGAL.value,
-            alert_names_child(caller),
+            visible,
         )
         .order_by(col(ChildName.position))
     ).all()

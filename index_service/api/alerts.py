@@ -70,14 +70,19 @@ def list_alerts(
         limit=limit,
         before=before,
     )
+    next_before = found[-1].created_at if len(found) == limit else None
+    return AlertList(items=answer_list(session, caller, ctx, found), next_before=next_before)
+
+
+def answer_list(
+    session: SessionDep, caller: PrincipalDep, ctx: ContextDep, found: list[Alert]
+) -> list[AlertPublic]:
+    """The alerts as their reader sees them (names as `access/views` allows), with the
+    request's audit detail: which alerts, which children. The pages answer with it too."""
     ctx.audit.detail["alert_ids"] = [str(a.id) for a in found]
     ctx.audit.children(*(a.child_id for a in found if a.child_id is not None))
-    next_before = found[-1].created_at if len(found) == limit else None
     names = service.child_names(session=session, caller=caller, alerts=found)
-    return AlertList(
-        items=[public_of(a, names.get(a.child_id)) if a.child_id else public_of(a) for a in found],
-        next_before=next_before,
-    )
+    return [public_of(a, names.get(a.child_id)) if a.child_id else public_of(a) for a in found]
 
 
 @router.get("/{alert_id}", response_model=AlertPublic, **permission(Permission.ALERT_READ))

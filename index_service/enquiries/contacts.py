@@ -175,6 +175,41 @@ def person_of_contact(contact: EnquiryContact) -> Person:
     return person_of(criteria, today=contact.created_at.date())
 
 
+def seem_same_child(model: MatchModel, a: Person, b: Person) -> bool:
+    """Whether two enquirers seem to have meant the same child: as a later enquiry is
+    linked to an earlier contact (`earlier_contacts`), at the model's lower threshold."""
+    explanation = score(model, a, b)
+    return explanation.total >= model.thresholds.possible and may_link(explanation)
+
+
+def grouped(
+    contacts: list[EnquiryContactPublic], model: MatchModel
+) -> list[list[EnquiryContactPublic]]:
+    """The contacts in groups, one per child they seem to be (linked through any pair
+    that `seem_same_child`), each group newest first, groups by their newest contact."""
+    people = [
+        person_of(EnquiryCreate.model_validate(c.criteria), today=c.created_at.date())
+        for c in contacts
+    ]
+    parent = list(range(len(contacts)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(contacts)):
+        for j in range(i + 1, len(contacts)):
+            if root(i) != root(j) and seem_same_child(model, people[i], people[j]):
+                parent[root(j)] = root(i)
+    groups: dict[int, list[EnquiryContactPublic]] = {}
+    for i, contact in enumerate(contacts):
+        groups.setdefault(root(i), []).append(contact)
+    ordered = [sorted(g, key=lambda c: c.last_seen_at, reverse=True) for g in groups.values()]
+    return sorted(ordered, key=lambda g: g[0].last_seen_at, reverse=True)
+
+
 def _names_of(data: EnquiryCreate) -> list[PersonName]:
     return list(person_of(data, today=utcnow().date()).names)
 

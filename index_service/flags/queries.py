@@ -4,6 +4,7 @@ view of one. No dependencies on the children package, which shows these in a chi
 from __future__ import annotations
 
 import uuid
+from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -38,3 +39,24 @@ def public_of(flag: Flag, organisation: Organisation) -> FlagPublic:
         reviewed_at=flag.reviewed_at,
         ended_at=flag.ended_at,
     )
+
+
+# A flag is "due for review" from this long before its review date (and after it).
+REVIEW_NOTICE = timedelta(days=28)
+
+
+def due_for_review(
+    *, session: Session, child_ids: set[uuid.UUID], today: date
+) -> list[tuple[Flag, Organisation]]:
+    """The active flags of these children whose review date has passed or falls within
+    `REVIEW_NOTICE`, soonest first."""
+    if not child_ids:
+        return []
+    rows = session.exec(
+        select(Flag, Organisation)
+        .join(Organisation, col(Organisation.id) == col(Flag.organisation_id))
+        .where(col(Flag.child_id).in_(child_ids), col(Flag.ended_at).is_(None))
+        .where(col(Flag.review_date) <= today + REVIEW_NOTICE)
+        .order_by(col(Flag.review_date), col(Flag.id))
+    ).all()
+    return [(flag, organisation) for flag, organisation in rows]

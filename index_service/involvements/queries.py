@@ -25,3 +25,21 @@ def current_involvements(
         .order_by(col(Involvement.start_date), col(Involvement.id))
     ).all()
     return [(involvement, organisation) for involvement, organisation in rows]
+
+
+def held_by(
+    *, session: Session, issuer: str, subject: str, today: date | None = None
+) -> list[Involvement]:
+    """The current involvements a practitioner holds themselves (recorded as theirs, so
+    with their login), oldest first."""
+    today = today or utcnow().date()
+    rows = session.exec(
+        select(Involvement)
+        .where(
+            col(Involvement.practitioner_issuer) == issuer,
+            col(Involvement.practitioner_subject) == subject,
+        )
+        .where(or_(col(Involvement.end_date).is_(None), col(Involvement.end_date) > today))
+        .order_by(col(Involvement.start_date), col(Involvement.id))
+    ).all()
+    return list(rows)

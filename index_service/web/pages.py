@@ -10,6 +10,7 @@ a second disclosure."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated, Any
 
@@ -59,8 +60,20 @@ def purpose_form(page: PageDep) -> Response:
         "purpose.html",
         chosen=viewer.row.purpose or "",
         purpose_text=viewer.row.purpose_text or "",
+        next=back_to(page.request.query_params.get("next")),
         errors={},
     )
+
+
+_LOCAL_PATH = re.compile(r"/[A-Za-z0-9/_-]*")
+
+
+def back_to(path: str | None) -> str:
+    """Where to go once the purpose is stated: a page of this service (a path of ids and
+    words, never another site), else the look-up."""
+    if path and _LOCAL_PATH.fullmatch(path) and not path.startswith("//"):
+        return path
+    return "/search"
 
 
 @router.post("/purpose", **page())
@@ -86,12 +99,13 @@ def state_purpose(page: PageDep) -> Response:
             status_code=400,
             chosen=code if code in {c.value for c in PurposeCode} else "",
             purpose_text=text,
+            next=back_to(page.field("next")),
             errors=errors,
         )
     with page.request.app.state.db.transaction() as session:
         row = session.merge(viewer.row)
         sessions.state_purpose(session=session, row=row, purpose=purpose)
-    return RedirectResponse("/search", status_code=303)
+    return RedirectResponse(back_to(page.field("next")), status_code=303)
 
 
 @router.get("/search", **page())

@@ -31,6 +31,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from index_service.access.inboxes import has_team_inbox
 from index_service.access.policy import RATE_LIMITED, Permission, authorise
 from index_service.access.principal import Principal
 from index_service.access.purpose import Purpose
@@ -56,11 +57,18 @@ class PageSpec:
 
     permission: Permission | None = None
     public: bool = False
+    purpose: bool = False
 
 
-def page(permission: Permission | None = None, *, public: bool = False) -> dict[str, Any]:
-    """Route keyword arguments that declare what a page needs."""
-    return {"openapi_extra": {PAGE_KEY: PageSpec(permission=permission, public=public)}}
+def page(
+    permission: Permission | None = None, *, public: bool = False, purpose: bool = False
+) -> dict[str, Any]:
+    """Route keyword arguments that declare what a page needs. `purpose`: the page shows
+    child data (a child's name on an alert) under a permission that does not itself ask
+    the API for a purpose; the page asks for the session's and records it, as every page
+    showing child data does."""
+    spec = PageSpec(permission=permission, public=public, purpose=purpose)
+    return {"openapi_extra": {PAGE_KEY: spec}}
 
 
 @dataclass
@@ -74,6 +82,28 @@ class Viewer:
     @property
     def purpose(self) -> Purpose | None:
         return sessions.purpose_of(self.row)
+
+    def may(self, permission: Permission) -> bool:
+        """Whether the access policy lets this user do it (to offer it in the menu)."""
+        return bool(authorise(self.principal, permission))
+
+    @property
+    def has_team_inbox(self) -> bool:
+        return has_team_inbox(self.principal)
+
+    @property
+    def menu(self) -> list[tuple[str, str, str]]:
+        """The pages this user may open: (address, words, section)."""
+        items = [("/search", "Look a child up", "lookup")]
+        if self.may(Permission.ALERT_READ):
+            items.append(("/alerts", "My alerts", "alerts"))
+        if self.may(Permission.FLAG_OVERDUE_READ):
+            items.append(("/my-children", "My children", "children"))
+        if self.has_team_inbox:
+            items.append(("/inbox", "Team inbox", "inbox"))
+        if self.may(Permission.ENQUIRY_CONTACT_READ):
+            items.append(("/enquiry-contacts", "Enquiry-only contacts", "contacts"))
+        return items
 
 
 @dataclass
@@ -178,7 +208,7 @@ async def _serve(
         assert viewer is not None
         draft.principal = viewer.principal
         try:
-            gate = await run_in_threadpool(_gate, request, ctx, spec.permission, viewer)
+            gate = await run_in_threadpool(_gate, request, ctx, spec, viewer)
         except DomainError as exc:
             await run_in_threadpool(ctx.refuse, exc.status, exc.code)
             ctx.close()
@@ -264,20 +294,22 @@ def _minutes(n: int) -> timedelta:
     return timedelta(minutes=n)
 
 
-def _gate(
-    request: Request, ctx: RequestContext, permission: Permission, viewer: Viewer
-) -> Response | None:
+def _gate(request: Request, ctx: RequestContext, spec: PageSpec, viewer: Viewer) -> Response | None:
     """The access policy, the purpose and the rate limit, as `api/security.py` applies
-    them; a redirect to state a purpose if none is stated for this piece of work."""
+    them; a redirect to state a purpose if none is stated for this piece of work (and,
+    from a page, back to it after)."""
     from index_service.errors import Forbidden
 
+    permission = spec.permission
+    assert permission is not None
     decision = authorise(viewer.principal, permission)
     if not decision:
         raise Forbidden(decision.reason, code="permission_denied")
-    if permission.touches_child_data:
+    if permission.touches_child_data or spec.purpose:
         purpose = viewer.purpose
         if purpose is None:
-            return RedirectResponse("/purpose", status_code=303)
+            back = f"?next={request.url.path}" if request.method == "GET" else ""
+            return RedirectResponse(f"/purpose{back}", status_code=303)
         ctx.purpose = purpose
         ctx.audit.purpose, ctx.audit.purpose_text = purpose.code.value, purpose.text
     if permission in RATE_LIMITED:

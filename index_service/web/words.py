@@ -127,3 +127,43 @@ STATUSES = {
 
 def status(value: str | None) -> str:
     return STATUSES.get(str(value), str(value or "Not known").replace("_", " ").capitalize())
+
+
+RULES = {
+    "R1": "Enquiry about a child someone works with",
+    "R2": "Enquiry at the address of a child on a plan",
+    "R3": "Second enquiry about a child not in the index",
+    "R4": "A flag or involvement changed",
+    "R5": "A child moved authority",
+    "R6": "Not acknowledged in time",
+    "R7": "A shielded record was reached",
+    "R8": "A flag is past its review date",
+}
+
+
+def rule(code: str) -> str:
+    return RULES.get(code, code)
+
+
+def criteria(given: dict[str, object]) -> list[tuple[str, str]]:
+    """What an enquirer gave, as label and value, in the look-up form's order."""
+    rows: list[tuple[str, str]] = []
+    for key, label in (
+        ("given_names", "Given names"),
+        ("family_name", "Family name"),
+        ("date_of_birth", "Date of birth"),
+        ("age_years", "Age"),
+        ("postcode", "Postcode"),
+        ("nhs_number", "NHS number"),
+        ("upn", "UPN"),
+    ):
+        value = given.get(key)
+        if value in (None, ""):
+            continue
+        shown = long_date(str(value)) if key == "date_of_birth" else str(value)
+        rows.append((label, shown + (" years" if key == "age_years" else "")))
+    for other in given.get("other_names") or []:  # type: ignore[attr-defined]
+        rows.append(
+            ("Other name", f"{other.get('given_names', '')} {other.get('family_name', '')}")
+        )
+    return rows

@@ -330,7 +330,7 @@ def test_an_email_says_only_that_an_alert_is_waiting_and_is_sent_once(
     assert body == (
         "An alert is waiting for you in the children's index.\n\n"
         "Sign in to read it:\n"
-        f"{PUBLIC_URL}/v1/alerts/{alert.id}\n\n"
+        f"{PUBLIC_URL}/alerts/{alert.id}\n\n"
         f"Alert reference: {alert.id}\n\n"
         "This email carries no details of the alert. Please do not reply to it.\n"
     )

@@ -9,8 +9,9 @@ from datetime import date
 
 from fastapi.testclient import TestClient
 
+from index_service.access.devkeys import mint_dev_token
 from index_service.organisations.models import Organisation
-from tests.factories import EALING, Factory, child_payload
+from tests.factories import EALING, HARINGEY, PURPOSE, VALID_NHS_NUMBER, Factory, child_payload
 
 KEY_WORKER = "Sam Okafor"
 KEY_WORKER_PHONE = "020 7946 0555"
@@ -68,3 +69,92 @@ def a_child_with_a_key_worker(
     )
     assert involved.status_code == 201, involved.text
     return Scenario(ealing=ealing, emergency_department=emergency_department, child_id=child_id)
+
+
+@dataclass
+class WorkScenario:
+    """Haringey's key worker (the `key-worker` persona) holds a child an ED doctor has
+    just looked up (R1 to the key worker); two Haringey agencies looked up a child the
+    index does not hold (R3 to Haringey's designated managers, two contacts of one
+    child) and a third another unknown child."""
+
+    haringey: Organisation
+    child_id: str
+    ed_enquiry_id: str
+
+
+ED_DOCTOR_NAME = "Dr Test Doctor"
+UNKNOWN_CHILD = {
+    "given_names": "Zara",
+    "family_name": "Unknownperson",
+    "date_of_birth": "2015-04-03",
+}
+
+
+def the_key_workers_child(
+    factory: Factory, client: TestClient, *, enquirer_type: str = "emergency_department"
+) -> WorkScenario:
+    haringey = factory.organisation(
+        type="childrens_social_care",
+        local_authority=HARINGEY,
+        code="DEMO-HRY-01",
+        name="Haringey Children's Services",
+        contact_phone="020 7946 0300",
+        out_of_hours_phone="020 7946 0399",
+        contact_email="mash@haringey.example",
+    )
+    enquirer_org = factory.organisation(
+        type=enquirer_type,
+        local_authority=EALING,
+        code="DEMO-EAL-05",
+        name="Ealing Hospital emergency department",
+        contact_phone="020 7946 0500",
+    )
+    data_manager = factory.headers_for(haringey, roles=["data_manager"], sub="hry-dm")
+    created = client.post(
+        "/v1/children",
+        json=child_payload(responsible_authority=HARINGEY),
+        headers=data_manager,
+    )
+    assert created.status_code == 201, created.text
+    child_id = created.json()["id"]
+    key_worker = factory.headers_for(haringey, roles=["social_worker"], sub="demo-key-worker")
+    involved = client.post(
+        f"/v1/children/{child_id}/involvements",
+        json={
+            "service": "Child protection team",
+            "practitioner_phone": KEY_WORKER_PHONE,
+            "is_key_worker": True,
+        },
+        headers=key_worker,
+    )
+    assert involved.status_code == 201, involved.text
+    doctor = mint_dev_token(
+        factory.settings,
+        subject="ed-doctor-api",
+        name=ED_DOCTOR_NAME,
+        email="test.doctor@trust.example",
+        organisation=enquirer_org.code,
+        roles=["practitioner"],
+    )
+    headers = {"Authorization": f"Bearer {doctor}", **PURPOSE}
+    enquired = client.post("/v1/enquiries", json={"nhs_number": VALID_NHS_NUMBER}, headers=headers)
+    assert enquired.status_code in (200, 201), enquired.text
+    for code, kind, sub in (
+        ("DEMO-HRY-11", "school", "hry-dsl"),
+        ("DEMO-HRY-15", "police", "hry-pc"),
+    ):
+        agency = factory.organisation(type=kind, local_authority=HARINGEY, code=code)
+        asked = client.post(
+            "/v1/enquiries",
+            json=UNKNOWN_CHILD,
+            headers=factory.headers_for(agency, roles=["practitioner"], sub=sub),
+        )
+        assert asked.json()["outcome"] == "not_found", asked.text
+    other = client.post(
+        "/v1/enquiries",
+        json={"given_names": "Bilal", "family_name": "Otherchild", "date_of_birth": "2012-09-20"},
+        headers=factory.headers_for(agency, roles=["practitioner"], sub="hry-pc"),
+    )
+    assert other.json()["outcome"] == "not_found", other.text
+    return WorkScenario(haringey=haringey, child_id=child_id, ed_enquiry_id=enquired.json()["id"])

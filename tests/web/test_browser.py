@@ -23,6 +23,7 @@ from tests.web.scenario import (
     OUT_OF_HOURS_PHONE,
     a_child_with_a_key_worker,
     age_today,
+    the_key_workers_child,
 )
 
 ED_CODE = "TRUST-ED-01"
@@ -184,6 +185,82 @@ def test_not_found_by_keyboard_alone_names_the_front_door_and_its_out_of_hours_n
     journey.accessible()
     page.goto("/help")
     journey.accessible()
+    assert_no_child_data_in_urls(journey)
+
+
+def sign_in_as(journey: Journey, base: str, who: str, purpose_text: str) -> None:
+    """The development 'sign in as', then the purpose (asked for by the first page that
+    shows child data, and back to it after)."""
+    page = journey.page
+    page.goto("/sign-in/as")
+    page.get_by_role("button", name=f"Sign in as {who}").click()
+    page.wait_for_url(f"{base}/purpose")
+    page.get_by_label("I am worried about a child's safety or welfare").check()
+    page.get_by_label("In a few words, why?").fill(purpose_text)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{base}/search")
+
+
+def test_the_key_worker_acknowledges_the_r1_alert_and_the_manager_sees_r3_and_the_contacts(
+    site: tuple[str, str], browser: Any, factory: Factory, client: TestClient
+) -> None:
+    base, _issuer = site
+    the_key_workers_child(factory, client)  # the ED doctor's look-up raised R1; two, R3
+    journey = new_journey(browser, base)
+    page = journey.page
+    sign_in_as(journey, base, "Sam Okafor", "Following up my alerts")
+    page.get_by_role("link", name="My alerts").click()
+    page.wait_for_url(f"{base}/alerts")
+    journey.accessible()
+    row = page.locator("#alert-list tbody tr").first
+    assert "Aisha Testchild" in row.inner_text()
+    assert "To acknowledge" in row.inner_text()
+    row.get_by_role("link").click()
+    page.wait_for_url(f"{base}/alerts/*")
+    journey.accessible()
+    assert page.locator("#child-name").inner_text() == "Aisha Testchild"
+    who = page.locator("#who-enquired").inner_text()
+    assert "Dr Test Doctor" in who
+    assert "020 7946 0500" in who
+    page.get_by_label("What did you do? (optional)").fill("Called the ED back")
+    page.get_by_role("button", name="Acknowledge").click()
+    page.wait_for_url(f"{base}/alerts/*?acknowledged=1")
+    journey.accessible()
+    assert "Called the ED back" in page.locator("#acknowledged").inner_text()
+    page.get_by_role("link", name="My children").click()
+    page.wait_for_url(f"{base}/my-children")
+    journey.accessible()
+    assert "Aisha Testchild" in page.locator("main").inner_text()
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{base}/sign-in*")
+
+    sign_in_as(journey, base, "Morgan Ellis", "Team inbox")
+    page.get_by_role("link", name="Team inbox").click()
+    page.wait_for_url(f"{base}/inbox")
+    journey.accessible()
+    inbox = page.locator("#alert-list").inner_text()
+    assert "A second agency enquired about a child the index does not hold" in inbox
+    page.get_by_label("What happened").select_option("R3")
+    page.get_by_role("button", name="Show alerts").click()
+    page.wait_for_url(f"{base}/inbox?*")
+    journey.accessible()
+    assert page.locator("#alert-list tbody tr").count() == 1
+    page.get_by_role("link", name="Enquiry-only contacts").first.click()
+    page.wait_for_url(f"{base}/enquiry-contacts")
+    journey.accessible()
+    groups = page.locator(".app-contact-group")
+    assert groups.count() == 2
+    assert "2 enquirers" in page.locator("main").inner_text()
+    page.get_by_label("Why close it?").first.fill("Referred; record created")
+    page.get_by_role("button", name="Close this contact").first.click()
+    page.wait_for_url(f"{base}/enquiry-contacts?closed=1")
+    journey.accessible()
+    assert page.get_by_role("button", name="Close this contact").count() == 2
+
+    rows = [r for r in factory.audit_rows() if r["subject"] == "demo-key-worker"]
+    pages = [(r["route"], r["purpose"]) for r in rows if r["route"].startswith("/")]
+    assert ("/alerts", "safeguarding_concern") in pages
+    assert ("/alerts/{alert_id}/acknowledge", "safeguarding_concern") in pages
     assert_no_child_data_in_urls(journey)
 
 
