@@ -8,10 +8,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, overload
 
+from sqlalchemy import insert
 from sqlmodel import Session
 
 from index_service.access.principal import Principal
 from index_service.audit.models import AuditEvent, Outcome
+from index_service.common import new_id, utcnow
 
 
 @dataclass
@@ -79,32 +81,41 @@ def clean_json(value: Any, limit: int = 500) -> Any:
 
 def record_event(
     *, session: Session, draft: AuditDraft, status_code: int, reason: str | None = None
-) -> AuditEvent:
+) -> uuid.UUID:
+    """Write the event in the session's transaction; its id. One prebuilt INSERT (every
+    request writes one): the ORM's unit of work cost more than the statement itself."""
     principal = draft.principal
-    event = AuditEvent(
-        action=clean(draft.action, 80),
-        outcome=outcome_for(status_code).value,
-        status_code=status_code,
-        reason=clean(reason or draft.reason, 200),
-        issuer=clean(principal.issuer, 300) if principal else None,
-        subject=clean(principal.subject, 300) if principal else None,
-        actor_name=clean(principal.name, 200) if principal else None,
-        organisation=clean(principal.organisation_code, 16) if principal else None,
-        roles=sorted(r.value for r in principal.roles) if principal else [],
-        child_ids=list(draft.child_ids),
-        purpose=clean(draft.purpose, 40),
-        purpose_text=clean(draft.purpose_text, 500),
-        method=clean(draft.method, 10),
-        route=clean(draft.route, 200),
-        request_id=clean(draft.request_id, 64),
-        instance=clean(draft.instance, 100),
-        client_address=clean(draft.client_address, 64),
-        user_agent=clean(draft.user_agent, 300),
-        detail=clean_json(draft.detail),
+    event_id = new_id()
+    session.execute(
+        _INSERT_EVENT,
+        {
+            "id": event_id,
+            "occurred_at": utcnow(),
+            "action": clean(draft.action, 80),
+            "outcome": outcome_for(status_code).value,
+            "status_code": status_code,
+            "reason": clean(reason or draft.reason, 200),
+            "issuer": clean(principal.issuer, 300) if principal else None,
+            "subject": clean(principal.subject, 300) if principal else None,
+            "actor_name": clean(principal.name, 200) if principal else None,
+            "organisation": clean(principal.organisation_code, 16) if principal else None,
+            "roles": sorted(r.value for r in principal.roles) if principal else [],
+            "child_ids": list(draft.child_ids),
+            "purpose": clean(draft.purpose, 40),
+            "purpose_text": clean(draft.purpose_text, 500),
+            "method": clean(draft.method, 10),
+            "route": clean(draft.route, 200),
+            "request_id": clean(draft.request_id, 64),
+            "instance": clean(draft.instance, 100),
+            "client_address": clean(draft.client_address, 64),
+            "user_agent": clean(draft.user_agent, 300),
+            "detail": clean_json(draft.detail),
+        },
     )
-    session.add(event)
-    session.flush()
-    return event
+    return event_id
+
+
+_INSERT_EVENT = insert(AuditEvent.__table__)  # type: ignore[attr-defined]
 
 
 SYSTEM_METHOD = "SYSTEM"
@@ -120,7 +131,7 @@ def record_system_event(
     detail: dict[str, Any] | None = None,
     status_code: int = 200,
     reason: str | None = None,
-) -> AuditEvent:
+) -> uuid.UUID:
     """An act of the service's own (the worker's scheduler or delivery), with no caller:
     written in the transaction of the work, like a request's. `part` names the part of the
     worker (`worker:scheduler`, `worker:delivery`), recorded as the route."""

@@ -29,7 +29,7 @@ def write_events(db: Database, n: int, *, action: str = "child:record:read") -> 
                 instance="test",
                 detail={"n": i},
             )
-            ids.append(str(record_event(session=session, draft=draft, status_code=200).id))
+            ids.append(str(record_event(session=session, draft=draft, status_code=200)))
     return ids
 
 
