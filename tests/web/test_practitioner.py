@@ -9,9 +9,13 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from index_service.flags.models import FlagKind
+from index_service.web import practice
+from tests.access.test_objects import principal
 from tests.factories import VALID_NHS_NUMBER, Factory
 from tests.web.scenario import Scenario, a_child_with_a_key_worker
 from tests.web.test_pages import csrf, state_purpose
@@ -62,6 +66,7 @@ def test_the_doctor_records_their_involvement_from_the_childs_entry(
     assert form.status_code == 200, form.text
     assert 'value="lead_professional"' in form.text
     assert 'value="key_worker"' not in form.text  # a social worker's role only
+    assert form.text.index("govuk-back-link") > form.text.index("<main")  # in a landmark
     token = csrf(form.text)
     valid = {"service": "Paediatric emergency", "role": "other", "practitioner_phone": ""}
 
@@ -209,3 +214,33 @@ def test_the_purpose_page_asks_why_you_are_using_the_index(
     page = browser_client.get(asked.headers["location"]).text
     assert "Why are you using the index?" in page
     assert page_rows(factory, "/my-enquiries") == []
+
+
+@pytest.mark.parametrize(
+    ("org_type", "roles", "kinds", "key_worker"),
+    [
+        ("childrens_social_care", ("social_worker",), set(FlagKind) - {"missing_education"}, True),
+        ("police", ("practitioner",), {"early_help", "concern_raised", "missing_from_home"}, False),
+        ("school", ("practitioner",), {"early_help", "concern_raised", "missing_education"}, False),
+    ],
+)
+def test_the_forms_offer_what_access_allows_the_callers_agency(
+    org_type: str, roles: tuple[str, ...], kinds: set[str], key_worker: bool
+) -> None:
+    caller = principal(org_type, roles)
+    assert set(practice.kinds_for(caller)) == kinds
+    assert ("key_worker" in practice.roles_for(caller)) is key_worker
+
+
+SAMPLES = {"text": "Sam Okafor", "category": "neglect", "concern": "parenting_capacity"}
+
+
+@pytest.mark.parametrize("kind", list(FlagKind))
+def test_the_flag_form_asks_for_all_each_kind_carries(kind: FlagKind) -> None:
+    """Every field a kind requires (`flags/schemas.py`) has its place on the form."""
+    data: dict[str, object] = {"kind": kind.value, "review_date": NEXT_YEAR}
+    for name, _, kind_of_input in practice.EXTRAS[kind]:
+        data[name] = NEXT_YEAR if kind_of_input == "date" else SAMPLES[kind_of_input]
+    if kind is FlagKind.LOOKED_AFTER:
+        data["responsible_authority"] = "E09000009"
+    practice._FLAG.validate_python(data)
