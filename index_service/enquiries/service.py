@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -311,3 +311,23 @@ def _found(
         session=session, occasion=occasion, child_id=child_id, timing=timing, known=known
     )
     return child, raised
+
+
+def my_recent_enquiries(
+    *, session: Session, caller: Principal, since: datetime, limit: int
+) -> list[Enquiry]:
+    """The caller's own enquiries since `since`, newest first: a practitioner follows up
+    what they looked up. Scoped to the person (issuer and subject), never the team: a
+    colleague's look-ups are theirs to account for."""
+    return list(
+        session.exec(
+            select(Enquiry)
+            .where(
+                col(Enquiry.issuer) == caller.issuer,
+                col(Enquiry.subject) == caller.subject,
+                col(Enquiry.created_at) >= since,
+            )
+            .order_by(col(Enquiry.created_at).desc())
+            .limit(limit)
+        )
+    )

@@ -86,12 +86,12 @@ def state_purpose(page: PageDep) -> Response:
     except PurposeRequired as refused:
         errors = {}
         if refused.code in ("purpose_required", "purpose_unknown"):
-            errors["purpose"] = "Select why you need to look a child up"
+            errors["purpose"] = "Select why you are using the index"
         else:
             errors["purpose_text"] = (
                 "Say in a few words why (at most 200 characters, on one line)"
                 if text
-                else "Say in a few words why you need to look a child up"
+                else "Say in a few words why you are using the index"
             )
         return render(
             page.request,

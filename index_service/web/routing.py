@@ -88,6 +88,16 @@ class Viewer:
         return bool(authorise(self.principal, permission))
 
     @property
+    def works_with_children(self) -> bool:
+        """Whether to offer "Record my involvement" on a child's entry."""
+        return self.may(Permission.INVOLVEMENT_RECORD)
+
+    @property
+    def raises_flags(self) -> bool:
+        """Whether to offer "Raise a flag" on a child's entry (which kinds: the form's)."""
+        return self.may(Permission.FLAG_RAISE)
+
+    @property
     def has_team_inbox(self) -> bool:
         return has_team_inbox(self.principal)
 
@@ -95,6 +105,8 @@ class Viewer:
     def menu(self) -> list[tuple[str, str, str]]:
         """The pages this user may open: (address, words, section)."""
         items = [("/search", "Look a child up", "lookup")]
+        if self.may(Permission.ENQUIRY_OPEN):
+            items.append(("/my-enquiries", "My recent enquiries", "enquiries"))
         if self.may(Permission.ALERT_READ):
             items.append(("/alerts", "My alerts", "alerts"))
         if self.may(Permission.FLAG_OVERDUE_READ):

@@ -264,6 +264,53 @@ def test_the_key_worker_acknowledges_the_r1_alert_and_the_manager_sees_r3_and_th
     assert_no_child_data_in_urls(journey)
 
 
+def test_a_practitioner_records_their_involvement_raises_a_flag_and_finds_their_enquiries(
+    site: tuple[str, str], browser: Any, factory: Factory, client: TestClient
+) -> None:
+    base, _issuer = site
+    a_child_with_a_key_worker(factory, client)
+    journey = new_journey(browser, base)
+    page = journey.page
+    sign_in_as(journey, base, "Dr Priya Shah", "ED attendance")
+    page.get_by_label("NHS number").fill("999 291 4173")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url(f"{base}/enquiries/*")
+    if page.get_by_role("button", name="Open this record").count():
+        page.get_by_role("button", name="Open this record").first.click()
+        page.wait_for_url(f"{base}/enquiries/*/children/*")
+    entry = page.url
+    page.get_by_role("link", name="Record my involvement").click()
+    page.wait_for_url(f"{base}/enquiries/*/children/*/involvement")
+    journey.accessible()
+    page.get_by_role("button", name="Record my involvement").click()
+    journey.accessible()  # the error summary and inline errors
+    page.get_by_label("Your service").fill("Paediatric emergency")
+    page.get_by_label("Another role").check()
+    page.get_by_role("button", name="Record my involvement").click()
+    page.wait_for_url(f"{base}/involvements/*")
+    journey.accessible()
+    assert "Paediatric emergency" in page.locator("main").inner_text()
+    page.goto(entry)
+    page.get_by_role("link", name="Raise a flag").click()
+    page.wait_for_url(f"{base}/enquiries/*/children/*/flag")
+    journey.accessible()
+    assert page.get_by_label("Child protection plan").count() == 0  # not the ED's to raise
+    page.get_by_role("button", name="Raise the flag").click()
+    journey.accessible()
+    page.get_by_label("Concern raised").check()
+    page.get_by_label("Area of concern").select_option("parenting_capacity")
+    page.get_by_role("button", name="Raise the flag").click()
+    page.wait_for_url(f"{base}/flags/*")
+    journey.accessible()
+    page.get_by_role("link", name="My recent enquiries").click()
+    page.wait_for_url(f"{base}/my-enquiries")
+    journey.accessible()
+    assert page.locator("main table tbody tr").count() == 1
+    page.goto("/")
+    journey.accessible()
+    assert_no_child_data_in_urls(journey)
+
+
 def tab_to(page: Any, focused: str, presses: int = 80) -> None:
     """Press Tab until the focused element is the one `focused` (JavaScript) describes."""
     for _ in range(presses):

@@ -1,5 +1,8 @@
-"""`make screenshots`: each page of the look-up journey at 1280px and 375px wide, into
-screenshots/ (git-ignored), for people to look at. Runs only when SCREENSHOTS is set."""
+"""`make screenshots`: each page at 1280px and 375px wide, into screenshots/
+(git-ignored), for people to look at: the look-up journey, a practitioner's own pages
+(record my involvement, raise a flag, my recent enquiries), the key worker's (my alerts,
+an alert, my children) and the designated manager's (team inbox, enquiry-only contacts).
+Runs only when SCREENSHOTS is set."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index_service.settings import Settings
-from tests.factories import Factory
+from tests.factories import HARINGEY, Factory
 from tests.web import browser as real
 from tests.web.scenario import a_child_with_a_key_worker, age_today
 
@@ -27,6 +30,13 @@ def test_screenshots_of_every_page(
     settings: Settings, browser: Any, factory: Factory, client: TestClient
 ) -> None:
     a_child_with_a_key_worker(factory, client)
+    factory.organisation(  # the key worker's and the designated manager's
+        type="childrens_social_care",
+        local_authority=HARINGEY,
+        code="DEMO-HRY-01",
+        name="Haringey Children's Services",
+        contact_phone="020 7946 0300",
+    )
     port = real.free_port()
     served = real.serve(settings, port)
     OUT.mkdir(exist_ok=True)
@@ -70,6 +80,23 @@ def _walk(page: Any, width: int) -> None:
     if page.get_by_role("button", name="Open this record").count():
         page.get_by_role("button", name="Open this record").first.click()
         shot("07-record")
+    entry = page.url
+    page.get_by_role("link", name="Record my involvement").click()
+    page.get_by_role("button", name="Record my involvement").click()
+    shot("11-involvement-error")
+    page.get_by_label("Your service").fill("Paediatric emergency")
+    page.get_by_label("Another role").check()
+    page.get_by_role("button", name="Record my involvement").click()
+    shot("12-involvement-recorded")
+    page.goto(entry)
+    page.get_by_role("link", name="Raise a flag").click()
+    shot("13-flag")
+    page.get_by_role("button", name="Raise the flag").click()
+    shot("14-flag-error")
+    page.get_by_label("Concern raised").check()
+    page.get_by_label("Area of concern").select_option("parenting_capacity")
+    page.get_by_role("button", name="Raise the flag").click()
+    shot("15-flag-raised")
     page.goto("/search")
     page.get_by_label("Given names", exact=True).fill("Zara")
     page.get_by_label("Family name", exact=True).fill("Unknownperson")
@@ -78,7 +105,28 @@ def _walk(page: Any, width: int) -> None:
     page.get_by_label("Year", exact=True).fill("2015")
     page.get_by_role("button", name="Search").click()
     shot("08-not-found")
+    page.goto("/my-enquiries")
+    shot("16-my-enquiries")
+    page.goto("/")
+    shot("17-home")
     page.goto("/help")
     shot("09-help")
     page.get_by_role("button", name="Sign out").click()
     shot("10-signed-out")
+    for persona, pages in (
+        ("Sam Okafor", ("/alerts", "/my-children")),
+        ("Morgan Ellis", ("/inbox", "/enquiry-contacts")),
+    ):
+        page.goto("/sign-in/as")
+        page.get_by_role("button", name=f"Sign in as {persona}").click()
+        page.get_by_label("I am worried about a child's safety or welfare").check()
+        page.get_by_label("In a few words, why?").fill("My alerts")
+        page.get_by_role("button", name="Continue").click()
+        for address in pages:
+            page.goto(address)
+            shot(f"20-{address.strip('/')}")
+            opened = page.locator('a[href^="/alerts/"]')
+            if opened.count():
+                opened.first.click()
+                shot("21-alert")
+        page.get_by_role("button", name="Sign out").click()
