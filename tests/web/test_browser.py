@@ -283,6 +283,7 @@ def test_a_practitioner_records_their_involvement_raises_a_flag_and_finds_their_
     page.wait_for_url(f"{base}/enquiries/*/children/*/involvement")
     journey.accessible()
     page.get_by_role("button", name="Record my involvement").click()
+    page.locator(".govuk-error-summary").wait_for()  # the same address: wait for the answer
     journey.accessible()  # the error summary and inline errors
     page.get_by_label("Your service").fill("Paediatric emergency")
     page.get_by_label("Another role").check()
@@ -296,6 +297,7 @@ def test_a_practitioner_records_their_involvement_raises_a_flag_and_finds_their_
     journey.accessible()
     assert page.get_by_label("Child protection plan").count() == 0  # not the ED's to raise
     page.get_by_role("button", name="Raise the flag").click()
+    page.locator(".govuk-error-summary").wait_for()
     journey.accessible()
     page.get_by_label("Concern raised").check()
     page.get_by_label("Area of concern").select_option("parenting_capacity")
