@@ -138,7 +138,8 @@ def _worker_hooks(
 ) -> list[Callable[[datetime], None]]:
     """What the worker runs after each batch of deliveries, each called with the time:
     the scheduled alert checks (R7 shielded access, R6 escalations, expired enquiry-only
-    contacts), then the audit sealer (chain the committed events, sign a checkpoint)."""
+    contacts), stale web sessions, then the audit sealer (chain the committed events,
+    sign a checkpoint)."""
     from index_service.alerts import scheduler
     from index_service.audit.sealer import Sealer
 
@@ -147,7 +148,15 @@ def _worker_hooks(
     def scheduled(now: datetime) -> None:
         scheduler.tick(db=db, settings=settings, now=now)
 
-    return [scheduled, sealer.tick]
+    def stale_web_sessions(now: datetime) -> None:
+        """Sessions past their timeouts go, with the pages they kept (a copy of what an
+        audited page disclosed): not left until someone presents the cookie again."""
+        from index_service.web import sessions
+
+        with db.transaction() as session:
+            sessions.forget_stale(session=session, now=now, timeouts=sessions.timeouts_of(settings))
+
+    return [scheduled, stale_web_sessions, sealer.tick]
 
 
 @audit_app.command("seal")

@@ -21,7 +21,6 @@ import contextlib
 import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -278,10 +277,7 @@ def _viewer(request: Request, ctx: RequestContext) -> Viewer | None:
     token = request.cookies.get(sessions.SESSION_COOKIE)
     if not token:
         return None
-    timeouts = sessions.Timeouts(
-        idle=_minutes(settings.web_session_idle_minutes),
-        absolute=_minutes(settings.web_session_absolute_hours * 60),
-    )
+    timeouts = sessions.timeouts_of(settings)
     refused: DomainError | None = None
     with ctx.db.transaction() as session:
         row = sessions.find(session=session, token=token, timeouts=timeouts)
@@ -300,10 +296,6 @@ def _viewer(request: Request, ctx: RequestContext) -> Viewer | None:
     if refused is not None:
         raise SignedOut(refused.code)
     return Viewer(row=row, principal=principal, organisation_name=name)
-
-
-def _minutes(n: int) -> timedelta:
-    return timedelta(minutes=n)
 
 
 def _gate(request: Request, ctx: RequestContext, spec: PageSpec, viewer: Viewer) -> Response | None:

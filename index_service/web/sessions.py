@@ -20,6 +20,7 @@ from sqlmodel import Session, col, delete, select
 from index_service.access.purpose import Purpose, PurposeCode
 from index_service.access.tokens import VerifiedClaims
 from index_service.common import utcnow
+from index_service.settings import Settings
 from index_service.web.models import WebPage, WebSession, WebSignIn
 
 SESSION_COOKIE = "__Host-session"
@@ -40,6 +41,14 @@ def new_token() -> str:
 class Timeouts:
     idle: timedelta
     absolute: timedelta
+
+
+def timeouts_of(settings: Settings) -> Timeouts:
+    """The session timeouts the settings give."""
+    return Timeouts(
+        idle=timedelta(minutes=settings.web_session_idle_minutes),
+        absolute=timedelta(hours=settings.web_session_absolute_hours),
+    )
 
 
 def start(*, session: Session, claims: VerifiedClaims, signed_in_with: str) -> str:
