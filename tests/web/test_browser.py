@@ -320,3 +320,68 @@ def tab_to(page: Any, focused: str, presses: int = 80) -> None:
         if page.evaluate(f"() => Boolean({focused})"):
             return
     raise AssertionError(f"Tab never reached: {focused}")
+
+
+def test_the_key_worker_sees_and_acknowledges_the_alert_an_ed_doctors_look_up_raised(
+    site: tuple[str, str], browser: Any, factory: Factory, client: TestClient
+) -> None:
+    """The whole of the first journey: the doctor signs in through the trust's provider
+    and looks the child up by name, age and postcode on the pages; the child's key
+    worker then signs in and finds that very look-up as an R1 alert naming the child,
+    and acknowledges it with a note."""
+    base, _issuer = site
+    the_key_workers_child(factory, client, api_look_up=False)
+    factory.organisation(
+        type="emergency_department",
+        code=ED_CODE,
+        name="Ealing Hospital emergency department",
+        contact_phone="020 7946 0500",
+    )
+    journey = new_journey(browser, base)
+    page = journey.page
+    page.goto("/sign-in")
+    page.get_by_role("button", name="Sign in with Test NHS Trust").click()
+    page.locator("input[name=login]").fill(DOCTOR)
+    page.locator("input[name=password]").fill("any")
+    page.locator("button[type=submit]").click()
+    page.locator("button[type=submit]").click()  # consent: continue
+    page.wait_for_url(f"{base}/purpose")
+    page.get_by_label("I am providing health care to the child").check()
+    page.get_by_label("In a few words, why?").fill("ED attendance")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{base}/search")
+    page.get_by_label("Family name", exact=True).fill("Testchild")
+    page.get_by_label("Or age in years").fill(str(age_today()))
+    page.get_by_label("Postcode").fill("W5 2AA")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url(f"{base}/enquiries/*")
+    if page.locator("h1").inner_text() == "Possible matches":
+        page.get_by_role("button", name="Open this record").first.click()
+        page.wait_for_url(f"{base}/enquiries/*/children/*")
+    first_card = page.locator(".app-key-contact").first
+    assert "Key worker" in first_card.inner_text()
+    assert KEY_WORKER_PHONE in first_card.inner_text()
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{base}/sign-in*")
+
+    sign_in_as(journey, base, "Sam Okafor", "Following up my alerts")
+    page.get_by_role("link", name="My alerts").click()
+    page.wait_for_url(f"{base}/alerts")
+    journey.accessible()
+    row = page.locator("#alert-list tbody tr").first
+    assert "Aisha Testchild" in row.inner_text()
+    row.get_by_role("link").click()
+    page.wait_for_url(f"{base}/alerts/*")
+    journey.accessible()
+    assert page.locator("#child-name").inner_text() == "Aisha Testchild"
+    assert "Dr Test Doctor" in page.locator("#who-enquired").inner_text()
+    page.get_by_label("What did you do? (optional)").fill("Rang the ED; child known to us")
+    page.get_by_role("button", name="Acknowledge").click()
+    page.wait_for_url(f"{base}/alerts/*?acknowledged=1")
+    journey.accessible()
+    assert "Rang the ED; child known to us" in page.locator("#acknowledged").inner_text()
+    acknowledged = [r for r in factory.audit_rows() if r["subject"] == "demo-key-worker"]
+    assert any(r["action"] == "alert:inbox:acknowledge" for r in acknowledged), [
+        r["action"] for r in acknowledged
+    ]
+    assert_no_child_data_in_urls(journey)
