@@ -112,6 +112,8 @@ class Viewer:
             items.append(("/my-children", "My children", "children"))
         if self.has_team_inbox:
             items.append(("/inbox", "Team inbox", "inbox"))
+        if self.may(Permission.CHILD_SHIELD):  # the data managers
+            items.append(("/records", "Children's records", "records"))
         if self.may(Permission.ENQUIRY_CONTACT_READ):
             items.append(("/enquiry-contacts", "Enquiry-only contacts", "contacts"))
         return items

@@ -1,0 +1,248 @@
+"""The data manager's pages, in-process: find a child of my authority by a POSTed
+look-up answered on a page addressed by the enquiry's id; the record; a correction with
+the record's version (a change made since is shown, theirs beside yours, and reapplied);
+a new record behind the duplicate guard ("this is a different child" with a reason);
+shield and unshield; gaps and overdue flags. The policy as the API's: a practitioner is
+refused, another authority's child is the same 404 as none; CSRF on every form; one audit
+row per page with the session's purpose."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.factories import HARINGEY, PURPOSE, Factory, other_child
+from tests.web.scenario import a_child_with_a_key_worker
+from tests.web.test_pages import csrf
+from tests.web.test_work import page_rows, sign_in_as
+
+PURPOSE_TEXT = "Keeping our records right"
+
+
+def signed_in_data_manager(client: TestClient) -> None:
+    sign_in_as(client, "data-manager")
+    form = client.get("/purpose")
+    stated = client.post(
+        "/purpose",
+        data={
+            "purpose": "safeguarding_concern",
+            "purpose_text": PURPOSE_TEXT,
+            "csrf_token": csrf(form.text),
+        },
+    )
+    assert stated.status_code == 303
+
+
+def form_of(html: str) -> dict[str, str]:
+    """The edit form's fields as the page filled them in."""
+    return dict(re.findall(r'name="([a-z_]+)"[^>]*value="([^"]*)"', html))
+
+
+def assert_one_row(
+    factory: Factory, route: str, action: str, method: str = "GET"
+) -> dict[str, Any]:
+    rows = [
+        r for r in page_rows(factory, route) if r["method"] == method and r["status_code"] < 400
+    ]
+    assert len(rows) == 1, rows
+    [row] = rows
+    assert (row["action"], row["purpose"], row["purpose_text"]) == (
+        action,
+        "safeguarding_concern",
+        PURPOSE_TEXT,
+    )
+    return row
+
+
+def test_a_data_manager_finds_corrects_and_shields_a_child_of_their_authority(
+    browser_client: TestClient, client: TestClient, factory: Factory
+) -> None:
+    scenario = a_child_with_a_key_worker(factory, client)
+    child_id = scenario.child_id
+    signed_in_data_manager(browser_client)
+
+    finder = browser_client.get("/records")
+    assert finder.status_code == 200, finder.text
+    assert "Find a child of your authority" in finder.text
+    assert "Children&#39;s records" in finder.text  # in the menu
+    assert_one_row(factory, "/records", "child:record:shield")
+    no_token = browser_client.post("/records/find", data={"nhs_number": "9992914173"})
+    assert no_token.status_code == 403
+    found = browser_client.post(
+        "/records/find", data={"nhs_number": "999 291 4173", "csrf_token": csrf(finder.text)}
+    )
+    assert found.status_code == 303
+    assert re.fullmatch(r"/records/found/[0-9a-f-]{36}", found.headers["location"])
+    assert "Aisha" not in found.headers["location"]
+    answer = browser_client.get(found.headers["location"])
+    assert f'href="/records/{child_id}"' in answer.text
+    assert "Aisha Testchild" in answer.text
+    assert_one_row(factory, "/records/find", "child:enquiry:create", "POST")
+
+    shown = browser_client.get(f"/records/{child_id}")
+    assert shown.status_code == 200, shown.text
+    assert "Aisha Testchild" in shown.text
+    assert "Version 1" in shown.text
+    row = assert_one_row(factory, "/records/{child_id}", "child:record:read")
+    assert child_id in str(row["child_ids"])
+
+    opened = browser_client.get(f"/records/{child_id}/edit")
+    fields = form_of(opened.text)
+    assert fields["version"] == "1"
+    assert fields["given_names"] == "Aisha"
+    # Someone else changes the record through the API meanwhile.
+    elsewhere = client.patch(
+        f"/v1/children/{child_id}",
+        json={"la_reference": "EAL-42"},
+        headers={
+            **factory.headers_for(scenario.ealing, roles=["data_manager"]),
+            **PURPOSE,
+            "If-Match": '"1"',
+        },
+    )
+    assert elsewhere.status_code == 200, elsewhere.text
+    mine = {**fields, "family_name": "Testchild-Smith"}
+    conflict = browser_client.post(f"/records/{child_id}/edit", data=mine)
+    assert conflict.status_code == 409, conflict.text
+    assert "Someone changed this record since you opened it" in conflict.text
+    assert "EAL-42" in conflict.text
+    assert "Testchild-Smith" in conflict.text
+    again = form_of(conflict.text)
+    assert again["version"] == "2"
+    saved = browser_client.post(f"/records/{child_id}/edit", data=again)
+    assert saved.status_code == 303, saved.text
+    record = client.get(
+        f"/v1/children/{child_id}",
+        headers={**factory.headers_for(scenario.ealing, roles=["data_manager"]), **PURPOSE},
+    ).json()
+    assert record["version"] == 3
+    assert {(n["kind"], n["family_name"]) for n in record["names"]} == {
+        ("legal", "Testchild-Smith"),
+        ("alias", "Testchild"),  # the other names are kept
+    }
+    edits = [r for r in page_rows(factory, "/records/{child_id}/edit") if r["method"] == "POST"]
+    assert [r["reason"] for r in edits] == ["version_conflict", None]
+    assert all(r["purpose_text"] == PURPOSE_TEXT for r in edits)
+
+    shown = browser_client.get(f"/records/{child_id}")
+    assert (
+        "Everyone else who looks this child up will learn only that a record exists" in shown.text
+    )
+    no_token = browser_client.post(f"/records/{child_id}/shield", data={"shielded": "yes"})
+    assert no_token.status_code == 403
+    stale = browser_client.post(
+        f"/records/{child_id}/shield",
+        data={"shielded": "yes", "version": "1", "csrf_token": csrf(shown.text)},
+    )
+    assert stale.status_code == 409
+    assert "Someone changed this record since you opened it" in stale.text
+    shielded = browser_client.post(
+        f"/records/{child_id}/shield",
+        data={"shielded": "yes", "version": "3", "csrf_token": csrf(shown.text)},
+    )
+    assert shielded.status_code == 303
+    after = browser_client.get(f"/records/{child_id}")
+    assert "shielded" in after.text
+    assert "Lift the shield" in after.text
+    assert "Practitioners who look this child up will again see the record" in after.text
+    shields = [
+        r for r in page_rows(factory, "/records/{child_id}/shield") if r["status_code"] == 303
+    ]
+    assert len(shields) == 1
+    assert shields[0]["purpose_text"] == PURPOSE_TEXT
+
+
+def test_another_authoritys_child_is_not_reachable_and_a_practitioner_is_refused(
+    browser_client: TestClient, client: TestClient, factory: Factory
+) -> None:
+    a_child_with_a_key_worker(factory, client)
+    haringey = factory.organisation(type="childrens_social_care", local_authority=HARINGEY)
+    theirs = client.post(
+        "/v1/children",
+        json=other_child(responsible_authority=HARINGEY, addresses=[]),
+        headers=factory.headers_for(haringey, roles=["data_manager"]),
+    )
+    assert theirs.status_code == 201, theirs.text
+    signed_in_data_manager(browser_client)
+    for address in (f"/records/{theirs.json()['id']}", f"/records/{theirs.json()['id']}/edit"):
+        assert browser_client.get(address).status_code == 404
+    assert page_rows(factory, "/records/{child_id}")[0]["status_code"] == 404
+
+    practitioner = TestClient(
+        browser_client.app, base_url="https://testserver", follow_redirects=False
+    )
+    sign_in_as(practitioner, "ed-doctor")
+    form = practitioner.get("/purpose")
+    practitioner.post(
+        "/purpose",
+        data={"purpose": "health_care", "purpose_text": "ED", "csrf_token": csrf(form.text)},
+    )
+    for address in ("/records", "/records/gaps", "/records/new", f"/records/{theirs.json()['id']}"):
+        assert practitioner.get(address).status_code == 403, address
+    assert "/records" not in practitioner.get("/search").text.split("<main")[0]
+
+
+def test_a_new_record_shows_the_possible_duplicates_and_a_different_child_is_confirmed(
+    browser_client: TestClient, client: TestClient, factory: Factory
+) -> None:
+    scenario = a_child_with_a_key_worker(factory, client)
+    signed_in_data_manager(browser_client)
+    form = browser_client.get("/records/new")
+    assert form.status_code == 200
+    twin = {
+        "given_names": "Aisha",
+        "family_name": "Testchild",
+        "dob_day": "11",
+        "dob_month": "2",
+        "dob_year": "2016",
+        "csrf_token": csrf(form.text),
+    }
+    held = browser_client.post("/records/new", data=twin)
+    assert held.status_code == 409, held.text
+    assert "This may be a child the index already holds" in held.text
+    assert "Aisha Testchild" in held.text
+    assert "The new record" in held.text  # side by side
+    assert f'name="confirmed" value="{scenario.child_id}"' in held.text
+    no_reason = browser_client.post("/records/new", data={**twin, "confirmed": scenario.child_id})
+    assert no_reason.status_code == 422
+    assert "Say why this is a different child" in no_reason.text
+    made = browser_client.post(
+        "/records/new",
+        data={**twin, "confirmed": scenario.child_id, "reason": "Her twin sister"},
+    )
+    assert made.status_code == 303, made.text
+    rows = [r for r in page_rows(factory, "/records/new") if r["method"] == "POST"]
+    assert [r["reason"] for r in rows] == ["possible_duplicate", "invalid_input", None]
+    assert rows[-1]["detail"]["distinct_reason"] == "Her twin sister"
+    assert rows[-1]["detail"]["confirmed_distinct_from"] == [scenario.child_id]
+    assert browser_client.get(made.headers["location"]).status_code == 200
+
+
+def test_gaps_tell_unknown_from_none_and_overdue_flags_are_listed(
+    browser_client: TestClient, client: TestClient, factory: Factory
+) -> None:
+    scenario = a_child_with_a_key_worker(factory, client)
+    data_manager = factory.headers_for(scenario.ealing, roles=["data_manager"])
+    gappy = client.post(
+        "/v1/children",
+        json=other_child(
+            gp_practice={"status": "not_registered"},
+            education={"status": "unknown"},
+            carers={"status": "unknown"},
+        ),
+        headers=data_manager,
+    )
+    assert gappy.status_code == 201, gappy.text
+    signed_in_data_manager(browser_client)
+    page = browser_client.get("/records/gaps")
+    assert page.status_code == 200, page.text
+    assert gappy.json()["id"] in page.text
+    assert scenario.child_id not in page.text  # nothing missing
+    assert "Not known" in page.text
+    assert "None" in page.text
+    assert_one_row(factory, "/records/gaps", "child:record:read")
+    overdue = browser_client.get("/records/overdue")
+    assert overdue.status_code == 200, overdue.text
+    assert_one_row(factory, "/records/overdue", "child:flag:read_overdue")
