@@ -13,7 +13,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from index_service.settings import Settings
 from tests.factories import HARINGEY, PURPOSE, Factory, other_child
+from tests.web import browser as real
+from tests.web.browser import Journey
 from tests.web.scenario import a_child_with_a_key_worker
 from tests.web.test_pages import csrf
 from tests.web.test_work import page_rows, sign_in_as
@@ -246,3 +249,106 @@ def test_gaps_tell_unknown_from_none_and_overdue_flags_are_listed(
     overdue = browser_client.get("/records/overdue")
     assert overdue.status_code == 200, overdue.text
     assert_one_row(factory, "/records/overdue", "child:flag:read_overdue")
+
+
+# --- In a real browser -------------------------------------------------------------------
+
+MY_PAGES_PURPOSE = "Correcting a record the school reported"
+
+
+def _signed_in(browser: Any, base: str) -> Journey:
+    context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
+    real.loopback_only(context)
+    journey = Journey(page=context.new_page(), base=base)
+    journey.watch()
+    page = journey.page
+    page.goto("/sign-in/as")
+    page.get_by_role("button", name="Sign in as Dana Manager").click()
+    page.wait_for_url(f"{base}/purpose")
+    page.get_by_label("I am worried about a child's safety or welfare").check()
+    page.get_by_label("In a few words, why?").fill(MY_PAGES_PURPOSE)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{base}/search")
+    return journey
+
+
+def test_in_a_browser_a_data_manager_finds_corrects_through_a_conflict_and_shields_a_child(
+    settings: Settings, browser: Any, factory: Factory, client: TestClient
+) -> None:
+    scenario = a_child_with_a_key_worker(factory, client)
+    child_id = scenario.child_id
+    served = real.serve(settings, real.free_port())
+    try:
+        base = served.base
+        mine = _signed_in(browser, base)
+        page = mine.page
+        page.get_by_role("link", name="Children's records").click()
+        page.wait_for_url(f"{base}/records")
+        mine.accessible()
+        page.locator("#nhs_number").fill("999 291 4173")
+        page.get_by_role("button", name="Search").click()
+        page.wait_for_url(f"{base}/records/found/*")
+        mine.accessible()
+        page.get_by_role("link", name="Aisha Testchild").click()
+        page.wait_for_url(f"{base}/records/{child_id}")
+        mine.accessible()
+        page.get_by_role("link", name="Correct this record").click()
+        page.wait_for_url(f"{base}/records/{child_id}/edit")
+        mine.accessible()
+
+        theirs = _signed_in(browser, base)  # a colleague, in a second browser
+        theirs.page.goto(f"/records/{child_id}/edit")
+        theirs.page.get_by_label("Your reference (optional)").fill("EAL-2024-17")
+        theirs.page.get_by_role("button", name="Save the correction").click()
+        theirs.page.wait_for_url(f"{base}/records/{child_id}")
+        theirs.page.context.close()
+
+        page.get_by_label("Family name").fill("Testchild-Smith")
+        page.get_by_role("button", name="Save the correction").click()
+        page.wait_for_selector("text=Someone changed this record since you opened it")
+        versions = page.locator("#versions").inner_text()
+        assert "EAL-2024-17" in versions
+        assert "Testchild-Smith" in versions
+        mine.accessible()
+        page.get_by_role("button", name="Save my correction again").click()
+        page.wait_for_url(f"{base}/records/{child_id}")
+        assert "Testchild-Smith" in page.locator("h1").inner_text()
+        assert "will learn only that a record exists" in page.locator("main").inner_text()
+
+        page.goto("/records/new")
+        mine.accessible()
+        page.get_by_label("Given names").fill("Aisha")
+        page.get_by_label("Family name").fill("Testchild-Smith")
+        page.get_by_label("Day").fill("11")
+        page.get_by_label("Month").fill("2")
+        page.get_by_label("Year").fill("2016")
+        page.get_by_role("button", name="Register the child").click()
+        page.wait_for_selector("text=This is a different child: why?")
+        assert "Testchild-Smith" in page.locator("main").inner_text()  # side by side
+        mine.accessible()
+
+        page.goto(f"/records/{child_id}")
+        page.get_by_role("button", name="Shield this child").click()
+        page.wait_for_selector("text=Lift the shield")
+        mine.accessible()
+        for address in ("/records/gaps", "/records/overdue"):
+            page.goto(address)
+            mine.accessible()
+        assert not any("9992914173" in url or "testchild" in url.lower() for url in mine.urls)
+    finally:
+        real.stop(served.process)
+
+    steps = [
+        (r["method"], r["route"], r["status_code"], r["reason"], r["purpose_text"])
+        for r in factory.audit_rows()
+        if r["route"].startswith("/records") and r["subject"] == "demo-data-manager"
+    ]
+    assert ("POST", "/records/find", 303, None, MY_PAGES_PURPOSE) in steps
+    assert ("GET", "/records/{child_id}", 200, None, MY_PAGES_PURPOSE) in steps
+    edits = [s for s in steps if s[:2] == ("POST", "/records/{child_id}/edit")]
+    assert edits == [
+        ("POST", "/records/{child_id}/edit", 303, None, MY_PAGES_PURPOSE),  # theirs
+        ("POST", "/records/{child_id}/edit", 409, "version_conflict", MY_PAGES_PURPOSE),
+        ("POST", "/records/{child_id}/edit", 303, None, MY_PAGES_PURPOSE),  # mine, reapplied
+    ]
+    assert ("POST", "/records/{child_id}/shield", 303, None, MY_PAGES_PURPOSE) in steps
