@@ -116,6 +116,7 @@ def _walk(page: Any, width: int) -> None:
     for persona, pages in (
         ("Sam Okafor", ("/alerts", "/my-children")),
         ("Morgan Ellis", ("/inbox", "/enquiry-contacts")),
+        ("Dana Manager", ("/records", "/records/gaps", "/records/overdue", "/records/new")),
     ):
         page.goto("/sign-in/as")
         page.get_by_role("button", name=f"Sign in as {persona}").click()
@@ -124,7 +125,7 @@ def _walk(page: Any, width: int) -> None:
         page.get_by_role("button", name="Continue").click()
         for address in pages:
             page.goto(address)
-            shot(f"20-{address.strip('/')}")
+            shot(f"20-{address.strip('/').replace('/', '-')}")
             opened = page.locator('a[href^="/alerts/"]')
             if opened.count():
                 opened.first.click()
