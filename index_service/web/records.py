@@ -28,10 +28,9 @@ from index_service.children import flows, quality, service
 from index_service.children.age import AgeLimit
 from index_service.children.schemas import ChildCreate, ChildPublic, ChildUpdate
 from index_service.enquiries.models import EnquiryPublic
-from index_service.errors import PreconditionFailed
+from index_service.errors import NotFound, PreconditionFailed
 from index_service.flags import service as flags
 from index_service.web import forms, sessions
-from index_service.web.pages import _kept
 from index_service.web.render import render
 from index_service.web.routing import PageContext, PageRoute, page
 
@@ -442,3 +441,13 @@ def shield(child_id: uuid.UUID, page: PageDep) -> Response:
         )
     unit.audit.detail["shielded"] = shielded
     return RedirectResponse(f"/records/{child_id}", status_code=303)
+
+
+def _kept(page: PageContext, key: str) -> dict[str, Any]:
+    viewer = page.viewer
+    assert viewer is not None
+    with page.request.app.state.db.transaction() as session:
+        body = sessions.kept_page(session=session, session_hash=viewer.row.id_hash, key=key)
+    if body is None:
+        raise NotFound("this page is no longer available: it is kept only while you stay signed in")
+    return body
