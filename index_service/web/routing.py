@@ -114,6 +114,8 @@ class Viewer:
             items.append(("/inbox", "Team inbox", "inbox"))
         if self.may(Permission.ENQUIRY_CONTACT_READ):
             items.append(("/enquiry-contacts", "Enquiry-only contacts", "contacts"))
+        if self.may(Permission.AUDIT_REPORT_READ):
+            items.append(("/audit", "Audit", "audit"))
         return items
 
 
