@@ -158,7 +158,7 @@ def find_people(page: PageDep) -> Response:
     unit = page.unit
     words = page.request.query_params.get("q", "").strip()
     if not words:
-        return render(page.request, "audit_people.html", words="", people=None, errors={})
+        return render(page.request, "audit_people.html", typed="", people=None, errors={})
     if len(words) < 2 or len(words) > 200 or not words.isprintable():
         unit.audit.reason = "invalid_input"
         errors = {"q": "Enter at least 2 letters of a name, an email or an organisation"}
@@ -166,14 +166,14 @@ def find_people(page: PageDep) -> Response:
             page.request,
             "audit_people.html",
             status_code=422,
-            words=words[:200],
+            typed=words[:200],
             people=None,
             errors=errors,
         )
     unit.audit.detail["filter"] = {"words": words}
     people = queries.find_people(session=unit.session, principal=_principal(page), words=words)
     unit.audit.detail["returned"] = len(people)
-    return render(page.request, "audit_people.html", words=words, people=people, errors={})
+    return render(page.request, "audit_people.html", typed=words, people=people, errors={})
 
 
 @router.get("/audit/people/activity", **page(Permission.AUDIT_REPORT_READ))
