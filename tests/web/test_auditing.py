@@ -12,6 +12,7 @@ import io
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,10 +25,11 @@ from index_service.audit.schemas import MisuseReportName
 from index_service.audit.sealer import Sealer
 from index_service.common import utcnow
 from index_service.database import Database
-from index_service.settings import DEV_ISSUER
+from index_service.settings import DEV_ISSUER, Settings
 from index_service.web import sessions
 from tests.audit.conftest import seal_all
 from tests.factories import EALING, HARINGEY, PURPOSE, VALID_NHS_NUMBER, Factory, child_payload
+from tests.web import browser as real
 from tests.web.test_pages import csrf
 from tests.web.test_work import sign_in_as
 
@@ -301,3 +303,83 @@ def test_the_serious_case_review_report_as_a_page_a_pdf_and_downloads(
         ("audit:event:export", "fhir"),
     ]
     assert all([str(c) for c in r["child_ids"]] == [looked.child_id] for r in recorded)
+
+
+def test_in_a_browser_an_auditor_finds_a_practitioner_by_name_and_produces_the_review(
+    settings: Settings,
+    browser: Any,
+    factory: Factory,
+    client: TestClient,
+    web_app: FastAPI,
+    personas_organisations: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """Against the served app: the auditor finds the doctor by name, sees what she looked
+    at, follows the child to who looked at her and to the review, and downloads its PDF;
+    axe finds nothing on any of these pages."""
+    from pypdf import PdfReader
+
+    looked = an_ealing_child_looked_at(factory, client, web_app)
+    port = real.free_port()
+    base = f"http://127.0.0.1:{port}"
+    served = real.serve(settings, port)
+    try:
+        context = browser.new_context(
+            base_url=base, viewport={"width": 1280, "height": 900}, accept_downloads=True
+        )
+        real.loopback_only(context)
+        journey = real.Journey(page=context.new_page(), base=base)
+        page = journey.page
+        page.goto("/sign-in/as")
+        page.get_by_role("button", name=f"Sign in as {AUDITOR}").click()
+        page.wait_for_url(f"{base}/purpose")
+        page.get_by_role("link", name="Audit").click()
+        page.wait_for_url(f"{base}/audit")
+        journey.accessible()
+        page.get_by_role("link", name="What did a person look at").click()
+        page.get_by_role("button", name="Find").click()
+        page.wait_for_url(f"{base}/audit/people?q=")
+        journey.accessible()
+        page.get_by_label("Name, email or organisation").fill("x")
+        page.get_by_role("button", name="Find").click()
+        page.locator(".govuk-error-summary").wait_for()
+        journey.accessible()
+        page.get_by_label("Name, email or organisation").fill("priya")
+        page.get_by_role("button", name="Find").click()
+        page.wait_for_url(f"{base}/audit/people?q=priya")
+        found = page.locator("main").inner_text()
+        assert DOCTOR in found, found
+        page.locator("main table a", has_text=DOCTOR).first.click()
+        page.wait_for_url(f"{base}/audit/people/activity?*")
+        journey.accessible()
+        assert "child:enquiry:create" in page.locator("#events").inner_text()
+        assert page.locator("#distinct-children").inner_text() == "Children named: 1"
+        page.locator("#events").get_by_role("link").first.click()
+        page.wait_for_url(f"{base}/audit/child?child_id={looked.child_id}")
+        journey.accessible()
+        assert TEACHER in page.locator("main").inner_text()
+        page.get_by_role("link", name="Serious case review report for this child").click()
+        page.wait_for_url(f"{base}/audit/children/{looked.child_id}/review")
+        journey.accessible()
+        assert page.locator("#child-name").inner_text() == looked.child_name
+        page.emulate_media(media="print")
+        assert not page.locator(".govuk-header").is_visible()  # the print stylesheet
+        page.emulate_media(media="screen")
+        with page.expect_download() as downloading:
+            page.get_by_role("link", name="Download this report as a PDF").click()
+        saved = tmp_path / "review.pdf"
+        downloading.value.save_as(saved)
+        text = " ".join(p.extract_text() for p in PdfReader(saved).pages)
+        assert "events by" in text
+        assert looked.child_name in text
+        for report in MisuseReportName:
+            page.goto(f"/audit/reports/{report.value}")
+            journey.accessible()
+        page.goto("/audit/verify")
+        journey.accessible()
+        page.get_by_role("button", name="Check now").click()
+        page.locator("#checked").wait_for()
+        journey.accessible()
+        context.close()
+    finally:
+        real.stop(served.process)
