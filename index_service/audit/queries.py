@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, Uuid, and_, exists, func, select, tuple_
+from sqlalchemy import ColumnElement, Select, Uuid, and_, exists, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import array as pg_array
 from sqlmodel import Session, col
 
@@ -160,7 +160,7 @@ def child_accesses(
         limit=limit,
         cursor=cursor,
     )
-    names = _organisation_names(session, {e.organisation for e in events if e.organisation})
+    names = organisation_names(session, {e.organisation for e in events if e.organisation})
     return ChildAccessReport(
         child_id=child_id,
         accesses=[
@@ -189,7 +189,7 @@ def child_accesses(
     )
 
 
-def _organisation_names(session: Session, codes: set[str]) -> dict[str, str]:
+def organisation_names(session: Session, codes: set[str]) -> dict[str, str]:
     if not codes:
         return {}
     query = select(col(Organisation.code), col(Organisation.name)).where(
@@ -239,3 +239,81 @@ def practitioner_activity(
             items=[AuditEventPublic.model_validate(e) for e in events], next_cursor=next_cursor
         ),
     )
+
+
+@dataclass(frozen=True)
+class PersonFound:
+    """Someone the trail shows acting: the identity (issuer, subject) the activity report
+    takes, with the words an auditor knows them by."""
+
+    issuer: str
+    subject: str
+    name: str | None
+    organisation: str | None
+    organisation_name: str | None
+    events: int
+    last_seen: datetime
+
+
+SIGN_IN_ACTION = "web:sign_in"  # web/sign_in.py records the email with it
+PEOPLE_LISTED = 50
+
+
+def _like(text_: str) -> str:
+    escaped = text_.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def find_people(*, session: Session, principal: Principal, words: str) -> list[PersonFound]:
+    """The people whose acts the auditor may read, found by what an auditor knows: part of
+    their name, their organisation (code or name), or their email (recorded by their
+    sign-ins to the pages). Never by the identity provider's URN. Within the same scope
+    clause as every audit query; most recently seen first."""
+    pattern = _like(words.strip())
+    orgs = select(col(Organisation.code)).where(col(Organisation.name).ilike(pattern, escape="\\"))
+    by_email = (
+        select(col(AuditEvent.issuer), col(AuditEvent.subject))
+        .where(
+            col(AuditEvent.action) == SIGN_IN_ACTION,
+            AuditEvent.detail["email"].astext.ilike(pattern, escape="\\"),
+        )
+        .distinct()
+    )
+    matched = or_(
+        col(AuditEvent.actor_name).ilike(pattern, escape="\\"),
+        col(AuditEvent.organisation).ilike(pattern, escape="\\"),
+        col(AuditEvent.organisation).in_(orgs),
+        tuple_(col(AuditEvent.issuer), col(AuditEvent.subject)).in_(by_email),
+    )
+    rows = session.execute(
+        select(
+            col(AuditEvent.issuer),
+            col(AuditEvent.subject),
+            func.max(col(AuditEvent.actor_name)),
+            func.max(col(AuditEvent.organisation)),
+            func.count(),
+            func.max(col(AuditEvent.occurred_at)),
+        )
+        .where(
+            audit_events_in_scope(principal),
+            col(AuditEvent.issuer).is_not(None),
+            col(AuditEvent.subject).is_not(None),
+            matched,
+        )
+        .group_by(col(AuditEvent.issuer), col(AuditEvent.subject))
+        .order_by(func.max(col(AuditEvent.occurred_at)).desc())
+        .limit(PEOPLE_LISTED)
+    ).all()
+    names = organisation_names(session, {r[3] for r in rows if r[3]})
+    return [
+        PersonFound(
+            issuer=issuer,
+            subject=subject,
+            name=name,
+            organisation=organisation,
+            organisation_name=names.get(organisation or ""),
+            events=int(count),
+            last_seen=last,
+        )
+        for issuer, subject, name, organisation, count, last in rows
+    ]

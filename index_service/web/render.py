@@ -97,3 +97,8 @@ def error_page(
         title=title,
         body=body,
     )
+
+
+def environment() -> Environment:
+    """The templates' environment, for output that is not a page (a PDF's HTML)."""
+    return _env

@@ -116,6 +116,8 @@ class Viewer:
             items.append(("/records", "Children's records", "records"))
         if self.may(Permission.ENQUIRY_CONTACT_READ):
             items.append(("/enquiry-contacts", "Enquiry-only contacts", "contacts"))
+        if self.may(Permission.AUDIT_REPORT_READ):
+            items.append(("/audit", "Audit", "audit"))
         return items
 
 

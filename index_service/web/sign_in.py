@@ -184,6 +184,7 @@ def _begin_session(page: PageContext, claims: VerifiedClaims, signed_in_with: st
     draft = _draft(page, SIGN_IN_ACTION, None)
     ctx = RequestContext(db=db, draft=draft)
     draft.detail["signed_in_with"] = signed_in_with
+    draft.detail["email"] = claims.email  # so auditors find a person by it (audit/queries.py)
     try:
         with db.transaction() as session:
             draft.principal = principal_on_current_rows(page.request, session, claims, ctx)

@@ -1,7 +1,8 @@
 """`make screenshots`: each page at 1280px and 375px wide, into screenshots/
 (git-ignored), for people to look at: the look-up journey, a practitioner's own pages
 (record my involvement, raise a flag, my recent enquiries), the key worker's (my alerts,
-an alert, my children) and the designated manager's (team inbox, enquiry-only contacts).
+an alert, my children), the designated manager's (team inbox, enquiry-only contacts) and
+the auditor's (audit, people, who looked, the review on screen and for print, a report, the check).
 Runs only when SCREENSHOTS is set."""
 
 from __future__ import annotations
@@ -131,3 +132,53 @@ def _walk(page: Any, width: int) -> None:
                 opened.first.click()
                 shot("21-alert")
         page.get_by_role("button", name="Sign out").click()
+
+
+def test_screenshots_of_the_auditors_pages(
+    settings: Settings,
+    browser: Any,
+    factory: Factory,
+    client: TestClient,
+    web_app: Any,
+    personas_organisations: dict[str, str],
+) -> None:
+    """The auditor's pages (Robin Clarke, Ealing), on a child the ED doctor looked up."""
+    from tests.web.test_auditing import an_ealing_child_looked_at
+
+    looked = an_ealing_child_looked_at(factory, client, web_app)
+    port = real.free_port()
+    served = real.serve(settings, port)
+    OUT.mkdir(exist_ok=True)
+    review = f"/audit/children/{looked.child_id}/review"
+    pages = (
+        ("30-audit", "/audit"),
+        ("31-audit-people", "/audit/people?q=priya"),
+        ("32-audit-child", f"/audit/child?child_id={looked.child_id}"),
+        ("33-audit-review", review),
+        ("34-audit-report", "/audit/reports/out-of-hours"),
+        ("35-audit-verify", "/audit/verify"),
+    )
+    try:
+        for width in WIDTHS:
+            context = browser.new_context(
+                base_url=served.base, viewport={"width": width, "height": 800}
+            )
+            real.loopback_only(context)
+            page = context.new_page()
+            page.goto("/sign-in/as")
+            page.get_by_role("button", name="Sign in as Robin Clarke").click()
+            page.wait_for_url("**/purpose")
+            for name, address in pages:
+                page.goto(address)
+                page.wait_for_load_state("networkidle")
+                page.screenshot(path=str(OUT / f"{name}-{width}.png"), full_page=True)
+            page.goto("/audit/people?q=priya")
+            page.locator("main table a").first.click()
+            page.wait_for_url("**/audit/people/activity?*")
+            page.screenshot(path=str(OUT / f"36-audit-person-{width}.png"), full_page=True)
+            page.goto(review)
+            page.emulate_media(media="print")
+            page.screenshot(path=str(OUT / f"37-audit-review-print-{width}.png"), full_page=True)
+            context.close()
+    finally:
+        real.stop(served.process)
