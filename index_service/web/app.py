@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from index_service.web import pages, practice, sign_in, work
+from index_service.web import admin, pages, practice, sign_in, work
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -19,4 +19,5 @@ def mount_pages(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(work.router)
     app.include_router(practice.router)
+    app.include_router(admin.router)
     app.mount("/assets", StaticFiles(directory=STATIC, check_dir=False), name="assets")
