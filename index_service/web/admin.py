@@ -97,8 +97,9 @@ def _errors(exc: ValidationError, where: Any = None) -> dict[str, str]:
     """A form's errors from the API's own validation: one message per field."""
     errors: dict[str, str] = {}
     for error in exc.errors():
-        name = where(error["loc"]) if where else (str(error["loc"][0]) if error["loc"] else "")
-        message = str(error["msg"]).removeprefix("Value error, ")
+        loc, msg = tuple(error["loc"]), str(error["msg"])
+        name = where(loc, msg) if where else (str(loc[0]) if loc else "")
+        message = msg.removeprefix("Value error, ")
         errors.setdefault(name or "form", message[:1].upper() + message[1:])
     return errors
 
@@ -176,7 +177,7 @@ def add_organisation(page: PageDep) -> Response:
     return RedirectResponse(f"/admin/organisations/{organisation.id}?added=1", status_code=303)
 
 
-def _organisation_field(loc: tuple[Any, ...]) -> str:
+def _organisation_field(loc: tuple[Any, ...], msg: str) -> str:
     """The model's own check (a front door reachable in hours and out of hours) is
     shown on the out-of-hours number."""
     return str(loc[0]) if loc else "out_of_hours_phone"
@@ -296,7 +297,7 @@ _CLAIM_FORM = {
 }
 
 
-def _issuer_field(loc: tuple[Any, ...]) -> str:
+def _issuer_field(loc: tuple[Any, ...], msg: str) -> str:
     """Where the API's validation of a registration points, as the form's field."""
     parts = [str(p) for p in loc]
     if not parts:
@@ -304,7 +305,7 @@ def _issuer_field(loc: tuple[Any, ...]) -> str:
     if parts[0] != "oidc":
         return parts[0]
     if len(parts) == 1:
-        return "client_secret_env"
+        return "scopes" if "scopes" in msg else "client_secret_env"
     if parts[1] != "claims":
         return parts[1]
     if len(parts) == 2:
