@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -19,6 +20,9 @@ from fastapi.testclient import TestClient
 from index_service.demo.personas import persona
 from tests.factories import Factory
 from tests.factories.processes import free_port
+from tests.web import browser as real
+from tests.web.browser import Journey
+from tests.web.test_browser import sign_in_as as doctor_signs_in
 from tests.web.test_pages import csrf
 from tests.web.test_work import sign_in_as
 
@@ -356,3 +360,104 @@ def test_administrator_and_national_auditor_together_cannot_sign_in(
     assert "both the administrator and the national auditor roles" in refused.text
     row = rows(factory, "web:sign_in")[-1]
     assert (row["outcome"] != "success", row["reason"]) == (True, "conflicting_roles")
+
+
+@pytest.fixture
+def served_with_provider(settings: Any, browser: Any) -> Iterator[tuple[str, str]]:
+    """The served app and a real OpenID provider nobody has registered yet: (base, its
+    issuer)."""
+    app_port, op_port = real.free_ports(2)
+    base = f"http://127.0.0.1:{app_port}"
+    provider = real.start_provider(op_port, f"{base}/sign-in/callback", {"someone": {}})
+    try:
+        served = real.serve(settings, app_port)
+        try:
+            yield base, provider.issuer
+        finally:
+            real.stop(served.process)
+    finally:
+        real.stop(provider.process)
+
+
+def journey_of(browser: Any, base: str) -> Journey:
+    context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
+    real.loopback_only(context)
+    journey = Journey(page=context.new_page(), base=base)
+    journey.watch()
+    return journey
+
+
+def register_provider(journey: Journey, issuer: str, name: str) -> None:
+    page = journey.page
+    page.goto("/admin/identity-providers/new")
+    for field, value in provider_form(issuer, display_name=name).items():
+        if field in ("claim_subject", "claim_name", "claim_email", "scopes") or not value:
+            continue  # the form's own defaults
+        page.fill(f"#{field}", value)
+    page.get_by_role("button", name="Register the provider").click()
+    page.get_by_text("Identity provider registered").wait_for()
+
+
+def test_an_administrator_registers_and_tests_a_provider_suspends_a_user_and_sees_no_child_page(
+    served_with_provider: tuple[str, str], browser: Any, factory: Factory
+) -> None:
+    base, issuer = served_with_provider
+    doctor = journey_of(browser, base)
+    doctor_signs_in(doctor, base, "Dr Priya Shah", "ED attendance")  # now in the audit trail
+
+    admin = journey_of(browser, base)
+    page = admin.page
+    page.goto("/sign-in/as")
+    page.get_by_role("button", name="Sign in as Ash Admin").click()
+    page.goto("/")
+    admin.accessible()
+    for address in ("/admin/organisations", "/admin/organisations/new", "/admin/webhooks"):
+        page.goto(address)
+        admin.accessible()
+    page.goto("/admin/organisations")
+    page.get_by_role("link", name="Demo emergency department EAL").click()
+    admin.accessible()
+
+    page.goto("/admin/identity-providers/new")
+    admin.accessible()
+    register_provider(admin, issuer, "West London Trust")
+    admin.accessible()
+    page.get_by_role("button", name="Test this provider West London Trust").click()
+    page.get_by_text("It works").wait_for()
+    said = page.locator("main").inner_text()
+    assert "its discovery document and 1 signing key" in said or "signing keys" in said
+    assert f"Issuer: {issuer}" in said
+    assert f"Token endpoint: {issuer}" in said
+    admin.accessible()
+
+    nowhere = f"http://127.0.0.1:{real.free_port()}"
+    register_provider(admin, nowhere, "Closed Trust")
+    page.get_by_role("button", name="Test this provider Closed Trust").click()
+    page.get_by_text("It failed").wait_for()
+    said = page.locator("main").inner_text()
+    assert f"The discovery document at {nowhere}" in said
+    assert "could not be reached" in said
+    admin.accessible()
+
+    page.goto("/admin/suspensions")
+    page.get_by_label("Their name, or the user id").fill("Priya")
+    page.get_by_role("button", name="Find").click()
+    page.get_by_role("heading", name="Dr Priya Shah").wait_for()
+    admin.accessible()
+    page.get_by_label("Why are you suspending Dr Priya Shah?").fill("Looked up a relative")
+    page.get_by_role("button", name="Suspend Dr Priya Shah").click()
+    page.get_by_text("Suspended: they are signed out at their next request").wait_for()
+    assert "Looked up a relative" in page.locator("main").inner_text()
+    admin.accessible()
+    doctor.page.goto("/search")
+    doctor.page.get_by_text("your account is suspended", exact=False).wait_for()
+
+    for child_page in ("/search", "/alerts", "/my-enquiries", "/inbox"):
+        answer = page.goto(child_page)
+        assert answer is not None
+        assert answer.status == 403, child_page
+        assert "You cannot do that" in page.locator("h1").inner_text()
+    admin.accessible()
+    assert not any(
+        r["child_ids"] for r in factory.audit_rows() if r["subject"] == "demo-administrator"
+    )
