@@ -40,6 +40,7 @@ class Permission(StrEnum):
     WEBHOOK_WITHDRAW = "admin:webhook:withdraw"
     ORGANISATION_CREATE = "admin:organisation:create"
     ORGANISATION_READ = "admin:organisation:read"
+    ORGANISATION_UPDATE = "admin:organisation:update"
     SUSPENSION_CREATE = "admin:suspension:create"
     SUSPENSION_READ = "admin:suspension:read"
     SUSPENSION_LIFT = "admin:suspension:lift"
@@ -144,6 +145,7 @@ GRANTS: dict[Permission, tuple[Grant, ...]] = {
     Permission.WEBHOOK_WITHDRAW: (ADMINISTRATOR,),
     Permission.ORGANISATION_CREATE: (ADMINISTRATOR,),
     Permission.ORGANISATION_READ: (ADMINISTRATOR,),
+    Permission.ORGANISATION_UPDATE: (ADMINISTRATOR,),
     Permission.SUSPENSION_CREATE: (ADMINISTRATOR,),
     Permission.SUSPENSION_READ: (ADMINISTRATOR,),
     Permission.SUSPENSION_LIFT: (ADMINISTRATOR,),

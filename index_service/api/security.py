@@ -21,7 +21,7 @@ from index_service.access.policy import RATE_LIMITED, Permission, RateBucket, au
 from index_service.access.principal import Principal
 from index_service.access.purpose import PURPOSE_HEADER, PURPOSE_TEXT_HEADER, purpose_from_headers
 from index_service.access.ratelimit import Window, consume, look
-from index_service.access.roles import parse_roles
+from index_service.access.roles import conflicting_duties, parse_roles
 from index_service.access.tokens import TokenVerifier, VerifiedClaims, claimed_identity
 from index_service.api.context import RequestContext
 from index_service.common import utcnow
@@ -194,6 +194,9 @@ def _principal(
         organisation_type=organisation.type,
         local_authority=organisation.local_authority,
     )
+    if (conflict := conflicting_duties(principal.roles)) is not None:
+        ctx.audit.principal = principal
+        raise Forbidden(conflict, code="conflicting_roles")
     suspension = directory.suspension(
         session, issuer=claims.issuer, subject=claims.subject, organisation_code=organisation.code
     )

@@ -131,3 +131,14 @@ class OrganisationCreate(OrganisationBase):
 class OrganisationPublic(OrganisationBase):
     id: uuid.UUID
     created_at: datetime
+
+
+class OrganisationContacts(BaseModel):
+    """How to reach an organisation, as an administrator corrects it: the same rule as
+    at creation (children's social care reachable in hours and out of hours)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    contact_phone: Phone | None = None
+    contact_email: EmailStr | None = None
+    out_of_hours_phone: Phone | None = None

@@ -8,8 +8,13 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from index_service.access.principal import Principal
-from index_service.errors import Conflict, NotFound
-from index_service.organisations.models import Organisation, OrganisationCreate, OrganisationType
+from index_service.errors import Conflict, InvalidInput, NotFound
+from index_service.organisations.models import (
+    Organisation,
+    OrganisationContacts,
+    OrganisationCreate,
+    OrganisationType,
+)
 
 
 def find_by_code(*, session: Session, code: str) -> Organisation | None:
@@ -83,3 +88,30 @@ def named_organisations(
         None,
     )
     return authority, {o.code: o for o in found}
+
+
+def update_contacts(
+    *, session: Session, caller: Principal, organisation_id: uuid.UUID, data: OrganisationContacts
+) -> Organisation:
+    """Correct how to reach an organisation (in hours, email, out of hours). A children's
+    social care organisation is every `not_found` answer's front door: it keeps both
+    numbers, as `OrganisationCreate` requires."""
+    organisation = session.exec(
+        select(Organisation).where(Organisation.id == organisation_id).with_for_update()
+    ).first()
+    if organisation is None:
+        raise NotFound("no such organisation")
+    if organisation.type == OrganisationType.CHILDRENS_SOCIAL_CARE.value and not (
+        data.contact_phone and data.out_of_hours_phone
+    ):
+        raise InvalidInput(
+            "children's social care needs an in-hours phone and an out-of-hours phone "
+            "(its emergency duty team)",
+            code="front_door_unreachable",
+        )
+    organisation.contact_phone = data.contact_phone
+    organisation.contact_email = str(data.contact_email) if data.contact_email else None
+    organisation.out_of_hours_phone = data.out_of_hours_phone
+    session.add(organisation)
+    session.flush()
+    return organisation

@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from index_service.web import auditing, pages, practice, records, sign_in, work
+from index_service.web import admin, auditing, pages, practice, records, sign_in, work
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -21,4 +21,5 @@ def mount_pages(app: FastAPI) -> None:
     app.include_router(practice.router)
     app.include_router(records.router)
     app.include_router(auditing.router)
+    app.include_router(admin.router)
     app.mount("/assets", StaticFiles(directory=STATIC, check_dir=False), name="assets")

@@ -108,7 +108,7 @@ def state_purpose(page: PageDep) -> Response:
     return RedirectResponse(back_to(page.field("next")), status_code=303)
 
 
-@router.get("/search", **page())
+@router.get("/search", **page(needs=Permission.ENQUIRY_CREATE))
 def search_form(page: PageDep) -> Response:
     viewer = page.viewer
     assert viewer is not None
@@ -160,7 +160,7 @@ def _purpose(page: PageContext) -> Any:
     return purpose
 
 
-@router.get("/enquiries/{enquiry_id}", **page())
+@router.get("/enquiries/{enquiry_id}", **page(needs=Permission.ENQUIRY_CREATE))
 def enquiry_page(enquiry_id: uuid.UUID, page: PageDep) -> Response:
     body = _kept(page, f"enquiry:{enquiry_id}")
     answer = EnquiryPublic.model_validate(body)
@@ -194,7 +194,7 @@ def open_record(enquiry_id: uuid.UUID, page: PageDep) -> Response:
     return RedirectResponse(f"/enquiries/{enquiry_id}/children/{child_id}", status_code=303)
 
 
-@router.get("/enquiries/{enquiry_id}/children/{child_id}", **page())
+@router.get("/enquiries/{enquiry_id}/children/{child_id}", **page(needs=Permission.ENQUIRY_OPEN))
 def opened_record(enquiry_id: uuid.UUID, child_id: uuid.UUID, page: PageDep) -> Response:
     child = ChildPublic.model_validate(_kept(page, f"child:{enquiry_id}:{child_id}"))
     return render(page.request, "child.html", child=child, enquiry_id=enquiry_id)

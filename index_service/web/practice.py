@@ -158,7 +158,10 @@ def _involvement_form(
     )
 
 
-@router.get("/enquiries/{enquiry_id}/children/{child_id}/involvement", **page())
+@router.get(
+    "/enquiries/{enquiry_id}/children/{child_id}/involvement",
+    **page(needs=Permission.INVOLVEMENT_RECORD),
+)
 def involvement_form(enquiry_id: uuid.UUID, child_id: uuid.UUID, page: PageDep) -> Response:
     viewer = page.viewer
     assert viewer is not None
@@ -227,7 +230,7 @@ def record_involvement(enquiry_id: uuid.UUID, child_id: uuid.UUID, page: PageDep
     return RedirectResponse(f"/involvements/{involvement.id}", status_code=303)
 
 
-@router.get("/involvements/{involvement_id}", **page())
+@router.get("/involvements/{involvement_id}", **page(needs=Permission.INVOLVEMENT_RECORD))
 def involvement_recorded(involvement_id: uuid.UUID, page: PageDep) -> Response:
     kept = _kept(page, f"involvement:{involvement_id}")
     return render(
@@ -323,7 +326,7 @@ def _flag_form(
     )
 
 
-@router.get("/enquiries/{enquiry_id}/children/{child_id}/flag", **page())
+@router.get("/enquiries/{enquiry_id}/children/{child_id}/flag", **page(needs=Permission.FLAG_RAISE))
 def flag_form(enquiry_id: uuid.UUID, child_id: uuid.UUID, page: PageDep) -> Response:
     child, back = _entry_now(page, enquiry_id, child_id)
     return _flag_form(page, child, back, {}, {})
@@ -407,7 +410,7 @@ def _label(kind: FlagKind, name: str) -> str:
     return "answer"
 
 
-@router.get("/flags/{flag_id}", **page())
+@router.get("/flags/{flag_id}", **page(needs=Permission.FLAG_RAISE))
 def flag_raised(flag_id: uuid.UUID, page: PageDep) -> Response:
     return render(page.request, "flag_raised.html", flag=_kept(page, f"flag:{flag_id}"))
 

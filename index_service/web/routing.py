@@ -42,6 +42,7 @@ from index_service.errors import DomainError
 from index_service.organisations import service as organisations
 from index_service.settings import Settings
 from index_service.web import sessions
+from index_service.web.admin_menu import admin_menu
 from index_service.web.headers import secured
 from index_service.web.models import WebSession
 
@@ -57,16 +58,23 @@ class PageSpec:
     permission: Permission | None = None
     public: bool = False
     purpose: bool = False
+    needs: Permission | None = None
 
 
 def page(
-    permission: Permission | None = None, *, public: bool = False, purpose: bool = False
+    permission: Permission | None = None,
+    *,
+    public: bool = False,
+    purpose: bool = False,
+    needs: Permission | None = None,
 ) -> dict[str, Any]:
     """Route keyword arguments that declare what a page needs. `purpose`: the page shows
     child data (a child's name on an alert) under a permission that does not itself ask
     the API for a purpose; the page asks for the session's and records it, as every page
-    showing child data does."""
-    spec = PageSpec(permission=permission, public=public, purpose=purpose)
+    showing child data does. `needs`: a form, or what an audited request kept, of that
+    permission's work: refused (403, the refusal audited) to anyone the access policy
+    does not grant it, so that an administrator, say, is refused on every child page."""
+    spec = PageSpec(permission=permission, public=public, purpose=purpose, needs=needs)
     return {"openapi_extra": {PAGE_KEY: spec}}
 
 
@@ -87,6 +95,11 @@ class Viewer:
         return bool(authorise(self.principal, permission))
 
     @property
+    def looks_up(self) -> bool:
+        """Whether to offer the look-up (an administrator, for one, sees no child data)."""
+        return self.may(Permission.ENQUIRY_CREATE)
+
+    @property
     def works_with_children(self) -> bool:
         """Whether to offer "Record my involvement" on a child's entry."""
         return self.may(Permission.INVOLVEMENT_RECORD)
@@ -103,7 +116,7 @@ class Viewer:
     @property
     def menu(self) -> list[tuple[str, str, str]]:
         """The pages this user may open: (address, words, section)."""
-        items = [("/search", "Look a child up", "lookup")]
+        items = [("/search", "Look a child up", "lookup")] if self.looks_up else []
         if self.may(Permission.ENQUIRY_OPEN):
             items.append(("/my-enquiries", "My recent enquiries", "enquiries"))
         if self.may(Permission.ALERT_READ):
@@ -118,6 +131,7 @@ class Viewer:
             items.append(("/enquiry-contacts", "Enquiry-only contacts", "contacts"))
         if self.may(Permission.AUDIT_REPORT_READ):
             items.append(("/audit", "Audit", "audit"))
+        items += admin_menu(self)
         return items
 
 
@@ -208,6 +222,12 @@ async def _serve(
             draft.principal = viewer.principal if viewer else None
             await run_in_threadpool(ctx.refuse, 403, "csrf_token_missing")
         return error_page(request, nonce, 403, viewer=viewer, code="csrf")
+    if spec.needs is not None and viewer is not None:
+        decision = authorise(viewer.principal, spec.needs)
+        if not decision:
+            draft.principal = viewer.principal
+            await run_in_threadpool(ctx.refuse, 403, "permission_denied")
+            return error_page(request, nonce, 403, viewer=viewer, detail=decision.reason)
     audited = spec.permission is not None and viewer is not None
     page_ctx = PageContext(
         request=request,

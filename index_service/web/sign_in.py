@@ -49,6 +49,9 @@ SIGN_IN_REFUSED = {
     "user_suspended": "Your account is suspended from the index. Ask your organisation's "
     "information governance lead.",
     "organisation_suspended": "Your organisation is suspended from the index.",
+    "conflicting_roles": "You hold both the administrator and the national auditor roles. "
+    "One person may not hold both, so that nobody audits their own administration. Ask "
+    "your organisation to remove one of them.",
 }
 
 

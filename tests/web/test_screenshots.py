@@ -2,7 +2,8 @@
 (git-ignored), for people to look at: the look-up journey, a practitioner's own pages
 (record my involvement, raise a flag, my recent enquiries), the key worker's (my alerts,
 an alert, my children), the designated manager's (team inbox, enquiry-only contacts) and
-the auditor's (audit, people, who looked, the review on screen and for print, a report, the check).
+the auditor's (audit, people, who looked, the review on screen and for print, a report, the check)
+and the administrator's (organisations, identity providers, suspensions, webhook endpoints).
 Runs only when SCREENSHOTS is set."""
 
 from __future__ import annotations
@@ -21,6 +22,14 @@ from tests.web.scenario import a_child_with_a_key_worker, age_today
 
 OUT = Path(__file__).resolve().parents[2] / "screenshots"
 WIDTHS = (1280, 375)
+ADMIN_PAGES = (
+    "/admin/organisations",
+    "/admin/organisations/new",
+    "/admin/identity-providers",
+    "/admin/identity-providers/new",
+    "/admin/suspensions?person=Priya",
+    "/admin/webhooks",
+)
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("SCREENSHOTS"), reason="make screenshots sets SCREENSHOTS"
@@ -38,6 +47,7 @@ def test_screenshots_of_every_page(
         name="Haringey Children's Services",
         contact_phone="020 7946 0300",
     )
+    factory.organisation(type="index_operator", code="DEMO-OPS", name="Index operator")
     port = real.free_port()
     served = real.serve(settings, port)
     OUT.mkdir(exist_ok=True)
@@ -132,6 +142,12 @@ def _walk(page: Any, width: int) -> None:
                 opened.first.click()
                 shot("21-alert")
         page.get_by_role("button", name="Sign out").click()
+    page.goto("/sign-in/as")  # the administrator's pages
+    page.get_by_role("button", name="Sign in as Ash Admin").click()
+    for address in ADMIN_PAGES:
+        page.goto(address)
+        shot("40-" + address.strip("/").replace("/", "-").replace("?person=", "-"))
+    page.get_by_role("button", name="Sign out").click()
 
 
 def test_screenshots_of_the_auditors_pages(
