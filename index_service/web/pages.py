@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -121,12 +122,28 @@ def search_form(page: PageDep) -> Response:
 
 @router.post("/search", **page(Permission.ENQUIRY_CREATE))
 def search(page: PageDep) -> Response:
+    return look_up(
+        page,
+        again=lambda form, status: _search_again(page, form, status),
+        answered_at="/enquiries/{id}",
+    )
+
+
+def look_up(
+    page: PageContext,
+    *,
+    again: Callable[[forms.SearchForm, int], Response],
+    answered_at: str,
+) -> Response:
+    """The look-up form posted (here, and as the data manager's "find a child"): the
+    practitioner's enquiry (`api/enquiries.enquire`), with its purpose, its audit row
+    and its alerts, answered on a page addressed by the enquiry's id (`answered_at`)."""
     viewer, unit = page.viewer, page.unit
     assert viewer is not None
     form, data = forms.read({name: page.field(name) for name in forms.FIELDS})
     if data is None:
         unit.audit.reason = "invalid_input"
-        return _search_again(page, form, 422)
+        return again(form, 422)
     try:
         answer = enquire(
             session=unit.session,
@@ -140,14 +157,14 @@ def search(page: PageDep) -> Response:
     except CriteriaInsufficient as refused:
         unit.audit.reason = refused.code
         forms.insufficient(form, refused)
-        return _search_again(page, form, 400)
+        return again(form, 400)
     sessions.keep_page(
         session=unit.session,
         session_hash=viewer.row.id_hash,
         key=f"enquiry:{answer.id}",
         body=answer.model_dump(mode="json", exclude_unset=True),
     )
-    return RedirectResponse(f"/enquiries/{answer.id}", status_code=303)
+    return RedirectResponse(answered_at.format(id=answer.id), status_code=303)
 
 
 def _search_again(page: PageContext, form: forms.SearchForm, status: int) -> Response:

@@ -22,7 +22,6 @@ from pydantic import ValidationError
 
 from index_service.access.policy import Permission
 from index_service.alerts.flows import timing_of
-from index_service.api.enquiries import enquire
 from index_service.api.opening import children_opened
 from index_service.children import flows, quality, service
 from index_service.children.age import AgeLimit
@@ -31,6 +30,7 @@ from index_service.enquiries.models import EnquiryPublic
 from index_service.errors import NotFound, PreconditionFailed
 from index_service.flags import service as flags
 from index_service.web import forms, sessions
+from index_service.web.pages import look_up
 from index_service.web.render import render
 from index_service.web.routing import PageContext, PageRoute, page
 
@@ -99,38 +99,12 @@ def _find_again(page: PageContext, form: forms.SearchForm, status: int) -> Respo
 
 @router.post("/records/find", **page(Permission.ENQUIRY_CREATE))
 def find(page: PageDep) -> Response:
-    """The practitioner's look-up (`api/enquiries.enquire`): an enquiry, with its purpose,
-    its audit row and its alerts, answered on a page addressed by the enquiry's id."""
-    viewer, unit = page.viewer, page.unit
-    assert viewer is not None
-    assert unit.purpose is not None
-    form, data = forms.read({name: page.field(name) for name in forms.FIELDS})
-    if data is None:
-        unit.audit.reason = "invalid_input"
-        return _find_again(page, form, 422)
-    from index_service.access.need_to_know import CriteriaInsufficient
-
-    try:
-        answer = enquire(
-            session=unit.session,
-            caller=viewer.principal,
-            purpose=unit.purpose,
-            data=data,
-            ctx=unit,
-            settings=page.settings,
-            timing=timing_of(page.settings),
-        )
-    except CriteriaInsufficient as refused:
-        unit.audit.reason = refused.code
-        forms.insufficient(form, refused)
-        return _find_again(page, form, 400)
-    sessions.keep_page(
-        session=unit.session,
-        session_hash=viewer.row.id_hash,
-        key=f"enquiry:{answer.id}",
-        body=answer.model_dump(mode="json", exclude_unset=True),
+    """The practitioner's look-up (`web/pages.look_up`), answered with links to records."""
+    return look_up(
+        page,
+        again=lambda form, status: _find_again(page, form, status),
+        answered_at="/records/found/{id}",
     )
-    return RedirectResponse(f"/records/found/{answer.id}", status_code=303)
 
 
 @router.get("/records/found/{enquiry_id}", **page())
