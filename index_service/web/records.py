@@ -81,9 +81,11 @@ PageDep = Annotated[PageContext, Depends(get_page)]
 # --- Find a child of my authority ------------------------------------------------------
 
 
-@router.get("/records", **page(Permission.CHILD_SHIELD))
+@router.get("/records", **page(needs=Permission.CHILD_SHIELD))
 def find_form(page: PageDep) -> Response:
-    """Allowed to the data managers (those who shield: `CHILD_SHIELD`'s grant)."""
+    """Allowed to the data managers (those who shield: `CHILD_SHIELD`'s grant). The form
+    shows nothing of any child, so opening it writes no audit row (one would have to
+    name an act, a shield, that did not happen); the look-up it posts is audited."""
     viewer = page.viewer
     assert viewer is not None
     if viewer.purpose is None:
@@ -116,8 +118,9 @@ def found(enquiry_id: uuid.UUID, page: PageDep) -> Response:
 # --- A new record, behind the duplicate guard ------------------------------------------
 
 
-@router.get("/records/new", **page(Permission.CHILD_CREATE))
+@router.get("/records/new", **page(needs=Permission.CHILD_CREATE))
 def new_form(page: PageDep) -> Response:
+    """An empty form: no audit row (registering one is audited)."""
     return render(page.request, "record_new.html", values={}, errors={}, candidates=None)
 
 
