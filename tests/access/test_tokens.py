@@ -346,19 +346,38 @@ def test_what_an_unverifiable_token_claimed_is_audited_without_control_character
     assert row["detail"]["claimed"]["sub"] == "a\ufffdb\ufffdc"
 
 
-def test_a_remembered_token_is_refused_once_it_expires(settings: Settings) -> None:
-    """Tokens are verified once and remembered, but only until they expire."""
-    from index_service.access.tokens import TokenVerifier
+def test_a_remembered_token_is_refused_once_it_expires(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tokens are verified once and remembered, but only until they expire. The clock
+    is the test's: both the verifier's memory and PyJWT's expiry check read it."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    import jwt.api_jwt
+
+    from index_service.access import tokens
     from index_service.errors import Unauthenticated
 
+    now = float(int(time.time()))
+    clock = {"now": now}
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Frozen:
+            return cls.fromtimestamp(clock["now"], tz=tz or UTC)
+
+    monkeypatch.setattr(
+        tokens, "time", SimpleNamespace(time=lambda: clock["now"], monotonic=time.monotonic)
+    )
+    monkeypatch.setattr(jwt.api_jwt, "datetime", Frozen)
     strict = settings.model_copy(update={"token_leeway_seconds": 0})
-    verifier = TokenVerifier.from_settings(strict)
-    now = int(time.time())
-    token = signed(strict, claims(strict, "DEMO-EAL-01", iat=now, nbf=now, exp=now + 2))
+    verifier = tokens.TokenVerifier.from_settings(strict)
+    token = signed(strict, claims(strict, "DEMO-EAL-01", iat=now, nbf=now, exp=now + 60))
     assert verifier.verify(token).subject == "user-1"
-    assert verifier.verify(token).subject == "user-1"  # remembered
-    while time.time() < now + 2:  # the token's own lifetime is what is waited for
-        time.sleep(0.1)
+    clock["now"] = now + 59
+    assert verifier.verify(token).subject == "user-1"  # remembered, still valid
+    clock["now"] = now + 61
     with pytest.raises(Unauthenticated) as refused:
         verifier.verify(token)
     assert refused.value.code == "token_expired"
