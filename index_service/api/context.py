@@ -15,11 +15,16 @@ from sqlmodel import Session
 
 from index_service.access.policy import RateBucket
 from index_service.access.purpose import Purpose
+from index_service.access.ratelimit import Tally, tally
 from index_service.alerts.models import Alert
 from index_service.audit.service import AuditDraft, record_event
+from index_service.common import utcnow
 from index_service.database import Database
 
 log = structlog.get_logger("index_service.request")
+
+# What is done with a count's total, in the work's session (a refusal, an anomaly).
+Counted = Callable[[Session, int], object]
 
 
 class RequestContext:
@@ -30,7 +35,7 @@ class RequestContext:
         self.purpose: Purpose | None = None  # set by api/security.py on child-data routes
         self.rate_bucket: RateBucket | None = None  # set by api/security.py
         self.directory_version: int | None = None  # the directory the caller was checked on
-        self._before_audit: dict[str, Callable[[Session], object]] = {}
+        self._before_audit: dict[str, tuple[Callable[[], Tally | None], Counted]] = {}
         self._after_commit: list[Callable[[], None]] = []
         self._on_refusal: list[Callable[[Session], object]] = []
 
@@ -59,17 +64,27 @@ class RequestContext:
         the refusal's audit row, in a savepoint: it can never cost the row)."""
         self._on_refusal.append(action)
 
-    def before_audit(self, key: str, action: Callable[[Session], object]) -> None:
-        """Run `action` at the end of the work, just before its audit row (once per
-        `key`): the counts whose rows are locked until the commit. A `DomainError` it
-        raises refuses the request and rolls the work back."""
-        self._before_audit.setdefault(key, action)
+    def before_audit(self, key: str, count: Callable[[], Tally | None], then: Counted) -> None:
+        """At the end of the work, just before its audit row (once per `key`): add what
+        `count` gives then (nothing if None) to its row, with the request's other counts
+        in one statement (`ratelimit.tally`: their rows are locked until the commit), and
+        pass the total to `then`. A `DomainError` it raises refuses the request and rolls
+        the work back."""
+        self._before_audit.setdefault(key, (count, then))
+
+    def _count(self) -> None:
+        pending = [(count(), then) for count, then in self._before_audit.values()]
+        asked = [(tallied, then) for tallied, then in pending if tallied is not None]
+        if not asked:
+            return
+        totals = tally(session=self.session, tallies=[t for t, _ in asked], now=utcnow())
+        for (_, then), total in zip(asked, totals, strict=True):
+            then(self.session, total)
 
     def succeed(self, status_code: int) -> None:
         """Write the audit row with the work, then commit both together."""
         try:
-            for count in self._before_audit.values():
-                count(self.session)
+            self._count()
             record_event(session=self.session, draft=self.audit, status_code=status_code)
             self.session.commit()
         finally:

@@ -12,8 +12,9 @@ from index_service.access.opening import mark_opened
 from index_service.access.policy import RATE_LIMITED, Permission, RateBucket
 from index_service.access.principal import Principal
 from index_service.api.context import RequestContext
-from index_service.api.security import within_rate_limit
-from index_service.audit.anomalies import note_children_opened
+from index_service.api.security import rate_window
+from index_service.audit.anomalies import note_children_opened, openings_tally
+from index_service.common import utcnow
 from index_service.settings import Settings
 
 
@@ -33,13 +34,19 @@ def children_opened(
     del session  # counted on the work's own session, at its end
     mark_opened(ctx.audit.detail, child_ids)
     if RATE_LIMITED.get(Permission(ctx.audit.action)) != RateBucket.READ:
+        window = rate_window(settings, caller, RateBucket.READ)
         ctx.before_audit(
-            "rate:read:opened",
-            lambda work: within_rate_limit(work, settings, caller, RateBucket.READ),
+            "rate:read:opened", window.tally, lambda _work, hits: window.refuse_over(hits)
         )
+    now = utcnow()
     ctx.before_audit(
         "anomaly:many_children",
-        lambda work: note_children_opened(
-            session=work, draft=ctx.audit, threshold=settings.anomaly_distinct_children_per_hour
+        lambda: openings_tally(draft=ctx.audit, now=now),
+        lambda work, bound: note_children_opened(
+            session=work,
+            draft=ctx.audit,
+            threshold=settings.anomaly_distinct_children_per_hour,
+            bound=bound,
+            now=now,
         ),
     )

@@ -107,10 +107,10 @@ def open_work(request: Request, ctx: RequestContext) -> None:
     settings: Settings = request.app.state.settings
     bucket = ctx.rate_bucket
     if bucket is not None:
-        version = look(session=session, window=rate_window(settings, principal, bucket))
+        window = rate_window(settings, principal, bucket)
+        version = look(session=session, window=window)
         ctx.before_audit(
-            f"rate:{bucket.value}",
-            lambda work: within_rate_limit(work, settings, principal, bucket),
+            f"rate:{bucket.value}", window.tally, lambda _work, hits: window.refuse_over(hits)
         )
     else:
         version = current_version(session)

@@ -6,92 +6,59 @@ the same transaction as the request that crossed the line.
 
 Reading the user's hour of audit events on every opening would cost in proportion to how
 busy they are (a service account's thousands an hour). So each opening first adds to a
-count per user and clock hour (a row of the rate-limit table, in one upsert that also
-returns the hour before): the openings in the last sixty minutes are at most the two
-hours' counts, and only when those exceed the threshold is the audit trail read for the
-distinct children. The count bounds, the trail decides."""
+count per user and clock hour (a row of the rate-limit table, added with the request's
+other counts in one statement that also returns the hour before): the openings in the
+last sixty minutes are at most the two hours' counts, and only when those exceed the
+threshold is the audit trail read for the distinct children. The count bounds, the trail decides."""
 
 from __future__ import annotations
 
 import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from index_service.access.opening import OPENED, opened_json
-from index_service.access.ratelimit import RateWindow
+from index_service.access.ratelimit import Tally
 from index_service.audit.models import AuditEvent
 from index_service.audit.service import AuditDraft, record_event
-from index_service.common import utcnow
 
 MANY_CHILDREN = "access:anomaly:many_children"
 OPENINGS_BUCKET = "opened"  # the rate-limit table's rows that count openings per hour
 HOUR = 3600
 
 
-def count_openings(*, session: Session, principal: str, opened: int, now: datetime) -> int:
-    """Add `opened` to the user's count for this clock hour; return it plus the previous
-    hour's: at least the openings of the last sixty minutes."""
+def openings_tally(*, draft: AuditDraft, now: datetime) -> Tally | None:
+    """The request's openings as an addition to its user's count for this clock hour,
+    whose total includes the hour before: at least the openings of the last sixty
+    minutes (None if it opened none)."""
+    principal = draft.principal
+    opened = len(set(draft.detail.get(OPENED, [])))
+    if principal is None or not opened:
+        return None
     epoch = int(now.timestamp())
     this_hour = datetime.fromtimestamp(epoch - epoch % HOUR, tz=UTC)
-    values = {
-        "principal": principal,
-        "this_hour": this_hour,
-        "hour_before": this_hour - timedelta(seconds=HOUR),
-        "opened": opened,
-    }
-    return int(session.execute(_COUNT_OPENINGS, values).scalar_one())
-
-
-def _count_openings() -> Any:
-    previous = (
-        select(col(RateWindow.hits))
-        .where(
-            col(RateWindow.principal) == bindparam("principal"),
-            col(RateWindow.bucket) == OPENINGS_BUCKET,
-            col(RateWindow.window_start) == bindparam("hour_before"),
-        )
-        .scalar_subquery()
-    )
-    opened = bindparam("opened", type_=Integer)
-    return (
-        insert(RateWindow)
-        .values(
-            principal=bindparam("principal"),
-            bucket=OPENINGS_BUCKET,
-            window_start=bindparam("this_hour"),
-            hits=opened,
-        )
-        .on_conflict_do_update(
-            index_elements=["principal", "bucket", "window_start"],
-            set_={"hits": col(RateWindow.hits) + opened},
-        )
-        .returning(col(RateWindow.hits) + func.coalesce(previous, 0))
+    return Tally(
+        principal=f"{principal.issuer} {principal.subject}",
+        bucket=OPENINGS_BUCKET,
+        window_start=this_hour,
+        add=opened,
+        earlier=this_hour - timedelta(seconds=HOUR),
     )
 
 
-_COUNT_OPENINGS = _count_openings()  # built once (see `matching/blocking.Shape`)
-
-
-def note_children_opened(*, session: Session, draft: AuditDraft, threshold: int) -> bool:
+def note_children_opened(
+    *, session: Session, draft: AuditDraft, threshold: int, bound: int, now: datetime
+) -> bool:
     """Record the anomaly if this request takes its user over `threshold` distinct
-    children in the last hour, and none is on record for them in that hour. True if
-    it was recorded."""
+    children in the last hour, and none is on record for them in that hour. `bound`: the
+    total of its `openings_tally`. True if it was recorded."""
     principal = draft.principal
     opening = {uuid.UUID(c) for c in draft.detail.get(OPENED, [])}
     if principal is None or not opening:
         return False
-    now = utcnow()
-    bound = count_openings(
-        session=session,
-        principal=f"{principal.issuer} {principal.subject}",
-        opened=len(opening),
-        now=now,
-    )
     if bound <= threshold:
         return False  # fewer openings than the threshold: fewer distinct children too
     since = now - timedelta(hours=1)

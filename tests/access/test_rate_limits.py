@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import event, text
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -128,3 +129,37 @@ def test_match_answers_spend_the_read_budget(
         assert answers[2].json()["code"] == "rate_limited"
         assert "child" not in answers[2].json()
         assert factory.audit_rows()[-1]["reason"] == "rate_limited"
+
+
+def test_a_match_counts_its_search_read_and_openings_in_one_statement(
+    client: TestClient, factory: Factory, db: Database
+) -> None:
+    """A `match` answer is a search, a read and an opening (the many-children anomaly's
+    count): three rows of the table, added to in one round trip at the end of the work,
+    each total still enforced (the read budget above) and the openings' with the hour
+    before (the anomaly tests)."""
+    keeper = factory.data_manager()
+    payload = other_child(nhs_number=nhs_number(300))
+    assert client.post("/v1/children", json=payload, headers=keeper).status_code == 201
+    ed = factory.organisation(type="emergency_department")
+    headers = factory.headers_for(ed, roles=["practitioner"], sub="counted-1")
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        answer = client.post(
+            "/v1/enquiries", json={"nhs_number": payload["nhs_number"]}, headers=headers
+        )
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert answer.json()["outcome"] == "match", answer.text
+    counting = [s for s in statements if "INTO rate_window" in s]
+    assert len(counting) == 1
+    with db.session() as session:
+        buckets = session.execute(
+            text("SELECT bucket, hits FROM rate_window WHERE principal LIKE '% counted-1'")
+        ).all()
+    assert sorted(buckets) == [("opened", 1), ("read", 1), ("search", 1)]
