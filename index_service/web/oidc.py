@@ -39,6 +39,9 @@ from index_service.settings import Settings
 
 TIMEOUT_SECONDS = 10.0
 CALLBACK_PATH = "/sign-in/callback"
+# Where a provider sends the browser back after signing the user out there too (register
+# it with the provider as a post-logout redirect URI, beside the callback).
+SIGNED_OUT_PATH = "/signed-out"
 
 
 class SignInFailed(Exception):
@@ -96,6 +99,10 @@ def issuers(settings: Settings, db: Database) -> list[OidcIssuer]:
 
 def redirect_uri(settings: Settings) -> str:
     return settings.public_url.rstrip("/") + CALLBACK_PATH
+
+
+def post_logout_redirect_uri(settings: Settings) -> str:
+    return settings.public_url.rstrip("/") + SIGNED_OUT_PATH
 
 
 class _Http:
@@ -166,6 +173,24 @@ class Provider:
                     raise SignInFailed(f"discovery_lacks_{endpoint}")
             self._metadata = metadata
         return self._metadata
+
+    def end_session_url(self) -> str | None:
+        """Where to send the browser so that the provider ends its own session too
+        (OpenID Connect RP-Initiated Logout 1.0), or None if the provider offers no such
+        endpoint. Without it, on a shared workstation the next person to press "sign in"
+        would be let through the provider as the one who just signed out. The client is
+        named by `client_id` (the ID token is not kept, so there is no `id_token_hint`);
+        the provider may ask the user to confirm."""
+        endpoint = self.metadata().get("end_session_endpoint")
+        if not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://")):
+            return None
+        query = urlencode(
+            {
+                "client_id": self.issuer.client.client_id,
+                "post_logout_redirect_uri": post_logout_redirect_uri(self._settings),
+            }
+        )
+        return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
 
     def _oauth(self) -> OAuth2Client:
         config = self.issuer.client

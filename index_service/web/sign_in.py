@@ -173,11 +173,53 @@ def sign_out(page: PageDep) -> Response:
         record_event(
             session=session, draft=_draft(page, SIGN_OUT_ACTION, viewer.principal), status_code=303
         )
-    response = RedirectResponse("/sign-in?signed_out=signed_out", status_code=303)
+    # A session from a provider is ended there too (RP-initiated logout), through a
+    # page of ours: the pages' CSP lets a form lead to this service only.
+    issuer = _oidc_issuer(page, viewer.row.issuer) if viewer.row.signed_in_with == "oidc" else None
+    response = RedirectResponse(
+        f"{oidc.SIGNED_OUT_PATH}?provider={issuer.key}" if issuer else SIGNED_OUT_PAGE,
+        status_code=303,
+    )
     response.delete_cookie(
         sessions.SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="lax"
     )
     return response
+
+
+SIGNED_OUT_PAGE = "/sign-in?signed_out=signed_out"
+
+
+def _oidc_issuer(page: PageContext, issuer_url: str) -> oidc.OidcIssuer | None:
+    found = oidc.issuers(page.settings, page.request.app.state.db)
+    return next((i for i in found if i.issuer == issuer_url), None)
+
+
+@router.get(oidc.SIGNED_OUT_PATH, **page(public=True))
+def signed_out(page: PageDep, provider: str | None = None) -> Response:
+    """On the way to the provider's end-session endpoint (`provider`: the issuer's key),
+    so that its session ends too; without it (or back from there), the signed-out page.
+    A provider with no such endpoint, or out of reach, leaves only ours ended, and the
+    sign-in page says the user has signed out of the index."""
+    issuer = next(
+        (i for i in oidc.issuers(page.settings, page.request.app.state.db) if i.key == provider),
+        None,
+    )
+    end_session_url = None
+    if issuer is not None:
+        try:
+            with oidc.Provider(issuer, page.settings) as reached:
+                end_session_url = reached.end_session_url()
+        except oidc.SignInFailed:
+            end_session_url = None
+    if issuer is None or end_session_url is None:
+        return RedirectResponse(SIGNED_OUT_PAGE, status_code=303)
+    return render(
+        page.request,
+        "signed_out_provider.html",
+        title="You have signed out of the index",
+        provider_name=issuer.client.display_name,
+        end_session_url=end_session_url,
+    )
 
 
 def _begin_session(page: PageContext, claims: VerifiedClaims, signed_in_with: str) -> Response:

@@ -19,6 +19,7 @@ const provider = new Provider(issuer, {
       client_id: process.env.OP_CLIENT_ID,
       client_secret: process.env.OP_CLIENT_SECRET,
       redirect_uris: [process.env.OP_REDIRECT_URI],
+      post_logout_redirect_uris: [new URL("/signed-out", process.env.OP_REDIRECT_URI).href],
       grant_types: ["authorization_code"],
       response_types: ["code"],
       token_endpoint_auth_method: "client_secret_basic",

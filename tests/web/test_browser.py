@@ -371,6 +371,7 @@ def test_the_key_worker_sees_and_acknowledges_the_alert_an_ed_doctors_look_up_ra
     assert "Key worker" in first_card.inner_text()
     assert KEY_WORKER_PHONE in first_card.inner_text()
     page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Yes, sign me out").click()  # at the trust's provider
     page.wait_for_url(f"{base}/sign-in*")
 
     sign_in_as(journey, base, "Sam Okafor", "Following up my alerts")
@@ -394,3 +395,39 @@ def test_the_key_worker_sees_and_acknowledges_the_alert_an_ed_doctors_look_up_ra
         r["action"] for r in acknowledged
     ]
     assert_no_child_data_in_urls(journey)
+
+
+def test_signing_out_ends_the_session_at_the_trusts_provider_too(
+    site: tuple[str, str], browser: Any, factory: Factory
+) -> None:
+    """On a shared workstation, the next person to press "Sign in with ..." after a
+    sign-out must be asked who they are, not let through the provider as the doctor
+    who just left: signing out goes through the provider's end-session endpoint
+    (RP-initiated logout) and comes back to the signed-out page."""
+    base, issuer = site
+    factory.organisation(
+        type="emergency_department", code=ED_CODE, name="Ealing Hospital emergency department"
+    )
+    journey = new_journey(browser, base)
+    page = journey.page
+    page.goto("/sign-in")
+    page.get_by_role("button", name="Sign in with Test NHS Trust").click()
+    page.locator("input[name=login]").fill(DOCTOR)
+    page.locator("input[name=password]").fill("any")
+    page.locator("button[type=submit]").click()
+    page.locator("button[type=submit]").click()  # consent: continue
+    page.wait_for_url(f"{base}/purpose")
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{issuer}/**")  # the provider asks to confirm
+    page.get_by_role("button", name="Yes, sign me out").click()
+    page.wait_for_url(f"{base}/sign-in?signed_out=signed_out")
+    assert "You have signed out" in page.locator("main").inner_text()
+    journey.accessible()
+    assert not [c for c in page.context.cookies() if c["name"] == "__Host-session"]
+
+    page.get_by_role("button", name="Sign in with Test NHS Trust").click()
+    page.wait_for_url(f"{issuer}/**")
+    assert page.locator("input[name=login]").is_visible()  # asked again, not let through
+    actions = [r["action"] for r in factory.audit_rows() if r["subject"] == DOCTOR]
+    assert actions == ["web:sign_in", "web:sign_out"]

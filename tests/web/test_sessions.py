@@ -50,3 +50,55 @@ def test_the_worker_forgets_stale_sessions_and_the_pages_they_kept(
     assert factory.count("web_page") == 1
     with db.session() as session:
         assert sessions.find(session=session, token=live, timeouts=sessions.timeouts_of(settings))
+
+
+def test_signing_out_when_the_provider_is_out_of_reach_still_ends_the_session_here(
+    settings: Settings, db: Database, factory: Factory
+) -> None:
+    """The provider's end-session endpoint is where a session from it is ended too; if
+    its discovery document cannot be fetched, the session here is ended all the same
+    and the user lands on the signed-out page (never an error, never still signed in)."""
+    from fastapi.testclient import TestClient
+
+    from index_service.main import create_app
+    from index_service.settings import TrustedIssuer
+    from index_service.web.oidc import OidcIssuer
+    from tests.web.browser import free_ports, trusted_issuer
+    from tests.web.test_pages import csrf
+
+    (closed,) = free_ports(1)
+    gone = f"http://127.0.0.1:{closed}"
+    configured = TrustedIssuer.model_validate(trusted_issuer(gone, ["DEMO-EAL-05"]))
+    app = create_app(
+        settings.model_copy(update={"trusted_issuers": [*settings.trusted_issuers, configured]}),
+        db=db,
+    )
+    factory.organisation(type="emergency_department", code="DEMO-EAL-05")
+    claims = VerifiedClaims(
+        issuer=gone,
+        subject="ed-doctor-9",
+        name="Dr Test",
+        email="dr.test@trust.example",
+        organisation_code="DEMO-EAL-05",
+        roles=["practitioner"],
+    )
+    with db.transaction() as session:
+        token = sessions.start(session=session, claims=claims, signed_in_with="oidc")
+    with TestClient(
+        app, base_url="https://testserver", raise_server_exceptions=True, follow_redirects=False
+    ) as client:
+        client.cookies.set(sessions.SESSION_COOKIE, token)
+        shown = client.get("/purpose")
+        assert shown.status_code == 200, shown.text
+        out = client.post("/sign-out", data={"csrf_token": csrf(shown.text)})
+        key = OidcIssuer(
+            issuer=gone,
+            client=configured.oidc,
+            organisations=None,
+            vetted=False,  # type: ignore[arg-type]
+        ).key
+        assert out.headers["location"] == f"/signed-out?provider={key}"
+        assert factory.count("web_session") == 0
+        onward = client.get(out.headers["location"])
+        assert onward.status_code == 303
+        assert onward.headers["location"] == "/sign-in?signed_out=signed_out"
