@@ -137,7 +137,10 @@ def test_an_auditor_finds_a_person_by_name_email_or_organisation_and_sees_what_t
     activity = browser_client.get(link.replace("&amp;", "&"))
     assert activity.status_code == 200, activity.text
     assert f"What {DOCTOR} did" in activity.text
-    assert activity.text.count("child:enquiry:create") >= 3  # counted, and each of the two
+    # In plain words (audit/actions.py), counted and each of the two, never as codes.
+    assert activity.text.count("made an enquiry") >= 3
+    assert "made an enquiry that matched" in activity.text
+    assert "child:enquiry:create" not in activity.text
     assert re.search(r"Children named: <strong>1</strong>", activity.text)
     [row] = rows(factory, "/audit/people/activity")
     assert row["action"] == "audit:report:read"
@@ -157,6 +160,9 @@ def test_who_looked_at_a_child_and_an_auditor_sees_only_their_authoritys_part(
     assert shown.status_code == 200, shown.text
     assert DOCTOR in shown.text
     assert TEACHER in shown.text  # not our people, but our child
+    assert "made an enquiry" in shown.text
+    assert "registered a child&#39;s record" in shown.text
+    assert "child:enquiry:create" not in shown.text
     [row] = rows(factory, "/audit/child")
     assert row["action"] == "audit:report:read"
     assert [str(c) for c in row["child_ids"]] == [looked.child_id]
@@ -274,6 +280,11 @@ def test_the_serious_case_review_report_as_a_page_a_pdf_and_downloads(
     order = [MANAGER, DOCTOR, TEACHER, DOCTOR]  # the record made, then the three looks
     events = page.text.split('id="events"')[1]
     assert re.findall(rf"({MANAGER}|{DOCTOR}|{TEACHER})", events) == order
+    assert re.findall(r"registered a child&#39;s record|made an enquiry that matched", events) == [
+        "registered a child&#39;s record",
+        *["made an enquiry that matched"] * 3,
+    ]
+    assert "child:" not in events  # no action codes
 
     pdf = browser_client.get(f"{base}/review.pdf")
     assert pdf.status_code == 200
@@ -287,6 +298,9 @@ def test_the_serious_case_review_report_as_a_page_a_pdf_and_downloads(
     listed = text.split("Every event, in order")[1]
     found = re.findall(rf"({MANAGER}|{DOCTOR}|{TEACHER}|{AUDITOR})", listed)
     assert found == [*order, AUDITOR]
+    assert listed.count("made an enquiry that matched") == 3
+    assert "read an audit report" in listed
+    assert "child:" not in listed and "audit:report" not in listed
 
     exported = browser_client.get(f"{base}/events.csv")
     assert exported.status_code == 200
@@ -352,7 +366,7 @@ def test_in_a_browser_an_auditor_finds_a_practitioner_by_name_and_produces_the_r
         page.locator("main table a", has_text=DOCTOR).first.click()
         page.wait_for_url(f"{base}/audit/people/activity?*")
         journey.accessible()
-        assert "child:enquiry:create" in page.locator("#events").inner_text()
+        assert "made an enquiry that matched" in page.locator("#events").inner_text()
         assert page.locator("#distinct-children").inner_text() == "Children named: 1"
         page.locator("#events").get_by_role("link").first.click()
         page.wait_for_url(f"{base}/audit/child?child_id={looked.child_id}")
