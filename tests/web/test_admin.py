@@ -506,12 +506,7 @@ def test_an_organisation_deactivated_ends_its_peoples_sessions_and_is_reactivate
         assert "Taking part" in browser_client.get(f"/admin/organisations/{ed_id}").text
         sign_in_as(doctor, "ed-doctor")
         assert doctor.get("/").status_code == 200
-    own = [
-        o
-        for o in re.findall(
-            r'href="/admin/organisations/([0-9a-f-]{36})">Index operator', listed.text
-        )
-    ]
+    own = re.findall(r'href="/admin/organisations/([0-9a-f-]{36})">Index operator', listed.text)
     assert "cannot be deactivated" in browser_client.get(f"/admin/organisations/{own[0]}").text
     acts = [(r["route"], r["status_code"]) for r in rows(factory, "admin:organisation:deactivate")]
     assert acts == [

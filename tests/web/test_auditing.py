@@ -300,7 +300,8 @@ def test_the_serious_case_review_report_as_a_page_a_pdf_and_downloads(
     assert found == [*order, AUDITOR]
     assert listed.count("made an enquiry that matched") == 3
     assert "read an audit report" in listed
-    assert "child:" not in listed and "audit:report" not in listed
+    assert "child:" not in listed
+    assert "audit:report" not in listed
 
     exported = browser_client.get(f"{base}/events.csv")
     assert exported.status_code == 200
