@@ -145,6 +145,11 @@ def test_an_auditor_finds_a_person_by_name_email_or_organisation_and_sees_what_t
     [row] = rows(factory, "/audit/people/activity")
     assert row["action"] == "audit:report:read"
     assert row["detail"]["filter"]["subject"] == "demo-ed-doctor"
+    # A person who has only ever used the API (the teacher's system) is found by the email
+    # of their token, kept with their events in the audit row's detail.
+    by_token = browser_client.get("/audit/people", params={"q": "hry-teacher@example"})
+    assert TEACHER in by_token.text
+    assert DOCTOR not in by_token.text
     nobody = browser_client.get("/audit/people", params={"q": "Nobody Atall"})
     assert "Nobody in your part of the audit trail matches" in nobody.text
     short = browser_client.get("/audit/people", params={"q": "x"})
