@@ -30,7 +30,7 @@ from index_service.web import sessions
 from tests.audit.conftest import seal_all
 from tests.factories import EALING, HARINGEY, PURPOSE, VALID_NHS_NUMBER, Factory, child_payload
 from tests.web import browser as real
-from tests.web.test_pages import csrf
+from tests.web.test_pages import csrf, state_purpose
 from tests.web.test_work import sign_in_as
 
 DOCTOR = "Dr Priya Shah"  # the ed-doctor persona: DEMO-EAL-05, Ealing
@@ -189,6 +189,80 @@ def test_who_looked_at_a_child_and_an_auditor_sees_only_their_authoritys_part(
     assert TEACHER in teacher.text  # Haringey's own people
 
 
+def test_an_auditor_finds_the_child_by_a_search_as_an_enquiry_and_sees_who_looked(
+    browser_client: TestClient, factory: Factory, looked: Looked
+) -> None:
+    """No id needed: names, date of birth and postcode, as an enquiry, with the auditor's
+    purpose; the candidates are their authority's children only; the search is audited
+    with its criteria and the children shown; it is no enquiry (nothing is opened)."""
+    sign_in_as(browser_client, "auditor")
+    unstated = browser_client.get("/audit/child/find")
+    assert unstated.headers["location"] == "/purpose?next=/audit/child/find"
+    state_purpose(browser_client, "audit")
+    form = browser_client.get("/audit/child/find")
+    assert form.status_code == 200, form.text
+    assert "Find the child to audit" in form.text
+    assert 'action="/audit/child/find"' in form.text
+    search = {
+        "given_names": "Aisha",
+        "family_name": "Testchild",
+        "dob_day": "11",
+        "dob_month": "2",
+        "dob_year": "2016",
+        "postcode": "W5 2AA",
+    }
+    enquiries_before = factory.count("enquiry")
+    found = browser_client.post("/audit/child/find", data={**search, "csrf_token": csrf(form.text)})
+    assert found.status_code == 200, found.text
+    [link] = re.findall(r'href="(/audit/child\?child_id=[0-9a-f-]+)"', found.text)
+    assert link == f"/audit/child?child_id={looked.child_id}"
+    assert looked.child_name in found.text
+    assert "W5" in found.text
+    assert factory.count("enquiry") == enquiries_before  # an auditor's search is no enquiry
+    [row] = rows(factory, "/audit/child/find")
+    assert (row["action"], row["outcome"], row["method"]) == (
+        "audit:report:read",
+        "success",
+        "POST",
+    )
+    assert row["purpose"] is not None
+    assert row["detail"]["filter"]["criteria"]["family_name"] == "Testchild"
+    assert [str(c) for c in row["child_ids"]] == [looked.child_id]
+    who = browser_client.get(link)
+    assert DOCTOR in who.text
+    assert TEACHER in who.text
+
+    too_little = browser_client.post(
+        "/audit/child/find", data={"family_name": "Testchild", "csrf_token": csrf(form.text)}
+    )
+    assert too_little.status_code == 400
+    assert "Give more to search on" in too_little.text
+    nobody = browser_client.post(
+        "/audit/child/find",
+        data={
+            **search,
+            "given_names": "Zebedee",
+            "family_name": "Nobodyelse",
+            "csrf_token": csrf(form.text),
+        },
+    )
+    assert nobody.status_code == 200
+    assert 'id="none"' in nobody.text
+    assert browser_client.post("/audit/child/find", data=search).status_code == 403  # CSRF
+
+    browser_client.post("/sign-out", data={"csrf_token": csrf(form.text)})
+    sign_in_with(browser_client, factory, "DEMO-HRY-01", ["auditor"])
+    state_purpose(browser_client, "audit")
+    theirs = browser_client.get("/audit/child/find")
+    assert theirs.status_code == 200, theirs.text
+    elsewhere = browser_client.post(
+        "/audit/child/find", data={**search, "csrf_token": csrf(theirs.text)}
+    )
+    assert elsewhere.status_code == 200
+    assert looked.child_id not in elsewhere.text  # Ealing's child: not Haringey's to audit
+    assert looked.child_name not in elsewhere.text
+
+
 def test_a_practitioner_is_refused_every_auditor_page_and_each_refusal_is_recorded(
     browser_client: TestClient, factory: Factory, looked: Looked
 ) -> None:
@@ -199,6 +273,7 @@ def test_a_practitioner_is_refused_every_auditor_page_and_each_refusal_is_record
     for path, route in (
         ("/audit", "/audit"),
         ("/audit/child", "/audit/child"),
+        ("/audit/child/find", "/audit/child/find"),
         ("/audit/people?q=Shah", "/audit/people"),
         ("/audit/reports/out-of-hours", "/audit/reports/{name}"),
         ("/audit/verify", "/audit/verify"),
