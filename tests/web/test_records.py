@@ -9,6 +9,7 @@ row per page with the session's purpose."""
 from __future__ import annotations
 
 import re
+from html import unescape
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -39,8 +40,14 @@ def signed_in_data_manager(client: TestClient) -> None:
 
 
 def form_of(html: str) -> dict[str, str]:
-    """The edit form's fields as the page filled them in."""
-    return dict(re.findall(r'name="([a-z_]+)"[^>]*value="([^"]*)"', html))
+    """The edit form's fields as the page filled them in (of radios, the one checked)."""
+    fields: dict[str, str] = {}
+    for tag in re.findall(r"<input[^>]*>", html):
+        name, value = re.search(r'name="([a-z0-9_]+)"', tag), re.search(r'value="([^"]*)"', tag)
+        if name is None or ('type="radio"' in tag and "checked" not in tag):
+            continue
+        fields[name.group(1)] = unescape(value.group(1)) if value else ""
+    return fields
 
 
 def assert_one_row(
