@@ -365,25 +365,26 @@ def correct(child_id: uuid.UUID, page: PageDep) -> Response:
     data.update(more_data)
     version_sent = page.field("version")
     update: ChildUpdate | None = None
-    if not errors:
-        # The form corrects the legal name: the record's other names are kept as they are
-        # (the API replaces a list as a whole).
+    # The form corrects the legal name: the record's other names are kept as they are
+    # (the API replaces a list as a whole). Validated whatever the form's own checks
+    # found, so that every problem is shown at once.
+    if "names" in data:
         held = service.get_child(session=unit.session, caller=viewer.principal, child_id=child_id)
         data["names"] += [
             {"kind": n.kind, "given_names": n.given_names, "family_name": n.family_name}
             for n in held.names
             if n.kind != "legal"
         ]
-        try:
-            update = ChildUpdate.model_validate(data)
-        except ValidationError as invalid:
-            for error in invalid.errors():
-                placed = record_form.error_field(tuple(error["loc"]), rows)
-                if placed is not None:
-                    errors.setdefault(*placed)
-                    continue
-                name = _field(error)
-                errors.setdefault(name, MESSAGES.get(name, "Check this answer"))
+    try:
+        update = ChildUpdate.model_validate(data)
+    except ValidationError as invalid:
+        for error in invalid.errors():
+            placed = record_form.error_field(tuple(error["loc"]), rows)
+            if placed is not None:
+                errors.setdefault(*placed)
+                continue
+            name = _field(error)
+            errors.setdefault(name, MESSAGES.get(name, "Check this answer"))
     if errors or update is None or not version_sent.isdigit():
         unit.audit.reason = "invalid_input"
         child = _read(page, child_id)
