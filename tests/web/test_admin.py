@@ -458,6 +458,16 @@ def test_an_administrator_registers_and_tests_a_provider_suspends_a_user_and_see
         assert answer.status == 403, child_page
         assert "You cannot do that" in page.locator("h1").inner_text()
     admin.accessible()
+    page.goto("/admin/organisations")
+    page.get_by_role("link", name="Demo childrens social care HRY").click()
+    page.get_by_label("Why are you deactivating it?").fill("Left the index")
+    page.get_by_role("button", name="Deactivate this organisation").click()
+    page.get_by_text("Organisation deactivated").wait_for()
+    assert "Left the index" in page.locator("#status").inner_text()
+    admin.accessible()
+    page.get_by_role("button", name="Reactivate this organisation").click()
+    page.get_by_text("Organisation reactivated").wait_for()
+    admin.accessible()
     assert not any(
         r["child_ids"] for r in factory.audit_rows() if r["subject"] == "demo-administrator"
     )

@@ -420,16 +420,21 @@ def test_in_a_browser_a_data_manager_finds_corrects_through_a_conflict_and_shiel
         theirs = _signed_in(browser, base)  # a colleague, in a second browser
         theirs.page.goto(f"/records/{child_id}/edit")
         theirs.page.get_by_label("Your reference (optional)").fill("EAL-2024-17")
+        theirs.page.locator("#cur_line1").fill("2 Synthetic Row")
         theirs.page.get_by_role("button", name="Save the correction").click()
         theirs.page.wait_for_url(f"{base}/records/{child_id}")
         theirs.page.context.close()
 
         page.get_by_label("Family name").fill("Testchild-Smith")
+        page.get_by_label("Not registered with any GP").check()
+        page.get_by_label("Practice code (ODS)").fill("")
         page.get_by_role("button", name="Save the correction").click()
         page.wait_for_selector("text=Someone changed this record since you opened it")
         versions = page.locator("#versions").inner_text()
         assert "EAL-2024-17" in versions
         assert "Testchild-Smith" in versions
+        assert "2 Synthetic Row" in versions  # their address, beside mine
+        assert "Not registered with any GP" in versions  # my GP: none, not unknown
         mine.accessible()
         page.get_by_role("button", name="Save my correction again").click()
         page.wait_for_url(f"{base}/records/{child_id}")
