@@ -177,7 +177,6 @@ _SINGLE = {
     ("education", "status"): "education_status",
     ("education", "urn"): "school_urn",
     ("education", "phone"): "school_phone",
-    ("carers", "status"): "carers_status",
 }
 
 
@@ -197,13 +196,15 @@ def error_field(loc: tuple[Any, ...], rows: dict[str, list[str]]) -> tuple[str, 
         if len(loc) >= 4 and loc[1] == "people" and isinstance(loc[2], int):
             part = str(loc[3])
             return f"{rows['people'][loc[2]]}_{part}", MESSAGES.get(part, MESSAGES["name"])
-        name = _SINGLE.get(("carers", str(loc[1]) if len(loc) > 1 else "status"), "carers_status")
-        return name, MESSAGES[name] if len(
-            loc
-        ) <= 1 else "Choose whether the child's carers are known"
+        if len(loc) == 1:  # people listed with a status other than "known", or none with it
+            return "carers_status", MESSAGES["carers_status"]
+        return "carers_status", "Choose whether the child's carers are known"
     if head in ("gp_practice", "education"):
-        name = _SINGLE.get((str(head), str(loc[1]) if len(loc) > 1 else "status"))
-        name = name or ("gp_status" if head == "gp_practice" else "education_status")
+        fallback = "gp_status" if head == "gp_practice" else "education_status"
+        part = str(loc[1]) if len(loc) > 1 else "status"
+        name = _SINGLE.get((str(head), part), fallback)
+        if part == "status" and len(loc) > 1:  # no choice made, or not one of the choices
+            return name, "Choose one of the answers"
         return name, MESSAGES[name]
     return None
 

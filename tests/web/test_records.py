@@ -224,9 +224,10 @@ def test_a_correction_covers_addresses_carers_gp_and_school_with_unknown_and_non
     }
     wrong = browser_client.post(
         f"/records/{child_id}/edit",
-        data={**moved, "gp_status": "registered", "prev1_to": ""},
+        data={**moved, "gp_status": "registered", "prev1_to": "", "carers_status": "none"},
     )
     assert wrong.status_code == 422, wrong.text
+    assert "Choose &#39;known&#39; to list carers, or remove the carers listed" in wrong.text
     assert "Give the practice code exactly when the child is registered with a GP" in wrong.text
     assert "Enter the date the child left this address" in wrong.text
     assert 'href="#gp_status"' in wrong.text
