@@ -166,7 +166,10 @@ def read(
             "phone": values["school_phone"] or None,
         },
     }
-    return values, data, errors, rows
+    # Only the parts the form showed (its view of the record had them): a part not shown
+    # is not sent, so a correction never empties what its author could not see.
+    shown = {k for k in data if field(f"has_{k}") == "1"}
+    return values, {k: v for k, v in data.items() if k in shown}, errors, rows
 
 
 _PARTS = {"from_date": "from", "to_date": "to"}

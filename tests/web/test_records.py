@@ -198,6 +198,14 @@ def test_a_correction_covers_addresses_carers_gp_and_school_with_unknown_and_non
         r for r in page_rows(factory, "/records/{child_id}/edit") if r["method"] == "POST"
     ]
     assert saved_as_is[-1]["detail"]["changes"] == {}  # every part went back as it was
+    # A part the form did not show (the record's view lacked it) is not sent, so never emptied.
+    unshown = {k: v for k, v in fields.items() if not k.startswith("has_")}
+    unshown |= {"cur_line1": "", "cur_postcode": "", "gp_status": "unknown", "version": "2"}
+    kept = browser_client.post(f"/records/{child_id}/edit", data=unshown)
+    assert kept.status_code == 303, kept.text
+    same = client.get(f"/v1/children/{child_id}", headers=api).json()
+    assert same["addresses"] == before["addresses"]
+    assert same["gp_practice"]["status"] == "registered"
 
     fields = form_of(browser_client.get(f"/records/{child_id}/edit").text)
     moved = {
@@ -235,7 +243,7 @@ def test_a_correction_covers_addresses_carers_gp_and_school_with_unknown_and_non
     saved = browser_client.post(f"/records/{child_id}/edit", data=moved)
     assert saved.status_code == 303, saved.text
     record = client.get(f"/v1/children/{child_id}", headers=api).json()
-    assert record["version"] == 3
+    assert record["version"] == 4
     assert [(a["postcode"], a["current"]) for a in record["addresses"]] == [
         ("W13 9AA", True),
         ("W5 2AA", False),
@@ -264,7 +272,7 @@ def test_a_correction_covers_addresses_carers_gp_and_school_with_unknown_and_non
                 {"line1": "8 Other Road", "postcode": "W3 6AA", "local_authority": "E09000009"}
             ]
         },
-        headers={**api, "If-Match": '"3"'},
+        headers={**api, "If-Match": '"4"'},
     )
     assert elsewhere.status_code == 200, elsewhere.text
     mine = {**fields, "carers_status": "unknown", "carer0_name": "", "carer0_relationship": ""}
