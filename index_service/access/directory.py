@@ -1,6 +1,6 @@
 """The directory: what every request reads and what rarely changes (the participating
-organisations and the active suspensions), kept in the process so that checking a caller
-costs no round trip to the database.
+organisations, a deactivated one being as one never added, and the active suspensions),
+kept in the process so that checking a caller costs no round trip to the database.
 
 Correct, not merely fresh: migration 0015 keeps one `directory_version` row whose number
 moves in the same transaction as any change to organisations, suspensions or trusted
@@ -95,11 +95,12 @@ class Directory:
                 return self._organisations[code]
             generation = self._generation
         row = session.exec(select(Organisation).where(col(Organisation.code) == code)).first()
+        # A deactivated organisation (migration 0016) is one that does not take part.
         entry = (
             OrganisationEntry(
                 id=row.id, code=row.code, type=row.type, local_authority=row.local_authority
             )
-            if row is not None
+            if row is not None and row.deactivated_at is None
             else None
         )
         with self._lock:

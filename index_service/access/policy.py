@@ -41,6 +41,7 @@ class Permission(StrEnum):
     ORGANISATION_CREATE = "admin:organisation:create"
     ORGANISATION_READ = "admin:organisation:read"
     ORGANISATION_UPDATE = "admin:organisation:update"
+    ORGANISATION_DEACTIVATE = "admin:organisation:deactivate"
     SUSPENSION_CREATE = "admin:suspension:create"
     SUSPENSION_READ = "admin:suspension:read"
     SUSPENSION_LIFT = "admin:suspension:lift"
@@ -146,6 +147,7 @@ GRANTS: dict[Permission, tuple[Grant, ...]] = {
     Permission.ORGANISATION_CREATE: (ADMINISTRATOR,),
     Permission.ORGANISATION_READ: (ADMINISTRATOR,),
     Permission.ORGANISATION_UPDATE: (ADMINISTRATOR,),
+    Permission.ORGANISATION_DEACTIVATE: (ADMINISTRATOR,),
     Permission.SUSPENSION_CREATE: (ADMINISTRATOR,),
     Permission.SUSPENSION_READ: (ADMINISTRATOR,),
     Permission.SUSPENSION_LIFT: (ADMINISTRATOR,),

@@ -9,10 +9,14 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel
 
 from index_service.access.policy import Permission
-from index_service.api.deps import PrincipalDep, SessionDep, permission
+from index_service.api.deps import ContextDep, PrincipalDep, SessionDep, permission
 from index_service.api.routing import AuditedRoute
 from index_service.organisations import service
-from index_service.organisations.models import OrganisationCreate, OrganisationPublic
+from index_service.organisations.models import (
+    OrganisationCreate,
+    OrganisationDeactivation,
+    OrganisationPublic,
+)
 
 router = APIRouter(prefix="/v1/organisations", tags=["organisations"], route_class=AuditedRoute)
 
@@ -66,4 +70,43 @@ def read_organisation(
     organisation = service.get_organisation(
         session=session, caller=caller, organisation_id=organisation_id
     )
+    return OrganisationPublic.model_validate(organisation, from_attributes=True)
+
+
+@router.put(
+    "/{organisation_id}/deactivation",
+    response_model=OrganisationPublic,
+    **permission(Permission.ORGANISATION_DEACTIVATE),
+)
+def deactivate_organisation(
+    organisation_id: uuid.UUID,
+    body: OrganisationDeactivation,
+    session: SessionDep,
+    caller: PrincipalDep,
+    ctx: ContextDep,
+) -> OrganisationPublic:
+    """It no longer takes part: its users and systems are refused from their next
+    request, as for an organisation never added, and their page sessions end. Nothing is
+    deleted; `DELETE` on the same address reactivates it. 409 if it is already
+    deactivated, or is the administrator's own organisation."""
+    organisation = service.deactivate(
+        session=session, caller=caller, organisation_id=organisation_id, data=body
+    )
+    ctx.audit.detail.update(organisation_code=organisation.code, reason=body.reason)
+    return OrganisationPublic.model_validate(organisation, from_attributes=True)
+
+
+@router.delete(
+    "/{organisation_id}/deactivation",
+    response_model=OrganisationPublic,
+    **permission(Permission.ORGANISATION_DEACTIVATE),
+)
+def reactivate_organisation(
+    organisation_id: uuid.UUID, session: SessionDep, caller: PrincipalDep, ctx: ContextDep
+) -> OrganisationPublic:
+    """It takes part again (409 if it was not deactivated)."""
+    organisation = service.reactivate(
+        session=session, caller=caller, organisation_id=organisation_id
+    )
+    ctx.audit.detail["organisation_code"] = organisation.code
     return OrganisationPublic.model_validate(organisation, from_attributes=True)

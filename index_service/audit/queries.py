@@ -255,7 +255,6 @@ class PersonFound:
     last_seen: datetime
 
 
-SIGN_IN_ACTION = "web:sign_in"  # web/sign_in.py records the email with it
 PEOPLE_LISTED = 50
 
 
@@ -266,17 +265,16 @@ def _like(text_: str) -> str:
 
 def find_people(*, session: Session, principal: Principal, words: str) -> list[PersonFound]:
     """The people whose acts the auditor may read, found by what an auditor knows: part of
-    their name, their organisation (code or name), or their email (recorded by their
-    sign-ins to the pages). Never by the identity provider's URN. Within the same scope
-    clause as every audit query; most recently seen first."""
+    their name, their organisation (code or name), or their email (the `email` claim of
+    their token or sign-in, which `service.record_event` keeps with each of their events:
+    an API user is found by it as well as a person who signed in to the pages). Never by
+    the identity provider's URN. Within the same scope clause as every audit query; most
+    recently seen first."""
     pattern = _like(words.strip())
     orgs = select(col(Organisation.code)).where(col(Organisation.name).ilike(pattern, escape="\\"))
     by_email = (
         select(col(AuditEvent.issuer), col(AuditEvent.subject))
-        .where(
-            col(AuditEvent.action) == SIGN_IN_ACTION,
-            AuditEvent.detail["email"].astext.ilike(pattern, escape="\\"),
-        )
+        .where(AuditEvent.detail["email"].astext.ilike(pattern, escape="\\"))
         .distinct()
     )
     matched = or_(

@@ -18,6 +18,7 @@ from index_service.access.principal import Principal
 from index_service.access.scope import alerts_audited, children_audited
 from index_service.alerts.models import Alert, AlertDelivery, DeliveryStatus
 from index_service.audit import queries
+from index_service.audit.actions import sentence
 from index_service.audit.models import AuditEvent
 from index_service.audit.reports import Window
 from index_service.children.models import Child, ChildName
@@ -37,6 +38,7 @@ class Look:
     purpose: str | None
     purpose_text: str | None
     request_id: str
+    said: str  # the act in plain words (`audit/actions.py`), as the report prints it
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ def serious_case_review(
                 purpose=e.purpose,
                 purpose_text=e.purpose_text,
                 request_id=e.request_id,
+                said=sentence(e.action, e.outcome, e.detail),
             )
             for e in events
         ],

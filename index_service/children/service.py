@@ -228,6 +228,20 @@ def _fields_of(record: ChildRecord, names: set[str]) -> dict[str, Any]:
         "addresses": record.addresses,
         "carers": record.carers,
     }
+    child = record.child
+    # The groups the API gives as one object are stored as the child's columns.
+    groups: dict[str, dict[str, Any]] = {
+        "gp_practice": {
+            "status": child.gp_status,
+            "ods_code": child.gp_ods_code,
+            "phone": child.gp_phone,
+        },
+        "education": {
+            "status": child.education_status,
+            "urn": child.school_urn,
+            "phone": child.school_phone,
+        },
+    }
     found: dict[str, Any] = {}
     for name in names:
         if name in lists:
@@ -235,8 +249,12 @@ def _fields_of(record: ChildRecord, names: set[str]) -> dict[str, Any]:
                 {k: v for k, v in row.model_dump(mode="json").items() if k not in _NOT_COMPARED}
                 for row in lists[name]
             ]
+            if name == "carers":  # "none" and "unknown" differ with nobody listed
+                found[name] = {"status": child.carers_status, "people": found[name]}
+        elif name in groups:
+            found[name] = groups[name]
         else:
-            found[name] = record.child.model_dump(mode="json").get(name)
+            found[name] = child.model_dump(mode="json").get(name)
     return found
 
 

@@ -16,7 +16,7 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
-from sqlalchemy import Column, DateTime, String
+from sqlalchemy import CheckConstraint, Column, DateTime, String
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
@@ -75,6 +75,13 @@ OrganisationCode = Annotated[
 
 class Organisation(SQLModel, table=True):
     __tablename__ = "organisation"
+    __table_args__ = (
+        CheckConstraint(
+            "(deactivated_at IS NULL) = (deactivated_by IS NULL)"
+            " AND (deactivated_at IS NULL) = (deactivation_reason IS NULL)",
+            name="ck_organisation_deactivation_complete",
+        ),
+    )
 
     id: uuid.UUID = SQLField(default_factory=new_id, primary_key=True)
     code: str = SQLField(sa_column=Column(String(16), unique=True, nullable=False))
@@ -87,6 +94,17 @@ class Organisation(SQLModel, table=True):
     created_at: datetime = SQLField(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
+    # Deactivated by an administrator (migration 0016): it no longer takes part, as if it
+    # had never been added, but its row stays for the trail and the records naming it.
+    deactivated_at: datetime | None = SQLField(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    deactivated_by: str | None = SQLField(default=None, max_length=200)
+    deactivation_reason: str | None = SQLField(default=None, max_length=500)
+
+    @property
+    def active(self) -> bool:
+        return self.deactivated_at is None
 
 
 class OrganisationBase(BaseModel):
@@ -131,6 +149,21 @@ class OrganisationCreate(OrganisationBase):
 class OrganisationPublic(OrganisationBase):
     id: uuid.UUID
     created_at: datetime
+    deactivated_at: datetime | None = Field(
+        default=None,
+        description="Set while the organisation is deactivated: its users and systems are "
+        "refused, as for an organisation that does not take part.",
+    )
+    deactivated_by: str | None = Field(default=None, description="The administrator's name.")
+    deactivation_reason: str | None = None
+
+
+class OrganisationDeactivation(BaseModel):
+    """Why an administrator deactivates an organisation (kept on it, and in the trail)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
 
 
 class OrganisationContacts(BaseModel):

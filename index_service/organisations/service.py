@@ -8,11 +8,13 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from index_service.access.principal import Principal
+from index_service.common import utcnow
 from index_service.errors import Conflict, InvalidInput, NotFound
 from index_service.organisations.models import (
     Organisation,
     OrganisationContacts,
     OrganisationCreate,
+    OrganisationDeactivation,
     OrganisationType,
 )
 
@@ -96,11 +98,7 @@ def update_contacts(
     """Correct how to reach an organisation (in hours, email, out of hours). A children's
     social care organisation is every `not_found` answer's front door: it keeps both
     numbers, as `OrganisationCreate` requires."""
-    organisation = session.exec(
-        select(Organisation).where(Organisation.id == organisation_id).with_for_update()
-    ).first()
-    if organisation is None:
-        raise NotFound("no such organisation")
+    organisation = _locked(session, organisation_id)
     if organisation.type == OrganisationType.CHILDRENS_SOCIAL_CARE.value and not (
         data.contact_phone and data.out_of_hours_phone
     ):
@@ -112,6 +110,54 @@ def update_contacts(
     organisation.contact_phone = data.contact_phone
     organisation.contact_email = str(data.contact_email) if data.contact_email else None
     organisation.out_of_hours_phone = data.out_of_hours_phone
+    session.add(organisation)
+    session.flush()
+    return organisation
+
+
+def _locked(session: Session, organisation_id: uuid.UUID) -> Organisation:
+    organisation = session.exec(
+        select(Organisation).where(Organisation.id == organisation_id).with_for_update()
+    ).first()
+    if organisation is None:
+        raise NotFound("no such organisation")
+    return organisation
+
+
+def deactivate(
+    *,
+    session: Session,
+    caller: Principal,
+    organisation_id: uuid.UUID,
+    data: OrganisationDeactivation,
+) -> Organisation:
+    """The organisation no longer takes part: from the next request on every instance
+    (the UPDATE moves the directory's number, migration 0015), its users and systems are
+    refused as for an organisation never added, and its page sessions end. Nothing is
+    deleted. An administrator may not deactivate their own organisation (nobody would be
+    left to reactivate it)."""
+    organisation = _locked(session, organisation_id)
+    if organisation.code == caller.organisation_code:
+        raise Conflict("you cannot deactivate your own organisation", code="own_organisation")
+    if organisation.deactivated_at is not None:
+        raise Conflict("this organisation is already deactivated", code="already_deactivated")
+    organisation.deactivated_at = utcnow()
+    organisation.deactivated_by = caller.name[:200] or caller.subject[:200]
+    organisation.deactivation_reason = data.reason
+    session.add(organisation)
+    session.flush()
+    return organisation
+
+
+def reactivate(*, session: Session, caller: Principal, organisation_id: uuid.UUID) -> Organisation:
+    """It takes part again: its users are let in at their next request (they sign in
+    again to the pages: their sessions ended)."""
+    organisation = _locked(session, organisation_id)
+    if organisation.deactivated_at is None:
+        raise Conflict("this organisation is not deactivated", code="not_deactivated")
+    organisation.deactivated_at = None
+    organisation.deactivated_by = None
+    organisation.deactivation_reason = None
     session.add(organisation)
     session.flush()
     return organisation

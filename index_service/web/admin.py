@@ -31,6 +31,7 @@ from index_service.organisations import service as organisations
 from index_service.organisations.models import (
     OrganisationContacts,
     OrganisationCreate,
+    OrganisationDeactivation,
     OrganisationType,
 )
 from index_service.suspensions import service as suspensions
@@ -217,6 +218,8 @@ def _organisation_page(
         suspension=suspended,
         added=query.get("added") == "1",
         saved=query.get("saved") == "1",
+        changed=query.get("changed", ""),
+        own=organisation.code == viewer.principal.organisation_code,
     )
 
 
@@ -245,6 +248,63 @@ def correct_contacts(organisation_id: uuid.UUID, page: PageDep) -> Response:
         errors = {"out_of_hours_phone": _refused(page, exc)[1]}
         return _organisation_page(page, organisation_id, values, errors, exc.status)
     return RedirectResponse(f"/admin/organisations/{organisation_id}?saved=1", status_code=303)
+
+
+@router.post(
+    "/admin/organisations/{organisation_id}/deactivate",
+    **page(Permission.ORGANISATION_DEACTIVATE),
+)
+def deactivate_organisation(organisation_id: uuid.UUID, page: PageDep) -> Response:
+    """`organisations.deactivate`, as the API's PUT `/deactivation`: its people are
+    refused at their next request and their page sessions end."""
+    viewer, unit = page.viewer, page.unit
+    assert viewer is not None
+    unit.audit.detail["organisation_id"] = str(organisation_id)
+    try:
+        data = OrganisationDeactivation.model_validate({"reason": page.field("reason")})
+        done = organisations.deactivate(
+            session=unit.session,
+            caller=viewer.principal,
+            organisation_id=organisation_id,
+            data=data,
+        )
+    except ValidationError:
+        unit.audit.reason = "invalid_input"
+        errors = {"deactivation_reason": "Say why you are deactivating it (at least 3 letters)"}
+        return _organisation_page(page, organisation_id, None, errors, 422)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        errors = {"deactivation_reason": _refused(page, exc)[1]}
+        return _organisation_page(page, organisation_id, None, errors, exc.status)
+    unit.audit.detail.update(organisation_code=done.code, reason=data.reason)
+    return RedirectResponse(
+        f"/admin/organisations/{organisation_id}?changed=deactivated", status_code=303
+    )
+
+
+@router.post(
+    "/admin/organisations/{organisation_id}/reactivate",
+    **page(Permission.ORGANISATION_DEACTIVATE),
+)
+def reactivate_organisation(organisation_id: uuid.UUID, page: PageDep) -> Response:
+    """`organisations.reactivate`, as the API's DELETE `/deactivation`."""
+    viewer, unit = page.viewer, page.unit
+    assert viewer is not None
+    unit.audit.detail["organisation_id"] = str(organisation_id)
+    try:
+        done = organisations.reactivate(
+            session=unit.session, caller=viewer.principal, organisation_id=organisation_id
+        )
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        errors = {"deactivation_reason": _refused(page, exc)[1]}
+        return _organisation_page(page, organisation_id, None, errors, exc.status)
+    unit.audit.detail["organisation_code"] = done.code
+    return RedirectResponse(
+        f"/admin/organisations/{organisation_id}?changed=reactivated", status_code=303
+    )
 
 
 # Trusted identity providers ----------------------------------------------------------

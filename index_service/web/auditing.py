@@ -17,16 +17,18 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi.responses import RedirectResponse, StreamingResponse
 
+from index_service.access.need_to_know import CriteriaInsufficient
 from index_service.access.policy import Permission
 from index_service.access.principal import Principal
 from index_service.alerts.calendar import LONDON
-from index_service.audit import checkpoints, export, queries, reports, review
+from index_service.audit import checkpoints, export, finding, queries, reports, review
 from index_service.audit.schemas import MisuseReportName
 from index_service.audit.verify import run_verify
 from index_service.common import utcnow
 from index_service.errors import InvalidInput, NotFound
+from index_service.web import forms
 from index_service.web.render import environment, render
 from index_service.web.routing import PageContext, PageRoute, page
 
@@ -150,6 +152,53 @@ def who_looked(page: PageDep) -> Response:
     )
     unit.audit.detail["returned"] = len(found.accesses)
     return render(page.request, "audit_child.html", report=found, typed=str(child_id), errors={})
+
+
+@router.get("/audit/child/find", **page(needs=Permission.AUDIT_REPORT_READ))
+def find_child_form(page: PageDep) -> Response:
+    """The look-up form, for an auditor: shows nothing of any child (no audit row; the
+    search it posts is audited, with the purpose the form shows)."""
+    assert page.viewer is not None
+    if page.viewer.purpose is None:
+        return RedirectResponse("/purpose?next=/audit/child/find", status_code=303)
+    return _find_child_again(page, forms.SearchForm(values={}), 200)
+
+
+def _find_child_again(page: PageContext, form: forms.SearchForm, status: int) -> Response:
+    return render(
+        page.request,
+        "audit_child_find.html",
+        status_code=status,
+        form=form,
+        minimum=forms.MINIMUM,
+    )
+
+
+@router.post("/audit/child/find", **page(Permission.AUDIT_REPORT_READ, purpose=True))
+def find_child(page: PageDep) -> Response:
+    """Who looked at this child, the child found as an enquiry finds one
+    (`audit/finding.py`: the enquiry's need-to-know rule, matcher and resolver, then the
+    auditor's scope). Audited with the auditor's purpose, the criteria as searched on and
+    the children shown; answered on this POST, so no child's details are in a URL."""
+    unit = page.unit
+    form, data = forms.read({name: page.field(name) for name in forms.FIELDS})
+    if data is None:
+        unit.audit.reason = "invalid_input"
+        return _find_child_again(page, form, 422)
+    try:
+        found = finding.find_children(session=unit.session, principal=_principal(page), data=data)
+    except CriteriaInsufficient as refused:
+        unit.audit.reason = refused.code
+        forms.insufficient(form, refused)
+        return _find_child_again(page, form, 400)
+    unit.audit.children(*(c.child_id for c in found.candidates))
+    unit.audit.detail.update(
+        filter={"criteria": found.criteria},
+        outcome=found.outcome,
+        model_version=found.model_version,
+        returned=len(found.candidates),
+    )
+    return render(page.request, "audit_child_found.html", finding=found)
 
 
 @router.get("/audit/people", **page(Permission.AUDIT_EVENT_SEARCH))

@@ -29,7 +29,7 @@ from index_service.children.schemas import ChildCreate, ChildPublic, ChildUpdate
 from index_service.enquiries.models import EnquiryPublic
 from index_service.errors import NotFound, PreconditionFailed
 from index_service.flags import service as flags
-from index_service.web import forms, sessions
+from index_service.web import forms, record_form, sessions
 from index_service.web.pages import look_up
 from index_service.web.render import render
 from index_service.web.routing import PageContext, PageRoute, page
@@ -46,7 +46,7 @@ UNSHIELD_CONSEQUENCE = (
     "Practitioners who look this child up will again see the record as for any other "
     "child: names, date of birth, address, school, GP and who works with the child."
 )
-RECORD_FIELDS = (
+RECORD_FIELDS = (  # the names, date of birth and identifiers; the rest: `record_form.py`
     *("given_names", "family_name", "dob_day", "dob_month", "dob_year"),
     *("nhs_number", "upn", "la_reference"),
 )
@@ -271,10 +271,15 @@ def values_of(child: ChildPublic) -> dict[str, str]:
     }
 
 
+def all_values_of(child: ChildPublic) -> dict[str, str]:
+    """The whole correction form's answers for the record as it is."""
+    return {**values_of(child), **record_form.values_of(child)}
+
+
 @router.get("/records/{child_id}/edit", **page(Permission.CHILD_READ))
 def edit_form(child_id: uuid.UUID, page: PageDep) -> Response:
     child = _read(page, child_id)
-    return _edit(page, child, values_of(child), {}, child.version or 0)
+    return _edit(page, child, all_values_of(child), {}, child.version or 0)
 
 
 def _edit(
@@ -297,7 +302,19 @@ def _edit(
         version=version,
         theirs=theirs,
         labels=LABELS,
+        compared=_compared(theirs, values) if theirs is not None else [],
+        statuses={
+            "carers": record_form.CARERS_STATUSES,
+            "gp": record_form.GP_STATUSES,
+            "education": record_form.EDUCATION_STATUSES,
+        },
     )
+
+
+def _compared(theirs: dict[str, str], yours: dict[str, str]) -> list[tuple[str, str, str]]:
+    """After a conflict: each part of the record as it is now and as the form has it."""
+    now, mine = record_form.described(theirs), record_form.described(yours)
+    return [(label, now[label], mine[label]) for label in now]
 
 
 def _read_form(page: PageContext) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
@@ -343,23 +360,31 @@ def correct(child_id: uuid.UUID, page: PageDep) -> Response:
     assert unit.purpose is not None
     unit.audit.children(child_id)
     values, data, errors = _read_form(page)
+    more, more_data, more_errors, rows = record_form.read(page.field)
+    values, errors = {**values, **more}, {**errors, **more_errors}
+    data.update(more_data)
     version_sent = page.field("version")
     update: ChildUpdate | None = None
-    if not errors:
-        # The form corrects the legal name: the record's other names are kept as they are
-        # (the API replaces a list as a whole).
+    # The form corrects the legal name: the record's other names are kept as they are
+    # (the API replaces a list as a whole). Validated whatever the form's own checks
+    # found, so that every problem is shown at once.
+    if "names" in data:
         held = service.get_child(session=unit.session, caller=viewer.principal, child_id=child_id)
         data["names"] += [
             {"kind": n.kind, "given_names": n.given_names, "family_name": n.family_name}
             for n in held.names
             if n.kind != "legal"
         ]
-        try:
-            update = ChildUpdate.model_validate(data)
-        except ValidationError as invalid:
-            for error in invalid.errors():
-                name = _field(error)
-                errors.setdefault(name, MESSAGES.get(name, "Check this answer"))
+    try:
+        update = ChildUpdate.model_validate(data)
+    except ValidationError as invalid:
+        for error in invalid.errors():
+            placed = record_form.error_field(tuple(error["loc"]), rows)
+            if placed is not None:
+                errors.setdefault(*placed)
+                continue
+            name = _field(error)
+            errors.setdefault(name, MESSAGES.get(name, "Check this answer"))
     if errors or update is None or not version_sent.isdigit():
         unit.audit.reason = "invalid_input"
         child = _read(page, child_id)
@@ -379,7 +404,7 @@ def correct(child_id: uuid.UUID, page: PageDep) -> Response:
         unit.audit.reason = "version_conflict"
         now = _read(page, child_id)
         return _edit(
-            page, now, values, {}, now.version or 0, status_code=409, theirs=values_of(now)
+            page, now, values, {}, now.version or 0, status_code=409, theirs=all_values_of(now)
         )
     unit.audit.detail["changed_fields"] = sorted(changed)
     unit.audit.detail["changes"] = changed

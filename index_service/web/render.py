@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, select_autoescape
 
+from index_service.audit.actions import sentence
 from index_service.web import words
 
 _env = Environment(
@@ -29,6 +30,7 @@ _env.filters.update(
     datetime=words.long_datetime,
     purpose=words.purpose_label,
     flag_kind=words.flag_kind,
+    did=sentence,
 )
 
 ERRORS = {

@@ -30,7 +30,8 @@ The caller's organisation is always in Ealing. Relations of the target to the ca
                involvement or a flag of the caller's organisation; an alert to the caller;
                an enquiry-only contact the caller made in Ealing; a webhook endpoint of the
                caller's organisation. Creating: a child of Ealing; a new organisation in
-               Ealing; a webhook endpoint for the caller's organisation
+               Ealing; a webhook endpoint for the caller's organisation. Deactivating
+               or reactivating: a further organisation in Ealing
     other_org  another organisation's, in Ealing: a child of Ealing another children's
                social care recorded and works with; that organisation; its suspension;
                an issuer that vouches for it; its involvement or flag (on that child); an
@@ -139,6 +140,28 @@ service_account               403         403         403         -           -
 practitioner+service_account  403         403         403         -           -
 
 [GET /v1/organisations/{organisation_id}]
+practitioner                  403         403         403         -           -
+social_worker                 403         403         403         -           -
+designated_manager            403         403         403         -           -
+data_manager                  403         403         403         -           -
+auditor                       403         403         403         -           -
+national_auditor              403         403         403         -           -
+administrator                 ok          ok          ok          -           -
+service_account               403         403         403         -           -
+practitioner+service_account  403         403         403         -           -
+
+[PUT /v1/organisations/{organisation_id}/deactivation]
+practitioner                  403         403         403         -           -
+social_worker                 403         403         403         -           -
+designated_manager            403         403         403         -           -
+data_manager                  403         403         403         -           -
+auditor                       403         403         403         -           -
+national_auditor              403         403         403         -           -
+administrator                 ok          ok          ok          -           -
+service_account               403         403         403         -           -
+practitioner+service_account  403         403         403         -           -
+
+[DELETE /v1/organisations/{organisation_id}/deactivation]
 practitioner                  403         403         403         -           -
 social_worker                 403         403         403         -           -
 designated_manager            403         403         403         -           -
@@ -959,6 +982,39 @@ def _read_organisation(world: World, relation: str) -> Call:
     return Call("GET", f"/v1/organisations/{target}", check=partial(_is, target))
 
 
+def _deactivatable(world: World, relation: str) -> Organisation:
+    """Deactivating: "own" is a further organisation of Ealing (an administrator may not
+    deactivate their own: a 409 the matrix's cells do not speak of)."""
+    if relation == "own":
+        return world.factory.organisation(local_authority=EALING)
+    return world.owner(relation)
+
+
+def _deactivate(world: World, relation: str) -> Call:
+    target = _deactivatable(world, relation)
+
+    def check(done: Any) -> None:
+        assert (done["id"], done["deactivation_reason"]) == (str(target.id), "Closed")
+
+    return Call(
+        "PUT", f"/v1/organisations/{target.id}/deactivation", json={"reason": "Closed"}, check=check
+    )
+
+
+def _reactivate(world: World, relation: str) -> Call:
+    target = _deactivatable(world, relation)
+    with world.factory.db.transaction() as session:
+        row = session.get(Organisation, target.id)
+        assert row is not None
+        row.deactivated_at, row.deactivated_by, row.deactivation_reason = utcnow(), "A", "Closed"
+        session.add(row)
+
+    def check(done: Any) -> None:
+        assert (done["id"], done["deactivated_at"]) == (str(target.id), None)
+
+    return Call("DELETE", f"/v1/organisations/{target.id}/deactivation", check=check)
+
+
 def _suspend(world: World, relation: str) -> Call:
     body = world.suspension_body(relation)
 
@@ -1279,6 +1335,8 @@ BUILDERS: dict[tuple[str, str], Callable[[World, str], Call]] = {
     ("POST", "/v1/organisations"): _new_organisation,
     ("GET", "/v1/organisations"): _list_organisations,
     ("GET", "/v1/organisations/{organisation_id}"): _read_organisation,
+    ("PUT", "/v1/organisations/{organisation_id}/deactivation"): _deactivate,
+    ("DELETE", "/v1/organisations/{organisation_id}/deactivation"): _reactivate,
     ("POST", "/v1/suspensions"): _suspend,
     ("GET", "/v1/suspensions"): _list_suspensions,
     ("DELETE", "/v1/suspensions/{suspension_id}"): _lift,

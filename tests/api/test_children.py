@@ -145,3 +145,34 @@ def test_a_change_is_audited_as_a_field_diff_of_what_changed(
     assert changes["upn"] == {"before": child["upn"], "after": None}
     assert [n["family_name"] for n in changes["names"]["before"]] == ["Testchild", "Testchild"]
     assert [n["family_name"] for n in changes["names"]["after"]] == ["Newname"]
+
+
+def test_a_change_of_gp_school_or_carers_status_is_in_the_audited_diff(
+    client: TestClient, factory: Factory
+) -> None:
+    """The groups stored as the child's columns (GP practice, education, the carers'
+    status) are diffed as the API gives them: "none" after "unknown" is a change."""
+    headers = factory.data_manager()
+    payload = child_payload(carers={"status": "unknown"})
+    child = client.post("/v1/children", json=payload, headers=headers).json()
+    change = {
+        "gp_practice": {"status": "not_registered"},
+        "education": {"status": "attending", "urn": "100001", "phone": "020 7946 0002"},
+        "carers": {"status": "none"},
+    }
+    response = client.patch(
+        f"/v1/children/{child['id']}", json=change, headers={**headers, "If-Match": '"1"'}
+    )
+    assert response.status_code == 200, response.text
+    changes = factory.audit_rows()[-1]["detail"]["changes"]
+    assert set(changes) == {"gp_practice", "carers"}
+    assert changes["gp_practice"]["before"]["status"] == "registered"
+    assert changes["gp_practice"]["after"] == {
+        "status": "not_registered",
+        "ods_code": None,
+        "phone": None,
+    }
+    assert changes["carers"] == {
+        "before": {"status": "unknown", "people": []},
+        "after": {"status": "none", "people": []},
+    }

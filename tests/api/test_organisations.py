@@ -78,3 +78,41 @@ def test_only_administrators_manage_organisations(client: TestClient, factory: F
 def test_an_unknown_organisation_id_is_404(client: TestClient, factory: Factory) -> None:
     response = client.get(f"/v1/organisations/{uuid.uuid4()}", headers=admin(factory))
     assert response.status_code == 404
+
+
+def test_a_deactivated_organisation_is_refused_at_the_next_request_until_reactivated(
+    client: TestClient, factory: Factory
+) -> None:
+    operator = factory.organisation(type="index_operator")
+    headers = factory.headers_for(operator, roles=["administrator"], sub="admin-1")
+    csc = factory.organisation()
+    worker = factory.headers_for(csc, roles=["data_manager"], sub="worker-1")
+    assert client.get("/v1/alerts", headers=worker).status_code == 200
+    path = f"/v1/organisations/{csc.id}/deactivation"
+    assert client.put(path, json={"reason": ""}, headers=headers).status_code == 422
+    assert client.put(path, json={"reason": "Closed"}, headers=worker).status_code == 403
+    done = client.put(path, json={"reason": "Closed in March"}, headers=headers)
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert body["deactivation_reason"] == "Closed in March"
+    assert body["deactivated_at"] is not None
+    refused = client.get("/v1/alerts", headers=worker)  # the same, valid token
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "organisation_not_participating"
+    again = client.put(path, json={"reason": "Twice"}, headers=headers)
+    assert (again.status_code, again.json()["code"]) == (409, "already_deactivated")
+    own = client.put(
+        f"/v1/organisations/{operator.id}/deactivation", json={"reason": "Oops"}, headers=headers
+    )
+    assert (own.status_code, own.json()["code"]) == (409, "own_organisation")
+    back = client.delete(path, headers=headers)
+    assert back.status_code == 200, back.text
+    assert back.json()["deactivated_at"] is None
+    assert client.get("/v1/alerts", headers=worker).status_code == 200
+    assert client.delete(path, headers=headers).status_code == 409
+    acts = [
+        (r["method"], r["status_code"], r["detail"].get("organisation_code"))
+        for r in factory.audit_rows()
+        if r["action"] == "admin:organisation:deactivate" and r["status_code"] == 200
+    ]
+    assert acts == [("PUT", 200, csc.code), ("DELETE", 200, csc.code)]

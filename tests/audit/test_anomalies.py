@@ -45,7 +45,12 @@ def test_opening_many_distinct_children_in_an_hour_is_recorded_once(
     assert _anomalies(factory) == []
     watchful.get(locations[3], headers=headers)  # the fourth distinct child
     (anomaly,) = _anomalies(factory)
-    assert anomaly["detail"] == {"distinct_children": 4, "threshold": 3, "window": "1 hour"}
+    assert anomaly["detail"] == {
+        "distinct_children": 4,
+        "threshold": 3,
+        "window": "1 hour",
+        "email": "user-1@test.example",  # the actor's, as on every event of theirs
+    }
     assert anomaly["subject"] == "user-1"
     watchful.get(locations[4], headers=headers)
     assert len(_anomalies(factory)) == 1
@@ -93,7 +98,12 @@ def test_match_answers_disclose_children_and_count_towards_the_many_children_ano
         assert "child" in answer.json()
     (anomaly,) = _anomalies(factory)
     assert anomaly["subject"] == "bulk-1"
-    assert anomaly["detail"] == {"distinct_children": 4, "threshold": 3, "window": "1 hour"}
+    assert anomaly["detail"] == {
+        "distinct_children": 4,
+        "threshold": 3,
+        "window": "1 hour",
+        "email": "bulk-1@test.example",
+    }
     national = factory.headers(roles=["national_auditor"], type="index_operator")
     report = watchful.get("/v1/audit/reports/many-children", headers=national)
     assert report.status_code == 200, report.text

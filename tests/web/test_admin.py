@@ -458,6 +458,70 @@ def test_an_administrator_registers_and_tests_a_provider_suspends_a_user_and_see
         assert answer.status == 403, child_page
         assert "You cannot do that" in page.locator("h1").inner_text()
     admin.accessible()
+    page.goto("/admin/organisations")
+    page.get_by_role("link", name="Demo childrens social care HRY").click()
+    page.get_by_label("Why are you deactivating it?").fill("Left the index")
+    page.get_by_role("button", name="Deactivate this organisation").click()
+    page.get_by_text("Organisation deactivated").wait_for()
+    assert "Left the index" in page.locator("#status").inner_text()
+    admin.accessible()
+    page.get_by_role("button", name="Reactivate this organisation").click()
+    page.get_by_text("Organisation reactivated").wait_for()
+    admin.accessible()
     assert not any(
         r["child_ids"] for r in factory.audit_rows() if r["subject"] == "demo-administrator"
     )
+
+
+def test_an_organisation_deactivated_ends_its_peoples_sessions_and_is_reactivated(
+    browser_client: TestClient,
+    web_app: Any,
+    personas_organisations: dict[str, str],
+    factory: Factory,
+) -> None:
+    with TestClient(web_app, base_url="https://testserver", follow_redirects=False) as doctor:
+        sign_in_as(doctor, "ed-doctor")
+        assert doctor.get("/").status_code == 200
+        sign_in_as(browser_client, "administrator")
+        listed = browser_client.get("/admin/organisations")
+        [ed_id] = re.findall(
+            r'href="/admin/organisations/([0-9a-f-]{36})">Demo emergency', listed.text
+        )
+        shown = browser_client.get(f"/admin/organisations/{ed_id}")
+        assert "Deactivate this organisation" in shown.text
+        action = f"/admin/organisations/{ed_id}/deactivate"
+        assert browser_client.post(action, data={"reason": "Closed"}).status_code == 403  # CSRF
+        blank = browser_client.post(action, data={"reason": "", "csrf_token": csrf(shown.text)})
+        assert blank.status_code == 422
+        assert "Say why you are deactivating it" in blank.text
+        done = browser_client.post(
+            action, data={"reason": "The department closed", "csrf_token": csrf(shown.text)}
+        )
+        assert done.status_code == 303, done.text
+        after = browser_client.get(done.headers["location"])
+        assert "Organisation deactivated" in after.text
+        assert "The department closed" in after.text
+        assert "Reactivate this organisation" in after.text
+        assert "Deactivated" in browser_client.get("/admin/organisations").text
+
+        out = doctor.get("/")  # her next request: her session ends
+        assert out.status_code == 303
+        assert out.headers["location"] == "/sign-in?signed_out=organisation_not_participating"
+        assert doctor.get("/").headers["location"] == "/sign-in"  # and stays ended
+
+        back = browser_client.post(
+            f"/admin/organisations/{ed_id}/reactivate", data={"csrf_token": csrf(after.text)}
+        )
+        assert back.status_code == 303
+        assert "Taking part" in browser_client.get(f"/admin/organisations/{ed_id}").text
+        sign_in_as(doctor, "ed-doctor")
+        assert doctor.get("/").status_code == 200
+    own = re.findall(r'href="/admin/organisations/([0-9a-f-]{36})">Index operator', listed.text)
+    assert "cannot be deactivated" in browser_client.get(f"/admin/organisations/{own[0]}").text
+    acts = [(r["route"], r["status_code"]) for r in rows(factory, "admin:organisation:deactivate")]
+    assert acts == [
+        ("/admin/organisations/{organisation_id}/deactivate", 403),
+        ("/admin/organisations/{organisation_id}/deactivate", 422),
+        ("/admin/organisations/{organisation_id}/deactivate", 303),
+        ("/admin/organisations/{organisation_id}/reactivate", 303),
+    ]

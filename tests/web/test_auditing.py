@@ -30,7 +30,7 @@ from index_service.web import sessions
 from tests.audit.conftest import seal_all
 from tests.factories import EALING, HARINGEY, PURPOSE, VALID_NHS_NUMBER, Factory, child_payload
 from tests.web import browser as real
-from tests.web.test_pages import csrf
+from tests.web.test_pages import csrf, state_purpose
 from tests.web.test_work import sign_in_as
 
 DOCTOR = "Dr Priya Shah"  # the ed-doctor persona: DEMO-EAL-05, Ealing
@@ -137,11 +137,19 @@ def test_an_auditor_finds_a_person_by_name_email_or_organisation_and_sees_what_t
     activity = browser_client.get(link.replace("&amp;", "&"))
     assert activity.status_code == 200, activity.text
     assert f"What {DOCTOR} did" in activity.text
-    assert activity.text.count("child:enquiry:create") >= 3  # counted, and each of the two
+    # In plain words (audit/actions.py), counted and each of the two, never as codes.
+    assert activity.text.count("made an enquiry") >= 3
+    assert "made an enquiry that matched" in activity.text
+    assert "child:enquiry:create" not in activity.text
     assert re.search(r"Children named: <strong>1</strong>", activity.text)
     [row] = rows(factory, "/audit/people/activity")
     assert row["action"] == "audit:report:read"
     assert row["detail"]["filter"]["subject"] == "demo-ed-doctor"
+    # A person who has only ever used the API (the teacher's system) is found by the email
+    # of their token, kept with their events in the audit row's detail.
+    by_token = browser_client.get("/audit/people", params={"q": "hry-teacher@example"})
+    assert TEACHER in by_token.text
+    assert DOCTOR not in by_token.text
     nobody = browser_client.get("/audit/people", params={"q": "Nobody Atall"})
     assert "Nobody in your part of the audit trail matches" in nobody.text
     short = browser_client.get("/audit/people", params={"q": "x"})
@@ -157,6 +165,9 @@ def test_who_looked_at_a_child_and_an_auditor_sees_only_their_authoritys_part(
     assert shown.status_code == 200, shown.text
     assert DOCTOR in shown.text
     assert TEACHER in shown.text  # not our people, but our child
+    assert "made an enquiry" in shown.text
+    assert "registered a child&#39;s record" in shown.text
+    assert "child:enquiry:create" not in shown.text
     [row] = rows(factory, "/audit/child")
     assert row["action"] == "audit:report:read"
     assert [str(c) for c in row["child_ids"]] == [looked.child_id]
@@ -178,6 +189,80 @@ def test_who_looked_at_a_child_and_an_auditor_sees_only_their_authoritys_part(
     assert TEACHER in teacher.text  # Haringey's own people
 
 
+def test_an_auditor_finds_the_child_by_a_search_as_an_enquiry_and_sees_who_looked(
+    browser_client: TestClient, factory: Factory, looked: Looked
+) -> None:
+    """No id needed: names, date of birth and postcode, as an enquiry, with the auditor's
+    purpose; the candidates are their authority's children only; the search is audited
+    with its criteria and the children shown; it is no enquiry (nothing is opened)."""
+    sign_in_as(browser_client, "auditor")
+    unstated = browser_client.get("/audit/child/find")
+    assert unstated.headers["location"] == "/purpose?next=/audit/child/find"
+    state_purpose(browser_client, "audit")
+    form = browser_client.get("/audit/child/find")
+    assert form.status_code == 200, form.text
+    assert "Find the child to audit" in form.text
+    assert 'action="/audit/child/find"' in form.text
+    search = {
+        "given_names": "Aisha",
+        "family_name": "Testchild",
+        "dob_day": "11",
+        "dob_month": "2",
+        "dob_year": "2016",
+        "postcode": "W5 2AA",
+    }
+    enquiries_before = factory.count("enquiry")
+    found = browser_client.post("/audit/child/find", data={**search, "csrf_token": csrf(form.text)})
+    assert found.status_code == 200, found.text
+    [link] = re.findall(r'href="(/audit/child\?child_id=[0-9a-f-]+)"', found.text)
+    assert link == f"/audit/child?child_id={looked.child_id}"
+    assert looked.child_name in found.text
+    assert "W5" in found.text
+    assert factory.count("enquiry") == enquiries_before  # an auditor's search is no enquiry
+    [row] = rows(factory, "/audit/child/find")
+    assert (row["action"], row["outcome"], row["method"]) == (
+        "audit:report:read",
+        "success",
+        "POST",
+    )
+    assert row["purpose"] is not None
+    assert row["detail"]["filter"]["criteria"]["family_name"] == "Testchild"
+    assert [str(c) for c in row["child_ids"]] == [looked.child_id]
+    who = browser_client.get(link)
+    assert DOCTOR in who.text
+    assert TEACHER in who.text
+
+    too_little = browser_client.post(
+        "/audit/child/find", data={"family_name": "Testchild", "csrf_token": csrf(form.text)}
+    )
+    assert too_little.status_code == 400
+    assert "Give more to search on" in too_little.text
+    nobody = browser_client.post(
+        "/audit/child/find",
+        data={
+            **search,
+            "given_names": "Zebedee",
+            "family_name": "Nobodyelse",
+            "csrf_token": csrf(form.text),
+        },
+    )
+    assert nobody.status_code == 200
+    assert 'id="none"' in nobody.text
+    assert browser_client.post("/audit/child/find", data=search).status_code == 403  # CSRF
+
+    browser_client.post("/sign-out", data={"csrf_token": csrf(form.text)})
+    sign_in_with(browser_client, factory, "DEMO-HRY-01", ["auditor"])
+    state_purpose(browser_client, "audit")
+    theirs = browser_client.get("/audit/child/find")
+    assert theirs.status_code == 200, theirs.text
+    elsewhere = browser_client.post(
+        "/audit/child/find", data={**search, "csrf_token": csrf(theirs.text)}
+    )
+    assert elsewhere.status_code == 200
+    assert looked.child_id not in elsewhere.text  # Ealing's child: not Haringey's to audit
+    assert looked.child_name not in elsewhere.text
+
+
 def test_a_practitioner_is_refused_every_auditor_page_and_each_refusal_is_recorded(
     browser_client: TestClient, factory: Factory, looked: Looked
 ) -> None:
@@ -188,6 +273,7 @@ def test_a_practitioner_is_refused_every_auditor_page_and_each_refusal_is_record
     for path, route in (
         ("/audit", "/audit"),
         ("/audit/child", "/audit/child"),
+        ("/audit/child/find", "/audit/child/find"),
         ("/audit/people?q=Shah", "/audit/people"),
         ("/audit/reports/out-of-hours", "/audit/reports/{name}"),
         ("/audit/verify", "/audit/verify"),
@@ -274,6 +360,11 @@ def test_the_serious_case_review_report_as_a_page_a_pdf_and_downloads(
     order = [MANAGER, DOCTOR, TEACHER, DOCTOR]  # the record made, then the three looks
     events = page.text.split('id="events"')[1]
     assert re.findall(rf"({MANAGER}|{DOCTOR}|{TEACHER})", events) == order
+    assert re.findall(r"registered a child&#39;s record|made an enquiry that matched", events) == [
+        "registered a child&#39;s record",
+        *["made an enquiry that matched"] * 3,
+    ]
+    assert "child:" not in events  # no action codes
 
     pdf = browser_client.get(f"{base}/review.pdf")
     assert pdf.status_code == 200
@@ -287,6 +378,10 @@ def test_the_serious_case_review_report_as_a_page_a_pdf_and_downloads(
     listed = text.split("Every event, in order")[1]
     found = re.findall(rf"({MANAGER}|{DOCTOR}|{TEACHER}|{AUDITOR})", listed)
     assert found == [*order, AUDITOR]
+    assert listed.count("made an enquiry that matched") == 3
+    assert "read an audit report" in listed
+    assert "child:" not in listed
+    assert "audit:report" not in listed
 
     exported = browser_client.get(f"{base}/events.csv")
     assert exported.status_code == 200
@@ -352,7 +447,7 @@ def test_in_a_browser_an_auditor_finds_a_practitioner_by_name_and_produces_the_r
         page.locator("main table a", has_text=DOCTOR).first.click()
         page.wait_for_url(f"{base}/audit/people/activity?*")
         journey.accessible()
-        assert "child:enquiry:create" in page.locator("#events").inner_text()
+        assert "made an enquiry that matched" in page.locator("#events").inner_text()
         assert page.locator("#distinct-children").inner_text() == "Children named: 1"
         page.locator("#events").get_by_role("link").first.click()
         page.wait_for_url(f"{base}/audit/child?child_id={looked.child_id}")
@@ -372,6 +467,29 @@ def test_in_a_browser_an_auditor_finds_a_practitioner_by_name_and_produces_the_r
         text = " ".join(p.extract_text() for p in PdfReader(saved).pages)
         assert "events by" in text
         assert looked.child_name in text
+        page.goto("/audit/child")
+        page.get_by_role("link", name="Find the child by name").click()
+        page.wait_for_url(f"{base}/purpose?next=/audit/child/find")
+        page.get_by_label("Auditing how the index has been used").check()
+        page.get_by_label("In a few words, why?").fill("Case review")
+        page.get_by_role("button", name="Continue").click()
+        page.wait_for_url(f"{base}/audit/child/find")
+        journey.accessible()
+        page.get_by_role("button", name="Search").click()
+        page.locator(".govuk-error-summary").wait_for()
+        journey.accessible()
+        page.get_by_label("Given names", exact=True).fill("Aisha")
+        page.get_by_label("Family name", exact=True).fill("Testchild")
+        page.locator("#dob_day").fill("11")
+        page.locator("#dob_month").fill("2")
+        page.locator("#dob_year").fill("2016")
+        page.get_by_role("button", name="Search").click()
+        page.locator("#candidates").wait_for()
+        assert page.url == f"{base}/audit/child/find"  # no child's details in the address
+        journey.accessible()
+        page.locator("#candidates").get_by_role("link", name=looked.child_name).click()
+        page.wait_for_url(f"{base}/audit/child?child_id={looked.child_id}")
+        assert DOCTOR in page.locator("main").inner_text()
         for report in MisuseReportName:
             page.goto(f"/audit/reports/{report.value}")
             journey.accessible()

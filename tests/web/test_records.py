@@ -9,6 +9,7 @@ row per page with the session's purpose."""
 from __future__ import annotations
 
 import re
+from html import unescape
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -39,8 +40,14 @@ def signed_in_data_manager(client: TestClient) -> None:
 
 
 def form_of(html: str) -> dict[str, str]:
-    """The edit form's fields as the page filled them in."""
-    return dict(re.findall(r'name="([a-z_]+)"[^>]*value="([^"]*)"', html))
+    """The edit form's fields as the page filled them in (of radios, the one checked)."""
+    fields: dict[str, str] = {}
+    for tag in re.findall(r"<input[^>]*>", html):
+        name, value = re.search(r'name="([a-z0-9_]+)"', tag), re.search(r'value="([^"]*)"', tag)
+        if name is None or ('type="radio"' in tag and "checked" not in tag):
+            continue
+        fields[name.group(1)] = unescape(value.group(1)) if value else ""
+    return fields
 
 
 def assert_one_row(
@@ -156,6 +163,128 @@ def test_a_data_manager_finds_corrects_and_shields_a_child_of_their_authority(
     ]
     assert len(shields) == 1
     assert shields[0]["purpose_text"] == PURPOSE_TEXT
+
+
+def test_a_correction_covers_addresses_carers_gp_and_school_with_unknown_and_none_apart(
+    browser_client: TestClient, client: TestClient, factory: Factory
+) -> None:
+    """The whole record through the form, as the API's PATCH takes it: saved unchanged,
+    nothing is lost; a move (the current address becomes a previous one, a new current),
+    a second carer, no GP (not "unknown"), not in education; a conflict on the addresses
+    is shown theirs beside yours; the rules are the API's, said on the form's fields."""
+    scenario = a_child_with_a_key_worker(factory, client)
+    child_id = scenario.child_id
+    api = {**factory.headers_for(scenario.ealing, roles=["data_manager"]), **PURPOSE}
+    signed_in_data_manager(browser_client)
+    opened = browser_client.get(f"/records/{child_id}/edit")
+    fields = form_of(opened.text)
+    assert (fields["cur_postcode"], fields["prev0_postcode"], fields["prev0_to"]) == (
+        "W5 2AA",
+        "N17 6AB",
+        "2018-12-31",
+    )
+    assert (fields["carers_status"], fields["carer0_name"], fields["carer0_phone"]) == (
+        "known",
+        "Morgan Testchild",
+        "07700 900123",
+    )
+    assert (fields["gp_status"], fields["gp_ods_code"]) == ("registered", "A81001")
+    assert (fields["education_status"], fields["school_urn"]) == ("attending", "100001")
+    unchanged = browser_client.post(f"/records/{child_id}/edit", data=fields)
+    assert unchanged.status_code == 303, unchanged.text
+    before = client.get(f"/v1/children/{child_id}", headers=api).json()
+    assert before["version"] == 2
+    saved_as_is = [
+        r for r in page_rows(factory, "/records/{child_id}/edit") if r["method"] == "POST"
+    ]
+    assert saved_as_is[-1]["detail"]["changes"] == {}  # every part went back as it was
+    # A part the form did not show (the record's view lacked it) is not sent, so never emptied.
+    unshown = {k: v for k, v in fields.items() if not k.startswith("has_")}
+    unshown |= {"cur_line1": "", "cur_postcode": "", "gp_status": "unknown", "version": "2"}
+    kept = browser_client.post(f"/records/{child_id}/edit", data=unshown)
+    assert kept.status_code == 303, kept.text
+    same = client.get(f"/v1/children/{child_id}", headers=api).json()
+    assert same["addresses"] == before["addresses"]
+    assert same["gp_practice"]["status"] == "registered"
+
+    fields = form_of(browser_client.get(f"/records/{child_id}/edit").text)
+    moved = {
+        **fields,
+        "prev1_line1": fields["cur_line1"],
+        "prev1_town": fields["cur_town"],
+        "prev1_postcode": fields["cur_postcode"],
+        "prev1_local_authority": fields["cur_local_authority"],
+        "prev1_from": fields["cur_from"],
+        "prev1_to": "2025-06-30",
+        "prev_count": "2",
+        "cur_line1": "4 New Street",
+        "cur_postcode": "W13 9AA",
+        "cur_from": "2025-07-01",
+        "carer1_name": "Jo Testchild",
+        "carer1_relationship": "grandmother",
+        "carer1_phone": "020 7946 0777",
+        "gp_status": "not_registered",
+        "gp_ods_code": "",
+        "gp_phone": "",
+        "education_status": "not_in_education",
+        "school_urn": "",
+        "school_phone": "",
+    }
+    wrong = browser_client.post(
+        f"/records/{child_id}/edit",
+        data={**moved, "gp_status": "registered", "prev1_to": "", "carers_status": "none"},
+    )
+    assert wrong.status_code == 422, wrong.text
+    assert "Choose &#39;known&#39; to list carers, or remove the carers listed" in wrong.text
+    assert "Give the practice code exactly when the child is registered with a GP" in wrong.text
+    assert "Enter the date the child left this address" in wrong.text
+    assert 'href="#gp_status"' in wrong.text
+    assert 'href="#prev1_to"' in wrong.text
+    saved = browser_client.post(f"/records/{child_id}/edit", data=moved)
+    assert saved.status_code == 303, saved.text
+    record = client.get(f"/v1/children/{child_id}", headers=api).json()
+    assert record["version"] == 4
+    assert [(a["postcode"], a["current"]) for a in record["addresses"]] == [
+        ("W13 9AA", True),
+        ("W5 2AA", False),
+        ("N17 6AB", False),
+    ]
+    assert record["carers"]["status"] == "known"
+    assert [c["name"] for c in record["carers"]["people"]] == ["Morgan Testchild", "Jo Testchild"]
+    assert record["carers"]["people"][1]["phone"] == "020 7946 0777"
+    assert record["gp_practice"]["status"] == "not_registered"  # none, not unknown
+    assert record["education"]["status"] == "not_in_education"
+    [row] = [
+        r
+        for r in page_rows(factory, "/records/{child_id}/edit")
+        if r["method"] == "POST" and r["detail"].get("changes")
+    ]
+    assert row["detail"]["changed_fields"] == ["addresses", "carers", "education", "gp_practice"]
+    assert row["purpose_text"] == PURPOSE_TEXT
+
+    opened = browser_client.get(f"/records/{child_id}/edit")
+    fields = form_of(opened.text)
+    assert fields["gp_status"] == "not_registered"
+    elsewhere = client.patch(
+        f"/v1/children/{child_id}",
+        json={
+            "addresses": [
+                {"line1": "8 Other Road", "postcode": "W3 6AA", "local_authority": "E09000009"}
+            ]
+        },
+        headers={**api, "If-Match": '"4"'},
+    )
+    assert elsewhere.status_code == 200, elsewhere.text
+    mine = {**fields, "carers_status": "unknown", "carer0_name": "", "carer0_relationship": ""}
+    mine |= {"carer0_phone": "", "carer1_name": "", "carer1_relationship": "", "carer1_phone": ""}
+    conflict = browser_client.post(f"/records/{child_id}/edit", data=mine)
+    assert conflict.status_code == 409, conflict.text
+    assert "Someone changed this record since you opened it" in conflict.text
+    versions = conflict.text.split('id="versions"')[1].split("</table>")[0]
+    assert "8 Other Road" in versions  # theirs
+    assert "4 New Street" in versions  # yours
+    assert "Not known" in versions  # your carers: not known
+    assert client.get(f"/v1/children/{child_id}", headers=api).json()["carers"]["status"] == "known"
 
 
 def test_another_authoritys_child_is_not_reachable_and_a_practitioner_is_refused(
@@ -300,16 +429,21 @@ def test_in_a_browser_a_data_manager_finds_corrects_through_a_conflict_and_shiel
         theirs = _signed_in(browser, base)  # a colleague, in a second browser
         theirs.page.goto(f"/records/{child_id}/edit")
         theirs.page.get_by_label("Your reference (optional)").fill("EAL-2024-17")
+        theirs.page.locator("#cur_line1").fill("2 Synthetic Row")
         theirs.page.get_by_role("button", name="Save the correction").click()
         theirs.page.wait_for_url(f"{base}/records/{child_id}")
         theirs.page.context.close()
 
         page.get_by_label("Family name").fill("Testchild-Smith")
+        page.get_by_label("Not registered with any GP").check()
+        page.get_by_label("Practice code (ODS)").fill("")
         page.get_by_role("button", name="Save the correction").click()
         page.wait_for_selector("text=Someone changed this record since you opened it")
         versions = page.locator("#versions").inner_text()
         assert "EAL-2024-17" in versions
         assert "Testchild-Smith" in versions
+        assert "2 Synthetic Row" in versions  # their address, beside mine
+        assert "Not registered with any GP" in versions  # my GP: none, not unknown
         mine.accessible()
         page.get_by_role("button", name="Save my correction again").click()
         page.wait_for_url(f"{base}/records/{child_id}")

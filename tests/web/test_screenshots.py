@@ -2,9 +2,9 @@
 (git-ignored), for people to look at: the look-up journey, a practitioner's own pages
 (record my involvement, raise a flag, my recent enquiries), the key worker's (my alerts,
 an alert, my children), the designated manager's (team inbox, enquiry-only contacts) and
-the auditor's (audit, people, who looked, the review on screen and for print, a report, the check)
-and the administrator's (organisations, identity providers, suspensions, webhook endpoints).
-Runs only when SCREENSHOTS is set."""
+the auditor's (audit, people, who looked, the child found by a search, the review on screen
+and for print, a report, the check) and the administrator's (organisations, identity
+providers, suspensions, webhook endpoints). Runs only when SCREENSHOTS is set."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index_service.settings import Settings
-from tests.factories import HARINGEY, Factory
+from tests.factories import HARINGEY, VALID_NHS_NUMBER, Factory
 from tests.web import browser as real
 from tests.web.scenario import a_child_with_a_key_worker, age_today
 
@@ -192,6 +192,16 @@ def test_screenshots_of_the_auditors_pages(
             page.locator("main table a").first.click()
             page.wait_for_url("**/audit/people/activity?*")
             page.screenshot(path=str(OUT / f"36-audit-person-{width}.png"), full_page=True)
+            page.goto("/purpose?next=/audit/child/find")
+            page.get_by_label("Auditing how the index has been used").check()
+            page.get_by_label("In a few words, why?").fill("Case review")
+            page.get_by_role("button", name="Continue").click()
+            page.wait_for_url("**/audit/child/find")
+            page.screenshot(path=str(OUT / f"38-audit-child-find-{width}.png"), full_page=True)
+            page.locator("#nhs_number").fill(VALID_NHS_NUMBER)
+            page.get_by_role("button", name="Search").click()
+            page.locator("#candidates").wait_for()
+            page.screenshot(path=str(OUT / f"39-audit-child-found-{width}.png"), full_page=True)
             page.goto(review)
             page.emulate_media(media="print")
             page.screenshot(path=str(OUT / f"37-audit-review-print-{width}.png"), full_page=True)
