@@ -22,7 +22,9 @@ MIGRATION_LOCK = 0x4D494752  # "MIGR"
 _PARTITION = re.compile(r"audit_event_(\d{4}_\d{2}|default)")
 
 
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
     return not (type_ == "table" and reflected and name and _PARTITION.fullmatch(name))
 
 

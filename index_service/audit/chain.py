@@ -138,7 +138,9 @@ def commitment(salt: bytes, personal: Mapping[str, Any]) -> bytes:
     return hashlib.sha256(salt + rfc8785.dumps(_json_safe(personal))).digest()
 
 
-def commit(purpose_text: str | None, detail: Mapping[str, Any]) -> tuple[bytes | None, bytes | None]:
+def commit(
+    purpose_text: str | None, detail: Mapping[str, Any]
+) -> tuple[bytes | None, bytes | None]:
     """(salt, commitment) for a new event's personal part; (None, None) if it has none."""
     personal = personal_part(purpose_text, detail)
     if personal is None:

@@ -21,13 +21,13 @@ from typing import Any
 from sqlalchemy import (
     ARRAY,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Identity,
     Index,
     LargeBinary,
     String,
-    Boolean,
     Uuid,
     text,
 )

@@ -29,7 +29,7 @@ Create Date: 2026-12-01
 """
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -120,7 +120,7 @@ def upgrade() -> None:
     _guard_partition("audit_event_default")
     columns = ", ".join(c for c in ("seq", "xid", *INSERTABLE) if not c.startswith("personal"))
     op.execute(
-        f"INSERT INTO audit_event ({columns}) OVERRIDING SYSTEM VALUE "  # noqa: S608
+        f"INSERT INTO audit_event ({columns}) OVERRIDING SYSTEM VALUE "
         f"SELECT {columns} FROM audit_event_v1"
     )
     op.execute("DROP TABLE audit_event_v1")
@@ -138,10 +138,7 @@ def upgrade() -> None:
     _grants()
 
 
-def _add_months(day: object, n: int) -> object:
-    from datetime import date
-
-    assert isinstance(day, date)
+def _add_months(day: date, n: int) -> date:
     index = day.year * 12 + day.month - 1 + n
     return date(index // 12, index % 12 + 1, 1)
 
@@ -237,7 +234,9 @@ def _commit_personal_parts(bind: sa.Connection) -> None:
         changes = []
         for row in rows:
             salt, committed = commit(row["purpose_text"], row["detail"])
-            changes.append({"salt": salt, "hash": committed, "id": row["id"], "at": row["occurred_at"]})
+            changes.append(
+                {"salt": salt, "hash": committed, "id": row["id"], "at": row["occurred_at"]}
+            )
         bind.execute(update, changes)
         after = rows[-1]["seq"]
 
@@ -363,7 +362,7 @@ def downgrade() -> None:
     op.execute("ALTER TABLE audit_event_plain DROP COLUMN personal_salt")
     op.execute("ALTER TABLE audit_event_plain DROP COLUMN personal_hash")
     op.execute(
-        f"INSERT INTO audit_event_plain ({columns}) OVERRIDING SYSTEM VALUE "  # noqa: S608
+        f"INSERT INTO audit_event_plain ({columns}) OVERRIDING SYSTEM VALUE "
         f"SELECT {columns} FROM audit_event"
     )
     op.execute("DROP TABLE audit_event")  # its partitions, indexes and triggers go with it
