@@ -134,8 +134,8 @@ class AuditSeal(SQLModel, table=True):
 
 
 class AuditErasure(SQLModel, table=True):
-    """How far the erasure of personal parts has got (one row): events before
-    `erased_before` have none left. Written only by `audit_erase_personal` (migration
+    """How far the erasure of personal parts has got (one row, once it has run): events
+    before `erased_before` have none left. Written only by `audit_erase_personal` (migration
     0020), so each run reads on from there rather than through the whole erased past."""
 
     __tablename__ = "audit_erasure"

@@ -184,7 +184,6 @@ def _functions() -> None:
         )
         """
     )
-    op.execute("INSERT INTO audit_erasure (erased_before) VALUES ('-infinity')")
     op.execute(
         f"""
         CREATE FUNCTION audit_erase_personal(cutoff timestamptz, batch integer) RETURNS integer
@@ -193,7 +192,9 @@ def _functions() -> None:
           mark timestamptz;
           erased integer;
         BEGIN
-          SELECT erased_before INTO mark FROM audit_erasure FOR UPDATE;
+          -- One eraser at a time; no row yet: nothing erased yet.
+          PERFORM pg_advisory_xact_lock(hashtext('audit_erase_personal'));
+          SELECT coalesce(max(erased_before), '-infinity') INTO mark FROM audit_erasure;
           IF cutoff <= mark THEN
             RETURN 0;
           END IF;
@@ -205,12 +206,15 @@ def _functions() -> None:
             UPDATE audit_event e
             SET purpose_text = NULL, personal_salt = NULL,
                 detail = e.detail - {PERSONAL_KEYS_SQL}
-            FROM due WHERE e.id = due.id AND e.occurred_at = due.occurred_at
+            FROM due
+            WHERE e.id = due.id AND e.occurred_at = due.occurred_at
+              AND e.personal_salt IS NOT NULL
             RETURNING 1
           )
           SELECT count(*) INTO erased FROM done;
           IF erased < batch THEN
-            UPDATE audit_erasure SET erased_before = cutoff;
+            INSERT INTO audit_erasure (only_row, erased_before) VALUES (true, cutoff)
+            ON CONFLICT (only_row) DO UPDATE SET erased_before = excluded.erased_before;
           END IF;
           RETURN erased;
         END $$
@@ -305,7 +309,7 @@ def _triggers() -> None:
 
 def _grants() -> None:
     op.execute(f"REVOKE ALL ON audit_event, audit_erasure FROM {APP_ROLE}, {SEALER_ROLE}")
-    op.execute(f"GRANT SELECT ON audit_event TO {APP_ROLE}, {SEALER_ROLE}")
+    op.execute(f"GRANT SELECT ON audit_event, audit_erasure TO {APP_ROLE}, {SEALER_ROLE}")
     op.execute(f"GRANT INSERT ({', '.join(INSERTABLE)}) ON audit_event TO {APP_ROLE}")
     op.execute(f"GRANT USAGE ON SEQUENCE {_identity_sequence()} TO {APP_ROLE}")
     for function in ("audit_ensure_partition(date)", "audit_erase_personal(timestamptz, integer)"):
