@@ -103,7 +103,13 @@ def verify_key(settings: Settings) -> Ed25519PublicKey | None:
 
 
 def sign(
-    key: Ed25519PrivateKey, *, position: int, head: bytes, event_id: str, at: datetime
+    key: Ed25519PrivateKey,
+    *,
+    position: int,
+    head: bytes,
+    event_id: str,
+    at: datetime,
+    version: int = CHAIN_VERSION,
 ) -> Checkpoint:
     unsigned = Checkpoint(
         position=position,
@@ -111,6 +117,7 @@ def sign(
         event_id=event_id,
         signed_at=at.isoformat(),
         key_id=key_id(key.public_key()),
+        version=version,
     )
     signature = base64.b64encode(key.sign(unsigned.signed_bytes())).decode()
     return Checkpoint(**{**asdict(unsigned), "signature": signature})
