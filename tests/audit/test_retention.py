@@ -330,6 +330,10 @@ def test_the_coming_months_partitions_are_made_ahead_and_guarded(
     assert _partition_of(owner, event_id) == "audit_event_2031_12"
     (other,) = _write_at(owner, datetime(2040, 1, 1, tzinfo=UTC), 1)
     assert _partition_of(owner, other) == "audit_event_default"
+    # Its month cannot be made now (its row would be outside the default partition): the
+    # worker logs it and goes on; the event stays where it is.
+    assert ensure_partitions(db, datetime(2040, 1, 1, tzinfo=UTC), ahead=0) == []
+    assert _partition_of(owner, other) == "audit_event_default"
     with pytest.raises(errors.InsufficientPrivilege, match="append-only"):
         owner.execute("TRUNCATE audit_event_2031_12")
     with pytest.raises(errors.InsufficientPrivilege, match="append-only"):
@@ -388,3 +392,14 @@ def test_one_month_is_verified_on_its_own_from_the_checkpoint_before_it(
     answer = json.loads(result.stdout)
     assert (answer["period"], answer["first_bad"]["event_id"]) == ("2025-04", april[1])
     assert CliRunner().invoke(cli, ["audit", "verify", "--period", "2025-13"]).exit_code == 2
+
+
+def test_the_worker_runs_the_retention_hook(
+    db: Database, sealer_db: Database, settings: Settings
+) -> None:
+    import threading
+
+    from index_service.cli import _worker_hooks
+
+    hooks = _worker_hooks(db, sealer_db, settings, threading.Event())
+    assert any(isinstance(getattr(h, "__self__", None), Retention) for h in hooks)
