@@ -98,6 +98,10 @@ EVENT_COLUMNS = ", ".join(
 
 
 def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and abs(value) >= _EXACT and value != float("inf"):
+        # JSONB gives such a float back as an integer (1e16 -> 10000000000000000): written
+        # the same way whether it comes from the service (the commitment) or the database.
+        return str(int(value))
     if isinstance(value, bool) or value is None or isinstance(value, str | float):
         return value
     if isinstance(value, int):

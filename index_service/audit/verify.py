@@ -321,7 +321,7 @@ def verify(
     )
     for row in _chain(session, after=begin, until=until):
         walk.step(row)
-    _check_unsealed(session, report, start_order, walk.last_order)
+    _check_unsealed(session, report, start_order, walk.last_order, whole=period is None)
     if public_key is None:
         if report.head_position or stored:  # something a key would have to vouch for
             report.note(
@@ -396,12 +396,16 @@ def _check_unsealed(
     report: VerifyReport,
     start: tuple[int, int] | None,
     last: tuple[int, int] | None,
+    whole: bool = True,
 ) -> None:
-    """Events after the last seal are pending; an unsealed event among the walked seals
-    (between `start` and `last`) was slipped in behind the sealer."""
+    """Events after the last seal are pending (counted when the walk went to the head:
+    `whole`); an unsealed event among the walked seals (between `start` and `last`) was
+    slipped in behind the sealer."""
     last = last or start
     xid, seq = (str(last[0]), last[1]) if last is not None else ("0", 0)
-    report.unsealed_events = int(session.execute(_ABOVE, {"xid": xid, "seq": seq}).scalar_one())
+    if whole:
+        above = session.execute(_ABOVE, {"xid": xid, "seq": seq}).scalar_one()
+        report.unsealed_events = int(above)
     if last is None or last == start:
         return
     from_xid, from_seq = (str(start[0]), start[1]) if start is not None else ("0", 0)

@@ -133,6 +133,32 @@ def test_personal_parts_younger_than_the_retention_period_stay(
     assert _verify(db, settings).personal_checked == 2
 
 
+def test_a_commitment_holds_over_what_the_database_gives_back(
+    db: Database, settings: Settings, sealed: Callable[[], None]
+) -> None:
+    """The commitment is made from the values the service sends; it is checked against
+    the ones JSONB gives back (numbers rewritten, keys reordered, escapes)."""
+    awkward = {
+        "criteria": {"b": 1e16, "a": 0.1, "c": 1.0, "d": 2**60, "e": 1e-5, "f": "\u00e9\u2603"},
+        "explanations": [{"score": 0.30000000000000004, "name": 'Zoë "Ann" O\'Neill'}],
+    }
+    draft = AuditDraft(
+        action="child:enquiry:create",
+        method="POST",
+        route="/v1/enquiries",
+        request_id="awkward",
+        instance="test",
+        purpose_text="tab\tand\u00a0space",
+        detail=awkward,
+    )
+    with db.transaction() as session:
+        record_event(session=session, draft=draft, status_code=201)
+    sealed()
+    report = _verify(db, settings)
+    assert report.ok, report.problems
+    assert report.personal_checked == 1
+
+
 @pytest.mark.parametrize(
     ("column", "value"),
     [
