@@ -32,6 +32,7 @@ from index_service.audit.service import AuditDraft, record_event
 from index_service.audit.verify import run_verify
 from index_service.database import (
     APP_ROLE,
+    SEALER_ROLE,
     as_role,
     ensure_database,
     open_database,
@@ -73,6 +74,10 @@ def main(
     )
     owner = _fresh(server)
     db = open_database(as_role(owner, APP_ROLE, None), pool_size=2, application_name="bench")
+    # The sealer's own role: it alone may append to the chain (the service's may not).
+    sealer_db = open_database(
+        as_role(owner, SEALER_ROLE, None), pool_size=1, application_name="bench"
+    )
     draft = AuditDraft(
         action="child:record:read",
         method="GET",
@@ -143,7 +148,7 @@ def main(
     read_seconds = time.perf_counter() - start
     start = time.perf_counter()
     sealed = 0
-    while n := seal(db, batch=5000):
+    while n := seal(sealer_db, batch=5000):
         sealed += n
     seal_seconds = time.perf_counter() - start
 
@@ -162,6 +167,7 @@ def main(
         report = run_verify(db=db, settings=settings)
         verify_seconds = time.perf_counter() - start
     db.close()
+    sealer_db.close()
     print(
         json.dumps(
             {
