@@ -18,7 +18,7 @@ default partition cannot be made: it is logged, and the events stay correct ther
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import structlog
@@ -98,7 +98,7 @@ class Retention:
 
     db: Database
     settings: Settings
-    _last: datetime | None = None
+    _last: datetime | None = field(default=None, init=False)
 
     def tick(self, now: datetime) -> None:
         every = timedelta(seconds=self.settings.audit_retention_interval_seconds)
