@@ -138,12 +138,15 @@ def _worker_hooks(
 ) -> list[Callable[[datetime], None]]:
     """What the worker runs after each batch of deliveries, each called with the time:
     the scheduled alert checks (R7 shielded access, R6 escalations, expired enquiry-only
-    contacts), stale web sessions, then the audit sealer (chain the committed events,
-    sign a checkpoint)."""
+    contacts), stale web sessions, the audit trail's retention (partitions ahead, personal
+    parts past retention erased), then the audit sealer (chain the committed events, sign
+    a checkpoint)."""
     from index_service.alerts import scheduler
+    from index_service.audit.retention import Retention
     from index_service.audit.sealer import Sealer
 
     sealer = Sealer(sealer_db, settings, stop)
+    retention = Retention(db, settings)
 
     def scheduled(now: datetime) -> None:
         scheduler.tick(db=db, settings=settings, now=now)
@@ -156,7 +159,7 @@ def _worker_hooks(
         with db.transaction() as session:
             sessions.forget_stale(session=session, now=now, timeouts=sessions.timeouts_of(settings))
 
-    return [scheduled, stale_web_sessions, sealer.tick]
+    return [scheduled, stale_web_sessions, retention.tick, sealer.tick]
 
 
 @audit_app.command("seal")
@@ -186,18 +189,30 @@ def audit_verify(
     incremental: Annotated[
         bool, typer.Option(help="Only what was sealed after the newest good checkpoint.")
     ] = False,
+    period: Annotated[
+        str | None,
+        typer.Option(help="Only one month's events (YYYY-MM), from the checkpoint before it."),
+    ] = None,
 ) -> None:
     """Check the audit chain and every checkpoint's signature. Prints the report as JSON
     and exits 1 naming the first bad event if anything is wrong."""
     import json
+    from datetime import datetime
 
     from index_service.audit.verify import run_verify
     from index_service.main import connect
 
+    month = None
+    if period is not None:
+        try:
+            month = datetime.strptime(period, "%Y-%m").date()
+        except ValueError:
+            typer.echo(f"--period {period!r} is not a month (YYYY-MM)", err=True)
+            raise typer.Exit(2) from None
     settings = get_settings()
     db = connect(settings)
     try:
-        report = run_verify(db=db, settings=settings, incremental=incremental)
+        report = run_verify(db=db, settings=settings, incremental=incremental, period=month)
     finally:
         db.close()
     typer.echo(json.dumps(report.as_dict(), indent=2))
@@ -207,6 +222,26 @@ def audit_verify(
         typer.echo(f"audit chain NOT intact: {first.kind}: {first.message}", err=True)
         raise typer.Exit(code=1)
     typer.echo("audit chain intact", err=True)
+
+
+@audit_app.command("erase")
+def audit_erase() -> None:
+    """Erase the personal part of audit events older than AUDIT_PERSONAL_RETENTION_DAYS now,
+    and make the coming months' partitions (the worker does both every
+    AUDIT_RETENTION_INTERVAL_SECONDS). Prints how many were erased: a count, nothing more."""
+    from index_service.audit.retention import ensure_partitions, erase_personal
+    from index_service.common import utcnow
+    from index_service.main import connect
+
+    settings = get_settings()
+    db = connect(settings)
+    try:
+        now = utcnow()
+        ensure_partitions(db, now)
+        erased = erase_personal(db, settings, now)
+    finally:
+        db.close()
+    typer.echo(f"erased the personal part of {erased} audit events")
 
 
 @app.command()

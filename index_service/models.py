@@ -3,7 +3,7 @@
 from index_service.access.directory import DirectoryVersion
 from index_service.access.ratelimit import RateWindow
 from index_service.alerts.models import Alert, AlertDelivery, DeliveryAttempt, WebhookEndpoint
-from index_service.audit.models import AuditEvent, AuditSeal
+from index_service.audit.models import AuditErasure, AuditEvent, AuditSeal
 from index_service.children.models import Carer, Child, ChildAddress, ChildName, ShieldedAccess
 from index_service.enquiries.models import Enquiry, EnquiryContact
 from index_service.flags.models import Flag
@@ -16,6 +16,7 @@ from index_service.web.models import WebPage, WebSession, WebSignIn
 __all__ = [
     "Alert",
     "AlertDelivery",
+    "AuditErasure",
     "AuditEvent",
     "AuditSeal",
     "Carer",

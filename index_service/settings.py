@@ -238,6 +238,22 @@ class Settings(BaseSettings):
         default=60, ge=1, le=86400, description="The most time between two checkpoints."
     )
     audit_seal_batch: int = Field(default=5000, ge=1, le=100_000)
+    audit_personal_retention_days: int = Field(
+        default=2 * 365,
+        ge=1,
+        le=100 * 365,
+        description="How long the personal part of an audit event (enquiry criteria, purpose "
+        "texts, names shown) is kept; then the worker erases it. The rest of the event, and "
+        "the hash chain over it, stay.",
+    )
+    audit_erase_batch: int = Field(default=5000, ge=1, le=100_000)
+    audit_retention_interval_seconds: int = Field(
+        default=3600,
+        ge=1,
+        le=86400,
+        description="How often the worker makes the coming months' audit partitions and "
+        "erases personal parts past retention.",
+    )
     working_hours_start: int = Field(
         default=8, ge=0, le=23, description="Out-of-hours access is before this hour (London)."
     )

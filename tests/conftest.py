@@ -42,6 +42,7 @@ TABLES = (
     "web_session",
     "web_sign_in",
     "audit_seal",
+    "audit_erasure",
     "alert_delivery_attempt",
     "alert_delivery",
     "alert",

@@ -1,9 +1,11 @@
 """What the tamper-evident trail costs, each figure beside a bare-SQL baseline measured in
 the same run on the same database (this machine is shared: read the ratios).
 
-- write: one audit event per transaction, as a request writes it (through the ORM), and
+- write: one audit event per transaction, as a request writes it (`record_event`), and
   as a bare INSERT into `audit_event` (its xid trigger), each against a bare INSERT into
-  a copy of the table with the same indexes but no trigger;
+  a copy of the table with the same indexes but no trigger; and an enquiry's event, with
+  a personal part (purpose text, criteria, the names shown), through `record_event`
+  (since chain version 2 it carries a salted commitment to that part);
 - seal: events chained per second by the sealer, against reading the same rows in
   (xid, seq) order with no hashing;
 - verify: events checked per second, against reading seals joined to their events.
@@ -30,6 +32,7 @@ from index_service.audit.service import AuditDraft, record_event
 from index_service.audit.verify import run_verify
 from index_service.database import (
     APP_ROLE,
+    SEALER_ROLE,
     as_role,
     ensure_database,
     open_database,
@@ -71,6 +74,10 @@ def main(
     )
     owner = _fresh(server)
     db = open_database(as_role(owner, APP_ROLE, None), pool_size=2, application_name="bench")
+    # The sealer's own role: it alone may append to the chain (the service's may not).
+    sealer_db = open_database(
+        as_role(owner, SEALER_ROLE, None), pool_size=1, application_name="bench"
+    )
     draft = AuditDraft(
         action="child:record:read",
         method="GET",
@@ -79,10 +86,24 @@ def main(
         instance="bench",
         detail={"n": 1},
     )
+    enquiry = AuditDraft(
+        action="child:enquiry:create",
+        method="POST",
+        route="/v1/enquiries",
+        request_id="bench",
+        instance="bench",
+        purpose="direct_care",
+        purpose_text="Worried about a child seen at the emergency department tonight",
+        detail={
+            "outcome": "not_found",
+            "criteria": {"given_name": "amelia", "family_name": "smith", "postcode": "W5 2AA"},
+            "explanations": [{"name": "Amelia Smith", "score": 0.42, "fields": ["dob"]}],
+        },
+    )
     with psycopg.connect(owner, autocommit=True) as conn:
         conn.execute("CREATE TABLE bare_event (LIKE audit_event INCLUDING ALL)")
         conn.execute(f"GRANT INSERT, SELECT ON bare_event TO {APP_ROLE}")
-    guarded, table_sql, bare = [], [], []
+    guarded, personal, table_sql, bare = [], [], [], []
     columns = (
         "(id, occurred_at, action, outcome, status_code, roles, child_ids, method, route,"
         " request_id, instance, detail)"
@@ -97,6 +118,10 @@ def main(
             with db.transaction() as session:
                 record_event(session=session, draft=draft, status_code=200)
             guarded.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            with db.transaction() as session:
+                record_event(session=session, draft=enquiry, status_code=201)
+            personal.append(time.perf_counter() - start)
             for table, times in (("audit_event", table_sql), ("bare_event", bare)):
                 start = time.perf_counter()
                 raw.execute(f"INSERT INTO {table} {columns}{values}")
@@ -113,7 +138,7 @@ def main(
             ),
             {"n": max(events - timed_writes, 0)},
         )
-    total = max(events, timed_writes) + timed_writes
+    total = max(events, timed_writes) + 2 * timed_writes
 
     start = time.perf_counter()
     with db.engine.connect() as conn:
@@ -123,7 +148,7 @@ def main(
     read_seconds = time.perf_counter() - start
     start = time.perf_counter()
     sealed = 0
-    while n := seal(db, batch=5000):
+    while n := seal(sealer_db, batch=5000):
         sealed += n
     seal_seconds = time.perf_counter() - start
 
@@ -142,11 +167,13 @@ def main(
         report = run_verify(db=db, settings=settings)
         verify_seconds = time.perf_counter() - start
     db.close()
+    sealer_db.close()
     print(
         json.dumps(
             {
                 "events": total,
                 "write_guarded": _cuts(guarded),
+                "write_guarded_personal": _cuts(personal),
                 "write_bare_sql": _cuts(bare),
                 "write_audit_table_sql": _cuts(table_sql),
                 "write_p50_ratio_service_to_bare": round(

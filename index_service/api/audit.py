@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -243,11 +243,20 @@ def verify_chain(
             "and seal hold (quick); the default walks the whole chain."
         ),
     ] = False,
+    period: Annotated[
+        str | None,
+        Query(
+            pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+            description="Only this month's events (YYYY-MM), walked from the newest good "
+            "checkpoint before them.",
+        ),
+    ] = None,
 ) -> ChainVerification:
     """The same check as `index-service audit verify`: every sealed event hashed again,
     every checkpoint's signature, and the first bad event named."""
-    report = run_verify(db=ctx.db, settings=settings, incremental=incremental)
+    month = date.fromisoformat(f"{period}-01") if period else None
+    report = run_verify(db=ctx.db, settings=settings, incremental=incremental, period=month)
     ctx.audit.detail.update(
-        ok=report.ok, head_position=report.head_position, incremental=incremental
+        ok=report.ok, head_position=report.head_position, incremental=incremental, period=period
     )
     return ChainVerification.model_validate(report.as_dict())

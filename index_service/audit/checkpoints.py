@@ -8,6 +8,11 @@ overwritten) disagree with the new chain. A missing tail shows as a checkpoint b
 chain's head.
 
 The signed bytes are the RFC 8785 encoding of the checkpoint without its `signature`.
+A checkpoint names the chain version it was made under: version-1 files
+(`checkpoint-<position>.json`, from before migration 0020 re-chained the trail) are checked
+against the version-1 hashes the seals kept; version-2 ones are named
+`checkpoint-v2-<position>.json`, so that the first one after the re-chaining, often at
+the very position of the last version-1 one, is a file of its own.
 """
 
 from __future__ import annotations
@@ -98,7 +103,13 @@ def verify_key(settings: Settings) -> Ed25519PublicKey | None:
 
 
 def sign(
-    key: Ed25519PrivateKey, *, position: int, head: bytes, event_id: str, at: datetime
+    key: Ed25519PrivateKey,
+    *,
+    position: int,
+    head: bytes,
+    event_id: str,
+    at: datetime,
+    version: int = CHAIN_VERSION,
 ) -> Checkpoint:
     unsigned = Checkpoint(
         position=position,
@@ -106,6 +117,7 @@ def sign(
         event_id=event_id,
         signed_at=at.isoformat(),
         key_id=key_id(key.public_key()),
+        version=version,
     )
     signature = base64.b64encode(key.sign(unsigned.signed_bytes())).decode()
     return Checkpoint(**{**asdict(unsigned), "signature": signature})
@@ -122,7 +134,7 @@ def signature_valid(checkpoint: Checkpoint, public: Ed25519PublicKey) -> bool:
 def write(directory: Path, checkpoint: Checkpoint) -> Path:
     """Write `checkpoint` as a file of its own, atomically, never over an existing one."""
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{PREFIX}{checkpoint.position:015d}.json"
+    path = directory / file_name(checkpoint.version, checkpoint.position)
     if path.exists():
         return path
     partial = directory / f".{path.name}.{os.getpid()}.partial"
@@ -134,6 +146,11 @@ def write(directory: Path, checkpoint: Checkpoint) -> Path:
     finally:
         partial.unlink()
     return path
+
+
+def file_name(version: int, position: int) -> str:
+    tag = "" if version == 1 else f"v{version}-"
+    return f"{PREFIX}{tag}{position:015d}.json"
 
 
 @dataclass(frozen=True)
@@ -168,12 +185,13 @@ def _parse(path: Path) -> Checkpoint | None:
         return None
 
 
-def latest(directory: Path) -> Checkpoint | None:
-    """The newest readable checkpoint, reading files from the newest name back."""
+def latest(directory: Path, version: int = CHAIN_VERSION) -> Checkpoint | None:
+    """The newest readable checkpoint of the chain `version`, reading files from the
+    newest name back."""
     if not directory.is_dir():
         return None
     for path in sorted(directory.glob(f"{PREFIX}*.json"), reverse=True):
         checkpoint = _parse(path)
-        if checkpoint is not None:
+        if checkpoint is not None and checkpoint.version == version:
             return checkpoint
     return None

@@ -1,7 +1,14 @@
 """The audit tables. `audit_event` is shaped after FHIR AuditEvent / IHE ATNA (when, who,
 what, which child, why, outcome, source); `audit_seal` is the hash chain over it, appended
 to by the sealer (`audit/sealer.py`). Both are append-only: the service's database role
-may only insert and read, and triggers refuse UPDATE, DELETE and TRUNCATE (migration 0007).
+may only insert and read, and triggers refuse UPDATE, DELETE and TRUNCATE (migration 0007);
+the one change let through is the erasure of an event's personal part at retention
+(migration 0020, `audit/retention.py`).
+
+`audit_event` is partitioned by month of `occurred_at` (PostgreSQL declarative range
+partitioning, so the primary key carries `occurred_at`): a month is erased or archived
+without rewriting the rest. The worker creates the coming months' partitions; a default
+partition takes anything else.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from typing import Any
 from sqlalchemy import (
     ARRAY,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Identity,
@@ -56,6 +64,9 @@ class AuditEvent(SQLModel, table=True):
         Index("ix_audit_event_child_ids", "child_ids", postgresql_using="gin"),
         Index("ix_audit_event_xid_seq", "xid", "seq"),
         Index("ix_audit_event_issuer_subject", "issuer", "subject"),
+        Index("ix_audit_event_id", "id"),
+        Index("uq_audit_event_seq", "seq", "occurred_at", unique=True),
+        {"postgresql_partition_by": "RANGE (occurred_at)"},
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
@@ -63,7 +74,7 @@ class AuditEvent(SQLModel, table=True):
     # both set by the database, never by the service.
     seq: int | None = Field(
         default=None,
-        sa_column=Column(BigInteger, Identity(always=True), nullable=False, unique=True, key="seq"),
+        sa_column=Column(BigInteger, Identity(always=True), nullable=False, key="seq"),
     )
     xid: int | None = Field(
         default=None,
@@ -71,7 +82,7 @@ class AuditEvent(SQLModel, table=True):
     )
     occurred_at: datetime = Field(
         default_factory=utcnow,
-        sa_column=Column(DateTime(timezone=True), nullable=False, index=True),
+        sa_column=Column(DateTime(timezone=True), primary_key=True, index=True),
     )
     action: str = Field(max_length=80, index=True)
     outcome: str = Field(max_length=16)
@@ -96,6 +107,10 @@ class AuditEvent(SQLModel, table=True):
     client_address: str | None = Field(default=None, max_length=64)
     user_agent: str | None = Field(default=None, max_length=300)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    # The salted commitment to the personal part (`audit/chain.py`): the hash is chained,
+    # the salt is erased with the data at retention. Both null: no personal part.
+    personal_salt: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    personal_hash: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
 
 
 class AuditSeal(SQLModel, table=True):
@@ -110,6 +125,22 @@ class AuditSeal(SQLModel, table=True):
     # became of that event's row.
     xid: int = Field(sa_column=Column(XID8(), nullable=False))
     seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # The version-1 hash of seals made before migration 0020 re-chained the trail: what
+    # version-1 checkpoints are checked against. Null for seals made since.
+    v1_hash: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     sealed_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
+
+
+class AuditErasure(SQLModel, table=True):
+    """How far the erasure of personal parts has got (one row, once it has run): events
+    before `erased_before` have none left. Written only by `audit_erase_personal` (migration
+    0020), so each run reads on from there rather than through the whole erased past."""
+
+    __tablename__ = "audit_erasure"
+    only_row: bool = Field(
+        default=True,
+        sa_column=Column(Boolean, primary_key=True, server_default=text("true")),
+    )
+    erased_before: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -144,4 +144,13 @@ class ChainVerification(BaseModel):
     verified_from: int = Field(
         description="The checkpoint position an incremental walk began after (0: the start)."
     )
+    personal_checked: int = Field(
+        description="Events whose personal part was there and matched its sealed commitment."
+    )
+    personal_erased: int = Field(
+        description="Events whose personal part was erased at retention: the chain alone "
+        "was checked."
+    )
+    period: str | None = Field(description="The month checked (YYYY-MM), if only one was.")
+    period_events: int | None = Field(description="The sealed events of that month.")
     problems: list[ChainProblem]

@@ -12,6 +12,7 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from index_service.access.principal import Principal
+from index_service.audit.chain import commit
 from index_service.audit.models import AuditEvent, Outcome
 from index_service.common import new_id, utcnow
 
@@ -83,7 +84,8 @@ def record_event(
     *, session: Session, draft: AuditDraft, status_code: int, reason: str | None = None
 ) -> uuid.UUID:
     """Write the event in the session's transaction; its id. One prebuilt INSERT (every
-    request writes one): the ORM's unit of work cost more than the statement itself.
+    request writes one): the ORM's unit of work cost more than the statement itself. An
+    event with a personal part carries its salted commitment (`audit/chain.py`).
 
     The caller's email (their token's or sign-in's `email` claim), if they carry one, goes
     with the actor in `detail["email"]`, so that an auditor finds an API user by email as
@@ -94,6 +96,9 @@ def record_event(
     detail = draft.detail
     if principal is not None and principal.email and "email" not in detail:
         detail = {**detail, "email": principal.email}
+    purpose_text = clean(draft.purpose_text, 500)
+    detail = clean_json(detail)
+    salt, committed = commit(purpose_text, detail)
     session.execute(
         _INSERT_EVENT,
         {
@@ -110,14 +115,16 @@ def record_event(
             "roles": sorted(r.value for r in principal.roles) if principal else [],
             "child_ids": list(draft.child_ids),
             "purpose": clean(draft.purpose, 40),
-            "purpose_text": clean(draft.purpose_text, 500),
+            "purpose_text": purpose_text,
             "method": clean(draft.method, 10),
             "route": clean(draft.route, 200),
             "request_id": clean(draft.request_id, 64),
             "instance": clean(draft.instance, 100),
             "client_address": clean(draft.client_address, 64),
             "user_agent": clean(draft.user_agent, 300),
-            "detail": clean_json(detail),
+            "detail": detail,
+            "personal_salt": salt,
+            "personal_hash": committed,
         },
     )
     return event_id

@@ -6,12 +6,23 @@ positions must follow one another and events must come in (xid, seq) order; no e
 may sit unsealed in the sealed past; and every checkpoint file must carry a good
 signature and agree with the chain recomputed from the events. The first problem in
 chain order names the first bad event.
+
+Each event's personal part (`audit/chain.py`) is checked against its commitment while it
+is there (`personal_altered` if not); once erased at retention only the chain can be, and
+an erasure the erasure job has not reached yet (`erased_out_of_turn`) is reported.
+Version-1 checkpoints, from before migration 0020 re-chained the trail, are checked
+against the version-1 hashes the seals kept.
+
+`period` (a month) checks only that month's events: from the newest good checkpoint
+before the first of them to the last, so a month is verified without walking the years
+before it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +31,16 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from index_service.audit import checkpoints
-from index_service.audit.chain import EVENT_COLUMNS, GENESIS, link
+from index_service.audit.chain import (
+    CHAIN_VERSION,
+    EVENT_COLUMNS,
+    GENESIS,
+    PERSONAL_ALTERED,
+    PERSONAL_ERASED,
+    PERSONAL_PRESENT,
+    link,
+    personal_state,
+)
 from index_service.audit.checkpoints import StoredCheckpoint
 from index_service.database import Database
 from index_service.settings import Settings
@@ -32,10 +52,20 @@ _CHAIN = text(
     SELECT s.position, s.hash AS sealed_hash, s.event_id AS sealed_id,
       s.xid::text AS sealed_xid, s.seq AS sealed_seq, {EVENT_COLUMNS}
     FROM audit_seal s LEFT JOIN audit_event e ON e.id = s.event_id
-    WHERE s.position > :after
+    WHERE s.position > :after AND s.position <= :until
     ORDER BY s.position
     """  # noqa: S608
 )
+_PERIOD = text(
+    """
+    SELECT min(s.position) AS first, max(s.position) AS last, count(*) AS events
+    FROM audit_event e JOIN audit_seal s ON s.event_id = e.id
+    WHERE e.occurred_at >= :start AND e.occurred_at < :end
+    """
+)
+_V1_HASHES = text("SELECT position, v1_hash FROM audit_seal WHERE position = ANY(:positions)")
+_ERASED_BEFORE = text("SELECT erased_before FROM audit_erasure")
+UNBOUNDED = 2**63 - 1
 _BELOW = text(
     "SELECT count(*) FROM audit_event WHERE (xid, seq) <= (CAST(:xid AS xid8), :seq)"
     " AND (xid, seq) > (CAST(:from_xid AS xid8), :from_seq)"
@@ -72,6 +102,10 @@ class VerifyReport:
     unsealed_events: int = 0  # written after the sealed head: sealed on the next tick
     seq_gaps: int | None = None  # numbers taken by transactions that rolled back (full walk)
     verified_from: int = 0  # the checkpoint an incremental walk began after (0: the start)
+    personal_checked: int = 0  # personal parts found to match their commitments
+    personal_erased: int = 0  # erased at retention: the chain alone was checked
+    period: str | None = None  # YYYY-MM: only that month's events (and the walk to them)
+    period_events: int | None = None  # sealed events of the period
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -94,6 +128,10 @@ class VerifyReport:
             "unsealed_events": self.unsealed_events,
             "seq_gaps": self.seq_gaps,
             "verified_from": self.verified_from,
+            "personal_checked": self.personal_checked,
+            "personal_erased": self.personal_erased,
+            "period": self.period,
+            "period_events": self.period_events,
             "problems": [asdict(p) for p in self.problems],
         }
 
@@ -102,10 +140,13 @@ class VerifyReport:
             self.problems.append(problem)
 
 
-def run_verify(*, db: Database, settings: Settings, incremental: bool = False) -> VerifyReport:
+def run_verify(
+    *, db: Database, settings: Settings, incremental: bool = False, period: date | None = None
+) -> VerifyReport:
     """Verify with the configured checkpoint directory and key, in one snapshot.
     `incremental`: start from the newest checkpoint whose signature and seal hold, rather
-    than from the first event (the full walk is for a nightly run)."""
+    than from the first event (the full walk is for a nightly run). `period`: the month
+    of that day only."""
     with db.session() as session:
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         return verify(
@@ -113,7 +154,17 @@ def run_verify(*, db: Database, settings: Settings, incremental: bool = False) -
             directory=settings.checkpoint_dir,
             public_key=checkpoints.verify_key(settings),
             incremental=incremental,
+            period=period,
         )
+
+
+def month_of(day: date) -> tuple[datetime, datetime]:
+    """The month holding `day`, as [start, end) instants in UTC (the partitions' bounds)."""
+    from datetime import UTC
+
+    start = datetime(day.year, day.month, 1, tzinfo=UTC)
+    index = day.year * 12 + day.month
+    return start, datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -131,6 +182,7 @@ class _Walk:
     # After a mismatch at p: that problem, and the hash p's seal would have if only the
     # seal was changed. The next link tells which it was (see `_blame`).
     suspect: tuple[Problem, bytes] | None = None
+    erased_before: datetime | None = None  # how far the erasure job has got
 
     def step(self, row: Any) -> None:
         position, sealed_id = row["position"], str(row["sealed_id"])
@@ -165,12 +217,40 @@ class _Walk:
             else:
                 self.suspect = None
             self.recomputed = link(self.recomputed, position, row)
+            self._check_personal(position, sealed_id, row)
         self.previous = sealed_hash
         self.report.events_checked += 1
         self.report.head_position = position
         self.report.head_hash = sealed_hash.hex()
         if position in self.wanted:
             self.recomputed_at[position] = self.recomputed
+
+    def _check_personal(self, position: int, sealed_id: str, row: Any) -> None:
+        state = personal_state(row)
+        if state == PERSONAL_PRESENT:
+            self.report.personal_checked += 1
+        elif state == PERSONAL_ERASED:
+            self.report.personal_erased += 1
+            if self.erased_before is None or row["occurred_at"] >= self.erased_before:
+                self.report.note(
+                    Problem(
+                        "erased_out_of_turn",
+                        "this event's personal part is gone, but the erasure job has not "
+                        "reached it: erased by someone else",
+                        position,
+                        sealed_id,
+                    )
+                )
+        elif state == PERSONAL_ALTERED:
+            self.report.note(
+                Problem(
+                    "personal_altered",
+                    "this event's personal part (purpose text, criteria, names shown) "
+                    "does not match the commitment sealed with it: it was altered",
+                    position,
+                    sealed_id,
+                )
+            )
 
     def _blame(self, position: int, row: Any, sealed_hash: bytes) -> bool:
         """A mismatch here right after one at `position - 1`: if this seal follows from
@@ -206,25 +286,42 @@ def verify(
     directory: Path,
     public_key: Ed25519PublicKey | None,
     incremental: bool = False,
+    period: date | None = None,
 ) -> VerifyReport:
     report = VerifyReport()
     stored = checkpoints.read_all(directory)
-    begin, start_hash, start_order = (
-        _start(session, stored, public_key) if incremental else (0, GENESIS, None)
-    )
+    until = UNBOUNDED
+    if period is not None:
+        start, end = month_of(period)
+        report.period = start.strftime("%Y-%m")
+        span = session.execute(_PERIOD, {"start": start, "end": end}).mappings().one()
+        report.period_events = int(span["events"])
+        if not span["events"]:
+            return report
+        until = int(span["last"])
+        begin, start_hash, start_order = _start(session, stored, public_key, before=span["first"])
+    elif incremental:
+        begin, start_hash, start_order = _start(session, stored, public_key)
+    else:
+        begin, start_hash, start_order = 0, GENESIS, None
     report.verified_from = report.head_position = begin
     report.head_hash = start_hash.hex()
     walk = _Walk(
         report=report,
-        wanted={s.checkpoint.position for s in stored if s.checkpoint is not None},
+        wanted={
+            s.checkpoint.position
+            for s in stored
+            if s.checkpoint is not None and s.checkpoint.version == CHAIN_VERSION
+        },
         previous=start_hash,
         recomputed=start_hash,
         expected=begin + 1,
         last_order=start_order,
+        erased_before=session.execute(_ERASED_BEFORE).scalar(),
     )
-    for row in _chain(session, after=begin):
+    for row in _chain(session, after=begin, until=until):
         walk.step(row)
-    _check_unsealed(session, report, start_order, walk.last_order)
+    _check_unsealed(session, report, start_order, walk.last_order, whole=period is None)
     if public_key is None:
         if report.head_position or stored:  # something a key would have to vouch for
             report.note(
@@ -233,7 +330,8 @@ def verify(
                 )
             )
     else:
-        _check_checkpoints(report, stored, walk.recomputed_at, public_key, begin)
+        v1_hashes = _v1_hashes(session, stored)
+        _check_checkpoints(report, stored, walk.recomputed_at, public_key, begin, until, v1_hashes)
         if report.head_position and report.latest_checkpoint is None:
             report.note(
                 Problem(
@@ -243,23 +341,41 @@ def verify(
                     report.head_position,
                 )
             )
-    if begin == 0:
+    if begin == 0 and period is None:
         report.seq_gaps = int(session.execute(_SEQ).scalar_one())
     report.problems.sort(key=lambda p: (p.position is None, p.position or 0))
     return report
 
 
+def _v1_hashes(session: Session, stored: list[StoredCheckpoint]) -> dict[int, bytes]:
+    """The version-1 hashes kept at the positions of version-1 checkpoints."""
+    positions = [
+        s.checkpoint.position for s in stored if s.checkpoint and s.checkpoint.version == 1
+    ]
+    if not positions:
+        return {}
+    rows = session.execute(_V1_HASHES, {"positions": positions})
+    return {int(p): bytes(h) for p, h in rows if h is not None}
+
+
 def _start(
-    session: Session, stored: list[StoredCheckpoint], public_key: Ed25519PublicKey | None
+    session: Session,
+    stored: list[StoredCheckpoint],
+    public_key: Ed25519PublicKey | None,
+    before: int = UNBOUNDED,
 ) -> tuple[int, bytes, tuple[int, int] | None]:
-    """Where an incremental walk begins: the newest checkpoint with a good signature whose
-    position's seal still carries its hash; else the first event."""
+    """Where an incremental walk begins: the newest checkpoint (of this chain version,
+    before position `before`) with a good signature whose position's seal still carries
+    its hash; else the first event."""
     if public_key is None:
         return 0, GENESIS, None
     good = [
         s.checkpoint
         for s in stored
-        if s.checkpoint is not None and checkpoints.signature_valid(s.checkpoint, public_key)
+        if s.checkpoint is not None
+        and s.checkpoint.version == CHAIN_VERSION
+        and s.checkpoint.position < before
+        and checkpoints.signature_valid(s.checkpoint, public_key)
     ]
     for checkpoint in sorted(good, key=lambda c: c.position, reverse=True):
         seal = session.execute(_SEAL_AT, {"position": checkpoint.position}).mappings().first()
@@ -269,9 +385,10 @@ def _start(
     return 0, GENESIS, None
 
 
-def _chain(session: Session, *, after: int) -> Iterator[Any]:
+def _chain(session: Session, *, after: int, until: int = UNBOUNDED) -> Iterator[Any]:
     options = {"stream_results": True, "yield_per": 2000}
-    yield from session.execute(_CHAIN, {"after": after}, execution_options=options).mappings()
+    params = {"after": after, "until": until}
+    yield from session.execute(_CHAIN, params, execution_options=options).mappings()
 
 
 def _check_unsealed(
@@ -279,12 +396,16 @@ def _check_unsealed(
     report: VerifyReport,
     start: tuple[int, int] | None,
     last: tuple[int, int] | None,
+    whole: bool = True,
 ) -> None:
-    """Events after the last seal are pending; an unsealed event among the walked seals
-    (between `start` and `last`) was slipped in behind the sealer."""
+    """Events after the last seal are pending (counted when the walk went to the head:
+    `whole`); an unsealed event among the walked seals (between `start` and `last`) was
+    slipped in behind the sealer."""
     last = last or start
     xid, seq = (str(last[0]), last[1]) if last is not None else ("0", 0)
-    report.unsealed_events = int(session.execute(_ABOVE, {"xid": xid, "seq": seq}).scalar_one())
+    if whole:
+        above = session.execute(_ABOVE, {"xid": xid, "seq": seq}).scalar_one()
+        report.unsealed_events = int(above)
     if last is None or last == start:
         return
     from_xid, from_seq = (str(start[0]), start[1]) if start is not None else ("0", 0)
@@ -315,9 +436,13 @@ def _check_checkpoints(
     recomputed_at: dict[int, bytes],
     public_key: Ed25519PublicKey,
     begin: int,
+    until: int = UNBOUNDED,
+    v1_hashes: dict[int, bytes] | None = None,
 ) -> None:
-    """Each checkpoint's signature; and, past where the walk began, that the chain gives
-    its hash (at or before `begin`, the incremental walk's start vouched for it)."""
+    """Each checkpoint's signature; and, past where the walk began (and up to `until`,
+    where a period's walk ends), that the chain gives its hash (at or before `begin`, the
+    incremental walk's start vouched for it). A version-1 checkpoint must give the
+    version-1 hash kept at its position."""
     good_before = 0
     for item in stored:
         checkpoint = item.checkpoint
@@ -336,7 +461,12 @@ def _check_checkpoints(
                 )
             )
             continue
+        if checkpoint.version != CHAIN_VERSION:
+            _check_v1(report, checkpoint, where, v1_hashes or {})
+            continue
         report.latest_checkpoint = checkpoint.position
+        if checkpoint.position > until:
+            continue  # beyond the period walked
         if checkpoint.position <= begin:
             good_before = checkpoint.position
         elif checkpoint.position > report.head_position:
@@ -369,3 +499,22 @@ def _check_checkpoints(
             )
         else:
             good_before = checkpoint.position
+
+
+def _check_v1(
+    report: VerifyReport,
+    checkpoint: checkpoints.Checkpoint,
+    where: str,
+    v1_hashes: dict[int, bytes],
+) -> None:
+    if checkpoint.version == 1 and v1_hashes.get(checkpoint.position, b"").hex() == checkpoint.hash:
+        return
+    report.note(
+        Problem(
+            "rewritten",
+            f"{where} was signed over version {checkpoint.version} of the chain, and the "
+            "version-1 hash kept at its position no longer agrees with it",
+            checkpoint.position,
+            checkpoint.event_id,
+        )
+    )

@@ -310,6 +310,39 @@ def test_the_verify_route_gives_the_clis_answer(
     assert quick.json()["ok"] is True
 
 
+def test_the_chain_is_verified_one_month_at_a_time(
+    client: TestClient,
+    factory: Factory,
+    db: Database,
+    sealer_db: Database,
+    settings: Settings,
+    database_url: str,
+) -> None:
+    from datetime import UTC, datetime
+
+    from index_service.audit.retention import ensure_partitions
+
+    ensure_partitions(db, datetime(2025, 5, 1, tzinfo=UTC), ahead=0)
+    with psycopg.connect(database_url, autocommit=True) as owner:
+        for day in (3, 4):
+            owner.execute(
+                "INSERT INTO audit_event (id, occurred_at, action, outcome, status_code, roles,"
+                " child_ids, method, route, request_id, instance, detail) VALUES"
+                " (gen_random_uuid(), %s, 'child:record:read', 'success', 200, '{}', '{}',"
+                " 'GET', '/', 'r', 'test', '{}')",
+                (datetime(2025, 5, day, tzinfo=UTC),),
+            )
+    auditor = _auditor(factory)
+    seal_all(sealer_db)
+    Sealer(sealer_db, settings).checkpoint(utcnow())
+    answer = client.get("/v1/audit/verify", params={"period": "2025-05"}, headers=auditor)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["ok"] is True
+    assert (answer.json()["period"], answer.json()["period_events"]) == ("2025-05", 2)
+    wrong = client.get("/v1/audit/verify", params={"period": "2025-5"}, headers=auditor)
+    assert wrong.status_code == 422
+
+
 @pytest.mark.parametrize(
     "path",
     [
