@@ -56,6 +56,7 @@ SENTENCES: dict[str, str] = {
     f"alert:delivery:{DeliveryStatus.DELIVERED.value}": "delivered an alert",
     f"alert:delivery:{DeliveryStatus.ABANDONED.value}": "gave up delivering an alert",
     "demo:data:load": "loaded the demonstration data",
+    "audit:personal:erase": "erased the personal details of audit events past retention",
     "undeclared": "used a route that declares no permission",
 }
 
