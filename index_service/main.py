@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import psycopg
 import sqlalchemy.exc
@@ -26,6 +27,8 @@ from index_service.api import (
     suspensions,
     webhooks,
 )
+from index_service.api.contract import document_problems
+from index_service.api.front import mount_docs
 from index_service.api.metrics import Metrics
 from index_service.api.middleware import RequestMiddleware
 from index_service.api.problems import install_problem_handlers
@@ -156,6 +159,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by api/front.py, without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = db
@@ -165,13 +170,29 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.directory = Directory()
     app.state.metrics = Metrics()
+    app.state.undocumented_problems = set()  # api/routing.py; the tests look here
     install_problem_handlers(app)
     app.include_router(health.router)
     for router in V1_ROUTERS:
         app.include_router(router)
     mount_pages(app)
+    mount_docs(app)
+    _document(app)
     app.add_middleware(RequestMiddleware, metrics=app.state.metrics)
     return app
+
+
+def _document(app: FastAPI) -> None:
+    """The OpenAPI document with the problem responses each route declares
+    (`api/contract.py`), built once."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def app_factory() -> FastAPI:

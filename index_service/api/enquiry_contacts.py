@@ -42,6 +42,10 @@ def list_contacts(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     before: datetime | None = None,
 ) -> EnquiryContactList:
+    """List enquiry contacts
+
+    The enquiries about children your team works with that the rules flagged for contact
+    (a designated manager's list): the open ones, newest first."""
     found = contacts.list_contacts(session=session, caller=caller, limit=limit, before=before)
     ctx.audit.detail["enquiry_contact_ids"] = [str(c.id) for c in found]
     return EnquiryContactList(items=[contacts.public_of(session=session, contact=c) for c in found])
@@ -59,6 +63,9 @@ def close_contact(
     caller: PrincipalDep,
     ctx: ContextDep,
 ) -> EnquiryContactPublic:
+    """Close an enquiry contact
+
+    Close an open contact, with the reason (e.g. 'referred; record created')."""
     ctx.audit.detail["enquiry_contact_id"] = str(contact_id)
     contact = contacts.close_contact(
         session=session, caller=caller, contact_id=contact_id, reason=body.reason

@@ -55,6 +55,11 @@ def raise_flag(
     timing: AlertTimingDep,
     response: Response,
 ) -> FlagPublic:
+    """Raise a flag on a child
+
+    A dated flag from the fixed vocabulary (child protection plan, looked after, missing
+    from home...) on a child you can reach; who may raise which kind depends on the
+    organisation. Raising one raises alerts to those working with the child."""
     flag, raised = flows.raise_flag(
         session=session,
         caller=caller,
@@ -80,6 +85,9 @@ def review_flag(
     caller: PrincipalDep,
     ctx: ContextDep,
 ) -> FlagPublic:
+    """Review a flag
+
+    Set the flag's next review date."""
     ctx.audit.detail["flag_id"] = str(flag_id)
     flag = service.review_flag(
         session=session, caller=caller, flag_id=flag_id, review_date=body.review_date
@@ -99,6 +107,9 @@ def end_flag(
     ctx: ContextDep,
     timing: AlertTimingDep,
 ) -> FlagPublic:
+    """End a flag
+
+    The flag no longer applies; it stays in the history. Ending one raises alerts."""
     ctx.audit.detail["flag_id"] = str(flag_id)
     flag, raised = flows.end_flag(
         session=session, caller=caller, purpose=purpose, flag_id=flag_id, timing=timing
@@ -119,6 +130,10 @@ def overdue_flags(
     ctx: ContextDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 100,
 ) -> OverdueFlagList:
+    """List overdue flags
+
+    Active flags past their review date: those you raised, and for a data manager those
+    on the children of their authority; the most overdue first."""
     items = service.overdue_flags(session=session, caller=caller, limit=limit)
     ctx.audit.children(*(item.child_id for item in items))
     return OverdueFlagList(items=items)

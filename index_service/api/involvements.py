@@ -49,6 +49,11 @@ def record_involvement(
     timing: AlertTimingDep,
     response: Response,
 ) -> InvolvementRecordPublic:
+    """Record your involvement with a child
+
+    Say that you (and your organisation) work with this child, so that others who look
+    them up can reach you. Only on a child you reached recently through an enquiry, or one
+    your organisation already works with. May raise an alert to the child's key worker."""
     involvement, raised = flows.start(
         session=session,
         caller=caller,
@@ -78,6 +83,10 @@ def end_involvement(
     ctx: ContextDep,
     timing: AlertTimingDep,
 ) -> InvolvementRecordPublic:
+    """End an involvement
+
+    Your organisation no longer works with the child; it stays in the history. May raise an
+    alert to the child's key worker."""
     ctx.audit.detail["involvement_id"] = str(involvement_id)
     involvement, raised = flows.end(
         session=session,

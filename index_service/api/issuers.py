@@ -42,6 +42,12 @@ def register_issuer(
     request: Request,
     response: Response,
 ) -> TrustedIssuerPublic:
+    """Register an agency's identity provider
+
+    Trust an OpenID Connect issuer to vouch for the named organisations' staff: its tokens
+    are then accepted for those organisations only. Issuers of organisations where a
+    powerful role counts (children's social care, the operator) are configured in settings
+    instead, and refused here."""
     verifier = _verifier(request)
     record = service.register(
         session=session,
@@ -59,6 +65,10 @@ def register_issuer(
 def list_issuers(
     session: SessionDep, caller: PrincipalDep, limit: Annotated[int, Query(ge=1, le=200)] = 100
 ) -> TrustedIssuerList:
+    """List registered identity providers
+
+    The issuers registered through the API (those configured in settings are not listed),
+    with the organisations each may vouch for."""
     found = service.list_issuers(session=session, caller=caller, limit=limit)
     return TrustedIssuerList(
         items=[TrustedIssuerPublic.model_validate(r, from_attributes=True) for r in found]
@@ -75,6 +85,9 @@ def withdraw_issuer(
     ctx: ContextDep,
     request: Request,
 ) -> TrustedIssuerPublic:
+    """Withdraw a registered identity provider
+
+    Its tokens are refused from the next request on."""
     record = service.withdraw(session=session, caller=caller, issuer_id=issuer_id)
     ctx.after_commit(_verifier(request).invalidate_registered)
     return TrustedIssuerPublic.model_validate(record, from_attributes=True)

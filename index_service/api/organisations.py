@@ -31,6 +31,11 @@ class OrganisationPage(BaseModel):
 def create_organisation(
     body: OrganisationCreate, session: SessionDep, caller: PrincipalDep, response: Response
 ) -> OrganisationPublic:
+    """Add a participating organisation
+
+    An organisation (an agency or a local authority's children's social care) must be
+    added before its staff's tokens are accepted. Answers the new organisation with its
+    `Location`; its code must be unique."""
     organisation = service.create_organisation(session=session, caller=caller, data=body)
     response.headers["Location"] = f"/v1/organisations/{organisation.id}"
     return OrganisationPublic.model_validate(organisation, from_attributes=True)
@@ -50,6 +55,11 @@ def list_organisations(
         ),
     ] = None,
 ) -> OrganisationPage:
+    """List participating organisations
+
+    One page at a time, ordered by code: pass the page's `next_cursor` as `after` for the
+    next. Discloses the organisations' codes, names, types, contacts and whether they take
+    part; no child data."""
     found = service.list_organisations(session=session, caller=caller, limit=limit + 1, after=after)
     items = [OrganisationPublic.model_validate(o, from_attributes=True) for o in found[:limit]]
     return OrganisationPage(items=items, next_cursor=items[-1].code if len(found) > limit else None)
@@ -63,6 +73,9 @@ def list_organisations(
 def read_organisation(
     organisation_id: uuid.UUID, session: SessionDep, caller: PrincipalDep
 ) -> OrganisationPublic:
+    """Read one organisation
+
+    The organisation's code, name, type, local authority and contacts; no child data."""
     organisation = service.get_organisation(
         session=session, caller=caller, organisation_id=organisation_id
     )

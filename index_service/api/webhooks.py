@@ -44,6 +44,10 @@ def register(
     settings: SettingsDep,
     response: Response,
 ) -> WebhookEndpointCreated:
+    """Register a webhook endpoint
+
+    An organisation's HTTPS endpoint that receives its alerts as signed Standard Webhooks
+    (ids only, never child data). The signing secret is in this answer only."""
     endpoint, organisation = webhooks.register(
         session=session,
         caller=caller,
@@ -60,6 +64,9 @@ def register(
 def list_endpoints(
     session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 100
 ) -> WebhookEndpointList:
+    """List webhook endpoints
+
+    The registered endpoints and their organisations (never their secrets)."""
     found = webhooks.list_endpoints(session=session, limit=limit)
     return WebhookEndpointList(items=[public_of(e, o) for e, o in found])
 
@@ -72,6 +79,9 @@ def list_endpoints(
 def withdraw(
     endpoint_id: uuid.UUID, session: SessionDep, caller: PrincipalDep
 ) -> WebhookEndpointPublic:
+    """Withdraw a webhook endpoint
+
+    No more deliveries are made to it."""
     endpoint, organisation = webhooks.withdraw(
         session=session, caller=caller, endpoint_id=endpoint_id
     )
