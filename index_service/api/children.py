@@ -14,6 +14,7 @@ from sqlmodel import Session
 from index_service.access.policy import Permission
 from index_service.access.principal import Principal
 from index_service.api.context import RequestContext
+from index_service.api.contract import ProblemCase
 from index_service.api.deps import (
     AlertTimingDep,
     ContextDep,
@@ -35,7 +36,8 @@ from index_service.children.schemas import (
     ChildUpdate,
     PossibleDuplicateProblem,
 )
-from index_service.errors import MalformedIfMatch, PreconditionRequired
+from index_service.children.service import REFUSALS as _REFUSALS
+from index_service.errors import Forbidden, MalformedIfMatch, PreconditionRequired
 from index_service.settings import Settings
 
 router = APIRouter(
@@ -193,7 +195,15 @@ def read_child(
     "/{child_id}",
     response_model=ChildPublic,
     response_model_exclude_unset=True,
-    **permission(Permission.CHILD_UPDATE),
+    **permission(
+        Permission.CHILD_UPDATE,
+        raises=(
+            ProblemCase.of(Forbidden, _REFUSALS["record_shielded"], "record_shielded"),
+            ProblemCase.of(
+                Forbidden, _REFUSALS["not_responsible_authority"], "not_responsible_authority"
+            ),
+        ),
+    ),
 )
 def update_child(
     child_id: uuid.UUID,

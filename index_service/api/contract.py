@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from fastapi.dependencies.utils import get_flat_params
 from pydantic import BaseModel, ConfigDict, Field
 
 from index_service.access.policy import GRANTS, RATE_LIMITED, Permission
@@ -176,15 +177,15 @@ def possible_problems(
 ) -> list[ProblemCase]:
     """Every problem `route` can answer: those it implies, then those declared."""
     cases: list[ProblemCase] = list(_EVERY_ROUTE)
-    dependant = route.dependant
+    parameters = get_flat_params(route.dependant)  # sub-dependencies' parameters too
     has_body = route.body_field is not None
     if has_body:
         cases.extend(_BODY)
-    if has_body or dependant.query_params or dependant.path_params or dependant.header_params:
+    if has_body or parameters:
         cases.append(_INPUT)
-    if dependant.path_params:
+    if route.param_convertors:  # an id in the path
         cases.append(_NOT_FOUND)
-    if any(p.alias.lower() == "if-match" for p in _all_headers(dependant)):
+    if any(p.alias.lower() == "if-match" for p in parameters):
         cases.extend(_IF_MATCH)
     if permission is not None and permission.touches_child_data:
         cases.append(_PURPOSE)
@@ -195,13 +196,6 @@ def possible_problems(
             error if isinstance(error, ProblemCase) else ProblemCase.of(error, error.title.lower())
         )
     return cases
-
-
-def _all_headers(dependant: Any) -> list[Any]:
-    found = list(dependant.header_params)
-    for sub in dependant.dependencies:
-        found.extend(_all_headers(sub))
-    return found
 
 
 def problem_responses(cases: Iterable[ProblemCase]) -> dict[int | str, dict[str, Any]]:

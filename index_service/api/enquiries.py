@@ -11,11 +11,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Response, status
 from sqlmodel import Session
 
+from index_service.access.need_to_know import CriteriaInsufficient
 from index_service.access.policy import Permission
 from index_service.access.principal import Principal
 from index_service.access.purpose import Purpose
 from index_service.alerts.service import AlertTiming
 from index_service.api.context import RequestContext
+from index_service.api.contract import ProblemCase
 from index_service.api.deps import (
     AlertTimingDep,
     ContextDep,
@@ -46,7 +48,15 @@ router = APIRouter(
     status_code=status.HTTP_201_CREATED,
     response_model=EnquiryPublic,
     response_model_exclude_unset=True,
-    **permission(Permission.ENQUIRY_CREATE),
+    **permission(
+        Permission.ENQUIRY_CREATE,
+        raises=(
+            ProblemCase.of(
+                CriteriaInsufficient,
+                "not enough to search on: an NHS number, or a name with a date of birth and more",
+            ),
+        ),
+    ),
 )
 def make_enquiry(
     body: EnquiryCreate,

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from index_service.access.policy import Permission
+from index_service.api.contract import ProblemCase
 from index_service.api.deps import (
     ContextDep,
     PrincipalDep,
@@ -25,6 +26,7 @@ from index_service.enquiries.models import (
     EnquiryContactList,
     EnquiryContactPublic,
 )
+from index_service.errors import Conflict
 
 router = APIRouter(
     prefix="/v1/enquiry-contacts",
@@ -54,7 +56,10 @@ def list_contacts(
 @router.post(
     "/{contact_id}/close",
     response_model=EnquiryContactPublic,
-    **permission(Permission.ENQUIRY_CONTACT_CLOSE),
+    **permission(
+        Permission.ENQUIRY_CONTACT_CLOSE,
+        raises=(ProblemCase.of(Conflict, "the contact is already closed", "already_closed"),),
+    ),
 )
 def close_contact(
     contact_id: uuid.UUID,

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from index_service.access.policy import Permission
+from index_service.api.contract import ProblemCase
 from index_service.api.deps import (
     AlertTimingDep,
     ContextDep,
@@ -21,6 +22,7 @@ from index_service.api.deps import (
     purpose_headers,
 )
 from index_service.api.routing import AuditedRoute
+from index_service.errors import Conflict, Forbidden
 from index_service.flags import flows, service
 from index_service.flags.models import Flag
 from index_service.flags.queries import public_of
@@ -42,7 +44,16 @@ def _public(session: SessionDep, flag: Flag) -> FlagPublic:
     "/v1/children/{child_id}/flags",
     status_code=status.HTTP_201_CREATED,
     response_model=FlagPublic,
-    **permission(Permission.FLAG_RAISE),
+    **permission(
+        Permission.FLAG_RAISE,
+        raises=(
+            ProblemCase.of(
+                Forbidden,
+                "your organisation may not raise this kind of flag",
+                "flag_not_yours_to_raise",
+            ),
+        ),
+    ),
 )
 def raise_flag(
     child_id: uuid.UUID,
@@ -76,7 +87,12 @@ def raise_flag(
 
 
 @router.post(
-    "/v1/flags/{flag_id}/review", response_model=FlagPublic, **permission(Permission.FLAG_REVIEW)
+    "/v1/flags/{flag_id}/review",
+    response_model=FlagPublic,
+    **permission(
+        Permission.FLAG_REVIEW,
+        raises=(ProblemCase.of(Conflict, "it has already ended", "already_ended"),),
+    ),
 )
 def review_flag(
     flag_id: uuid.UUID,
@@ -97,7 +113,12 @@ def review_flag(
 
 
 @router.post(
-    "/v1/flags/{flag_id}/end", response_model=FlagPublic, **permission(Permission.FLAG_END)
+    "/v1/flags/{flag_id}/end",
+    response_model=FlagPublic,
+    **permission(
+        Permission.FLAG_END,
+        raises=(ProblemCase.of(Conflict, "it has already ended", "already_ended"),),
+    ),
 )
 def end_flag(
     flag_id: uuid.UUID,

@@ -1,5 +1,5 @@
-"""The front of the service: `/` (a short page pointing to the web app, the API docs and
-`/healthz`) and the API docs at `/docs`, served entirely by the service.
+"""The API docs at `/docs`, served entirely by the service. (`/` is the web app's: a
+signed-out visitor goes to the sign-in page, which points to these docs and `/healthz`.)
 
 FastAPI's own `/docs` loads Swagger UI from a CDN, blank on a network without the
 internet (most NHS and police networks). Here Swagger UI's files come from the
@@ -22,29 +22,12 @@ from starlette.types import Receive, Scope, Send
 from index_service.web.headers import secured
 
 _PACKAGE = importlib.util.find_spec("swagger_ui")  # located, not imported: files only
-assert _PACKAGE is not None and _PACKAGE.origin is not None, "swagger-ui-py is a dependency"
+if _PACKAGE is None or _PACKAGE.origin is None:
+    raise ImportError("swagger-ui-py is a dependency of the service (pyproject.toml)")
 SWAGGER_STATIC = Path(_PACKAGE.origin).resolve().parent / "static"
 SWAGGER_FILES = ("swagger-ui-bundle.js", "swagger-ui.css")
 
 router = APIRouter(include_in_schema=False)
-
-_HOME = """<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Children's information-sharing index</title></head>
-<body>
-<h1>Children's information-sharing index</h1>
-<p>Who else is working with this child, and how to reach them.</p>
-<ul>
-<li><a href="/sign-in">Sign in to the web app</a>
-  (practitioners, data managers, auditors, administrators)</li>
-<li><a href="/docs">API documentation</a>
-  (the OpenAPI document: <a href="/openapi.json">/openapi.json</a>)</li>
-<li><a href="/healthz">/healthz</a>: whether the service is up
-  (<a href="/readyz">/readyz</a>: and ready to answer)</li>
-</ul>
-</body>
-</html>
-"""
 
 _DOCS = """<!doctype html>
 <html lang="en">
@@ -72,11 +55,6 @@ def _page(request: Request, html: str) -> Response:
     response = HTMLResponse(html)
     secured(response, nonce=secrets.token_urlsafe(16), settings=request.app.state.settings)
     return response
-
-
-@router.get("/")
-async def home(request: Request) -> Response:
-    return _page(request, _HOME)
 
 
 @router.get("/docs")

@@ -8,6 +8,7 @@ import uuid
 from fastapi import APIRouter, Depends, Response, status
 
 from index_service.access.policy import Permission
+from index_service.api.contract import ProblemCase
 from index_service.api.deps import (
     AlertTimingDep,
     ContextDep,
@@ -19,6 +20,7 @@ from index_service.api.deps import (
     purpose_headers,
 )
 from index_service.api.routing import AuditedRoute
+from index_service.errors import Conflict
 from index_service.involvements import flows
 from index_service.involvements.schemas import (
     InvolvementCreate,
@@ -72,7 +74,10 @@ def record_involvement(
 @router.post(
     "/v1/involvements/{involvement_id}/end",
     response_model=InvolvementRecordPublic,
-    **permission(Permission.INVOLVEMENT_END),
+    **permission(
+        Permission.INVOLVEMENT_END,
+        raises=(ProblemCase.of(Conflict, "it has already ended", "already_ended"),),
+    ),
 )
 def end_involvement(
     involvement_id: uuid.UUID,

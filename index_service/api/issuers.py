@@ -11,8 +11,10 @@ from pydantic import BaseModel
 
 from index_service.access.policy import Permission
 from index_service.access.tokens import TokenVerifier
+from index_service.api.contract import ProblemCase
 from index_service.api.deps import ContextDep, PrincipalDep, SessionDep, permission
 from index_service.api.routing import AuditedRoute
+from index_service.errors import Conflict, Forbidden
 from index_service.issuers import service
 from index_service.issuers.models import TrustedIssuerCreate, TrustedIssuerPublic
 
@@ -32,7 +34,17 @@ def _verifier(request: Request) -> TokenVerifier:
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=TrustedIssuerPublic,
-    **permission(Permission.ISSUER_REGISTER),
+    **permission(
+        Permission.ISSUER_REGISTER,
+        raises=(
+            ProblemCase.of(Conflict, "that issuer is already known", "issuer_exists"),
+            ProblemCase.of(
+                Forbidden,
+                "an organisation where a powerful role counts takes its issuers from settings",
+                "organisation_needs_configured_issuer",
+            ),
+        ),
+    ),
 )
 def register_issuer(
     body: TrustedIssuerCreate,

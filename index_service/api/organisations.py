@@ -9,8 +9,10 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel
 
 from index_service.access.policy import Permission
+from index_service.api.contract import ProblemCase
 from index_service.api.deps import PrincipalDep, SessionDep, permission
 from index_service.api.routing import AuditedRoute
+from index_service.errors import Conflict
 from index_service.organisations import service
 from index_service.organisations.models import OrganisationCreate, OrganisationPublic
 
@@ -26,7 +28,14 @@ class OrganisationPage(BaseModel):
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=OrganisationPublic,
-    **permission(Permission.ORGANISATION_CREATE),
+    **permission(
+        Permission.ORGANISATION_CREATE,
+        raises=(
+            ProblemCase.of(
+                Conflict, "an organisation with that code exists", "organisation_exists"
+            ),
+        ),
+    ),
 )
 def create_organisation(
     body: OrganisationCreate, session: SessionDep, caller: PrincipalDep, response: Response

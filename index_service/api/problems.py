@@ -11,6 +11,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -52,10 +53,11 @@ def allowed_methods(request: Request) -> list[str]:
     """The methods some route answers at this request's path (every route of the path,
     not only the first whose path matched, as Starlette's own `Allow` says)."""
     allowed: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "\x00"})
-        if match != Match.NONE:
-            allowed.update(getattr(route, "methods", None) or ())
+    scope = {**request.scope, "method": "\x00"}  # no route answers it: paths decide
+    for route in iter_route_contexts(request.app.routes):
+        methods = route.methods
+        if methods and route.matches(scope)[0] != Match.NONE:
+            allowed.update(methods)
     return sorted(allowed)
 
 

@@ -11,8 +11,10 @@ from pydantic import BaseModel
 
 from index_service.access.policy import Permission
 from index_service.access.tokens import TokenVerifier
+from index_service.api.contract import ProblemCase
 from index_service.api.deps import PrincipalDep, SessionDep, permission
 from index_service.api.routing import AuditedRoute
+from index_service.errors import Conflict
 from index_service.suspensions import service
 from index_service.suspensions.models import SuspensionCreate, SuspensionPublic
 
@@ -27,7 +29,18 @@ class SuspensionList(BaseModel):
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=SuspensionPublic,
-    **permission(Permission.SUSPENSION_CREATE),
+    **permission(
+        Permission.SUSPENSION_CREATE,
+        raises=(
+            ProblemCase.of(Conflict, "already suspended", "already_suspended"),
+            ProblemCase.of(Conflict, "you may not suspend yourself", "cannot_suspend_yourself"),
+            ProblemCase.of(
+                Conflict,
+                "you may not suspend your own organisation: no one would be left to lift it",
+                "cannot_suspend_your_own_organisation",
+            ),
+        ),
+    ),
 )
 def suspend(
     body: SuspensionCreate,

@@ -17,8 +17,10 @@ from index_service.alerts.schemas import (
     WebhookEndpointList,
     WebhookEndpointPublic,
 )
+from index_service.api.contract import ProblemCase
 from index_service.api.deps import PrincipalDep, SessionDep, SettingsDep, permission
 from index_service.api.routing import AuditedRoute
+from index_service.errors import Conflict
 from index_service.organisations.models import Organisation
 
 router = APIRouter(prefix="/v1/webhook-endpoints", tags=["webhooks"], route_class=AuditedRoute)
@@ -74,7 +76,10 @@ def list_endpoints(
 @router.delete(
     "/{endpoint_id}",
     response_model=WebhookEndpointPublic,
-    **permission(Permission.WEBHOOK_WITHDRAW),
+    **permission(
+        Permission.WEBHOOK_WITHDRAW,
+        raises=(ProblemCase.of(Conflict, "the endpoint is already withdrawn", "already_disabled"),),
+    ),
 )
 def withdraw(
     endpoint_id: uuid.UUID, session: SessionDep, caller: PrincipalDep
