@@ -85,7 +85,8 @@ def test_every_operation_has_a_written_summary_and_a_description_for_a_client(
     for route, method, operation in _operations(app):
         where = f"{method} {route.path}"
         generated = route.endpoint.__name__.replace("_", " ").title()
-        assert operation["summary"] and operation["summary"] != generated, where
+        assert operation["summary"], where
+        assert operation["summary"] != generated, where
         description = operation["description"]
         assert len(description) > 120, where
         assert "**Who may call it:**" in description, where
@@ -139,7 +140,8 @@ def test_real_problem_responses_validate_against_the_documented_schema(
         assert response.headers["content-type"] == PROBLEM_JSON
         body = response.json()
         validator.validate(body)
-        assert body["status"] == status and body["type"].endswith(body["code"])
+        assert body["status"] == status
+        assert body["type"].endswith(body["code"])
 
 
 def test_a_method_not_answered_says_which_is_with_allow(
@@ -232,9 +234,11 @@ def test_the_api_docs_are_served_by_the_service_alone(client: TestClient) -> Non
     page = client.get("/docs")
     assert page.status_code == 200
     csp = page.headers["content-security-policy"]
-    assert "script-src 'self' 'nonce-" in csp and "'unsafe-inline'" not in csp
+    assert "script-src 'self' 'nonce-" in csp
+    assert "'unsafe-inline'" not in csp
     sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
-    assert sources and all(s.startswith("/") for s in sources)  # nothing from elsewhere
+    assert sources
+    assert all(s.startswith("/") for s in sources)
     assert "<script>" not in page.text  # no inline script: the CSP holds
     for source in sources:
         asset = client.get(source)
