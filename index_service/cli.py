@@ -238,7 +238,10 @@ def token(
     org: Annotated[
         str, typer.Option(help="Code of the user's organisation (must exist, e.g. DEMO-EAL-01).")
     ],
-    role: Annotated[list[Role], typer.Option(help="A role; repeat for several.")],
+    role: Annotated[
+        list[Role],
+        typer.Option(help=f"A role; repeat for several. One of: {', '.join(Role)}."),
+    ],
     email: Annotated[str | None, typer.Option(help="Default: SUB@ORG.example.")] = None,
     ttl: Annotated[int, typer.Option(min=60, max=3600, help="Lifetime in seconds.")] = 3600,
 ) -> None:
@@ -328,7 +331,10 @@ def demo(
 def add_organisation(
     code: Annotated[str, typer.Option()],
     name: Annotated[str, typer.Option()],
-    type: Annotated[OrganisationType, typer.Option(help="The organisation's type.")],
+    type: Annotated[
+        OrganisationType,
+        typer.Option(help=f"The organisation's type, one of: {', '.join(OrganisationType)}."),
+    ],
     local_authority: Annotated[str, typer.Option(help="ONS code, e.g. E09000009.")],
     phone: Annotated[str | None, typer.Option(help="In-hours phone.")] = None,
     email: Annotated[str | None, typer.Option(help="Contact (secure) email.")] = None,
