@@ -19,6 +19,7 @@ from index_service.settings import Settings
 from tests.factories.processes import BIN, ROOT, free_port, wait_for_line
 
 README = ROOT / "README.md"
+BASH = shutil.which("bash") or "/bin/bash"
 BLOCK = re.compile(r"<!-- quick-start:begin -->\n```sh\n(.*?)```\n<!-- quick-start:end -->", re.S)
 
 
@@ -64,7 +65,7 @@ def served(settings: Settings, tmp_path: Path) -> Iterator[dict[str, str]]:
 
 def _run(block: str, env: dict[str, str], where: Path) -> list[str]:
     result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", block],
+        [BASH, "-euo", "pipefail", "-c", block],
         env=env,
         cwd=where,
         capture_output=True,
