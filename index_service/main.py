@@ -45,9 +45,20 @@ from index_service.settings import Settings, get_settings
 from index_service.web.app import mount_pages
 
 DESCRIPTION = """A signposting index for children's safeguarding: who else is working with
-this child, and how to reach them. Every request that touches child data, and every
-refused request, leaves an audit row written with the work. Errors are RFC 9457 problem
-documents."""
+this child, and how to reach them.
+
+- **Authentication**: a bearer JWT from your organisation's identity provider (in
+  development, `index-service token`). Your roles and your organisation's type decide
+  which operations you may call: each operation says who may.
+- **Purpose of use**: every operation on child data needs `Purpose-Of-Use` (a code from
+  the list) and `Purpose-Text` (a few words), recorded with its audit row.
+- **Audit**: every request, allowed or refused, leaves an audit row written with the
+  work, before the answer leaves.
+- **Changes** name the version they change: send the `ETag` of your last read as
+  `If-Match` (412 if it changed meanwhile, 428 if missing).
+- **Errors** are RFC 9457 problem documents (`application/problem+json`, the `Problem`
+  schema): `code` for programs, `detail` says what to do; each operation lists the ones
+  it can give."""
 
 
 V1_ROUTERS = (
