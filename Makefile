@@ -39,7 +39,7 @@ run: $(STAMP) $(ASSETS)
 	@echo "The web app: http://127.0.0.1:$${PORT:-8000}/ (sign in as a demo persona); the API's docs: /docs."
 	@echo "A first request, from another terminal (README.md, Quick start, has more):"
 	@echo "  TOKEN=\$$($(BIN)/index-service token --sub demo-data-manager --name 'Dana Manager' --org DEMO-EAL-01 --role data_manager)"
-	@echo "  curl -s -w ' %{http_code}\\n' -H \"Authorization: Bearer \$$TOKEN\" http://127.0.0.1:$${PORT:-8000}/v1/alerts"
+	@echo "  curl -i -H \"Authorization: Bearer \$$TOKEN\" http://127.0.0.1:$${PORT:-8000}/v1/alerts"
 	@echo ""
 	@echo "The alert worker (outbox deliveries, escalations) runs beside the server processes;"
 	@echo "Ctrl-C, or kill of this make, stops them all (and the embedded PostgreSQL)."
