@@ -36,11 +36,10 @@ run: $(STAMP) $(ASSETS)
 	$(BIN)/index-service migrate
 	$(BIN)/index-service seed-demo --once
 	@echo ""
-	@echo "Mint a token (local development issuer) and make a first request:"
-	@echo "  TOKEN=\$$($(BIN)/index-service token --sub dm-1 --name 'Dana Manager' --org DEMO-EAL-01 --role data_manager)"
-	@echo "  curl -s -H \"Authorization: Bearer \$$TOKEN\" -H 'Purpose-Of-Use: data_quality' -H 'Purpose-Text: first try' \\"
-	@echo "    -H 'Content-Type: application/json' \\"
-	@echo "    -d @examples/child.json http://127.0.0.1:$${PORT:-8000}/v1/children"
+	@echo "The web app: http://127.0.0.1:$${PORT:-8000}/ (sign in as a demo persona); the API's docs: /docs."
+	@echo "A first request, from another terminal (README.md, Quick start, has more):"
+	@echo "  TOKEN=\$$($(BIN)/index-service token --sub demo-data-manager --name 'Dana Manager' --org DEMO-EAL-01 --role data_manager)"
+	@echo "  curl -i -H \"Authorization: Bearer \$$TOKEN\" http://127.0.0.1:$${PORT:-8000}/v1/alerts"
 	@echo ""
 	@echo "The alert worker (outbox deliveries, escalations) runs beside the server processes;"
 	@echo "Ctrl-C, or kill of this make, stops them all (and the embedded PostgreSQL)."

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from index_service.access.roles import Role
+from index_service.organisations.models import OrganisationType
 from index_service.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -221,7 +223,15 @@ def audit_verify(
         assert first is not None
         typer.echo(f"audit chain NOT intact: {first.kind}: {first.message}", err=True)
         raise typer.Exit(code=1)
-    typer.echo("audit chain intact", err=True)
+    checked = f"{report.events_checked} events and {report.checkpoints_checked} checkpoints checked"
+    if report.events_checked == 0 and report.unsealed_events > 0:
+        typer.echo(
+            f"audit chain NOT verified: {checked}, but {report.unsealed_events} events are "
+            "unsealed: is the sealer running? (`index-service audit seal` seals them now)",
+            err=True,
+        )
+        raise typer.Exit(code=1)
+    typer.echo(f"audit chain intact: {checked}", err=True)
 
 
 @audit_app.command("erase")
@@ -260,17 +270,43 @@ def migrate() -> None:
 def token(
     sub: Annotated[str, typer.Option(help="Subject: the user's id at their identity provider.")],
     name: Annotated[str, typer.Option(help="The user's display name.")],
-    org: Annotated[str, typer.Option(help="Code of the user's organisation.")],
-    role: Annotated[list[str], typer.Option(help="A role; repeat for several.")],
+    org: Annotated[
+        str, typer.Option(help="Code of the user's organisation (must exist, e.g. DEMO-EAL-01).")
+    ],
+    role: Annotated[
+        list[Role],
+        typer.Option(help=f"A role; repeat for several. One of: {', '.join(Role)}."),
+    ],
     email: Annotated[str | None, typer.Option(help="Default: SUB@ORG.example.")] = None,
     ttl: Annotated[int, typer.Option(min=60, max=3600, help="Lifetime in seconds.")] = 3600,
 ) -> None:
-    """Mint a token from the local development issuer (development only)."""
+    """Mint a token from the local development issuer (development only), for a user of
+    an organisation the index holds, with roles from the list below."""
+    from sqlmodel import col, select
+
     from index_service.access.devkeys import mint_dev_token
+    from index_service.main import connect
+    from index_service.organisations.models import Organisation
 
     settings = get_settings()
     if not settings.dev_issuer_enabled:
         typer.echo("the development issuer is disabled (DEV_ISSUER_ENABLED=false)", err=True)
+        raise typer.Exit(2)
+    db = connect(settings)
+    try:
+        with db.session() as session:
+            found = session.exec(
+                select(Organisation.code).where(col(Organisation.code) == org.upper())
+            ).first()
+    finally:
+        db.close()
+    if found is None:
+        typer.echo(
+            f"no organisation has the code {org!r}: every token's organisation must take part "
+            "(load the demo's with `index-service seed-demo`, or add one with "
+            "`index-service add-organisation`)",
+            err=True,
+        )
         raise typer.Exit(2)
     typer.echo(
         mint_dev_token(
@@ -279,7 +315,7 @@ def token(
             name=name,
             email=email or f"{sub}@{org.lower()}.example",
             organisation=org,
-            roles=role,
+            roles=[r.value for r in role],
             ttl_seconds=ttl,
         )
     )
@@ -330,7 +366,10 @@ def demo(
 def add_organisation(
     code: Annotated[str, typer.Option()],
     name: Annotated[str, typer.Option()],
-    type: Annotated[str, typer.Option(help="Organisation type, e.g. index_operator.")],
+    type: Annotated[
+        OrganisationType,
+        typer.Option(help=f"The organisation's type, one of: {', '.join(OrganisationType)}."),
+    ],
     local_authority: Annotated[str, typer.Option(help="ONS code, e.g. E09000009.")],
     phone: Annotated[str | None, typer.Option(help="In-hours phone.")] = None,
     email: Annotated[str | None, typer.Option(help="Contact (secure) email.")] = None,
@@ -354,7 +393,7 @@ def add_organisation(
             {
                 "code": code,
                 "name": name,
-                "type": type,
+                "type": type.value,
                 "local_authority": local_authority,
                 "contact_phone": phone,
                 "contact_email": email,
@@ -362,7 +401,9 @@ def add_organisation(
             }
         )
     except ValidationError as exc:
-        typer.echo(str(exc), err=True)
+        for error in exc.errors():  # the field and what is wrong, as a sentence each
+            field = ".".join(str(part) for part in error["loc"]) or "input"
+            typer.echo(f"--{field.replace('_', '-')}: {error['msg']}", err=True)
         raise typer.Exit(2) from None
     db = connect(get_settings())
     try:

@@ -55,6 +55,13 @@ class PreconditionFailed(DomainError):
     title = "The record has changed since you read it"
 
 
+class MalformedIfMatch(PreconditionFailed):
+    """If-Match that is not an ETag this service writes: not a change someone made."""
+
+    code = "if_match_malformed"
+    title = "If-Match is not an ETag"
+
+
 class PreconditionRequired(DomainError):
     status = 428
     code = "precondition_required"

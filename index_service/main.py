@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import psycopg
 import sqlalchemy.exc
@@ -26,6 +27,8 @@ from index_service.api import (
     suspensions,
     webhooks,
 )
+from index_service.api.contract import document_problems
+from index_service.api.front import mount_docs
 from index_service.api.metrics import Metrics
 from index_service.api.middleware import RequestMiddleware
 from index_service.api.problems import install_problem_handlers
@@ -42,9 +45,20 @@ from index_service.settings import Settings, get_settings
 from index_service.web.app import mount_pages
 
 DESCRIPTION = """A signposting index for children's safeguarding: who else is working with
-this child, and how to reach them. Every request that touches child data, and every
-refused request, leaves an audit row written with the work. Errors are RFC 9457 problem
-documents."""
+this child, and how to reach them.
+
+- **Authentication**: a bearer JWT from your organisation's identity provider (in
+  development, `index-service token`). Your roles and your organisation's type decide
+  which operations you may call: each operation says who may.
+- **Purpose of use**: every operation on child data needs `Purpose-Of-Use` (a code from
+  the list) and `Purpose-Text` (a few words), recorded with its audit row.
+- **Audit**: every request, allowed or refused, leaves an audit row written with the
+  work, before the answer leaves.
+- **Changes** name the version they change: send the `ETag` of your last read as
+  `If-Match` (412 if it changed meanwhile, 428 if missing).
+- **Errors** are RFC 9457 problem documents (`application/problem+json`, the `Problem`
+  schema): `code` for programs, `detail` says what to do; each operation lists the ones
+  it can give."""
 
 
 V1_ROUTERS = (
@@ -156,6 +170,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by api/front.py, without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = db
@@ -165,13 +181,29 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.directory = Directory()
     app.state.metrics = Metrics()
+    app.state.undocumented_problems = set()  # api/routing.py; the tests look here
     install_problem_handlers(app)
     app.include_router(health.router)
     for router in V1_ROUTERS:
         app.include_router(router)
     mount_pages(app)
+    mount_docs(app)
+    _document(app)
     app.add_middleware(RequestMiddleware, metrics=app.state.metrics)
     return app
+
+
+def _document(app: FastAPI) -> None:
+    """The OpenAPI document with the problem responses each route declares
+    (`api/contract.py`), built once."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def app_factory() -> FastAPI:

@@ -170,6 +170,10 @@ def app(settings: Settings, db: Database) -> FastAPI:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+    # Every problem a route answered is in its OpenAPI operation (api/contract.py).
+    undocumented = sorted(app.state.undocumented_problems)
+    app.state.undocumented_problems.clear()
+    assert not undocumented, f"problem statuses not in the OpenAPI document: {undocumented}"
 
 
 @pytest.fixture(autouse=True)

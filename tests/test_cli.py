@@ -29,7 +29,8 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Iterator[Set
     get_settings.cache_clear()
 
 
-def test_token_mints_a_token_the_service_accepts(cli_env: Settings) -> None:
+def test_token_mints_a_token_the_service_accepts(cli_env: Settings, factory: Factory) -> None:
+    factory.organisation(code="DEMO-HRY-01")
     result = runner.invoke(
         app,
         [
@@ -52,6 +53,28 @@ def test_token_mints_a_token_the_service_accepts(cli_env: Settings) -> None:
     claims = TokenVerifier.from_settings(cli_env).verify(result.output.strip())
     assert (claims.subject, claims.organisation_code) == ("sw-7", "DEMO-HRY-01")
     assert claims.roles == ["social_worker", "practitioner"]
+
+
+def test_token_refuses_a_misspelt_role_and_lists_the_roles(cli_env: Settings) -> None:
+    args = ["token", "--sub", "a", "--name", "A", "--org", "X1", "--role", "practitioner"]
+    result = runner.invoke(app, [*args[:-1], "practicioner"])
+    assert result.exit_code == 2
+    assert "'practicioner' is not one of" in result.output
+    assert "social_worker" in result.output
+    help_text = runner.invoke(app, ["token", "--help"], env={"COLUMNS": "400"}).output
+    assert "One of: practitioner, social_worker, designated_manager, data_manager" in help_text
+
+
+def test_token_refuses_an_organisation_the_index_does_not_hold(
+    cli_env: Settings, factory: Factory
+) -> None:
+    args = ["token", "--sub", "a", "--name", "A", "--role", "practitioner", "--org"]
+    result = runner.invoke(app, [*args, "DEMO-EAL-99"])
+    assert result.exit_code == 2
+    assert "no organisation has the code 'DEMO-EAL-99'" in result.stderr
+    assert result.stdout == ""  # no token
+    factory.organisation(code="DEMO-EAL-99", type="emergency_department")
+    assert runner.invoke(app, [*args, "demo-eal-99"]).exit_code == 0
 
 
 def test_token_refuses_a_lifetime_over_an_hour(cli_env: Settings) -> None:
@@ -165,6 +188,23 @@ def test_two_migrates_at_once_both_succeed(settings: Settings, scratch_database:
     for process, output in zip(both, outputs, strict=True):
         assert process.returncode == 0, output
         assert "at head" in output
+
+
+def test_add_organisation_lists_the_types_and_refuses_another_plainly(
+    cli_env: Settings, factory: Factory
+) -> None:
+    help_text = runner.invoke(app, ["add-organisation", "--help"], env={"COLUMNS": "400"}).output
+    assert "one of: childrens_social_care, gp_practice, health_visiting" in help_text
+    args = ["add-organisation", "--code", "x-1", "--name", "X", "--local-authority", "E09000009"]
+    result = runner.invoke(app, [*args, "--type", "hospitl"])
+    assert result.exit_code == 2
+    assert "'hospitl' is not one of" in result.output
+    assert "pydantic" not in result.output
+    bad_code = runner.invoke(app, [*args[:2], "x 1", *args[3:], "--type", "hospital"])
+    assert bad_code.exit_code == 2
+    assert bad_code.stderr.startswith("--code: ")
+    assert "pydantic" not in bad_code.output
+    assert factory.count("organisation") == 0
 
 
 def test_add_organisation_refuses_childrens_social_care_without_both_phones_and_unknown_codes(

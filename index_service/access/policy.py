@@ -161,6 +161,22 @@ GRANTS: dict[Permission, tuple[Grant, ...]] = {
 }
 
 
+# The route a refused caller should use instead, when they hold its permission: a
+# practitioner reaches a child through an enquiry, never by its id.
+INSTEAD: dict[Permission, tuple[Permission, str]] = {
+    Permission.CHILD_READ: (
+        Permission.ENQUIRY_CREATE,
+        "look children up with an enquiry: POST /v1/enquiries, then open a child it found "
+        "with GET /v1/enquiries/{enquiry_id}/children/{child_id}",
+    ),
+    Permission.CHILD_UPDATE: (
+        Permission.INVOLVEMENT_RECORD,
+        "the child's local authority keeps the record; to say you work with the child, "
+        "POST /v1/children/{child_id}/involvements",
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
@@ -178,15 +194,13 @@ def authorise(principal: Principal, permission: Permission) -> Decision:
     if not grants:
         return Decision(False, f"{permission.value} is granted to nobody")
     roles = sorted({g.role.value for g in grants})
-    return Decision(
-        False,
-        f"{permission.value} needs one of the roles {', '.join(roles)}"
-        + (
-            " in an organisation of the right type"
-            if any(g.organisation_types for g in grants)
-            else ""
-        ),
+    reason = f"{permission.value} needs one of the roles {', '.join(roles)}" + (
+        " in an organisation of the right type" if any(g.organisation_types for g in grants) else ""
     )
+    instead = INSTEAD.get(permission)
+    if instead is not None and authorise(principal, instead[0]):
+        reason = f"{instead[1]} ({reason})"
+    return Decision(False, reason)
 
 
 def holds(principal: Principal, *grants: Grant) -> bool:

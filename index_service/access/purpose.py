@@ -32,6 +32,18 @@ class PurposeCode(StrEnum):
     AUDIT = "audit"
     DATA_QUALITY = "data_quality"
 
+    @classmethod
+    def _missing_(cls, value: object) -> PurposeCode | None:
+        """The one place a code's case and surrounding spaces are forgiven
+        (`HEALTH_CARE`, ` health_care`): the security check, the documented header's
+        validation and the pages' form all read codes through this enum."""
+        if isinstance(value, str):
+            wanted = value.strip().lower()
+            for member in cls:
+                if member.value == wanted:
+                    return member
+        return None
+
 
 class PurposeRequired(DomainError):
     status = 400
@@ -68,7 +80,7 @@ def purpose_of(
             code="purpose_required",
         )
     try:
-        purpose_code = PurposeCode(code.strip().lower())
+        purpose_code = PurposeCode(code)
     except ValueError:
         raise PurposeRequired(f"{field} must be one of: {codes}", code="purpose_unknown") from None
     decoded = (text or "").strip()

@@ -63,6 +63,10 @@ def list_alerts(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     before: datetime | None = None,
 ) -> AlertList:
+    """List your alerts
+
+    The alerts for you (and, for a designated or data manager, your team), newest first,
+    with the child's name as your role may see it."""
     found = service.list_alerts(
         session=session,
         caller=caller,
@@ -89,6 +93,10 @@ def answer_list(
 def read_alert(
     alert_id: uuid.UUID, session: SessionDep, caller: PrincipalDep, ctx: ContextDep
 ) -> AlertPublic:
+    """Read an alert
+
+    One of your alerts: which rule raised it, about which child, and whether it has been
+    acknowledged."""
     ctx.audit.detail["alert_id"] = str(alert_id)
     alert = service.get_alert(session=session, caller=caller, alert_id=alert_id)
     return _answer(session, caller, ctx, alert)
@@ -116,8 +124,10 @@ def acknowledge(
     ctx: ContextDep,
     body: AlertAcknowledge | None = None,
 ) -> AlertPublic:
-    """An optional body `{"note": "..."}` says what was done; kept on the alert and in
-    this request's audit row. Acknowledging again keeps the first acknowledgement."""
+    """Acknowledge an alert
+
+    An optional body `{"note": "..."}` says what was done; kept on the alert and in this
+    request's audit row. Acknowledging again keeps the first acknowledgement."""
     ctx.audit.detail["alert_id"] = str(alert_id)
     note = body.note if body else None
     alert, acknowledged = service.acknowledge(

@@ -99,6 +99,11 @@ def search_events(
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> AuditEventPage:
+    """Search the audit trail
+
+    Audit events by time window, actor, child, route and outcome, one page at a time. A
+    local authority's auditor sees their authority's events; a national auditor sees all.
+    The search itself is audited."""
     _record(ctx, wanted)
     events, next_cursor = queries.page(
         session=session, principal=caller, wanted=wanted, limit=limit, cursor=cursor
@@ -135,6 +140,9 @@ def _streamed(
     **permission(Permission.AUDIT_EVENT_EXPORT),
 )
 def export_csv(caller: PrincipalDep, ctx: ContextDep, wanted: FilterDep) -> StreamingResponse:
+    """Export audit events as CSV
+
+    The events the same filters find, streamed as CSV."""
     _record(ctx, wanted, format="csv")
     return StreamingResponse(
         _streamed(ctx, caller, wanted, "csv"),
@@ -155,6 +163,9 @@ def export_csv(caller: PrincipalDep, ctx: ContextDep, wanted: FilterDep) -> Stre
     **permission(Permission.AUDIT_EVENT_EXPORT),
 )
 def export_fhir(caller: PrincipalDep, ctx: ContextDep, wanted: FilterDep) -> StreamingResponse:
+    """Export audit events as FHIR
+
+    The events the same filters find, streamed as a FHIR R4 Bundle of AuditEvent resources."""
     _record(ctx, wanted, format="fhir")
     return StreamingResponse(
         _streamed(ctx, caller, wanted, "fhir"), media_type="application/fhir+json"
@@ -173,6 +184,10 @@ def child_access_report(
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> ChildAccessReport:
+    """Who looked at this child
+
+    Every access to one child's record, by whom, when and why (for a subject access
+    request or a complaint)."""
     return queries.child_accesses(
         session=session, principal=caller, child_id=child_id, limit=limit, cursor=cursor
     )
@@ -194,6 +209,11 @@ def practitioner_activity(
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> PractitionerActivity:
+    """What a practitioner did
+
+    One practitioner's requests over a window (by issuer and subject), counted by action
+    and outcome, with how many distinct children they reached and the events, a page at
+    a time."""
     window = reports.window_between(since, until)
     wanted = queries.EventFilter(
         issuer=issuer, subject=subject, since=window.since, until=window.until
@@ -216,6 +236,10 @@ def misuse_report(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> MisuseReport:
+    """A misuse report
+
+    One of the named reports of possible misuse (shielded accesses, fruitless searches,
+    out of hours, out of area, many children, overdue alerts), with the cases it finds."""
     window = reports.window_between(since, until)
     ctx.audit.detail.update(report=report.value, since=str(window.since), until=str(window.until))
     rules = reports.ReportRules(
@@ -252,8 +276,11 @@ def verify_chain(
         ),
     ] = None,
 ) -> ChainVerification:
-    """The same check as `index-service audit verify`: every sealed event hashed again,
-    every checkpoint's signature, and the first bad event named."""
+    """Verify the audit trail's chain
+
+    The same check as `index-service audit verify`: every sealed event hashed again, every
+    checkpoint's signature, and the first bad event named; with `period`, one month's
+    events only, from the newest good checkpoint before them."""
     month = date.fromisoformat(f"{period}-01") if period else None
     report = run_verify(db=ctx.db, settings=settings, incremental=incremental, period=month)
     ctx.audit.detail.update(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 from fastapi.responses import JSONResponse
@@ -14,6 +14,7 @@ from sqlmodel import Session
 from index_service.access.policy import Permission
 from index_service.access.principal import Principal
 from index_service.api.context import RequestContext
+from index_service.api.contract import ProblemCase
 from index_service.api.deps import (
     AlertTimingDep,
     ContextDep,
@@ -35,7 +36,8 @@ from index_service.children.schemas import (
     ChildUpdate,
     PossibleDuplicateProblem,
 )
-from index_service.errors import PreconditionFailed, PreconditionRequired
+from index_service.children.service import REFUSALS as _REFUSALS
+from index_service.errors import Forbidden, MalformedIfMatch, PreconditionRequired
 from index_service.settings import Settings
 
 router = APIRouter(
@@ -46,10 +48,6 @@ router = APIRouter(
 )
 
 _ETAG = re.compile(r'^"(0|[1-9][0-9]{0,8})"$')  # exactly as etag() writes it
-_PRECONDITIONS: dict[int | str, dict[str, Any]] = {
-    412: {"description": "stale If-Match"},
-    428: {"description": "If-Match missing"},
-}
 IfMatch = Annotated[str | None, Header(max_length=64)]
 POSSIBLE_DUPLICATE = "possible_duplicate"
 _DUPLICATE_ADVICE = (
@@ -74,9 +72,7 @@ def expected_version(if_match: str | None) -> int:
         )
     match = _ETAG.match(if_match.strip())
     if match is None:
-        raise PreconditionFailed(
-            'If-Match must be the exact ETag you read, such as "3"', code="if_match_malformed"
-        )
+        raise MalformedIfMatch('If-Match must be the exact ETag you read, such as "3"')
     return int(match.group(1))
 
 
@@ -134,6 +130,14 @@ def create_child(
     request: Request,
     response: Response,
 ) -> ChildPublic | JSONResponse:
+    """Register a child
+
+    Adds a child record for the caller's local authority (a data manager or social worker
+    of children's social care, or an agency's system). The duplicate guard runs the
+    matcher first: if the record may be a child the index already holds, nothing is
+    created and the answer is 409 `possible_duplicate` with the candidates (send again
+    with their ids in `confirmed_distinct_from` if the child is a different one). Answers
+    201 with the record, its `ETag` and `Location`."""
     outcome = flows.register_child(
         session=session,
         caller=caller,
@@ -175,6 +179,12 @@ def read_child(
     settings: SettingsDep,
     response: Response,
 ) -> ChildPublic:
+    """Read a child's record
+
+    The record as the caller may see it (fields by role, shielded and sensitive parts
+    withheld), with its `ETag` for a later change. Only for the local authority's own
+    staff: practitioners look children up with an enquiry (`POST /v1/enquiries`). Opening
+    many children in a short time raises an alert."""
     record = service.get_child(session=session, caller=caller, child_id=child_id)
     return _answer(
         record, session=session, caller=caller, ctx=ctx, response=response, opened=settings
@@ -185,8 +195,15 @@ def read_child(
     "/{child_id}",
     response_model=ChildPublic,
     response_model_exclude_unset=True,
-    responses=_PRECONDITIONS,
-    **permission(Permission.CHILD_UPDATE),
+    **permission(
+        Permission.CHILD_UPDATE,
+        raises=(
+            ProblemCase.of(Forbidden, _REFUSALS["record_shielded"], "record_shielded"),
+            ProblemCase.of(
+                Forbidden, _REFUSALS["not_responsible_authority"], "not_responsible_authority"
+            ),
+        ),
+    ),
 )
 def update_child(
     child_id: uuid.UUID,
@@ -200,6 +217,12 @@ def update_child(
     response: Response,
     if_match: IfMatch = None,
 ) -> ChildPublic:
+    """Change a child's record
+
+    Send only the fields that change, with `If-Match` set to the `ETag` of your last read:
+    a change made meanwhile by someone else answers 412 and nothing is lost. A change of
+    status, education or GP may raise alerts to those working with the child. Answers the
+    record with its new `ETag`."""
     record, changed, raised = flows.change_child(
         session=session,
         caller=caller,
@@ -245,7 +268,6 @@ def _set_shielded(
     "/{child_id}/shield",
     response_model=ChildPublic,
     response_model_exclude_unset=True,
-    responses=_PRECONDITIONS,
     **permission(Permission.CHILD_SHIELD),
 )
 def shield_child(
@@ -257,8 +279,11 @@ def shield_child(
     response: Response,
     if_match: IfMatch = None,
 ) -> ChildPublic:
-    """Shield a child (refuge, new identity): others then learn only that a record exists
-    and whom to contact, and every such access is kept for the data manager's alert."""
+    """Shield a child
+
+    For a child in a refuge or with a new identity: others then learn only that a record
+    exists and whom to contact, and every such access is kept for the data manager's alert.
+    Needs `If-Match`."""
     return _set_shielded(True, child_id, session, caller, ctx, settings, response, if_match)
 
 
@@ -266,7 +291,6 @@ def shield_child(
     "/{child_id}/shield",
     response_model=ChildPublic,
     response_model_exclude_unset=True,
-    responses=_PRECONDITIONS,
     **permission(Permission.CHILD_SHIELD),
 )
 def unshield_child(
@@ -278,5 +302,7 @@ def unshield_child(
     response: Response,
     if_match: IfMatch = None,
 ) -> ChildPublic:
-    """Lift the shield."""
+    """Lift a child's shield
+
+    The record is shown again as usual. Needs `If-Match`."""
     return _set_shielded(False, child_id, session, caller, ctx, settings, response, if_match)

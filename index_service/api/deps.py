@@ -25,17 +25,23 @@ from index_service.access.purpose import MAX_PURPOSE_TEXT, Purpose, PurposeCode,
 from index_service.alerts.flows import timing_of
 from index_service.alerts.service import AlertTiming
 from index_service.api.context import RequestContext
+from index_service.api.contract import ProblemCase
+from index_service.api.contract import raises as contract_raises
 from index_service.api.routing import PERMISSION_KEY
 from index_service.common import utcnow
-from index_service.errors import Unauthenticated
+from index_service.errors import DomainError, Unauthenticated
 from index_service.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT from a trusted identity provider.")
 
 
-def permission(required: Permission) -> dict[str, Any]:
-    """Route keyword arguments that declare the permission a route needs."""
-    return {"openapi_extra": {PERMISSION_KEY: required.value}}
+def permission(
+    required: Permission, *, raises: tuple[type[DomainError] | ProblemCase, ...] = ()
+) -> dict[str, Any]:
+    """Route keyword arguments that declare the permission a route needs and the domain
+    errors its service can raise beyond those the route implies (`api/contract.py`
+    documents both)."""
+    return {"openapi_extra": {PERMISSION_KEY: required.value, **contract_raises(*raises)}}
 
 
 async def get_context(request: Request) -> RequestContext:

@@ -11,11 +11,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Response, status
 from sqlmodel import Session
 
+from index_service.access.need_to_know import CriteriaInsufficient
 from index_service.access.policy import Permission
 from index_service.access.principal import Principal
 from index_service.access.purpose import Purpose
 from index_service.alerts.service import AlertTiming
 from index_service.api.context import RequestContext
+from index_service.api.contract import ProblemCase
 from index_service.api.deps import (
     AlertTimingDep,
     ContextDep,
@@ -46,7 +48,15 @@ router = APIRouter(
     status_code=status.HTTP_201_CREATED,
     response_model=EnquiryPublic,
     response_model_exclude_unset=True,
-    **permission(Permission.ENQUIRY_CREATE),
+    **permission(
+        Permission.ENQUIRY_CREATE,
+        raises=(
+            ProblemCase.of(
+                CriteriaInsufficient,
+                "not enough to search on: an NHS number, or a name with a date of birth and more",
+            ),
+        ),
+    ),
 )
 def make_enquiry(
     body: EnquiryCreate,
@@ -58,6 +68,14 @@ def make_enquiry(
     timing: AlertTimingDep,
     response: Response,
 ) -> EnquiryPublic:
+    """Look a child up (an enquiry)
+
+    Search with a purpose and the minimum criteria (an NHS number, or a name with a date
+    of birth and more): the answer's `outcome` is `match` (one child, with who is working
+    with them and how to reach them), `candidates` (at most five summaries: open one with
+    `GET /v1/enquiries/{enquiry_id}/children/{child_id}`) or `not_found` (with the front
+    door to contact and earlier enquiries about the same details). Details never go in a
+    URL, hence a POST. The enquiry rules may raise alerts to the child's key worker."""
     answer = enquire(
         session=session,
         caller=caller,
@@ -149,6 +167,11 @@ def open_candidate(
     settings: SettingsDep,
     timing: AlertTimingDep,
 ) -> ChildPublic:
+    """Open a child an enquiry found
+
+    The second, separately audited step of a look-up: opens one of your own enquiry's
+    candidates, within a limited time of the enquiry. Answers the record as you may see it
+    and may raise alerts."""
     return open_found(
         session=session,
         caller=caller,

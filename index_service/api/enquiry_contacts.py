@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from index_service.access.policy import Permission
+from index_service.api.contract import ProblemCase
 from index_service.api.deps import (
     ContextDep,
     PrincipalDep,
@@ -25,6 +26,7 @@ from index_service.enquiries.models import (
     EnquiryContactList,
     EnquiryContactPublic,
 )
+from index_service.errors import Conflict
 
 router = APIRouter(
     prefix="/v1/enquiry-contacts",
@@ -42,6 +44,10 @@ def list_contacts(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     before: datetime | None = None,
 ) -> EnquiryContactList:
+    """List enquiry contacts
+
+    The enquiries about children your team works with that the rules flagged for contact
+    (a designated manager's list): the open ones, newest first."""
     found = contacts.list_contacts(session=session, caller=caller, limit=limit, before=before)
     ctx.audit.detail["enquiry_contact_ids"] = [str(c.id) for c in found]
     return EnquiryContactList(items=[contacts.public_of(session=session, contact=c) for c in found])
@@ -50,7 +56,10 @@ def list_contacts(
 @router.post(
     "/{contact_id}/close",
     response_model=EnquiryContactPublic,
-    **permission(Permission.ENQUIRY_CONTACT_CLOSE),
+    **permission(
+        Permission.ENQUIRY_CONTACT_CLOSE,
+        raises=(ProblemCase.of(Conflict, "the contact is already closed", "already_closed"),),
+    ),
 )
 def close_contact(
     contact_id: uuid.UUID,
@@ -59,6 +68,9 @@ def close_contact(
     caller: PrincipalDep,
     ctx: ContextDep,
 ) -> EnquiryContactPublic:
+    """Close an enquiry contact
+
+    Close an open contact, with the reason (e.g. 'referred; record created')."""
     ctx.audit.detail["enquiry_contact_id"] = str(contact_id)
     contact = contacts.close_contact(
         session=session, caller=caller, contact_id=contact_id, reason=body.reason

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from index_service.access.policy import Permission
+from index_service.api.contract import ProblemCase
 from index_service.api.deps import (
     AlertTimingDep,
     ContextDep,
@@ -21,6 +22,7 @@ from index_service.api.deps import (
     purpose_headers,
 )
 from index_service.api.routing import AuditedRoute
+from index_service.errors import Conflict, Forbidden
 from index_service.flags import flows, service
 from index_service.flags.models import Flag
 from index_service.flags.queries import public_of
@@ -42,7 +44,16 @@ def _public(session: SessionDep, flag: Flag) -> FlagPublic:
     "/v1/children/{child_id}/flags",
     status_code=status.HTTP_201_CREATED,
     response_model=FlagPublic,
-    **permission(Permission.FLAG_RAISE),
+    **permission(
+        Permission.FLAG_RAISE,
+        raises=(
+            ProblemCase.of(
+                Forbidden,
+                "your organisation may not raise this kind of flag",
+                "flag_not_yours_to_raise",
+            ),
+        ),
+    ),
 )
 def raise_flag(
     child_id: uuid.UUID,
@@ -55,6 +66,11 @@ def raise_flag(
     timing: AlertTimingDep,
     response: Response,
 ) -> FlagPublic:
+    """Raise a flag on a child
+
+    A dated flag from the fixed vocabulary (child protection plan, looked after, missing
+    from home...) on a child you can reach; who may raise which kind depends on the
+    organisation. Raising one raises alerts to those working with the child."""
     flag, raised = flows.raise_flag(
         session=session,
         caller=caller,
@@ -71,7 +87,12 @@ def raise_flag(
 
 
 @router.post(
-    "/v1/flags/{flag_id}/review", response_model=FlagPublic, **permission(Permission.FLAG_REVIEW)
+    "/v1/flags/{flag_id}/review",
+    response_model=FlagPublic,
+    **permission(
+        Permission.FLAG_REVIEW,
+        raises=(ProblemCase.of(Conflict, "it has already ended", "already_ended"),),
+    ),
 )
 def review_flag(
     flag_id: uuid.UUID,
@@ -80,6 +101,9 @@ def review_flag(
     caller: PrincipalDep,
     ctx: ContextDep,
 ) -> FlagPublic:
+    """Review a flag
+
+    Set the flag's next review date."""
     ctx.audit.detail["flag_id"] = str(flag_id)
     flag = service.review_flag(
         session=session, caller=caller, flag_id=flag_id, review_date=body.review_date
@@ -89,7 +113,12 @@ def review_flag(
 
 
 @router.post(
-    "/v1/flags/{flag_id}/end", response_model=FlagPublic, **permission(Permission.FLAG_END)
+    "/v1/flags/{flag_id}/end",
+    response_model=FlagPublic,
+    **permission(
+        Permission.FLAG_END,
+        raises=(ProblemCase.of(Conflict, "it has already ended", "already_ended"),),
+    ),
 )
 def end_flag(
     flag_id: uuid.UUID,
@@ -99,6 +128,9 @@ def end_flag(
     ctx: ContextDep,
     timing: AlertTimingDep,
 ) -> FlagPublic:
+    """End a flag
+
+    The flag no longer applies; it stays in the history. Ending one raises alerts."""
     ctx.audit.detail["flag_id"] = str(flag_id)
     flag, raised = flows.end_flag(
         session=session, caller=caller, purpose=purpose, flag_id=flag_id, timing=timing
@@ -119,6 +151,10 @@ def overdue_flags(
     ctx: ContextDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 100,
 ) -> OverdueFlagList:
+    """List overdue flags
+
+    Active flags past their review date: those you raised, and for a data manager those
+    on the children of their authority; the most overdue first."""
     items = service.overdue_flags(session=session, caller=caller, limit=limit)
     ctx.audit.children(*(item.child_id for item in items))
     return OverdueFlagList(items=items)

@@ -8,6 +8,7 @@ import uuid
 from fastapi import APIRouter, Depends, Response, status
 
 from index_service.access.policy import Permission
+from index_service.api.contract import ProblemCase
 from index_service.api.deps import (
     AlertTimingDep,
     ContextDep,
@@ -19,6 +20,7 @@ from index_service.api.deps import (
     purpose_headers,
 )
 from index_service.api.routing import AuditedRoute
+from index_service.errors import Conflict
 from index_service.involvements import flows
 from index_service.involvements.schemas import (
     InvolvementCreate,
@@ -49,6 +51,11 @@ def record_involvement(
     timing: AlertTimingDep,
     response: Response,
 ) -> InvolvementRecordPublic:
+    """Record your involvement with a child
+
+    Say that you (and your organisation) work with this child, so that others who look
+    them up can reach you. Only on a child you reached recently through an enquiry, or one
+    your organisation already works with. May raise an alert to the child's key worker."""
     involvement, raised = flows.start(
         session=session,
         caller=caller,
@@ -67,7 +74,10 @@ def record_involvement(
 @router.post(
     "/v1/involvements/{involvement_id}/end",
     response_model=InvolvementRecordPublic,
-    **permission(Permission.INVOLVEMENT_END),
+    **permission(
+        Permission.INVOLVEMENT_END,
+        raises=(ProblemCase.of(Conflict, "it has already ended", "already_ended"),),
+    ),
 )
 def end_involvement(
     involvement_id: uuid.UUID,
@@ -78,6 +88,10 @@ def end_involvement(
     ctx: ContextDep,
     timing: AlertTimingDep,
 ) -> InvolvementRecordPublic:
+    """End an involvement
+
+    Your organisation no longer works with the child; it stays in the history. May raise an
+    alert to the child's key worker."""
     ctx.audit.detail["involvement_id"] = str(involvement_id)
     involvement, raised = flows.end(
         session=session,

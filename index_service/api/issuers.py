@@ -11,8 +11,10 @@ from pydantic import BaseModel
 
 from index_service.access.policy import Permission
 from index_service.access.tokens import TokenVerifier
+from index_service.api.contract import ProblemCase
 from index_service.api.deps import ContextDep, PrincipalDep, SessionDep, permission
 from index_service.api.routing import AuditedRoute
+from index_service.errors import Conflict, Forbidden
 from index_service.issuers import service
 from index_service.issuers.models import TrustedIssuerCreate, TrustedIssuerPublic
 
@@ -32,7 +34,17 @@ def _verifier(request: Request) -> TokenVerifier:
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=TrustedIssuerPublic,
-    **permission(Permission.ISSUER_REGISTER),
+    **permission(
+        Permission.ISSUER_REGISTER,
+        raises=(
+            ProblemCase.of(Conflict, "that issuer is already known", "issuer_exists"),
+            ProblemCase.of(
+                Forbidden,
+                "an organisation where a powerful role counts takes its issuers from settings",
+                "organisation_needs_configured_issuer",
+            ),
+        ),
+    ),
 )
 def register_issuer(
     body: TrustedIssuerCreate,
@@ -42,6 +54,12 @@ def register_issuer(
     request: Request,
     response: Response,
 ) -> TrustedIssuerPublic:
+    """Register an agency's identity provider
+
+    Trust an OpenID Connect issuer to vouch for the named organisations' staff: its tokens
+    are then accepted for those organisations only. Issuers of organisations where a
+    powerful role counts (children's social care, the operator) are configured in settings
+    instead, and refused here."""
     verifier = _verifier(request)
     record = service.register(
         session=session,
@@ -59,6 +77,10 @@ def register_issuer(
 def list_issuers(
     session: SessionDep, caller: PrincipalDep, limit: Annotated[int, Query(ge=1, le=200)] = 100
 ) -> TrustedIssuerList:
+    """List registered identity providers
+
+    The issuers registered through the API (those configured in settings are not listed),
+    with the organisations each may vouch for."""
     found = service.list_issuers(session=session, caller=caller, limit=limit)
     return TrustedIssuerList(
         items=[TrustedIssuerPublic.model_validate(r, from_attributes=True) for r in found]
@@ -75,6 +97,9 @@ def withdraw_issuer(
     ctx: ContextDep,
     request: Request,
 ) -> TrustedIssuerPublic:
+    """Withdraw a registered identity provider
+
+    Its tokens are refused from the next request on."""
     record = service.withdraw(session=session, caller=caller, issuer_id=issuer_id)
     ctx.after_commit(_verifier(request).invalidate_registered)
     return TrustedIssuerPublic.model_validate(record, from_attributes=True)

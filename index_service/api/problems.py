@@ -11,7 +11,9 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from index_service.errors import DomainError
 from index_service.logging import error_fields
@@ -47,12 +49,40 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """The methods some route answers at this request's path (every route of the path,
+    not only the first whose path matched, as Starlette's own `Allow` says)."""
+    allowed: set[str] = set()
+    scope = {**request.scope, "method": "\x00"}  # no route answers it: paths decide
+    for route in iter_route_contexts(request.app.routes):
+        methods = route.methods
+        if methods and route.matches(scope)[0] != Match.NONE:
+            allowed.update(methods)
+    return sorted(allowed)
+
+
+# What a person should send instead, for the kinds of error whose own message does not
+# say it (pydantic's "invalid character in year" for 04/05/2017).
+_EXPECTED_FORMAT = {
+    "date_from_datetime_parsing": "not a date: use YYYY-MM-DD, such as 2017-05-04",
+    "date_from_datetime_inexact": "not a date: use YYYY-MM-DD, such as 2017-05-04",
+    "date_parsing": "not a date: use YYYY-MM-DD, such as 2017-05-04",
+    "date_type": "not a date: use YYYY-MM-DD, such as 2017-05-04",
+    "datetime_parsing": "not a date and time: use ISO 8601, such as 2026-05-04T09:30:00Z",
+    "datetime_from_date_parsing": (
+        "not a date and time: use ISO 8601, such as 2026-05-04T09:30:00Z"
+    ),
+    "datetime_type": "not a date and time: use ISO 8601, such as 2026-05-04T09:30:00Z",
+    "uuid_parsing": "not an id: use a UUID, such as 3fa85f64-5717-4562-b3fc-2c963f66afa6",
+}
+
+
 def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     """Where and what, without the offending input."""
     return [
         {
             "location": [str(part) for part in err.get("loc", ())],
-            "message": err.get("msg", "invalid"),
+            "message": _EXPECTED_FORMAT.get(err.get("type", ""), err.get("msg", "invalid")),
             "type": err.get("type", "invalid"),
         }
         for err in exc.errors()
@@ -99,9 +129,17 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "Request refused"))
-        return problem(
-            request, status=exc.status_code, code=code, title=title, detail=str(exc.detail)
-        )
+        detail = str(exc.detail)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            allowed = allowed_methods(request)
+            headers["Allow"] = ", ".join(allowed)
+            detail = f"{request.method} is not answered at {request.url.path}: use " + (
+                " or ".join(m for m in allowed if m not in ("HEAD", "OPTIONS")) or "GET"
+            )
+        answer = problem(request, status=exc.status_code, code=code, title=title, detail=detail)
+        answer.headers.update(headers)
+        return answer
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -28,7 +28,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from index_service.access.policy import Permission
 from index_service.api.context import RequestContext
+from index_service.api.contract import (
+    RAISES_KEY,
+    ProblemCase,
+    describe,
+    possible_problems,
+    problem_responses,
+)
 from index_service.api.problems import is_malformed_json
 from index_service.api.security import authenticate_and_authorise, open_work
 from index_service.audit.service import AuditDraft
@@ -50,6 +58,32 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 class AuditedRoute(APIRoute):
+    """Also documents itself (`api/contract.py`): the problems it can answer, its
+    summary and a description from its docstring and its permission."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        extra = self.openapi_extra or {}
+        declared = extra.pop(RAISES_KEY, ())
+        try:
+            self.permission: Permission | None = Permission(str(extra.get(PERMISSION_KEY)))
+        except ValueError:
+            self.permission = None
+        self.problems: list[ProblemCase] = possible_problems(self, self.permission, declared)
+        own = dict(self.responses)
+        self.responses = problem_responses(self.problems)
+        for status, response in own.items():  # a route's own words about a status stand
+            merged = self.responses.setdefault(status, {})
+            merged["description"] = response.get("description", "") + (
+                "\n\n" + merged["description"] if merged.get("description") else ""
+            )
+            merged.update({k: v for k, v in response.items() if k != "description"})
+        self.documented_statuses = frozenset(int(s) for s in self.responses) | {
+            int(self.status_code or 200)
+        }
+        summary, self.description = describe(self, self.permission)
+        self.summary = self.summary or summary
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         endpoint_handler = super().get_route_handler()
         route = self
@@ -125,6 +159,7 @@ async def _run(
             await _guard_body(request)
         await run_in_threadpool(open_work, request, ctx)
         response = await endpoint_handler(request)
+        _note_if_undocumented(request, route, response.status_code)
     except ClientDisconnect as exc:
         # The caller went away while sending the body: nothing was done, nobody is there
         # to answer. Audited and logged as such (499, as proxies write it), not as a 500.
@@ -133,6 +168,7 @@ async def _run(
     except Exception as exc:
         if database_unavailable(exc):
             await _database_unavailable(ctx, exc)
+        _note_if_undocumented(request, route, _refusal(exc)[0])
         await _record_refusal(ctx, *_refusal(exc), cause=exc)
         raise
     try:
@@ -140,6 +176,7 @@ async def _run(
     except DomainError as exc:
         # Refused by a count made at the end of the work (the rate limit): nothing was
         # committed or disclosed.
+        _note_if_undocumented(request, route, exc.status)
         await _record_refusal(ctx, exc.status, exc.code, cause=exc)
         raise
     except Exception as exc:
@@ -149,6 +186,17 @@ async def _run(
         await _record_refusal(ctx, 500, f"audit_or_commit_failed:{type(exc).__name__}", cause=exc)
         raise
     return response
+
+
+def _note_if_undocumented(request: Request, route: APIRoute, status: int) -> None:
+    """A problem status the route's OpenAPI operation does not list is a broken contract:
+    logged, and kept on the app's state, where the test suite looks for it after each
+    test (the answer itself is unchanged)."""
+    documented: frozenset[int] = getattr(route, "documented_statuses", frozenset())
+    if status < 400 or status in documented or status == 500:
+        return
+    log.error("undocumented_problem", route=route.path, method=request.method, status=status)
+    request.app.state.undocumented_problems.add((request.method, route.path, status))
 
 
 async def _database_unavailable(ctx: RequestContext, cause: Exception) -> NoReturn:

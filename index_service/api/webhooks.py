@@ -17,8 +17,10 @@ from index_service.alerts.schemas import (
     WebhookEndpointList,
     WebhookEndpointPublic,
 )
+from index_service.api.contract import ProblemCase
 from index_service.api.deps import PrincipalDep, SessionDep, SettingsDep, permission
 from index_service.api.routing import AuditedRoute
+from index_service.errors import Conflict
 from index_service.organisations.models import Organisation
 
 router = APIRouter(prefix="/v1/webhook-endpoints", tags=["webhooks"], route_class=AuditedRoute)
@@ -44,6 +46,10 @@ def register(
     settings: SettingsDep,
     response: Response,
 ) -> WebhookEndpointCreated:
+    """Register a webhook endpoint
+
+    An organisation's HTTPS endpoint that receives its alerts as signed Standard Webhooks
+    (ids only, never child data). The signing secret is in this answer only."""
     endpoint, organisation = webhooks.register(
         session=session,
         caller=caller,
@@ -60,6 +66,9 @@ def register(
 def list_endpoints(
     session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 100
 ) -> WebhookEndpointList:
+    """List webhook endpoints
+
+    The registered endpoints and their organisations (never their secrets)."""
     found = webhooks.list_endpoints(session=session, limit=limit)
     return WebhookEndpointList(items=[public_of(e, o) for e, o in found])
 
@@ -67,11 +76,17 @@ def list_endpoints(
 @router.delete(
     "/{endpoint_id}",
     response_model=WebhookEndpointPublic,
-    **permission(Permission.WEBHOOK_WITHDRAW),
+    **permission(
+        Permission.WEBHOOK_WITHDRAW,
+        raises=(ProblemCase.of(Conflict, "the endpoint is already withdrawn", "already_disabled"),),
+    ),
 )
 def withdraw(
     endpoint_id: uuid.UUID, session: SessionDep, caller: PrincipalDep
 ) -> WebhookEndpointPublic:
+    """Withdraw a webhook endpoint
+
+    No more deliveries are made to it."""
     endpoint, organisation = webhooks.withdraw(
         session=session, caller=caller, endpoint_id=endpoint_id
     )

@@ -374,8 +374,10 @@ class ChildSummary(BaseModel):
     )
     explanation: dict[str, Any] | None = Field(
         default=None,
-        description="How the match model scored this candidate: per field, the level reached "
-        "and its weight; the total; the model version.",
+        description="How the match model scored this candidate: the prior (log2 odds that "
+        "a candidate pair is the same child, before comparing), per field the level reached "
+        "and its weight, and the total, which is the prior plus the weights (each rounded "
+        "to 3 places); the model version.",
     )
 
 

@@ -158,7 +158,7 @@ def _locked_in_scope(
     return child
 
 
-_REFUSALS = {
+REFUSALS = {
     "record_shielded": "this record is shielded: only the responsible authority's data "
     "managers change it",
     "not_responsible_authority": "only the responsible authority can hand responsibility "
@@ -188,7 +188,7 @@ def update_child(
         else None,
     )
     if not decision:
-        raise Forbidden(_REFUSALS[decision.reason], code=decision.reason)
+        raise Forbidden(REFUSALS[decision.reason], code=decision.reason)
     _apply_scalars(child, data, given)
     if data.names is not None:
         _replace_names(session, child.id, data.names, child.date_of_birth)

@@ -127,12 +127,14 @@ IDENTIFIERS = ("nhs_number", "upn")
 
 @dataclass(frozen=True)
 class Explanation:
-    """Per field, the level reached and its weight; and the total."""
+    """Per field, the level reached and its weight; the prior; and the total, which is
+    the prior plus the weights (shown, so that an explanation adds up)."""
 
     levels: dict[str, str]
     weights: dict[str, float]
     total: float
     model_version: str
+    prior: float = 0.0
 
     def identity_agrees(self) -> bool:
         """An identifier agrees, or a given or family name agrees at some level. A
@@ -146,6 +148,7 @@ class Explanation:
     def as_dict(self) -> dict[str, Any]:
         return {
             "model_version": self.model_version,
+            "prior": round(self.prior, 3),
             "total": round(self.total, 3),
             "fields": {
                 f: {"level": self.levels[f], "weight": round(self.weights[f], 3)}
@@ -183,4 +186,5 @@ def score(model: MatchModel, a: Person, b: Person) -> Explanation:
         weights=weights,
         total=model.prior + sum(weights.values()),
         model_version=model.version,
+        prior=model.prior,
     )

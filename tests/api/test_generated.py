@@ -1,6 +1,8 @@
 """Generated requests (schemathesis, from the committed OpenAPI document): whatever a
-caller sends, the service answers without a server error, and every refusal is a
-problem document."""
+caller sends, the service answers without a server error, every refusal is a problem
+document, and every answer conforms to the document: its status is one the operation
+lists, its content type and body are the ones documented for that status (schemathesis'
+response conformance checks, with nothing excluded)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,13 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.factories import Factory
 
@@ -39,3 +48,13 @@ def test_no_generated_request_breaks_the_service(
     assert response.status_code < 500, response.text
     if response.status_code >= 400 and case.path.startswith("/v1/"):
         assert response.headers["content-type"] == "application/problem+json"
+    case.validate_response(
+        response,
+        checks=[
+            not_a_server_error,
+            status_code_conformance,
+            content_type_conformance,
+            response_headers_conformance,
+            response_schema_conformance,
+        ],
+    )

@@ -286,11 +286,27 @@ def test_the_cli_names_the_first_bad_event_and_exits_1(
     intact = runner.invoke(cli, ["audit", "verify"])
     assert intact.exit_code == 0, intact.output
     assert json.loads(intact.stdout)["ok"] is True
+    assert "audit chain intact: 5 events and 1 checkpoints checked" in intact.stderr
     superuser.execute("UPDATE audit_event SET reason = 'nothing' WHERE id = %s", (ids[1],))
     broken = runner.invoke(cli, ["audit", "verify"])
     assert broken.exit_code == 1
     assert json.loads(broken.stdout)["first_bad"]["event_id"] == ids[1]
     assert ids[1] in broken.stderr or "altered" in broken.stderr
+
+
+def test_the_cli_fails_loudly_when_it_checked_nothing_but_events_wait_unsealed(
+    settings: Settings, events: Events, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing sealed is nothing verified: "intact" after checking 0 events would say the
+    trail is sound when the sealer has never run."""
+    events(3)
+    monkeypatch.setattr("index_service.cli.get_settings", lambda: settings)
+    result = CliRunner().invoke(cli, ["audit", "verify"])
+    assert result.exit_code == 1, result.output
+    assert json.loads(result.stdout)["unsealed_events"] == 3
+    assert "NOT verified: 0 events and 0 checkpoints checked, but 3 events are unsealed" in (
+        result.stderr
+    )
 
 
 def test_a_chain_no_checkpoint_covers_does_not_pass(

@@ -242,6 +242,12 @@ def test_an_explanation_adds_up_and_names_its_model() -> None:
     assert explained.model_version == MODEL.version
     assert explained.total == pytest.approx(MODEL.prior + sum(explained.weights.values()))
     assert set(explained.as_dict()["fields"]) == set(explained.levels)
+    # As shown to a client: the prior and the weights add up to the total.
+    shown = explained.as_dict()
+    assert shown["prior"] == round(MODEL.prior, 3)
+    weights = sum(f["weight"] for f in shown["fields"].values())
+    rounding = 0.0005 * (len(shown["fields"]) + 2)  # each shown to 3 places
+    assert shown["total"] == pytest.approx(shown["prior"] + weights, abs=rounding)
 
 
 @pytest.mark.parametrize(("a", "b"), [("", "Jones"), ("Jones", " "), ("'-", "Jones")])
