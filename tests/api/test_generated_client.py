@@ -151,6 +151,8 @@ def test_the_generated_client_parses_a_problem_and_a_success_of_every_operation(
     rest: list[tuple[str, str, str, int, dict[str, Any]]] = [
         ("GET", "/v1/organisations", "administrator", 200, {}),
         ("GET", "/v1/organisations/{organisation_id}", "administrator", 200, {}),
+        # Deactivated by the body-taking routes above.
+        ("DELETE", "/v1/organisations/{organisation_id}/deactivation", "administrator", 200, {}),
         ("GET", "/v1/suspensions", "administrator", 200, {}),
         ("DELETE", "/v1/suspensions/{suspension_id}", "administrator", 200, {}),
         ("GET", "/v1/trusted-issuers", "administrator", 200, {}),
