@@ -18,6 +18,7 @@ from index_service.api import (
     children,
     enquiries,
     enquiry_contacts,
+    feeds,
     flags,
     health,
     involvements,
@@ -59,6 +60,7 @@ V1_ROUTERS = (
     alerts.router,
     webhooks.router,
     audit.router,
+    feeds.router,
 )
 
 
