@@ -273,11 +273,9 @@ def read_fhir(stream: IO[bytes]) -> Iterator[FeedRow]:
         number += 1
         reference = _reference_of(resource, entry)
         try:
-            payload, verified = _payload_of_patient(
-                resource,
-                carers.get(reference, []) + carers.get(f"Patient/{resource.get('id')}", []),
-                by_reference,
-            )
+            references = dict.fromkeys((reference, f"Patient/{resource.get('id')}"))
+            related = [carer for ref in references for carer in carers.get(ref, [])]
+            payload, verified = _payload_of_patient(resource, related, by_reference)
         except (TypeError, KeyError, AttributeError, ValueError):
             yield FeedRow(
                 number,

@@ -167,7 +167,7 @@ def test_one_audit_row_per_feed_and_the_children_it_touched(
     auditor = factory.headers(roles=["auditor"])
     accesses = client.get(f"/v1/audit/children/{standard}/accesses", headers=auditor)
     assert accesses.status_code == 200, accesses.text
-    assert "child:feed:apply" in {e["action"] for e in accesses.json()["events"]}
+    assert "child:feed:apply" in {e["action"] for e in accesses.json()["accesses"]}
 
 
 def test_a_data_manager_reviews_queued_rows(client: TestClient, factory: Factory) -> None:
