@@ -37,7 +37,9 @@ def test_a_csv_without_the_columns_is_422(client: TestClient, factory: Factory) 
 def test_a_file_unreadable_half_way_keeps_nothing(client: TestClient, factory: Factory) -> None:
     agency, _ = agency_headers(factory)
     body = csv_of([STANDARD_ROW] * 3) + b"\xff\xfe not utf-8\n"
-    response = client.post("/v1/feeds", content=body, headers={**agency, "Content-Type": "text/csv"})
+    response = client.post(
+        "/v1/feeds", content=body, headers={**agency, "Content-Type": "text/csv"}
+    )
     assert response.status_code == 422
     _nothing_kept(factory)
 
@@ -45,7 +47,9 @@ def test_a_file_unreadable_half_way_keeps_nothing(client: TestClient, factory: F
 def test_a_bundle_that_is_not_json_is_422(client: TestClient, factory: Factory) -> None:
     agency, _ = agency_headers(factory)
     response = client.post(
-        "/v1/feeds", content=b"{not json", headers={**agency, "Content-Type": "application/fhir+json"}
+        "/v1/feeds",
+        content=b"{not json",
+        headers={**agency, "Content-Type": "application/fhir+json"},
     )
     assert response.status_code == 422
     _nothing_kept(factory)

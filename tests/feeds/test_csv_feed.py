@@ -100,7 +100,7 @@ def test_a_csv_feed_updates_creates_queues_and_reports(
     assert child["gp_practice"]["ods_code"] == "B82005"
     assert child["provenance"]["gp_practice"]["organisation"] == agency_code
     assert child["provenance"]["names"]["organisation"] == agency_code
-    assert child["version"] if "version" in child else True
+    assert child.get("version", True)
     # Fields it did not supply keep their own provenance.
     assert child["provenance"]["education"]["organisation"] != agency_code
 

@@ -23,9 +23,7 @@ FHIR = {"Content-Type": "application/fhir+json"}
 AUTHORITY = {"url": RESPONSIBLE_AUTHORITY_EXTENSION, "valueCode": EALING}
 
 
-def patient(
-    id: str, given: str, family: str, born: str | None, **more: Any
-) -> dict[str, Any]:
+def patient(id: str, given: str, family: str, born: str | None, **more: Any) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "Patient",
         "id": id,
@@ -99,9 +97,7 @@ def bundle() -> dict[str, Any]:
     return {
         "resourceType": "Bundle",
         "type": "collection",
-        "entry": [
-            {"fullUrl": f"{r['resourceType']}/{r['id']}", "resource": r} for r in resources
-        ],
+        "entry": [{"fullUrl": f"{r['resourceType']}/{r['id']}", "resource": r} for r in resources],
     }
 
 
