@@ -28,8 +28,8 @@ from enum import StrEnum
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_
-from sqlmodel import Session, col
+from sqlalchemy import text
+from sqlmodel import Session
 
 from index_service.access.need_to_know import match_scope
 from index_service.access.policy import SERVICE_ACCOUNT, holds
@@ -45,13 +45,23 @@ from index_service.common import utcnow
 from index_service.errors import DomainError, Forbidden
 from index_service.feeds.models import Feed, FeedReview, FeedRowKey
 from index_service.feeds.records import FeedRow, Problem
-from index_service.feeds.writes import Supplied, create_children, update_children
+from index_service.feeds.writes import Supplied, create_children, insert_rows, update_children
 from index_service.matching.batch import resolve_batch
 from index_service.matching.model import MatchModel, load_model
 from index_service.matching.resolver import Outcome as Match
 from index_service.matching.resolver import Resolution
 
 BATCH_SIZE = 1000
+# The batch's row keys already taken: one statement whatever the batch's size (arrays,
+# joined on the primary key), not an IN list of pairs to build and plan each time.
+_KNOWN_KEYS = text(
+    """
+    SELECT k.source_record_id, k.content_hash
+    FROM unnest(CAST(:ids AS text[]), CAST(:hashes AS text[])) AS sent(id, hash)
+    JOIN feed_row_key k ON k.organisation_code = :organisation
+        AND k.source_record_id = sent.id AND k.content_hash = sent.hash
+    """
+)
 APPLIED_ACTION = "child:feed:apply"
 
 
@@ -252,10 +262,12 @@ class FeedRun:
         if not keys:
             return set()
         found = self.session.execute(
-            select(col(FeedRowKey.source_record_id), col(FeedRowKey.content_hash)).where(
-                col(FeedRowKey.organisation_code) == self.caller.organisation_code,
-                tuple_(col(FeedRowKey.source_record_id), col(FeedRowKey.content_hash)).in_(keys),
-            )
+            _KNOWN_KEYS,
+            {
+                "organisation": self.caller.organisation_code,
+                "ids": [s for s, _ in keys],
+                "hashes": [h for _, h in keys],
+            },
         )
         return {(s, h) for s, h in found}
 
@@ -324,7 +336,7 @@ class FeedRun:
                 }
             )
         if keys:
-            self.session.execute(insert(FeedRowKey.__table__), keys)  # type: ignore[attr-defined]
+            insert_rows(self.session, FeedRowKey.__table__, keys)  # type: ignore[attr-defined]
 
     def _audit_batch(self, touched: list[uuid.UUID], *, created: int, updated: int) -> None:
         draft = AuditDraft(

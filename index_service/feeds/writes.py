@@ -10,12 +10,14 @@ address closes the old one (address history, DOMAIN.md)."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from psycopg.types.json import Jsonb
+from sqlalchemy import bindparam, delete, select, update
 from sqlmodel import Session, col
 
 from index_service.children.models import (
@@ -47,12 +49,15 @@ class Supplied:
     at: datetime
 
     def provenance(self) -> dict[str, Any]:
-        stamp = {
-            "organisation": self.organisation,
-            "confirmed_at": self.at.isoformat(),
-            "feed_id": str(self.feed_id),
-        }
-        return {group: dict(stamp) for group in sorted(self.groups | {"names"})}
+        stamp = _stamp(self.organisation, self.feed_id, self.at)
+        return dict.fromkeys(sorted(self.groups | {"names"}), stamp)
+
+
+@functools.lru_cache(maxsize=16)
+def _stamp(organisation: str, feed_id: uuid.UUID, at: datetime) -> dict[str, str]:
+    """One batch's provenance stamp, made once (rows of a batch share it; it is only
+    ever serialised, never changed)."""
+    return {"organisation": organisation, "confirmed_at": at.isoformat(), "feed_id": str(feed_id)}
 
 
 def create_children(session: Session, rows: list[Supplied]) -> list[uuid.UUID]:
@@ -93,10 +98,10 @@ def create_children(session: Session, rows: list[Supplied]) -> list[uuid.UUID]:
         names += _names(child_id, data, 0, data.date_of_birth)
         addresses += [_address(child_id, a.model_dump()) for a in data.addresses]
         carers += _carers(child_id, data)
-    session.execute(insert(_CHILD), children)
-    _insert(session, _NAME, names)
-    _insert(session, _ADDRESS, addresses)
-    _insert(session, _CARER, carers)
+    insert_rows(session, _CHILD, children)
+    insert_rows(session, _NAME, names)
+    insert_rows(session, _ADDRESS, addresses)
+    insert_rows(session, _CARER, carers)
     return ids
 
 
@@ -176,9 +181,9 @@ def update_children(session: Session, updates: list[tuple[uuid.UUID, Supplied]])
         )
     if carers_of:
         session.execute(delete(_CARER).where(_CARER.c.child_id.in_(carers_of)))
-    _insert(session, _NAME, names)
-    _insert(session, _ADDRESS, addresses)
-    _insert(session, _CARER, carers)
+    insert_rows(session, _NAME, names)
+    insert_rows(session, _ADDRESS, addresses)
+    insert_rows(session, _CARER, carers)
 
 
 _UPDATED = (
@@ -259,6 +264,18 @@ def _carers(child_id: uuid.UUID, data: ChildCreate) -> list[dict[str, Any]]:
     ]
 
 
-def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(insert(table), rows)
+def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Many rows at once by COPY, in the session's transaction (several times faster
+    than a multi-row INSERT for a batch of thousands)."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    raw: Any = session.connection().connection.driver_connection
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([_copyable(row[c]) for c in columns])
+
+
+def _copyable(value: Any) -> Any:
+    return Jsonb(value) if isinstance(value, dict) else value
