@@ -123,10 +123,9 @@ def nhs_number_status_of(row: FeedRow) -> str | None:
 def _validated(number: int, source_id: str, payload: dict[str, Any], verified: bool) -> FeedRow:
     if not source_id:
         return FeedRow(number, "", problems=[Problem("source_record_id", "required")])
-    if len(source_id) > MAX_SOURCE_ID:
-        return FeedRow(
-            number, "", problems=[Problem("source_record_id", f"at most {MAX_SOURCE_ID} chars")]
-        )
+    if len(source_id) > MAX_SOURCE_ID or not source_id.isprintable():
+        problem = f"at most {MAX_SOURCE_ID} printable characters"
+        return FeedRow(number, "", problems=[Problem("source_record_id", problem)])
     supplied = frozenset(payload) - {"date_of_birth_precision", "responsible_authority"}
     try:
         record = ChildCreate.model_validate({**_UNKNOWN, **payload})
@@ -264,20 +263,23 @@ def read_fhir(stream: IO[bytes]) -> Iterator[FeedRow]:
     entries = bundle.get("entry") or []
     if not isinstance(entries, list):
         raise FeedUnreadable("Bundle.entry is not a list")
-    resources: list[dict[str, Any]] = [
-        e["resource"]
-        for e in entries
-        if isinstance(e, dict) and isinstance(e.get("resource"), dict)
-    ]
-    by_reference = {_reference_of(r, e): r for r, e in _with_entries(resources, entries)}
-    carers: dict[str, list[dict[str, Any]]] = {}
-    for resource in resources:
-        if resource.get("resourceType") == "RelatedPerson":
-            patient = (resource.get("patient") or {}).get("reference")
-            if isinstance(patient, str):
-                carers.setdefault(patient, []).append(resource)
+    try:
+        resources: list[dict[str, Any]] = [
+            e["resource"]
+            for e in entries
+            if isinstance(e, dict) and isinstance(e.get("resource"), dict)
+        ]
+        by_reference = {_reference_of(r, e): r for r, e in _with_entries(resources, entries)}
+        carers: dict[str, list[dict[str, Any]]] = {}
+        for resource in resources:
+            if resource.get("resourceType") == "RelatedPerson":
+                patient = (resource.get("patient") or {}).get("reference")
+                if isinstance(patient, str):
+                    carers.setdefault(patient, []).append(resource)
+    except (TypeError, AttributeError, KeyError, ValueError) as exc:
+        raise FeedUnreadable("the Bundle's entries cannot be read as FHIR resources") from exc
     number = 0
-    for entry, resource in zip(entries, resources, strict=False):
+    for resource, entry in _with_entries(resources, entries):
         if resource.get("resourceType") != "Patient":
             continue
         number += 1

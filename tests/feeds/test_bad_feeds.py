@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import Factory
@@ -89,4 +92,70 @@ def test_a_data_managers_feed_creates_only_their_authoritys_children(
     (row,) = response.json()["rows"]
     assert row["outcome"] == "rejected"
     assert row["problems"][0]["field"] == "responsible_authority"
+    assert factory.count("child") == 0
+
+
+@pytest.mark.parametrize(
+    "bundle",
+    [
+        {"resourceType": "Bundle", "entry": "nothing"},
+        {"resourceType": "Bundle", "entry": [1, "two", {"resource": []}]},
+        {
+            "resourceType": "Bundle",
+            "entry": [{"resource": {"resourceType": "RelatedPerson", "patient": "x"}}],
+        },
+        {
+            "resourceType": "Bundle",
+            "entry": [{"resource": {"resourceType": "Patient", "id": "p\x00", "name": "x"}}],
+        },
+        {
+            "resourceType": "Bundle",
+            "entry": [
+                {
+                    "resource": {
+                        "resourceType": "Patient",
+                        "id": "p1",
+                        "name": [{"given": "A"}],
+                        "birthDate": 5,
+                    }
+                }
+            ],
+        },
+        {
+            "resourceType": "Bundle",
+            "entry": [
+                {
+                    "resource": {
+                        "resourceType": "Patient",
+                        "id": "p1",
+                        "generalPractitioner": ["x"],
+                        "extension": {"a": 1},
+                    }
+                }
+            ],
+        },
+    ],
+)
+def test_an_odd_bundle_is_a_problem_or_a_report_never_a_failure(
+    client: TestClient, factory: Factory, bundle: dict[str, object]
+) -> None:
+    agency, _ = agency_headers(factory)
+    response = client.post(
+        "/v1/feeds",
+        content=json.dumps(bundle).encode(),
+        headers={**agency, "Content-Type": "application/fhir+json"},
+    )
+    assert response.status_code in (200, 422), response.text
+    if response.status_code == 200:
+        assert {r["outcome"] for r in response.json()["rows"]} <= {"rejected"}
+    assert factory.count("child") == 0
+
+
+def test_a_csv_with_a_nul_is_a_problem(client: TestClient, factory: Factory) -> None:
+    agency, _ = agency_headers(factory)
+    body = csv_of([{**STANDARD_ROW, "source_record_id": "S\x00", "family_name": "Test\x00child"}])
+    response = client.post(
+        "/v1/feeds", content=body, headers={**agency, "Content-Type": "text/csv"}
+    )
+    assert response.status_code in (200, 422), response.text
     assert factory.count("child") == 0
