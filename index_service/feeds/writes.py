@@ -166,19 +166,9 @@ def update_children(session: Session, updates: list[tuple[uuid.UUID, Supplied]])
         if "carers" in groups:
             carers_of.append(child_id)
             carers += _carers(child_id, data)
-    session.execute(
-        update(_CHILD)
-        .where(_CHILD.c.id == bindparam("b_id"))
-        .values({name: bindparam(f"b_{name}") for name in _UPDATED}),
-        rows,
-    )
+    session.execute(_UPDATE_CHILD, rows)
     if closed:
-        session.execute(
-            update(_ADDRESS)
-            .where(_ADDRESS.c.child_id == bindparam("b_child"), _ADDRESS.c.to_date.is_(None))
-            .values(to_date=bindparam("b_to")),
-            closed,
-        )
+        session.execute(_CLOSE_ADDRESS, closed)
     if carers_of:
         session.execute(delete(_CARER).where(_CARER.c.child_id.in_(carers_of)))
     insert_rows(session, _NAME, names)
@@ -200,6 +190,19 @@ _UPDATED = (
     "provenance",
     "version",
     "updated_at",
+)
+
+
+# Built once: the same statements for every batch (executed with a row of values each).
+_UPDATE_CHILD = (
+    update(_CHILD)
+    .where(_CHILD.c.id == bindparam("b_id"))
+    .values({name: bindparam(f"b_{name}") for name in _UPDATED})
+)
+_CLOSE_ADDRESS = (
+    update(_ADDRESS)
+    .where(_ADDRESS.c.child_id == bindparam("b_child"), _ADDRESS.c.to_date.is_(None))
+    .values(to_date=bindparam("b_to"))
 )
 
 
