@@ -1,5 +1,5 @@
 """`index-service`: serve, run, worker, migrate, token, seed-demo, demo, openapi,
-add-organisation, audit seal, audit verify."""
+add-organisation, import, audit seal, audit verify."""
 
 from __future__ import annotations
 
@@ -422,6 +422,67 @@ def add_organisation(
         raise typer.Exit(1) from None
     finally:
         db.close()
+
+
+@app.command("import")
+def import_feed(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The feed file.")],
+    organisation: Annotated[
+        str, typer.Option(help="Code of the organisation that supplied the feed.")
+    ],
+    format: Annotated[
+        str | None, typer.Option(help="csv or fhir (default: from the file's extension).")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Write the per-row report here, as JSON.")
+    ] = None,
+) -> None:
+    """Apply an agency feed (CSV or a FHIR R4 Bundle) as that organisation's agency system
+    would through `POST /v1/feeds`, without a size limit, committing every batch (a run cut
+    short is simply run again: rows already taken are recognised and left alone)."""
+    import json
+
+    import rich.progress
+
+    from index_service.feeds.cli import import_file
+    from index_service.feeds.records import FORMATS, FeedUnreadable, format_of_file_name
+    from index_service.main import connect
+
+    kind = format or format_of_file_name(file.name)
+    if kind not in FORMATS:
+        typer.echo("give --format csv or --format fhir", err=True)
+        raise typer.Exit(2)
+    settings = get_settings()
+    db = connect(settings)
+    try:
+        with rich.progress.open(file, "rb", description=f"Importing {file.name}") as stream:
+            done = import_file(
+                db=db, settings=settings, organisation_code=organisation, stream=stream, kind=kind
+            )
+    except (LookupError, FeedUnreadable) as exc:
+        typer.echo(f"index-service import: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        db.close()
+    counts = ", ".join(f"{k} {v}" for k, v in done.counts.items())
+    typer.echo(f"feed {done.feed_id}: {counts}")
+    if report is not None:
+        rows = [
+            {
+                "row": r.row,
+                "source_record_id": r.source_record_id,
+                "outcome": r.outcome.value,
+                "child_id": str(r.child_id) if r.child_id else None,
+                "gaps": r.gaps,
+                "problems": [{"field": p.field, "detail": p.detail} for p in r.problems],
+            }
+            for r in done.rows
+        ]
+        report.write_text(
+            json.dumps(
+                {"feed_id": str(done.feed_id), "counts": done.counts, "rows": rows}, indent=1
+            )
+        )
 
 
 @app.command()

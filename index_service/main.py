@@ -19,6 +19,7 @@ from index_service.api import (
     children,
     enquiries,
     enquiry_contacts,
+    feeds,
     flags,
     health,
     involvements,
@@ -73,6 +74,7 @@ V1_ROUTERS = (
     alerts.router,
     webhooks.router,
     audit.router,
+    feeds.router,
 )
 
 

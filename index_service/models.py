@@ -6,6 +6,7 @@ from index_service.alerts.models import Alert, AlertDelivery, DeliveryAttempt, W
 from index_service.audit.models import AuditErasure, AuditEvent, AuditSeal
 from index_service.children.models import Carer, Child, ChildAddress, ChildName, ShieldedAccess
 from index_service.enquiries.models import Enquiry, EnquiryContact
+from index_service.feeds.models import Feed, FeedReview, FeedRowKey
 from index_service.flags.models import Flag
 from index_service.involvements.models import Involvement
 from index_service.issuers.models import TrustedIssuerRecord
@@ -27,6 +28,9 @@ __all__ = [
     "DirectoryVersion",
     "Enquiry",
     "EnquiryContact",
+    "Feed",
+    "FeedReview",
+    "FeedRowKey",
     "Flag",
     "Involvement",
     "Organisation",

@@ -118,6 +118,19 @@ class Settings(BaseSettings):
     token_leeway_seconds: int = Field(default=30, ge=0, le=300)
 
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=10 * 1024 * 1024)
+    feed_max_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="The largest feed `POST /v1/feeds` takes (413 beyond); larger files go "
+        "through `index-service import`.",
+    )
+    gaps_unconfirmed_days: int = Field(
+        default=365,
+        ge=1,
+        le=3650,
+        description="A field not supplied or confirmed for this long is a data-quality gap.",
+    )
 
     rate_limit_window_seconds: int = Field(default=60, ge=1, le=3600)
     rate_limit_searches: int = Field(

@@ -38,6 +38,9 @@ hypothesis_settings.load_profile("index-service")
 # One database per test session, so parallel sessions never share one.
 TEST_DATABASE = f"index_service_test_{os.getpid()}"
 TABLES = (
+    "feed_review",
+    "feed_row_key",
+    "feed",
     "web_page",
     "web_session",
     "web_sign_in",

@@ -33,6 +33,9 @@ class Permission(StrEnum):
     FLAG_REVIEW = "child:flag:review"
     FLAG_END = "child:flag:end"
     FLAG_OVERDUE_READ = "child:flag:read_overdue"
+    FEED_SUBMIT = "child:feed:submit"
+    FEED_REVIEW = "child:feed:review"
+    DATA_QUALITY_READ = "child:data_quality:read"
     ALERT_READ = "alert:inbox:read"
     ALERT_ACKNOWLEDGE = "alert:inbox:acknowledge"
     WEBHOOK_REGISTER = "admin:webhook:register"
@@ -139,6 +142,10 @@ GRANTS: dict[Permission, tuple[Grant, ...]] = {
     Permission.FLAG_REVIEW: _WORKERS,
     Permission.FLAG_END: _WORKERS,
     Permission.FLAG_OVERDUE_READ: (*_WORKERS, DATA_MANAGER),
+    # Agency systems send feeds; a data manager may load their own authority's records.
+    Permission.FEED_SUBMIT: (DATA_MANAGER, SERVICE_ACCOUNT),
+    Permission.FEED_REVIEW: (DATA_MANAGER,),
+    Permission.DATA_QUALITY_READ: (DATA_MANAGER,),
     Permission.ALERT_READ: _ALERTED,
     Permission.ALERT_ACKNOWLEDGE: _ALERTED,
     Permission.WEBHOOK_REGISTER: (ADMINISTRATOR,),

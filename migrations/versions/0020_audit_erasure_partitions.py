@@ -44,7 +44,7 @@ from index_service.audit.chain import (
 )
 
 revision: str = "0020"
-down_revision: str | None = "0016"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -92,6 +92,9 @@ from index_service.children import service as children
 from index_service.children.schemas import ChildCreate
 from index_service.common import utcnow
 from index_service.enquiries.models import Enquiry
+from index_service.feeds.models import FeedReview
+from index_service.feeds.service import review_record
+from index_service.feeds.writes import Supplied
 from index_service.flags.models import Flag, FlagKind
 from index_service.involvements.service import record_involvement
 from index_service.issuers import service as issuers
@@ -402,6 +405,50 @@ national_auditor              403         403         403         403         40
 administrator                 403         403         403         403         403
 service_account               403         403         403         403         403
 practitioner+service_account  ok          unlisted    unlisted    unlisted    unlisted
+
+[POST /v1/feeds]
+practitioner                  403         -           403         -           -
+social_worker                 403         -           403         -           -
+designated_manager            403         -           403         -           -
+data_manager                  ok          -           ok          -           -
+auditor                       403         -           403         -           -
+national_auditor              403         -           403         -           -
+administrator                 403         -           403         -           -
+service_account               ok          -           ok          -           -
+practitioner+service_account  ok          -           ok          -           -
+
+[GET /v1/feeds/reviews]
+practitioner                  403         403         403         -           -
+social_worker                 403         403         403         -           -
+designated_manager            403         403         403         -           -
+data_manager                  ok          ok          unlisted    -           -
+auditor                       403         403         403         -           -
+national_auditor              403         403         403         -           -
+administrator                 403         403         403         -           -
+service_account               403         403         403         -           -
+practitioner+service_account  403         403         403         -           -
+
+[POST /v1/feeds/reviews/{review_id}/resolve]
+practitioner                  403         403         403         -           -
+social_worker                 403         403         403         -           -
+designated_manager            403         403         403         -           -
+data_manager                  ok          ok          404         -           -
+auditor                       403         403         403         -           -
+national_auditor              403         403         403         -           -
+administrator                 403         403         403         -           -
+service_account               403         403         403         -           -
+practitioner+service_account  403         403         403         -           -
+
+[GET /v1/data-quality/gaps]
+practitioner                  403         403         403         403         403
+social_worker                 403         403         403         403         403
+designated_manager            403         403         403         403         403
+data_manager                  ok          ok          unlisted    ok          unlisted
+auditor                       403         403         403         403         403
+national_auditor              403         403         403         403         403
+administrator                 403         403         403         403         403
+service_account               403         403         403         403         403
+practitioner+service_account  403         403         403         403         403
 
 [GET /v1/alerts]
 practitioner                  ok          unlisted    unlisted    -           -
@@ -850,6 +897,42 @@ class World:
             session.add(endpoint)
         return endpoint.id
 
+    def feed_review(self, relation: str) -> uuid.UUID:
+        """A feed row queued for the owner's authority, sent by the owner."""
+        owner = self.owner(relation)
+        data = ChildCreate.model_validate(
+            {**CHILDREN[relation], "responsible_authority": owner.local_authority}
+        )
+        supplied = Supplied(
+            record=data,
+            groups=frozenset({"names", "addresses"}),
+            organisation=owner.code,
+            feed_id=uuid.uuid4(),
+            at=utcnow(),
+        )
+        review = FeedReview(
+            feed_id=supplied.feed_id,
+            organisation_code=owner.code,
+            source_record_id="MATRIX-1",
+            responsible_authority=owner.local_authority,
+            record=review_record(supplied),
+            candidate_ids=[],
+            reason="possible_match",
+        )
+        with self.factory.db.transaction() as session:
+            session.add(review)
+        return review.id
+
+    def child_with_a_gap(self, relation: str) -> uuid.UUID:
+        """The child in this relation to the caller, its GP practice not known."""
+        child = self.child(relation)
+        with self.factory.db.transaction() as session:
+            session.execute(
+                text("UPDATE child SET gp_status = 'unknown', gp_ods_code = NULL WHERE id = :id"),
+                {"id": child},
+            )
+        return child
+
     def version(self, child_id: uuid.UUID) -> str:
         with self.factory.db.session() as session:
             query = text("SELECT version FROM child WHERE id = :id")
@@ -918,9 +1001,13 @@ class World:
         headers = dict(self.headers)
         if call.if_match is not None:
             headers["If-Match"] = call.if_match
-        response: httpx2.Response = self.client.request(
-            call.method, call.url, json=call.json, headers=headers
-        )
+        if call.content is not None:
+            headers["Content-Type"] = call.content_type
+            response: httpx2.Response = self.client.request(
+                call.method, call.url, content=call.content, headers=headers
+            )
+            return response
+        response = self.client.request(call.method, call.url, json=call.json, headers=headers)
         return response
 
 
@@ -942,6 +1029,8 @@ class Call:
     listed: str | None = None  # a list route: the target, among its items or not (`unlisted`)
     listing: Callable[[Any], set[str]] = _item_ids  # the ids a success lists
     media_type: str = JSON  # a success's content type; JSON bodies are parsed, others text
+    content: bytes | None = None  # a body that is not JSON (a feed), sent as `content_type`
+    content_type: str = "text/csv"
 
 
 # ---------------------------------------------------------------------------------------
@@ -1211,6 +1300,45 @@ def _overdue_flags(world: World, relation: str) -> Call:
     return Call("GET", "/v1/flags/overdue", listed=target)
 
 
+def _submit_feed(world: World, relation: str) -> Call:
+    """A feed of one row for a child of the relation's authority, its date of birth
+    malformed: the route's answer is the report (one audit row: nothing was applied)."""
+    authority = HARINGEY if relation == "other_la" else EALING
+    header = "source_record_id,given_names,family_name,date_of_birth,responsible_authority"
+    body = f"{header}\nM-1,Aisha,Testchild,not-a-date,{authority}\n".encode()
+
+    def check(report: Any) -> None:
+        assert report["counts"]["rejected"] == 1
+        assert report["rows"][0]["problems"][0]["field"] == "date_of_birth"
+
+    return Call("POST", "/v1/feeds", content=body, check=check)
+
+
+def _list_reviews(world: World, relation: str) -> Call:
+    target = str(world.feed_review(relation))
+    return Call("GET", "/v1/feeds/reviews", listed=target)
+
+
+def _resolve_review(world: World, relation: str) -> Call:
+    target = str(world.feed_review(relation))
+
+    def check(resolved: Any) -> None:
+        assert (resolved["id"], resolved["status"]) == (target, "ignored")
+
+    url = f"/v1/feeds/reviews/{target}/resolve"
+    return Call("POST", url, json={"decision": "ignored"}, check=check)
+
+
+def _data_quality_gaps(world: World, relation: str) -> Call:
+    target = str(world.child_with_a_gap(relation))
+    return Call(
+        "GET",
+        "/v1/data-quality/gaps?limit=200",
+        listed=target,
+        listing=lambda body: {item["child_id"] for item in body["items"]},
+    )
+
+
 def _list_alerts(world: World, relation: str) -> Call:
     target = str(world.alert(relation))
     return Call("GET", "/v1/alerts", listed=target)
@@ -1358,6 +1486,10 @@ BUILDERS: dict[tuple[str, str], Callable[[World, str], Call]] = {
     ("POST", "/v1/flags/{flag_id}/review"): _review_flag,
     ("POST", "/v1/flags/{flag_id}/end"): _end_flag,
     ("GET", "/v1/flags/overdue"): _overdue_flags,
+    ("POST", "/v1/feeds"): _submit_feed,
+    ("GET", "/v1/feeds/reviews"): _list_reviews,
+    ("POST", "/v1/feeds/reviews/{review_id}/resolve"): _resolve_review,
+    ("GET", "/v1/data-quality/gaps"): _data_quality_gaps,
     ("GET", "/v1/alerts"): _list_alerts,
     ("GET", "/v1/alerts/{alert_id}"): _read_alert,
     ("POST", "/v1/alerts/{alert_id}/acknowledge"): _acknowledge_alert,
@@ -1396,6 +1528,8 @@ STATE_TABLES = (
     "alert_delivery",
     "enquiry_contact",
     "webhook_endpoint",
+    "feed",
+    "feed_review",
 )
 STATE_QUERIES = {
     table: f"SELECT count(*) FROM {table}"  # noqa: S608 (table names from this list)
@@ -1408,6 +1542,7 @@ STATE_QUERIES["involvement rows"] = "SELECT id, end_date FROM involvement ORDER 
 STATE_QUERIES["flag rows"] = "SELECT id, review_date, reviewed_at, ended_at FROM flag ORDER BY id"
 STATE_QUERIES["alert rows"] = "SELECT id, acknowledged_at, acknowledged_note FROM alert ORDER BY id"
 STATE_QUERIES["contact rows"] = "SELECT id, closed_at FROM enquiry_contact ORDER BY id"
+STATE_QUERIES["review rows"] = "SELECT id, status FROM feed_review ORDER BY id"
 STATE_QUERIES["webhook rows"] = "SELECT id, active FROM webhook_endpoint ORDER BY id"
 
 

@@ -99,6 +99,10 @@ def test_the_child_routes_are_the_ones_expected() -> None:
         "/v1/flags/{flag_id}/review",
         "/v1/flags/{flag_id}/end",
         "/v1/flags/overdue",
+        "/v1/feeds",
+        "/v1/feeds/reviews",
+        "/v1/feeds/reviews/{review_id}/resolve",
+        "/v1/data-quality/gaps",
     }
 
 
@@ -114,7 +118,7 @@ def _holder(factory: Factory, permission: Permission) -> dict[str, str]:
 # Any path id will do: the purpose is checked before the path's object is looked for.
 ANY_ID = "6f1e2a7c-0a51-4f55-8c7c-3c2c9d0e0b11"
 PATH_IDS = dict.fromkeys(
-    ("child_id", "enquiry_id", "contact_id", "involvement_id", "flag_id"), ANY_ID
+    ("child_id", "enquiry_id", "contact_id", "involvement_id", "flag_id", "review_id"), ANY_ID
 )
 
 

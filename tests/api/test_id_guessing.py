@@ -24,6 +24,7 @@ from sqlalchemy import text
 from index_service.alerts.models import Alert
 from index_service.common import utcnow
 from index_service.enquiries.models import Enquiry
+from index_service.feeds.models import FeedReview
 from index_service.main import V1_ROUTERS
 from index_service.matching.model import CURRENT_VERSION
 from index_service.organisations.models import Organisation
@@ -184,7 +185,24 @@ def scene(client: TestClient, factory: Factory, settings: Settings) -> Scene:
     ids["haringey_contact"] = _haringey_contact(
         factory, factory.organisation(local_authority=HARINGEY)
     )
+    ids["haringey_review"] = _haringey_review(factory)
     return scene
+
+
+def _haringey_review(factory: Factory) -> str:
+    """A feed row queued for Haringey's data managers."""
+    review = FeedReview(
+        feed_id=uuid.uuid4(),
+        organisation_code="GUESS1",
+        source_record_id="G-1",
+        responsible_authority=HARINGEY,
+        record={"record": HARINGEY_CHILD, "groups": ["names"]},
+        candidate_ids=[],
+        reason="possible_match",
+    )
+    with factory.db.transaction() as session:
+        session.add(review)
+    return str(review.id)
 
 
 Params = Callable[[dict[str, str]], dict[str, str]]
@@ -424,6 +442,16 @@ GUESSES = [
         Guess("GET", ACCESSES, "national_auditor", ids_of(child_id="practitioner_enquiry")),
         id="report on a child's accesses by an enquiry's id",
     ),
+    pytest.param(
+        Guess(
+            "POST",
+            "/v1/feeds/reviews/{review_id}/resolve",
+            "data_manager",
+            ids_of(review_id="haringey_review"),
+            json={"decision": "ignored"},
+        ),
+        id="resolve another LA's feed review",
+    ),
 ]
 
 
@@ -536,6 +564,13 @@ def test_a_guessed_id_is_the_same_404_as_a_random_one(scene: Scene, guess: Guess
             "/v1/audit/children/{haringey_child}/accesses",
             None,
             id="child's accesses",
+        ),
+        pytest.param(
+            "haringey_data_manager",
+            "POST",
+            "/v1/feeds/reviews/{haringey_review}/resolve",
+            {"decision": "ignored"},
+            id="feed review",
         ),
     ],
 )

@@ -41,6 +41,8 @@ from index_service.enquiries.models import (
     EnquiryContactClose,
     EnquiryCreate,
 )
+from index_service.feeds.models import FeedReview
+from index_service.feeds.schemas import ReviewResolution
 from index_service.flags.schemas import ConcernRaisedFlag, FlagReview
 from index_service.involvements.schemas import InvolvementCreate, InvolvementEnd
 from index_service.issuers.models import TrustedIssuerCreate
@@ -183,6 +185,13 @@ ROUTE_EXTRAS: dict[tuple[str, str], dict[str, Any]] = {
         "escalated_at": "2000-01-01T00:00:00Z",
         "actor_sensitive": False,
     },
+    ("POST", "/v1/feeds/reviews/{review_id}/resolve"): {
+        "status": "same_child",
+        "resolved_by": "attacker@elsewhere",
+        "resolved_at": "2000-01-01T00:00:00Z",
+        "candidate_ids": ["00000000-0000-4000-8000-000000000002"],
+        "responsible_authority": HARINGEY,
+    },
     ("POST", "/v1/webhook-endpoints"): {
         "secret": "whsec_attacker",
         "active": True,
@@ -233,6 +242,7 @@ class Scene:
     flag_id: str  # the social worker's organisation's, on the child
     contact_id: str  # an open enquiry-only contact in the designated manager's authority
     alert_id: str  # an alert to the designated managers' team of Ealing
+    review_id: str  # a feed row queued for Ealing's data managers
 
     def snapshot(self) -> dict[str, list[str]]:
         return snapshot(self.factory)
@@ -271,7 +281,23 @@ def scene(client: TestClient, factory: Factory) -> Scene:
         flag_id=made["flags"],
         contact_id=_enquiry_contact(factory, factory.organisation(type="school")),
         alert_id=_team_alert(factory, child_id),
+        review_id=_feed_review(factory),
     )
+
+
+def _feed_review(factory: Factory) -> str:
+    review = FeedReview(
+        feed_id=uuid.uuid4(),
+        organisation_code="MASS1",
+        source_record_id="M-1",
+        responsible_authority=EALING,
+        record={"record": other_child(), "groups": ["names"]},
+        candidate_ids=[],
+        reason="possible_match",
+    )
+    with factory.db.transaction() as session:
+        session.add(review)
+    return str(review.id)
 
 
 def _team_alert(factory: Factory, child_id: str) -> str:
@@ -412,6 +438,13 @@ BODY_ROUTES: dict[tuple[str, str], BodyRoute] = {
         200,
         lambda s: {"note": "called the ED back"},
         lambda s: f"/v1/alerts/{s.alert_id}/acknowledge",
+    ),
+    ("POST", "/v1/feeds/reviews/{review_id}/resolve"): BodyRoute(
+        ReviewResolution,
+        "data_manager",
+        200,
+        lambda s: {"decision": "ignored"},
+        lambda s: f"/v1/feeds/reviews/{s.review_id}/resolve",
     ),
     ("POST", "/v1/webhook-endpoints"): BodyRoute(
         WebhookEndpointCreate,

@@ -1,0 +1,380 @@
+"""Running a feed: rows read in batches, each batch validated, recognised (row keys),
+matched (`matching/batch.py`), written (`writes.py`) and audited together.
+
+Per row, by the resolver's outcome:
+- a confident `match` updates the entry, with provenance (who supplied it, when, which
+  feed) per field group;
+- nothing found creates a child;
+- anything in between, or a match the feed's sender may not update (a shielded record
+  its authority's data managers alone see in full; another authority's child, for a
+  data manager's feed), is queued for review by the data managers of the authority the
+  row names as responsible.
+The same row sent again (same organisation, source record id and content hash) is
+`unchanged`: nothing is written. The report goes back to the sender: per row its outcome,
+the index's id for a child it created or updated, and the gaps of the row as *sent*
+(never anything the index holds: a shielded child's address, or whether it differs, is
+not the agency's to learn). One audit row per feed with the counts, and one per batch
+naming every child the batch created or updated (`child_ids`), so that "who touched this
+child" finds the feed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from index_service.access.need_to_know import match_scope
+from index_service.access.policy import SERVICE_ACCOUNT, holds
+from index_service.access.principal import Principal
+from index_service.access.scope import in_authority, sees_shielded_record
+from index_service.audit.service import AuditDraft, record_event
+from index_service.children.age import AgeLimit, require_within_age_limit
+from index_service.children.duplicates import person_of_record
+from index_service.children.models import Child
+from index_service.children.schemas import ChildCreate
+from index_service.children.service import require_may_create
+from index_service.common import utcnow
+from index_service.errors import DomainError, Forbidden
+from index_service.feeds.models import Feed, FeedReview, FeedRowKey
+from index_service.feeds.records import FeedRow, Problem
+from index_service.feeds.writes import Supplied, create_children, insert_rows, update_children
+from index_service.matching.batch import resolve_batch
+from index_service.matching.model import MatchModel, load_model
+from index_service.matching.resolver import Outcome as Match
+from index_service.matching.resolver import Resolution
+
+BATCH_SIZE = 1000
+# The batch's row keys already taken: one statement whatever the batch's size (arrays,
+# joined on the primary key), not an IN list of pairs to build and plan each time.
+_KNOWN_KEYS = text(
+    """
+    SELECT k.source_record_id, k.content_hash
+    FROM unnest(CAST(:ids AS text[]), CAST(:hashes AS text[])) AS sent(id, hash)
+    JOIN feed_row_key k ON k.organisation_code = :organisation
+        AND k.source_record_id = sent.id AND k.content_hash = sent.hash
+    """
+)
+APPLIED_ACTION = "child:feed:apply"
+
+
+class RowOutcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    QUEUED = "queued_for_review"
+    REJECTED = "rejected"
+
+
+@dataclass
+class RowReport:
+    row: int
+    source_record_id: str
+    outcome: RowOutcome
+    child_id: uuid.UUID | None = None
+    fields: list[str] = field(default_factory=list)
+    gaps: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class FeedReport:
+    feed_id: uuid.UUID
+    format: str
+    counts: dict[str, int]
+    rows: list[RowReport]
+
+
+def gaps_of_row(row: FeedRow) -> list[str]:
+    """What the row as sent leaves unknown (Laming R12: gaps go back to the supplier)."""
+    record = row.record
+    assert record is not None
+    gaps = []
+    if record.gp_practice.status.value == "unknown":
+        gaps.append("gp_unknown")
+    if record.education.status.value == "unknown":
+        gaps.append("school_unknown")
+    if record.carers.status.value == "unknown":
+        gaps.append("carers_unknown")
+    if not any(a.to_date is None for a in record.addresses):
+        gaps.append("no_current_address")
+    if record.nhs_number is None:
+        gaps.append("nhs_number_unknown")
+    elif not row.nhs_number_verified:
+        gaps.append("nhs_number_unverified")
+    return gaps
+
+
+def batches(rows: Iterable[FeedRow], size: int = BATCH_SIZE) -> Iterator[list[FeedRow]]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+class FeedRun:
+    """One feed being applied, batch by batch, in the caller's session. The caller
+    commits (the API once, with its audit row; the CLI after every batch)."""
+
+    def __init__(
+        self,
+        *,
+        session: Session,
+        caller: Principal,
+        draft: AuditDraft,
+        format: str,
+        channel: str,
+        age_limit: AgeLimit,
+        model: MatchModel | None = None,
+    ) -> None:
+        self.session = session
+        self.caller = caller
+        self.draft = draft
+        self.age_limit = age_limit
+        self.model = model or load_model()
+        self.scope = match_scope(caller)
+        self.feed = Feed(organisation_code=caller.organisation_code, format=format, channel=channel)
+        session.add(self.feed)
+        session.flush()
+        self.counts: Counter[str] = Counter()
+        self.reports: list[RowReport] = []
+
+    def run(
+        self, rows: Iterable[FeedRow], after_batch: Callable[[int], object] | None = None
+    ) -> None:
+        for batch in batches(rows):
+            self.apply(batch)
+            if after_batch is not None:
+                after_batch(len(batch))
+
+    def apply(self, batch: list[FeedRow]) -> list[RowReport]:
+        """Validate, recognise, match and write one batch; its row reports."""
+        self.session.expire_all()  # a committed batch's rows are read afresh
+        now = utcnow()
+        reports: list[RowReport | None] = [None] * len(batch)
+        keyed: list[tuple[int, FeedRow, str]] = []
+        for i, row in enumerate(batch):
+            problems = row.problems or self._age_problems(row)
+            if problems or row.record is None:
+                reports[i] = RowReport(
+                    row.number, row.source_record_id, RowOutcome.REJECTED, problems=problems
+                )
+            else:
+                keyed.append((i, row, row.content_hash))
+        known = self._known_keys([(row.source_record_id, h) for _, row, h in keyed])
+        fresh: list[tuple[int, FeedRow, str]] = []
+        for i, row, content_hash in keyed:
+            key = (row.source_record_id, content_hash)
+            if key in known:
+                reports[i] = RowReport(row.number, row.source_record_id, RowOutcome.UNCHANGED)
+            else:
+                known.add(key)
+                fresh.append((i, row, content_hash))
+        resolutions = resolve_batch(
+            session=self.session,
+            people=[person_of_record(_record(row)) for _, row, _ in fresh],
+            scope=self.scope,
+            model=self.model,
+        )
+        creates: list[tuple[int, FeedRow, Supplied]] = []
+        updates: list[tuple[int, FeedRow, uuid.UUID, Supplied]] = []
+        queued: list[FeedReview] = []
+        updated_ids: set[uuid.UUID] = set()
+        for (i, row, _), resolution in zip(fresh, resolutions, strict=True):
+            supplied = Supplied(
+                record=_record(row),
+                groups=row.supplied,
+                organisation=self.caller.organisation_code,
+                feed_id=self.feed.id,
+                at=now,
+            )
+            decision, reason = self._decide(resolution, row, updated_ids)
+            if decision == RowOutcome.CREATED:
+                creates.append((i, row, supplied))
+            elif decision == RowOutcome.UPDATED:
+                child_id = resolution.candidates[0].child_id
+                updated_ids.add(child_id)
+                updates.append((i, row, child_id, supplied))
+            elif decision == RowOutcome.REJECTED:
+                reports[i] = RowReport(
+                    row.number,
+                    row.source_record_id,
+                    RowOutcome.REJECTED,
+                    problems=[Problem("responsible_authority", reason)],
+                )
+                continue
+            else:
+                queued.append(self._review(row, supplied, resolution, reason))
+                reports[i] = RowReport(
+                    row.number, row.source_record_id, RowOutcome.QUEUED, gaps=gaps_of_row(row)
+                )
+        created = create_children(self.session, [s for _, _, s in creates])
+        update_children(self.session, [(child_id, s) for _, _, child_id, s in updates])
+        for (i, row, _), child_id in zip(creates, created, strict=True):
+            reports[i] = self._applied(row, RowOutcome.CREATED, child_id)
+        for i, row, child_id, _ in updates:
+            reports[i] = self._applied(row, RowOutcome.UPDATED, child_id)
+        if queued:
+            self.session.add_all(queued)
+        self._remember(fresh, reports)
+        touched = [*created, *(child_id for _, _, child_id, _ in updates)]
+        if touched:
+            self._audit_batch(touched, created=len(created), updated=len(updates))
+        self.session.flush()
+        done = [r for r in reports if r is not None]
+        assert len(done) == len(batch)
+        self.counts.update(r.outcome.value for r in done)
+        self.reports.extend(done)
+        return done
+
+    def finish(self) -> FeedReport:
+        counts = {outcome.value: self.counts.get(outcome.value, 0) for outcome in RowOutcome}
+        counts["rows"] = sum(self.counts.values())
+        self.feed.counts = counts
+        self.feed.finished_at = utcnow()
+        self.session.add(self.feed)
+        self.session.flush()
+        return FeedReport(self.feed.id, self.feed.format, counts, self.reports)
+
+    # -----------------------------------------------------------------------------------
+
+    def _age_problems(self, row: FeedRow) -> list[Problem]:
+        if row.record is None:
+            return []
+        try:
+            require_within_age_limit(
+                row.record.date_of_birth,
+                row.record.date_of_birth_precision.value,
+                limit=self.age_limit,
+                today=utcnow().date(),
+            )
+        except DomainError as exc:
+            return [Problem("date_of_birth", str(exc))]
+        return []
+
+    def _known_keys(self, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        if not keys:
+            return set()
+        found = self.session.execute(
+            _KNOWN_KEYS,
+            {
+                "organisation": self.caller.organisation_code,
+                "ids": [s for s, _ in keys],
+                "hashes": [h for _, h in keys],
+            },
+        )
+        return {(s, h) for s, h in found}
+
+    def _decide(
+        self, resolution: Resolution, row: FeedRow, updated: set[uuid.UUID]
+    ) -> tuple[RowOutcome, str]:
+        if resolution.outcome == Match.NOT_FOUND:
+            try:
+                require_may_create(caller=self.caller, data=_record(row))
+            except Forbidden as exc:
+                return RowOutcome.REJECTED, str(exc)
+            return RowOutcome.CREATED, ""
+        if resolution.outcome == Match.POSSIBLE_MATCHES:
+            return RowOutcome.QUEUED, "possible_match"
+        child = resolution.candidates[0].stored.child
+        if child.shielded and not sees_shielded_record(
+            self.caller, responsible_authority=child.responsible_authority
+        ):
+            return RowOutcome.QUEUED, "shielded_record"
+        if not _may_update(self.caller, child):
+            return RowOutcome.QUEUED, "outside_your_authority"
+        if child.id in updated:
+            return RowOutcome.QUEUED, "several_rows_for_one_child"
+        return RowOutcome.UPDATED, ""
+
+    def _review(
+        self, row: FeedRow, supplied: Supplied, resolution: Resolution, reason: str
+    ) -> FeedReview:
+        return FeedReview(
+            feed_id=self.feed.id,
+            organisation_code=self.caller.organisation_code,
+            source_record_id=row.source_record_id,
+            responsible_authority=supplied.record.responsible_authority,
+            record=review_record(supplied),
+            candidate_ids=[c.child_id for c in resolution.candidates],
+            reason=reason,
+        )
+
+    def _applied(self, row: FeedRow, outcome: RowOutcome, child_id: uuid.UUID) -> RowReport:
+        return RowReport(
+            row.number,
+            row.source_record_id,
+            outcome,
+            child_id=child_id,
+            fields=sorted(row.supplied | {"names"}),
+            gaps=gaps_of_row(row),
+        )
+
+    def _remember(
+        self, fresh: list[tuple[int, FeedRow, str]], reports: list[RowReport | None]
+    ) -> None:
+        keys = []
+        for i, row, content_hash in fresh:
+            report = reports[i]
+            assert report is not None
+            if report.outcome == RowOutcome.REJECTED:
+                continue  # sent again, it is reported again; nothing was kept
+            keys.append(
+                {
+                    "organisation_code": self.caller.organisation_code,
+                    "source_record_id": row.source_record_id,
+                    "content_hash": content_hash,
+                    "feed_id": self.feed.id,
+                    "outcome": report.outcome.value,
+                    "child_id": report.child_id,
+                }
+            )
+        if keys:
+            insert_rows(self.session, FeedRowKey.__table__, keys)  # type: ignore[attr-defined]
+
+    def _audit_batch(self, touched: list[uuid.UUID], *, created: int, updated: int) -> None:
+        draft = AuditDraft(
+            action=APPLIED_ACTION,
+            method=self.draft.method,
+            route=self.draft.route,
+            request_id=self.draft.request_id,
+            instance=self.draft.instance,
+            client_address=self.draft.client_address,
+            user_agent=self.draft.user_agent,
+            principal=self.caller,
+            child_ids=touched,
+            detail={"feed_id": str(self.feed.id), "created": created, "updated": updated},
+        )
+        record_event(session=self.session, draft=draft, status_code=200)
+
+
+def review_record(supplied: Supplied) -> dict[str, Any]:
+    return {
+        "record": supplied.record.model_dump(mode="json", exclude={"confirmed_distinct_from"}),
+        "groups": sorted(supplied.groups),
+    }
+
+
+def _record(row: FeedRow) -> ChildCreate:
+    assert row.record is not None
+    return row.record
+
+
+def _may_update(caller: Principal, child: Child) -> bool:
+    """An agency system's feed updates any child it matches confidently (not a shielded
+    one, above); a data manager's, their own authority's."""
+    return (
+        holds(caller, SERVICE_ACCOUNT)
+        or sees_shielded_record(caller, responsible_authority=child.responsible_authority)
+        or in_authority(
+            caller,
+            responsible_authority=child.responsible_authority,
+            current_authority=None,
+        )
+    )
