@@ -103,6 +103,7 @@ def _paths(where: Scene, made: dict[str, str]) -> dict[str, str]:
         "flag_id": where.flag_id,
         "contact_id": where.contact_id,
         "alert_id": where.alert_id,
+        "review_id": where.review_id,
         **made,
     }
 
@@ -204,6 +205,20 @@ def test_the_generated_client_parses_a_problem_and_a_success_of_every_operation(
             {"values": {"report": "many-children"}},
         ),
         ("GET", "/v1/audit/verify", "auditor", 200, {}),
+        ("GET", "/v1/feeds/reviews", "data_manager", 200, {}),
+        ("GET", "/v1/data-quality/gaps", "data_manager", 200, {}),
+        (  # the documented columns, and no row (examples/feed.csv has some)
+            "POST",
+            "/v1/feeds",
+            "data_manager",
+            200,
+            {
+                "content": (OPENAPI.parents[1] / "examples" / "feed.csv")
+                .read_bytes()
+                .splitlines()[0],
+                "extra": {"Content-Type": "text/csv"},
+            },
+        ),
     ]
     assert enquiry.status_code == 201, enquiry.text
     made["enquiry_id"] = enquiry.json()["id"]
