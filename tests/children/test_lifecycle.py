@@ -168,9 +168,7 @@ def test_merge_then_unmerge_gives_back_both_entries_exactly(
     assert sorted(_enquiry_links(factory).values()) == [[pair.first], [pair.first]]
 
     # The merged entry redirects to the survivor; writing to it is refused.
-    redirected = client.get(
-        f"/v1/children/{pair.second}", headers=pair.dm, follow_redirects=False
-    )
+    redirected = client.get(f"/v1/children/{pair.second}", headers=pair.dm, follow_redirects=False)
     assert redirected.status_code == 307
     assert redirected.headers["Location"] == f"/v1/children/{pair.first}"
     assert redirected.json()["merged_into"] == pair.first
