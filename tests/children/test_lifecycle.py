@@ -147,7 +147,8 @@ def test_merge_then_unmerge_gives_back_both_entries_exactly(
     pair = _pair(client, factory)
     before = {c: _state(pair, c) for c in (pair.first, pair.second)}
     links_before = _enquiry_links(factory)
-    assert before[pair.first]["alerts"] and before[pair.second]["alerts"]
+    assert before[pair.first]["alerts"]
+    assert before[pair.second]["alerts"]
     assert before[pair.second]["flags"]
 
     merge = pair.merge()
@@ -173,13 +174,15 @@ def test_merge_then_unmerge_gives_back_both_entries_exactly(
     assert redirected.headers["Location"] == f"/v1/children/{pair.first}"
     assert redirected.json()["merged_into"] == pair.first
     followed = client.get(f"/v1/children/{pair.second}", headers=pair.dm)
-    assert followed.status_code == 200 and followed.json()["id"] == pair.first
+    assert followed.status_code == 200
+    assert followed.json()["id"] == pair.first
     patched = client.patch(
         f"/v1/children/{pair.second}",
         json={"la_reference": "X1"},
         headers={**pair.dm, "If-Match": '"1"'},
     )
-    assert patched.status_code == 409 and patched.json()["code"] == "child_merged"
+    assert patched.status_code == 409
+    assert patched.json()["code"] == "child_merged"
 
     # Both key workers were told, by an R4 alert about the survivor; the data manager not.
     for sw in (pair.sw_first, pair.sw_second):
@@ -269,7 +272,8 @@ def test_a_merge_needs_both_versions_current_and_an_unmerge_an_unchanged_survivo
         json={"merged_id": pair.first, "merged_version": 1},
         headers={**pair.dm, "If-Match": pair.etag(pair.first)},
     )
-    assert itself.status_code == 422 and itself.json()["code"] == "same_entry"
+    assert itself.status_code == 422
+    assert itself.json()["code"] == "same_entry"
     merge = pair.merge()
     changed = client.patch(
         f"/v1/children/{pair.first}",
@@ -281,7 +285,8 @@ def test_a_merge_needs_both_versions_current_and_an_unmerge_an_unchanged_survivo
         f"/v1/children/{pair.first}/merges/{merge['id']}/undo",
         headers={**pair.dm, "If-Match": pair.etag(pair.first)},
     )
-    assert refused.status_code == 409 and refused.json()["code"] == "changed_since_merge"
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "changed_since_merge"
 
 
 def test_entries_with_different_nhs_numbers_are_not_merged(

@@ -140,14 +140,16 @@ def test_a_legal_hold_stops_destruction_until_it_is_lifted(
         headers=auditor,
     )
     assert held.status_code == 200, held.text
-    assert held.json()["held"] is True and held.json()["status"] == "archived"
+    assert held.json()["held"] is True
+    assert held.json()["status"] == "archived"
     for year in (2040, 2050):
         later = AFTER_SIX_YEARS.replace(year=year)
         assert scheduler.tick(db=factory.db, settings=settings, now=later).destroyed == 0
     assert client.get(f"/v1/children/{child_id}", headers=dm).json()["status"] == "archived"
 
     lifted = client.delete(f"/v1/children/{child_id}/legal-hold", headers=dm)
-    assert lifted.status_code == 200 and lifted.json()["held"] is False
+    assert lifted.status_code == 200
+    assert lifted.json()["held"] is False
     later = AFTER_SIX_YEARS.replace(year=2050)
     assert scheduler.tick(db=factory.db, settings=settings, now=later).destroyed == 1
     rows = [r for r in factory.audit_rows() if r["action"] == "child:record:legal_hold"]
