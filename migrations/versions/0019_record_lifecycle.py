@@ -71,5 +71,5 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_child_archived_at"), table_name="child")
     op.drop_column("child", "archived_at")
     op.drop_index(op.f("ix_child_merged_into"), table_name="child")
-    op.drop_constraint("fk_child_merged_into", "child", type_="foreign_key")
+    op.drop_constraint("fk_child_merged_into", "child", type_="foreignkey")
     op.drop_column("child", "merged_into")
