@@ -414,6 +414,12 @@ def require_reached(
     ).first()
     if child is None:
         raise NotFound("no such child among those you can reach (search for the child first)")
+    if child.merged_into is not None:  # work goes on the entry that answers for the child
+        raise Conflict(
+            "this entry was merged into another: record work on that one",
+            code="child_merged",
+            merged_into=str(child.merged_into),
+        )
     return child
 
 
