@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Uuid, any_, literal, update
+from sqlalchemy import Uuid, update
+from sqlalchemy.dialects.postgresql import array as pg_array
 from sqlmodel import Session, col, delete, select
 
 from index_service.access.objects import keeps_record_of, may_hold
@@ -159,14 +160,9 @@ def _follower_ids(session: Session, child_id: uuid.UUID) -> dict[str, list[str]]
 
 
 def _enquiries_naming(session: Session, child_id: uuid.UUID) -> list[Enquiry]:
-    shown = literal(child_id, Uuid)
-    return list(
-        session.exec(
-            select(Enquiry)
-            .where(shown == any_(col(Enquiry.candidate_ids)))
-            .with_for_update(of=Enquiry)
-        ).all()
-    )
+    """The enquiries that showed the entry (`@>`, answered by the GIN index)."""
+    shown = col(Enquiry.candidate_ids).op("@>")(pg_array([child_id], type_=Uuid))
+    return list(session.exec(select(Enquiry).where(shown).with_for_update(of=Enquiry)).all())
 
 
 def merge(

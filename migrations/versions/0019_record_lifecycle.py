@@ -1,6 +1,8 @@
 """Records over their life: merge and unmerge (`child.merged_into`, `child_merge` with the
 snapshot an unmerge restores from), archive (`child.archived_at`), legal holds
-(`child.legal_hold_*`) and the tombstones destroyed entries leave (`child_tombstone`).
+(`child.legal_hold_*`) and the tombstones destroyed entries leave (`child_tombstone`); a
+GIN index on `enquiry.candidate_ids`, so a merge finds the enquiries that showed the
+entry it merges away without reading them all.
 
 Revision ID: 0019
 Revises: 0015
@@ -48,6 +50,9 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_child_merge_survivor_id"), "child_merge", ["survivor_id"])
     op.create_index(op.f("ix_child_merge_merged_id"), "child_merge", ["merged_id"])
+    op.create_index(
+        "ix_enquiry_candidate_ids", "enquiry", ["candidate_ids"], postgresql_using="gin"
+    )
     op.create_table(
         "child_tombstone",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -61,6 +66,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("child_tombstone")
+    op.drop_index("ix_enquiry_candidate_ids", table_name="enquiry", postgresql_using="gin")
     op.drop_index(op.f("ix_child_merge_merged_id"), table_name="child_merge")
     op.drop_index(op.f("ix_child_merge_survivor_id"), table_name="child_merge")
     op.drop_table("child_merge")
