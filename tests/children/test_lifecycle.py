@@ -308,3 +308,30 @@ def test_entries_with_different_nhs_numbers_are_not_merged(
     assert refused.status_code == 409, refused.text
     assert refused.json()["code"] == "identifiers_conflict"
     assert client.get(f"/v1/children/{second}", headers=dm).json()["status"] == "active"
+
+
+def test_work_on_a_merged_entry_is_refused_naming_the_survivor(
+    client: TestClient, factory: Factory
+) -> None:
+    pair = _pair(client, factory)
+    pair.merge()
+    attempts = {
+        "involvement": client.post(
+            f"/v1/children/{pair.second}/involvements",
+            json={"service": "Family support"},
+            headers=factory.headers_for(pair.csc, roles=["social_worker"], sub="sw-new"),
+        ),
+        "flag": client.post(
+            f"/v1/children/{pair.second}/flags",
+            json={"kind": "concern_raised", "area_of_concern": "parenting_capacity"},
+            headers=pair.sw_second,
+        ),
+        "legal hold": client.put(
+            f"/v1/children/{pair.second}/legal-hold", json={"reason": "Inquiry"}, headers=pair.dm
+        ),
+        "subject access": client.get(f"/v1/children/{pair.second}/subject-access", headers=pair.dm),
+    }
+    for what, response in attempts.items():
+        assert response.status_code == 409, (what, response.text)
+        assert response.json()["code"] == "child_merged", what
+        assert response.json()["merged_into"] == pair.first, what
