@@ -8,7 +8,17 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, Date, DateTime, ForeignKey, Index, String, Uuid
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Uuid,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -67,6 +77,9 @@ class Child(SQLModel, table=True):
         CheckConstraint(
             "(status = 'merged') = (merged_into IS NOT NULL)", name="ck_child_merged_into"
         ),
+        # The scheduler's archive look-up (`children/retention.py`), every tick: active
+        # entries by date of birth, never walking past the archived ones.
+        Index("ix_child_active_born", "date_of_birth", postgresql_where=text("status = 'active'")),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)

@@ -2,7 +2,8 @@
 snapshot an unmerge restores from), archive (`child.archived_at`), legal holds
 (`child.legal_hold_*`) and the tombstones destroyed entries leave (`child_tombstone`); a
 GIN index on `enquiry.candidate_ids`, so a merge finds the enquiries that showed the
-entry it merges away without reading them all.
+entry it merges away without reading them all; a partial index of active entries by
+date of birth, for the scheduler's archive look-up every tick.
 
 Revision ID: 0019
 Revises: 0015
@@ -32,6 +33,12 @@ def upgrade() -> None:
     op.add_column("child", sa.Column("legal_hold_at", sa.DateTime(timezone=True), nullable=True))
     op.create_check_constraint(
         "ck_child_merged_into", "child", "(status = 'merged') = (merged_into IS NOT NULL)"
+    )
+    op.create_index(
+        "ix_child_active_born",
+        "child",
+        ["date_of_birth"],
+        postgresql_where=sa.text("status = 'active'"),
     )
     op.create_table(
         "child_merge",
@@ -70,6 +77,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_child_merge_merged_id"), table_name="child_merge")
     op.drop_index(op.f("ix_child_merge_survivor_id"), table_name="child_merge")
     op.drop_table("child_merge")
+    op.drop_index("ix_child_active_born", table_name="child")
     op.drop_constraint("ck_child_merged_into", "child", type_="check")
     op.drop_column("child", "legal_hold_at")
     op.drop_column("child", "legal_hold_by")
