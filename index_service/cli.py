@@ -140,9 +140,10 @@ def _worker_hooks(
 ) -> list[Callable[[datetime], None]]:
     """What the worker runs after each batch of deliveries, each called with the time:
     the scheduled alert checks (R7 shielded access, R6 escalations, expired enquiry-only
-    contacts), stale web sessions, the audit trail's retention (partitions ahead, personal
-    parts past retention erased), then the audit sealer (chain the committed events, sign
-    a checkpoint)."""
+    contacts) and the records' lifecycle (archive at the age limit, destroy after the
+    retention period), stale web sessions, the audit trail's retention (partitions ahead,
+    personal parts past retention erased), then the audit sealer (chain the committed
+    events, sign a checkpoint)."""
     from index_service.alerts import scheduler
     from index_service.audit.retention import Retention
     from index_service.audit.sealer import Sealer

@@ -167,6 +167,20 @@ class Settings(BaseSettings):
         description="The index holds records of children younger than this (DOMAIN.md: "
         "under 18); older is refused with 422 beyond_age_limit.",
     )
+    archive_age_years: int = Field(
+        default=18,
+        ge=1,
+        le=25,
+        description="The scheduler archives a record when its child reaches this age: it "
+        "no longer appears in enquiries, and its workers are told.",
+    )
+    destroy_after_archive_years: int = Field(
+        default=6,
+        ge=0,
+        le=100,
+        description="How long after archiving a record is destroyed (ContactPoint: six "
+        "years), unless a legal hold stops it: a tombstone without personal data stays.",
+    )
     unborn_days_ahead: int = Field(
         default=300,
         ge=0,

@@ -57,6 +57,8 @@ TABLES = (
     "shielded_access",
     "suspension",
     "trusted_issuer",
+    "child_merge",
+    "child_tombstone",
     "carer",
     "child_address",
     "child_name",

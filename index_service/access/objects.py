@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import uuid
 
-from index_service.access.policy import DATA_MANAGER, SOCIAL_WORKER, Decision, holds
+from index_service.access.policy import (
+    AUDITOR,
+    DATA_MANAGER,
+    NATIONAL_AUDITOR,
+    SOCIAL_WORKER,
+    Decision,
+    holds,
+)
 from index_service.access.principal import Principal
 from index_service.access.scope import sees_shielded_record
 from index_service.flags.models import FlagKind
@@ -91,3 +98,25 @@ def may_name_practitioner(principal: Principal) -> Decision:
     return Decision(
         False, "only a social worker of children's social care records another practitioner"
     )
+
+
+def keeps_record_of(principal: Principal, *, responsible_authority: str) -> Decision:
+    """Merging and unmerging entries and producing a subject access report are the
+    responsible authority's data managers' (DOMAIN.md "Lifecycle"): the authority that
+    keeps the record answers for what it holds. A data manager of the authority where
+    the child lives is refused (`not_responsible_authority`)."""
+    if holds(principal, DATA_MANAGER) and principal.local_authority == responsible_authority:
+        return Decision(True, "a data manager of the responsible authority")
+    return Decision(False, "not_responsible_authority")
+
+
+def may_hold(principal: Principal, *, responsible_authority: str) -> Decision:
+    """A legal hold (an inquiry's moratorium on destruction) is set and lifted by the
+    responsible authority's data managers or auditors, or a national auditor."""
+    if holds(principal, NATIONAL_AUDITOR):
+        return Decision(True, "a national auditor")
+    if holds(principal, DATA_MANAGER, AUDITOR) and (
+        principal.local_authority == responsible_authority
+    ):
+        return Decision(True, "the responsible authority's data manager or auditor")
+    return Decision(False, "not_responsible_authority")

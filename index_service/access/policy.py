@@ -23,6 +23,9 @@ class Permission(StrEnum):
     CHILD_READ = "child:record:read"
     CHILD_UPDATE = "child:record:update"
     CHILD_SHIELD = "child:record:shield"
+    CHILD_MERGE = "child:record:merge"
+    CHILD_LEGAL_HOLD = "child:record:legal_hold"
+    CHILD_SUBJECT_ACCESS = "child:record:subject_access"
     ENQUIRY_CREATE = "child:enquiry:create"
     ENQUIRY_OPEN = "child:enquiry:open"
     ENQUIRY_CONTACT_READ = "child:enquiry_contact:read"
@@ -79,6 +82,8 @@ RATE_LIMITED: dict[Permission, RateBucket] = {
     # Changing a record answers with it, so it counts as a read too.
     Permission.CHILD_UPDATE: RateBucket.READ,
     Permission.CHILD_SHIELD: RateBucket.READ,
+    Permission.CHILD_MERGE: RateBucket.READ,
+    Permission.CHILD_SUBJECT_ACCESS: RateBucket.READ,
     # Recording work on a child reaches the child: it counts as a read.
     Permission.INVOLVEMENT_RECORD: RateBucket.READ,
     Permission.FLAG_RAISE: RateBucket.READ,
@@ -132,6 +137,11 @@ GRANTS: dict[Permission, tuple[Grant, ...]] = {
     Permission.CHILD_READ: (DATA_MANAGER, SOCIAL_WORKER, DESIGNATED_MANAGER),
     Permission.CHILD_UPDATE: (DATA_MANAGER, SOCIAL_WORKER),
     Permission.CHILD_SHIELD: (DATA_MANAGER,),
+    # Merging, unmerging and subject access: the responsible authority's data managers
+    # (`access/objects.py`). A legal hold (an inquiry's moratorium): they or an auditor.
+    Permission.CHILD_MERGE: (DATA_MANAGER,),
+    Permission.CHILD_LEGAL_HOLD: (DATA_MANAGER, *_AUDITORS),
+    Permission.CHILD_SUBJECT_ACCESS: (DATA_MANAGER,),
     Permission.ENQUIRY_CREATE: _ENQUIRERS,
     Permission.ENQUIRY_OPEN: _ENQUIRERS,
     Permission.ENQUIRY_CONTACT_READ: (DESIGNATED_MANAGER,),

@@ -102,6 +102,13 @@ def children_audited(principal: Principal) -> ColumnElement[bool]:
     return children_of_authority(principal.local_authority)
 
 
+def children_held(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause over `child`: the children whose legal hold a caller may look at
+    (then `access/objects.may_hold` decides): a data manager's authority's children, an
+    auditor's audited children. Anything else is the same 404 as no child."""
+    return or_(children_in_scope(principal), children_audited(principal))
+
+
 def local_organisations(authority: str) -> ColumnElement[bool]:
     """A WHERE clause over `organisation`: the organisations of an authority whose people
     its auditors audit. Never the index operator's, whatever authority code it carries:

@@ -247,6 +247,24 @@ def after_change_to_child(
     return _raise(session, drafts, occasion, timing)
 
 
+def after_lifecycle(
+    *,
+    session: Session,
+    occasion: Occasion,
+    child_id: uuid.UUID,
+    reason: str,
+    about: uuid.UUID,
+    timing: AlertTiming,
+) -> list[Alert]:
+    """R4 for the entry itself: merged, unmerged or archived (`rules.r4_record_lifecycle`).
+    The workers are the child's current involvements as the change left them."""
+    workers = workers_of(session=session, child_id=child_id)
+    drafts = rules.r4_record_lifecycle(
+        actor=occasion.actor, child_id=child_id, reason=reason, about=str(about), workers=workers
+    )
+    return _raise(session, drafts, occasion, timing)
+
+
 def after_move(
     *,
     session: Session,

@@ -24,6 +24,12 @@ REASON_TEXT: dict[str, str] = {
     "shielded_record_reached": "Someone reached a shielded record your authority is "
     "responsible for.",
     "flag_past_review_date": "A flag passed its review date without being reviewed.",
+    "records_merged": "Two index entries for a child you are working with were found to "
+    "be one child and merged: this alert names the entry that answers for the child now.",
+    "records_unmerged": "A merge of index entries for a child you are working with was "
+    "undone: this alert names an entry that answers for a child now.",
+    "record_archived": "The index entry of a child you are working with was archived at "
+    "the age limit: it no longer appears in enquiries.",
 }
 FALLBACK = "Something happened that you are to be told of."
 

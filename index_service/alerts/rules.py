@@ -129,12 +129,14 @@ class EarlierContact:
     local_authority: str
 
 
-def _not_actor(drafts: Iterable[AlertDraft], actor: Actor) -> list[AlertDraft]:
-    """Nobody is alerted about their own act; each recipient once per event."""
+def _not_actor(drafts: Iterable[AlertDraft], actor: Actor | None) -> list[AlertDraft]:
+    """Nobody is alerted about their own act; each recipient once per event. With no
+    actor (the scheduler's own acts), each recipient once."""
     seen: set[str] = set()
     kept = []
     for draft in drafts:
-        if draft.recipient.is_actor(actor) or draft.recipient.key in seen:
+        mine = actor is not None and draft.recipient.is_actor(actor)
+        if mine or draft.recipient.key in seen:
             continue
         seen.add(draft.recipient.key)
         kept.append(draft)
@@ -261,6 +263,42 @@ def r4_change_to_child(
             )
             for w in ordered
             if w.reachable and str(w.involvement_id) != about
+        ),
+        actor,
+    )
+
+
+LIFECYCLE_REASONS = frozenset({"records_merged", "records_unmerged", "record_archived"})
+
+
+def r4_record_lifecycle(
+    *,
+    actor: Actor | None,
+    child_id: uuid.UUID,
+    reason: str,
+    about: str,
+    workers: Iterable[Worker],
+) -> list[AlertDraft]:
+    """A change to the entry itself, told as R4 tells a change to a child (KCS ¶59): a
+    data manager merged two entries into this one or undid a merge (`child_id` is each
+    entry that answers for the child afterwards), or the scheduler archived it at the
+    age limit. Every current worker of the child hears of it (key worker and lead
+    professional first), so they look the child up by the entry that answers for it
+    now. An archive asks nothing of anyone, so it is not escalated under R6."""
+    assert reason in LIFECYCLE_REASONS, reason
+    ordered = sorted(workers, key=lambda w: not (w.is_key_worker or w.is_lead_professional))
+    return _not_actor(
+        (
+            AlertDraft(
+                Rule.R4,
+                reason,
+                Recipient.worker(w),
+                child_id,
+                about=about,
+                escalates=reason != "record_archived",
+            )
+            for w in ordered
+            if w.reachable
         ),
         actor,
     )

@@ -1,8 +1,10 @@
 """The scheduled side of the rules, run by the worker on every tick, each step in its own
 transaction: alerts for reached shielded records (R7), escalation of alerts nobody
-acknowledged in time (R6), alerts for flags past their review date (R8), and destruction
-of expired enquiry-only contacts. The clock is a parameter, so tests move time instead
-of waiting."""
+acknowledged in time (R6), alerts for flags past their review date (R8), destruction
+of expired enquiry-only contacts, and the record's lifecycle (`children/retention.py`):
+archiving at the age limit (its workers told, R4) and destroying archived records after
+the retention period unless a legal hold stops it. The clock is a parameter, so tests
+move time instead of waiting."""
 
 from __future__ import annotations
 
@@ -14,7 +16,9 @@ from sqlmodel import Session
 
 from index_service.alerts import flows
 from index_service.alerts.models import Alert
+from index_service.alerts.service import Occasion
 from index_service.audit.service import record_system_event
+from index_service.children import retention
 from index_service.database import Database
 from index_service.enquiries.contacts import destroy_expired
 from index_service.settings import Settings
@@ -41,6 +45,8 @@ class TickReport:
     escalations: int
     contacts_destroyed: int
     overdue_flag_alerts: int = 0
+    archived: int = 0
+    destroyed: int = 0
 
 
 def tick(*, db: Database, settings: Settings, now: datetime) -> TickReport:
@@ -66,13 +72,78 @@ def tick(*, db: Database, settings: Settings, now: datetime) -> TickReport:
                 part=PART,
                 detail={"destroyed": destroyed, "reason": "retention period ended"},
             )
-    report = TickReport(len(shielded), len(escalated), destroyed, len(overdue))
-    if shielded or escalated or destroyed or overdue:
+    archived, records_destroyed = lifecycle(db=db, settings=settings, now=now)
+    report = TickReport(
+        len(shielded), len(escalated), destroyed, len(overdue), archived, records_destroyed
+    )
+    if shielded or escalated or destroyed or overdue or archived or records_destroyed:
         log.info(
             "scheduler_tick",
             shielded_alerts=report.shielded_alerts,
             escalations=report.escalations,
             contacts_destroyed=report.contacts_destroyed,
             overdue_flag_alerts=report.overdue_flag_alerts,
+            records_archived=report.archived,
+            records_destroyed=report.destroyed,
         )
     return report
+
+
+def lifecycle(*, db: Database, settings: Settings, now: datetime) -> tuple[int, int]:
+    """Archive the records of children who reached the age limit, telling their workers
+    (R4), then destroy those archived long enough and not held; each batch in its own
+    transaction with its audit event. A destruction's event names the tombstones' ids and
+    a count, never anything about the child. How many were archived and destroyed."""
+    timing = flows.timing_of(settings)
+    archived = destroyed = 0
+    while True:
+        with db.transaction() as session:
+            ids = retention.archive_due(
+                session=session, now=now, age_years=settings.archive_age_years
+            )
+            raised: list[Alert] = []
+            for child_id in ids:
+                raised += flows.after_lifecycle(
+                    session=session,
+                    occasion=Occasion(actor=None, occurred_at=now),
+                    child_id=child_id,
+                    reason="record_archived",
+                    about=child_id,
+                    timing=timing,
+                )
+            if ids:
+                record_system_event(
+                    session=session,
+                    action="child:record:archive",
+                    instance=settings.instance_name,
+                    part=PART,
+                    child_ids=ids,
+                    detail={
+                        "archived": len(ids),
+                        "age_years": settings.archive_age_years,
+                        "alerts_raised": [str(a.id) for a in raised],
+                    },
+                )
+        archived += len(ids)
+        if not ids:
+            break
+    while True:
+        with db.transaction() as session:
+            gone = retention.destroy_due(
+                session=session, now=now, after_years=settings.destroy_after_archive_years
+            )
+            if gone:
+                record_system_event(
+                    session=session,
+                    action="child:record:destroy",
+                    instance=settings.instance_name,
+                    part=PART,
+                    detail={
+                        "destroyed": gone,
+                        "reason": "retention period after archiving ended",
+                    },
+                )
+        destroyed += gone
+        if not gone:
+            break
+    return archived, destroyed

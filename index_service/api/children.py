@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from index_service.access.policy import Permission
 from index_service.access.principal import Principal
+from index_service.alerts import flows as alert_flows
 from index_service.api.context import RequestContext
 from index_service.api.contract import ProblemCase
 from index_service.api.deps import (
@@ -28,16 +29,27 @@ from index_service.api.deps import (
 from index_service.api.opening import children_opened
 from index_service.api.problems import PROBLEM_JSON, problem
 from index_service.api.routing import AuditedRoute
-from index_service.children import flows, service
+from index_service.children import flows, lifecycle, service, subject_access
 from index_service.children.age import AgeLimit
+from index_service.children.models import Child, ChildStatus
 from index_service.children.schemas import (
     ChildCreate,
     ChildPublic,
     ChildUpdate,
+    LegalHoldIn,
+    LegalHoldPublic,
+    MergeCreate,
+    MergePublic,
     PossibleDuplicateProblem,
 )
 from index_service.children.service import REFUSALS as _REFUSALS
-from index_service.errors import Forbidden, MalformedIfMatch, PreconditionRequired
+from index_service.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    MalformedIfMatch,
+    PreconditionRequired,
+)
 from index_service.settings import Settings
 
 router = APIRouter(
@@ -169,6 +181,7 @@ def create_child(
     "/{child_id}",
     response_model=ChildPublic,
     response_model_exclude_unset=True,
+    responses={307: {"description": "merged into the entry named in Location"}},
     **permission(Permission.CHILD_READ),
 )
 def read_child(
@@ -178,14 +191,29 @@ def read_child(
     ctx: ContextDep,
     settings: SettingsDep,
     response: Response,
-) -> ChildPublic:
+) -> ChildPublic | JSONResponse:
     """Read a child's record
 
     The record as the caller may see it (fields by role, shielded and sensitive parts
     withheld), with its `ETag` for a later change. Only for the local authority's own
     staff: practitioners look children up with an enquiry (`POST /v1/enquiries`). Opening
-    many children in a short time raises an alert."""
+    many children in a short time raises an alert. An entry merged into another answers
+    `307 Temporary Redirect` to the survivor (`Location`), with a body naming it: a
+    client following redirects reads the survivor (its read is audited on its own), and
+    the redirect is temporary because a merge can be undone."""
     record = service.get_child(session=session, caller=caller, child_id=child_id)
+    if record.child.merged_into is not None:
+        ctx.audit.detail["merged_into"] = str(record.child.merged_into)
+        location = f"/v1/children/{record.child.merged_into}"
+        return JSONResponse(
+            status_code=status.HTTP_307_TEMPORARY_REDIRECT,
+            headers={"Location": location},
+            content={
+                "id": str(record.child.id),
+                "status": record.child.status,
+                "merged_into": str(record.child.merged_into),
+            },
+        )
     return _answer(
         record, session=session, caller=caller, ctx=ctx, response=response, opened=settings
     )
@@ -306,3 +334,241 @@ def unshield_child(
 
     The record is shown again as usual. Needs `If-Match`."""
     return _set_shielded(False, child_id, session, caller, ctx, settings, response, if_match)
+
+
+def _merge_answer(
+    outcome: lifecycle.MergeOutcome, ctx: RequestContext, response: Response
+) -> MergePublic:
+    ctx.audit.children(outcome.survivor.child.id, outcome.merged.child.id)
+    ctx.audit.detail["merge_id"] = str(outcome.merge.id)
+    ctx.audit.detail["changes"] = outcome.changes
+    response.headers["ETag"] = etag(outcome.survivor.child.version)
+    return MergePublic(
+        id=outcome.merge.id,
+        survivor_id=outcome.merge.survivor_id,
+        merged_id=outcome.merge.merged_id,
+        merged_at=outcome.merge.merged_at,
+        unmerged_at=outcome.merge.unmerged_at,
+        survivor_version=outcome.survivor.child.version,
+        merged_version=outcome.merged.child.version,
+    )
+
+
+@router.post(
+    "/{child_id}/merges",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MergePublic,
+    **permission(
+        Permission.CHILD_MERGE,
+        raises=(
+            ProblemCase.of(InvalidInput, "the two entries are one and the same", "same_entry"),
+            ProblemCase.of(Conflict, "either entry is not active", "not_active"),
+            ProblemCase.of(
+                Conflict,
+                "the entries hold different NHS numbers, UPNs or local references",
+                "identifiers_conflict",
+            ),
+            ProblemCase.of(
+                Forbidden,
+                "either entry is not your authority's to merge",
+                "not_responsible_authority",
+            ),
+        ),
+    ),
+)
+def merge_children(
+    child_id: uuid.UUID,
+    body: MergeCreate,
+    session: SessionDep,
+    caller: PrincipalDep,
+    ctx: ContextDep,
+    purpose: PurposeDep,
+    timing: AlertTimingDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> MergePublic:
+    """Merge two entries found to be one child
+
+    The addressed entry (the survivor, `If-Match` its ETag) takes every name, address,
+    identifier, involvement, flag, enquiry link and alert of `merged_id` (`merged_version`
+    its ETag), which then redirects to it. Every current worker of the child is told
+    (R4). Undo with `.../merges/{merge_id}/undo`."""
+    outcome = lifecycle.merge(
+        session=session,
+        caller=caller,
+        survivor_id=child_id,
+        survivor_version=expected_version(if_match),
+        merged_id=body.merged_id,
+        merged_version=body.merged_version,
+    )
+    ctx.note_alerts(
+        alert_flows.after_lifecycle(
+            session=session,
+            occasion=alert_flows.occasion_of(caller=caller, purpose=purpose),
+            child_id=child_id,
+            reason="records_merged",
+            about=outcome.merge.id,
+            timing=timing,
+        )
+    )
+    response.headers["Location"] = f"/v1/children/{child_id}"
+    return _merge_answer(outcome, ctx, response)
+
+
+@router.post(
+    "/{child_id}/merges/{merge_id}/undo",
+    response_model=MergePublic,
+    **permission(
+        Permission.CHILD_MERGE,
+        raises=(
+            ProblemCase.of(
+                Conflict,
+                "the survivor's own fields changed since the merge, or it was undone already",
+                "changed_since_merge",
+            ),
+            ProblemCase.of(
+                Forbidden, "the entry is not your authority's", "not_responsible_authority"
+            ),
+        ),
+    ),
+)
+def unmerge_children(
+    child_id: uuid.UUID,
+    merge_id: uuid.UUID,
+    session: SessionDep,
+    caller: PrincipalDep,
+    ctx: ContextDep,
+    purpose: PurposeDep,
+    timing: AlertTimingDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> MergePublic:
+    """Undo a merge
+
+    Both entries exactly as the merge found them (`If-Match`: the survivor's ETag), from
+    the merge's stored record. Both entries' current workers are told (R4)."""
+    outcome = lifecycle.unmerge(
+        session=session,
+        caller=caller,
+        survivor_id=child_id,
+        merge_id=merge_id,
+        survivor_version=expected_version(if_match),
+    )
+    occasion = alert_flows.occasion_of(caller=caller, purpose=purpose)
+    for entry in (outcome.survivor.child.id, outcome.merged.child.id):
+        ctx.note_alerts(
+            alert_flows.after_lifecycle(
+                session=session,
+                occasion=occasion,
+                child_id=entry,
+                reason="records_unmerged",
+                about=merge_id,
+                timing=timing,
+            )
+        )
+    return _merge_answer(outcome, ctx, response)
+
+
+# A change addressed to an entry merged into another: the problem names the survivor.
+CHILD_MERGED = ProblemCase.of(
+    Conflict, "the entry was merged into another: `merged_into` names it", "child_merged"
+)
+_HOLD_PROBLEMS = (
+    CHILD_MERGED,
+    ProblemCase.of(
+        Forbidden,
+        "only the responsible authority's data managers and auditors, or a national auditor, "
+        "set or lift a legal hold",
+        "not_responsible_authority",
+    ),
+)
+
+
+def _hold_answer(child: Child, ctx: RequestContext) -> LegalHoldPublic:
+    ctx.audit.children(child.id)
+    ctx.audit.detail["legal_hold"] = child.legal_hold_reason is not None
+    return LegalHoldPublic(
+        child_id=child.id,
+        held=child.legal_hold_reason is not None,
+        reason=child.legal_hold_reason,
+        set_at=child.legal_hold_at,
+        status=ChildStatus(child.status),
+    )
+
+
+@router.put(
+    "/{child_id}/legal-hold",
+    response_model=LegalHoldPublic,
+    **permission(Permission.CHILD_LEGAL_HOLD, raises=_HOLD_PROBLEMS),
+)
+def set_legal_hold(
+    child_id: uuid.UUID,
+    body: LegalHoldIn,
+    session: SessionDep,
+    caller: PrincipalDep,
+    ctx: ContextDep,
+) -> LegalHoldPublic:
+    """Set a legal hold
+
+    Stop the record's destruction (an inquiry's moratorium), with the reason (kept in the
+    audit row). Setting it again replaces the reason."""
+    child = lifecycle.set_legal_hold(
+        session=session, caller=caller, child_id=child_id, reason=body.reason
+    )
+    ctx.audit.detail["reason"] = body.reason
+    return _hold_answer(child, ctx)
+
+
+@router.delete(
+    "/{child_id}/legal-hold",
+    response_model=LegalHoldPublic,
+    **permission(Permission.CHILD_LEGAL_HOLD, raises=_HOLD_PROBLEMS),
+)
+def lift_legal_hold(
+    child_id: uuid.UUID, session: SessionDep, caller: PrincipalDep, ctx: ContextDep
+) -> LegalHoldPublic:
+    """Lift a legal hold
+
+    The record is destroyed when its retention period is over."""
+    child = lifecycle.set_legal_hold(session=session, caller=caller, child_id=child_id, reason=None)
+    return _hold_answer(child, ctx)
+
+
+@router.get(
+    "/{child_id}/subject-access",
+    response_model=subject_access.SubjectAccessReport,
+    **permission(
+        Permission.CHILD_SUBJECT_ACCESS,
+        raises=(
+            CHILD_MERGED,
+            ProblemCase.of(
+                Forbidden,
+                "only the responsible authority's data managers produce the report",
+                "not_responsible_authority",
+            ),
+        ),
+    ),
+)
+def read_subject_access(
+    child_id: uuid.UUID,
+    session: SessionDep,
+    caller: PrincipalDep,
+    ctx: ContextDep,
+    settings: SettingsDep,
+) -> subject_access.SubjectAccessReport:
+    """Produce a subject access report
+
+    Everything the index holds about one child, with provenance, and who looked at it
+    and why: for the responsible authority's data managers (a subject access request)."""
+    report = subject_access.report(
+        session=session,
+        caller=caller,
+        child_id=child_id,
+        action=ctx.audit.action,
+        request_id=ctx.audit.request_id,
+    )
+    children_opened(
+        session=session, settings=settings, ctx=ctx, caller=caller, child_ids=[child_id]
+    )
+    ctx.audit.children(child_id)
+    return report

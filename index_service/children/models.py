@@ -8,7 +8,17 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, Date, DateTime, ForeignKey, Index, String, Uuid
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Uuid,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -18,7 +28,7 @@ from index_service.common import new_id, utcnow
 class ChildStatus(StrEnum):
     ACTIVE = "active"
     ARCHIVED = "archived"
-    MERGED = "merged"
+    MERGED = "merged"  # merged into another entry (`merged_into`), which answers for it
 
 
 class DatePrecision(StrEnum):
@@ -64,6 +74,12 @@ class Child(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("version > 0", name="ck_child_version_positive"),
         CheckConstraint("status IN ('active', 'archived', 'merged')", name="ck_child_status"),
+        CheckConstraint(
+            "(status = 'merged') = (merged_into IS NOT NULL)", name="ck_child_merged_into"
+        ),
+        # The scheduler's archive look-up (`children/retention.py`), every tick: active
+        # entries by date of birth, never walking past the archived ones.
+        Index("ix_child_active_born", "date_of_birth", postgresql_where=text("status = 'active'")),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
@@ -93,6 +109,62 @@ class Child(SQLModel, table=True):
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
+    # Lifecycle (`children/lifecycle.py`): the entry this one was merged into; when it was
+    # archived; a legal hold (an inquiry's moratorium), which stops its destruction.
+    merged_into: uuid.UUID | None = Field(
+        default=None,
+        sa_column=Column(
+            Uuid, ForeignKey("child.id", name="fk_child_merged_into"), nullable=True, index=True
+        ),
+    )
+    archived_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True, index=True)
+    )
+    legal_hold_reason: str | None = Field(default=None, max_length=200)
+    legal_hold_by: str | None = Field(default=None, max_length=610)
+    legal_hold_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class ChildMerge(SQLModel, table=True):
+    """One merge of two entries found to be one child, with everything needed to undo it:
+    `snapshot` holds both entries as they were (rows with their ids) and the ids of the
+    rows the survivor took over, so an unmerge restores both exactly. Deleted with the
+    survivor when it is destroyed (the snapshot is personal data)."""
+
+    __tablename__ = "child_merge"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    survivor_id: uuid.UUID = Field(sa_column=_child_fk())
+    merged_id: uuid.UUID = Field(sa_column=_child_fk())
+    snapshot: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    # The survivor's version the merge left: an unmerge over later changes is refused.
+    survivor_version: int
+    merged_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    merged_by: str = Field(max_length=610)
+    unmerged_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    unmerged_by: str | None = Field(default=None, max_length=610)
+
+
+class ChildTombstone(SQLModel, table=True):
+    """What is left of a destroyed entry: its id (audit rows and alerts name it), the
+    authority that was responsible, and when it was archived and destroyed. No personal
+    data: the entry's row and everything about the child went at destruction."""
+
+    __tablename__ = "child_tombstone"
+
+    id: uuid.UUID = Field(primary_key=True)
+    responsible_authority: str = Field(max_length=9)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    archived_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    destroyed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class ChildName(SQLModel, table=True):

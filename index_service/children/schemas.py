@@ -400,3 +400,40 @@ FIELD_GROUPS: tuple[str, ...] = tuple(
 
 def provenance_for(fields: Any, organisation: str, when: datetime) -> dict[str, Any]:
     return {f: {"organisation": organisation, "confirmed_at": when.isoformat()} for f in fields}
+
+
+class MergeCreate(BaseModel):
+    """Merge the entry `merged_id` into the one addressed (the survivor, whose ETag goes
+    in If-Match); `merged_version` is the merged entry's ETag value as last read, so
+    neither entry's change since is lost."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    merged_id: uuid.UUID
+    merged_version: int = Field(ge=1, le=999_999_999)
+
+
+class MergePublic(BaseModel):
+    id: uuid.UUID
+    survivor_id: uuid.UUID
+    merged_id: uuid.UUID
+    merged_at: datetime
+    unmerged_at: datetime | None = None
+    survivor_version: int = Field(description="the survivor's ETag value now")
+    merged_version: int = Field(description="the merged entry's ETag value now")
+
+
+class LegalHoldIn(BaseModel):
+    """Why destruction is stopped (an inquiry's moratorium, a claim): one line."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: ShortText
+
+
+class LegalHoldPublic(BaseModel):
+    child_id: uuid.UUID
+    held: bool
+    reason: str | None = None
+    set_at: datetime | None = None
+    status: ChildStatus

@@ -42,7 +42,7 @@ from index_service.children.schemas import (
     provenance_for,
 )
 from index_service.common import utcnow
-from index_service.errors import Forbidden, NotFound, PreconditionFailed
+from index_service.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from index_service.flags.queries import active_flags
 from index_service.involvements.models import Involvement
 from index_service.involvements.queries import current_involvements
@@ -149,6 +149,12 @@ def _locked_in_scope(
     ).first()
     if child is None:
         raise NotFound("no such child")
+    if child.merged_into is not None:
+        raise Conflict(
+            "this entry was merged into another, which answers for the child now: change that one",
+            code="child_merged",
+            merged_into=str(child.merged_into),
+        )
     if child.version != expected_version:
         raise PreconditionFailed(
             f"you sent version {expected_version}; the record is now at version {child.version}. "
@@ -426,6 +432,12 @@ def require_reached(
     ).first()
     if child is None:
         raise NotFound("no such child among those you can reach (search for the child first)")
+    if child.merged_into is not None:  # work goes on the entry that answers for the child
+        raise Conflict(
+            "this entry was merged into another: record work on that one",
+            code="child_merged",
+            merged_into=str(child.merged_into),
+        )
     return child
 
 

@@ -36,7 +36,11 @@ class EnquiryOutcome(StrEnum):
 
 class Enquiry(SQLModel, table=True):
     __tablename__ = "enquiry"
-    __table_args__ = (Index("ix_enquiry_enquirer", "issuer", "subject", "created_at"),)
+    __table_args__ = (
+        Index("ix_enquiry_enquirer", "issuer", "subject", "created_at"),
+        # A merge finds the enquiries that showed the entry it merges away (`@>`).
+        Index("ix_enquiry_candidate_ids", "candidate_ids", postgresql_using="gin"),
+    )
 
     id: uuid.UUID = SQLField(default_factory=new_id, primary_key=True)
     issuer: str = SQLField(max_length=300)

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from index_service.access.policy import Permission
 from index_service.alerts.flows import timing_of
 from index_service.api.opening import children_opened
-from index_service.children import flows, quality, service
+from index_service.children import flows, quality, service, subject_access
 from index_service.children.age import AgeLimit
 from index_service.children.schemas import ChildCreate, ChildPublic, ChildUpdate
 from index_service.enquiries.models import EnquiryPublic
@@ -247,6 +247,31 @@ def record_page(child_id: uuid.UUID, page: PageDep) -> Response:
         shield=SHIELD_CONSEQUENCE,
         unshield=UNSHIELD_CONSEQUENCE,
     )
+
+
+@router.get("/records/{child_id}/subject-access", **page(Permission.CHILD_SUBJECT_ACCESS))
+def subject_access_page(child_id: uuid.UUID, page: PageDep) -> Response:
+    """The subject access report, printable: what `GET /v1/children/{id}/subject-access`
+    answers (`children/subject_access.report`), for the responsible authority's data
+    managers; audited as that route is."""
+    viewer, unit = page.viewer, page.unit
+    assert viewer is not None
+    unit.audit.children(child_id)
+    report = subject_access.report(
+        session=unit.session,
+        caller=viewer.principal,
+        child_id=child_id,
+        action=unit.audit.action,
+        request_id=unit.audit.request_id,
+    )
+    children_opened(
+        session=unit.session,
+        settings=page.settings,
+        ctx=unit,
+        caller=viewer.principal,
+        child_ids=[child_id],
+    )
+    return render(page.request, "record_subject_access.html", report=report)
 
 
 def legal_name(child: ChildPublic) -> tuple[str, str]:

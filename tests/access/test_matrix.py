@@ -88,6 +88,7 @@ from index_service.alerts.webhooks import new_secret
 from index_service.api.routing import PERMISSION_KEY
 from index_service.audit.export import CSV_COLUMNS
 from index_service.audit.models import AuditEvent
+from index_service.children import lifecycle
 from index_service.children import service as children
 from index_service.children.schemas import ChildCreate
 from index_service.common import utcnow
@@ -290,6 +291,61 @@ practitioner                  403         403         403         403         40
 social_worker                 403         403         403         403         403
 designated_manager            403         403         403         403         403
 data_manager                  KEPT        KEPT        404         403:not_ra  404
+auditor                       403         403         403         403         403
+national_auditor              403         403         403         403         403
+administrator                 403         403         403         403         403
+service_account               403         403         403         403         403
+practitioner+service_account  403         403         403         403         403
+
+[POST /v1/children/{child_id}/merges]
+practitioner                  403         403         403         403         403
+social_worker                 403         403         403         403         403
+designated_manager            403         403         403         403         403
+data_manager                  ok          ok          404         403:not_ra  404
+auditor                       403         403         403         403         403
+national_auditor              403         403         403         403         403
+administrator                 403         403         403         403         403
+service_account               403         403         403         403         403
+practitioner+service_account  403         403         403         403         403
+
+[POST /v1/children/{child_id}/merges/{merge_id}/undo]
+practitioner                  403         403         403         403         403
+social_worker                 403         403         403         403         403
+designated_manager            403         403         403         403         403
+data_manager                  ok          ok          404         403:not_ra  404
+auditor                       403         403         403         403         403
+national_auditor              403         403         403         403         403
+administrator                 403         403         403         403         403
+service_account               403         403         403         403         403
+practitioner+service_account  403         403         403         403         403
+
+[PUT /v1/children/{child_id}/legal-hold]
+practitioner                  403         403         403         403         403
+social_worker                 403         403         403         403         403
+designated_manager            403         403         403         403         403
+data_manager                  ok          ok          404         403:not_ra  404
+auditor                       ok          ok          404         403:not_ra  404
+national_auditor              ok          ok          ok          ok          ok
+administrator                 403         403         403         403         403
+service_account               403         403         403         403         403
+practitioner+service_account  403         403         403         403         403
+
+[DELETE /v1/children/{child_id}/legal-hold]
+practitioner                  403         403         403         403         403
+social_worker                 403         403         403         403         403
+designated_manager            403         403         403         403         403
+data_manager                  ok          ok          404         403:not_ra  404
+auditor                       ok          ok          404         403:not_ra  404
+national_auditor              ok          ok          ok          ok          ok
+administrator                 403         403         403         403         403
+service_account               403         403         403         403         403
+practitioner+service_account  403         403         403         403         403
+
+[GET /v1/children/{child_id}/subject-access]
+practitioner                  403         403         403         403         403
+social_worker                 403         403         403         403         403
+designated_manager            403         403         403         403         403
+data_manager                  ok          ok          404         403:not_ra  404
 auditor                       403         403         403         403         403
 national_auditor              403         403         403         403         403
 administrator                 403         403         403         403         403
@@ -1190,6 +1246,74 @@ def _unshield(world: World, relation: str) -> Call:
     return Call("DELETE", url, if_match=world.version(child), child=child)
 
 
+def _merge(world: World, relation: str) -> Call:
+    """Two entries of the relation's child: the second is merged into the first."""
+    survivor, other = world.child(relation), world.child(relation)
+    url = f"/v1/children/{survivor}/merges"
+    body = {"merged_id": str(other), "merged_version": int(world.version(other).strip('"'))}
+
+    def check(merged: Any) -> None:
+        assert (merged["survivor_id"], merged["merged_id"]) == (str(survivor), str(other))
+
+    return Call("POST", url, json=body, if_match=world.version(survivor), check=check)
+
+
+def _unmerge(world: World, relation: str) -> Call:
+    """A merge of two entries of the relation's child, made by its owner's data manager,
+    to be undone."""
+    survivor, other = world.child(relation), world.child(relation)
+    with world.factory.db.transaction() as session:
+        merge_id = lifecycle.merge(
+            session=session,
+            caller=acting_for(world.owner(relation)),
+            survivor_id=survivor,
+            survivor_version=int(world.version(survivor).strip('"')),
+            merged_id=other,
+            merged_version=int(world.version(other).strip('"')),
+        ).merge.id
+    url = f"/v1/children/{survivor}/merges/{merge_id}/undo"
+
+    def check(undone: Any) -> None:
+        assert undone["unmerged_at"] is not None
+
+    return Call("POST", url, if_match=world.version(survivor), check=check)
+
+
+def _hold(world: World, relation: str) -> Call:
+    child = world.child(relation)
+    body = {"reason": "Matrix inquiry moratorium"}
+
+    def check(held: Any) -> None:
+        assert (held["child_id"], held["held"]) == (str(child), True)
+
+    url = f"/v1/children/{child}/legal-hold"
+    return Call("PUT", url, json=body, child=child, check=check)
+
+
+def _lift_hold(world: World, relation: str) -> Call:
+    child = world.child(relation)
+    with world.factory.db.transaction() as session:
+        lifecycle.set_legal_hold(
+            session=session, caller=acting_for(world.owner(relation)), child_id=child, reason="x"
+        )
+
+    def check(lifted: Any) -> None:
+        assert (lifted["child_id"], lifted["held"]) == (str(child), False)
+
+    return Call("DELETE", f"/v1/children/{child}/legal-hold", child=child, check=check)
+
+
+def _subject_access(world: World, relation: str) -> Call:
+    child = world.child(relation)
+
+    def check(report: Any) -> None:
+        assert report["child_id"] == str(child)
+        assert report["record"]["id"] == str(child)
+        assert [i["service"] for i in report["involvements"]] == ["Matrix team"]
+
+    return Call("GET", f"/v1/children/{child}/subject-access", child=child, check=check)
+
+
 def _enquire(world: World, relation: str) -> Call:
     child = str(world.child(relation))
 
@@ -1476,6 +1600,11 @@ BUILDERS: dict[tuple[str, str], Callable[[World, str], Call]] = {
     ("PATCH", "/v1/children/{child_id}"): _update_child,
     ("PUT", "/v1/children/{child_id}/shield"): _shield,
     ("DELETE", "/v1/children/{child_id}/shield"): _unshield,
+    ("POST", "/v1/children/{child_id}/merges"): _merge,
+    ("POST", "/v1/children/{child_id}/merges/{merge_id}/undo"): _unmerge,
+    ("PUT", "/v1/children/{child_id}/legal-hold"): _hold,
+    ("DELETE", "/v1/children/{child_id}/legal-hold"): _lift_hold,
+    ("GET", "/v1/children/{child_id}/subject-access"): _subject_access,
     ("POST", "/v1/enquiries"): _enquire,
     ("GET", "/v1/enquiries/{enquiry_id}/children/{child_id}"): _open_candidate,
     ("GET", "/v1/enquiry-contacts"): _list_contacts,
@@ -1515,6 +1644,7 @@ BUILDERS: dict[tuple[str, str], Callable[[World, str], Call]] = {
 STATE_TABLES = (
     "organisation",
     "child",
+    "child_merge",
     "child_name",
     "child_address",
     "carer",
@@ -1535,7 +1665,10 @@ STATE_QUERIES = {
     table: f"SELECT count(*) FROM {table}"  # noqa: S608 (table names from this list)
     for table in STATE_TABLES
 }
-STATE_QUERIES["child rows"] = "SELECT id, version, shielded, la_reference FROM child ORDER BY id"
+STATE_QUERIES["child rows"] = (
+    "SELECT id, version, status, shielded, la_reference, legal_hold_reason FROM child ORDER BY id"
+)
+STATE_QUERIES["merge rows"] = "SELECT id, unmerged_at FROM child_merge ORDER BY id"
 STATE_QUERIES["suspension rows"] = "SELECT id, lifted_at FROM suspension ORDER BY id"
 STATE_QUERIES["issuer rows"] = "SELECT id, withdrawn_at FROM trusted_issuer ORDER BY id"
 STATE_QUERIES["involvement rows"] = "SELECT id, end_date FROM involvement ORDER BY id"

@@ -89,6 +89,10 @@ def test_the_child_routes_are_the_ones_expected() -> None:
         "/v1/children",
         "/v1/children/{child_id}",
         "/v1/children/{child_id}/shield",
+        "/v1/children/{child_id}/merges",
+        "/v1/children/{child_id}/merges/{merge_id}/undo",
+        "/v1/children/{child_id}/legal-hold",
+        "/v1/children/{child_id}/subject-access",
         "/v1/enquiries",
         "/v1/enquiries/{enquiry_id}/children/{child_id}",
         "/v1/enquiry-contacts",
@@ -118,7 +122,8 @@ def _holder(factory: Factory, permission: Permission) -> dict[str, str]:
 # Any path id will do: the purpose is checked before the path's object is looked for.
 ANY_ID = "6f1e2a7c-0a51-4f55-8c7c-3c2c9d0e0b11"
 PATH_IDS = dict.fromkeys(
-    ("child_id", "enquiry_id", "contact_id", "involvement_id", "flag_id", "review_id"), ANY_ID
+    ("child_id", "enquiry_id", "contact_id", "involvement_id", "flag_id", "review_id", "merge_id"),
+    ANY_ID,
 )
 
 

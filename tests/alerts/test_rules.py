@@ -204,3 +204,32 @@ def test_r8_alerts_the_raiser_and_the_data_managers_once_per_review_date() -> No
     assert keys(drafts) == ["person:iss|kate", "team:data_managers:E1"]
     assert {d.about for d in drafts} == {f"{flag}@2026-11-01"}
     assert not any(d.escalates for d in drafts)
+
+
+def test_a_merge_tells_every_reachable_worker_key_worker_first_but_not_the_data_manager() -> None:
+    data_manager = Actor("iss", "kate", "Kate", None, CSC, "C1")  # also the key worker here
+    drafts = rules.r4_record_lifecycle(
+        actor=data_manager,
+        child_id=CHILD,
+        reason="records_merged",
+        about=str(OTHER_CHILD),
+        workers=[TEACHER, NO_LOGIN, LEAD, KEY_WORKER],
+    )
+    assert keys(drafts) == ["person:iss|lee", "person:iss|tom"]
+    assert all((d.rule, d.reason, d.escalates) == ("R4", "records_merged", True) for d in drafts)
+
+
+def test_an_archive_by_the_scheduler_tells_every_worker_and_is_not_escalated() -> None:
+    drafts = rules.r4_record_lifecycle(
+        actor=None,
+        child_id=CHILD,
+        reason="record_archived",
+        about=str(CHILD),
+        workers=[TEACHER, KEY_WORKER, KEY_WORKER],
+    )
+    assert keys(drafts) == ["person:iss|kate", "person:iss|tom"]
+    assert not any(d.escalates for d in drafts)
+    with pytest.raises(AssertionError):
+        rules.r4_record_lifecycle(
+            actor=None, child_id=CHILD, reason="flag_raised", about="", workers=[]
+        )

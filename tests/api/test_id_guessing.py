@@ -270,6 +270,45 @@ GUESSES = [
     ),
     pytest.param(
         Guess(
+            "POST",
+            "/v1/children/{child_id}/merges",
+            "data_manager",
+            HARINGEY_CHILD_ID,
+            json={"merged_id": str(uuid.uuid4()), "merged_version": 1},
+            if_match='"1"',
+        ),
+        id="merge into another LA's child",
+    ),
+    pytest.param(
+        Guess(
+            "POST",
+            "/v1/children/{child_id}/merges/{merge_id}/undo",
+            "data_manager",
+            ids_of(child_id="haringey_child", merge_id=RANDOM),
+            if_match='"1"',
+        ),
+        id="unmerge another LA's child",
+    ),
+    pytest.param(
+        Guess(
+            "PUT",
+            "/v1/children/{child_id}/legal-hold",
+            "data_manager",
+            HARINGEY_CHILD_ID,
+            json={"reason": "Inquiry"},
+        ),
+        id="hold another LA's child",
+    ),
+    pytest.param(
+        Guess("DELETE", "/v1/children/{child_id}/legal-hold", "auditor", HARINGEY_CHILD_ID),
+        id="lift a hold on another LA's child",
+    ),
+    pytest.param(
+        Guess("GET", "/v1/children/{child_id}/subject-access", "data_manager", HARINGEY_CHILD_ID),
+        id="subject access to another LA's child",
+    ),
+    pytest.param(
+        Guess(
             "GET",
             OPEN,
             "practitioner",

@@ -34,6 +34,8 @@ from index_service.children.schemas import (
     ChildUpdate,
     EducationIn,
     GpPracticeIn,
+    LegalHoldIn,
+    MergeCreate,
     NameIn,
 )
 from index_service.common import utcnow
@@ -69,6 +71,7 @@ CONCERN = {"kind": "concern_raised", "area_of_concern": "parenting_capacity"}
 DATA_TABLES = (
     "organisation",
     "child",
+    "child_merge",
     "child_name",
     "child_address",
     "carer",
@@ -192,6 +195,21 @@ ROUTE_EXTRAS: dict[tuple[str, str], dict[str, Any]] = {
         "candidate_ids": ["00000000-0000-4000-8000-000000000002"],
         "responsible_authority": HARINGEY,
     },
+    ("POST", "/v1/children/{child_id}/merges"): {
+        "survivor_id": "00000000-0000-4000-8000-000000000002",
+        "merged_at": "2000-01-01T00:00:00Z",
+        "merged_by": "attacker@elsewhere",
+        "unmerged_at": None,
+        "survivor_version": 1,
+        "snapshot": {"names": []},
+    },
+    ("PUT", "/v1/children/{child_id}/legal-hold"): {
+        "held": False,
+        "set_at": "2000-01-01T00:00:00Z",
+        "legal_hold_by": "attacker@elsewhere",
+        "child_id": "00000000-0000-4000-8000-000000000002",
+        "status": "archived",
+    },
     ("POST", "/v1/webhook-endpoints"): {
         "secret": "whsec_attacker",
         "active": True,
@@ -243,6 +261,7 @@ class Scene:
     contact_id: str  # an open enquiry-only contact in the designated manager's authority
     alert_id: str  # an alert to the designated managers' team of Ealing
     review_id: str  # a feed row queued for Ealing's data managers
+    twin_id: str  # another entry of the data manager's authority, to merge into the child
 
     def snapshot(self) -> dict[str, list[str]]:
         return snapshot(self.factory)
@@ -282,6 +301,7 @@ def scene(client: TestClient, factory: Factory) -> Scene:
         contact_id=_enquiry_contact(factory, factory.organisation(type="school")),
         alert_id=_team_alert(factory, child_id),
         review_id=_feed_review(factory),
+        twin_id=client.post("/v1/children", json=other_child(), headers=data_manager).json()["id"],
     )
 
 
@@ -445,6 +465,21 @@ BODY_ROUTES: dict[tuple[str, str], BodyRoute] = {
         200,
         lambda s: {"decision": "ignored"},
         lambda s: f"/v1/feeds/reviews/{s.review_id}/resolve",
+    ),
+    ("POST", "/v1/children/{child_id}/merges"): BodyRoute(
+        MergeCreate,
+        "data_manager",
+        201,
+        lambda s: {"merged_id": s.twin_id, "merged_version": 1},
+        lambda s: f"/v1/children/{s.child_id}/merges",
+        if_match='"1"',
+    ),
+    ("PUT", "/v1/children/{child_id}/legal-hold"): BodyRoute(
+        LegalHoldIn,
+        "data_manager",
+        200,
+        lambda s: {"reason": "Inquiry moratorium"},
+        lambda s: f"/v1/children/{s.child_id}/legal-hold",
     ),
     ("POST", "/v1/webhook-endpoints"): BodyRoute(
         WebhookEndpointCreate,

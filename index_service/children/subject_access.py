@@ -1,0 +1,296 @@
+"""A subject access report: for one child, everything the index holds (the entry with every
+field's provenance, every involvement and flag, ended ones too, the alerts about the
+child, the merges it took part in) and who looked at it and why (every audit row naming
+it). Produced by the data managers of the responsible authority, who see the record in
+full even when shielded; a sensitive service still shows only as the notice
+(`access/sensitive.py`), as it does to them everywhere else: the service itself answers
+for what it holds. The same report feeds the API's JSON and the data manager's page."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from pydantic import BaseModel
+from sqlmodel import Session, col, or_, select
+
+from index_service.access.objects import keeps_record_of
+from index_service.access.principal import Principal
+from index_service.access.scope import children_in_scope
+from index_service.access.sensitive import (
+    SENSITIVE_NOTICE,
+    WITHHELD_ORGANISATION,
+    names_enquirers_organisation,
+    sees_flag_raiser_in_full,
+    sees_involvement_in_full,
+)
+from index_service.alerts.models import Alert
+from index_service.alerts.reasons import reason_text
+from index_service.audit import queries
+from index_service.audit.models import AuditEvent
+from index_service.children import service
+from index_service.children.models import Child, ChildMerge
+from index_service.children.schemas import ChildPublic
+from index_service.common import utcnow
+from index_service.errors import Conflict, Forbidden, NotFound
+from index_service.flags.models import Flag
+from index_service.involvements.models import Involvement
+from index_service.organisations.models import Organisation
+
+MAX_ACCESSES = 5000  # more than this is a case for the auditors' export
+
+
+class InvolvementLine(BaseModel):
+    organisation: str
+    service: str | None = None
+    practitioner: str | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    key_worker: bool = False
+    lead_professional: bool = False
+    sensitive: bool = False
+    notice: str | None = None
+
+
+class FlagLine(BaseModel):
+    kind: str
+    organisation: str
+    raised_at: datetime
+    review_date: date | None = None
+    ended_at: datetime | None = None
+    details: dict[str, object] | None = None
+    sensitive: bool = False
+    notice: str | None = None
+
+
+class AlertLine(BaseModel):
+    rule: str
+    reason: str
+    reason_text: str
+    raised_at: datetime
+    recipient: str
+    acknowledged_at: datetime | None = None
+
+
+class MergeLine(BaseModel):
+    merge_id: uuid.UUID
+    survivor_id: uuid.UUID
+    merged_id: uuid.UUID
+    merged_at: datetime
+    unmerged_at: datetime | None = None
+
+
+class AccessLine(BaseModel):
+    occurred_at: datetime
+    action: str
+    outcome: str
+    name: str | None = None
+    organisation: str | None = None
+    purpose: str | None = None
+    purpose_text: str | None = None
+
+
+class SubjectAccessReport(BaseModel):
+    child_id: uuid.UUID
+    produced_at: datetime
+    status: str
+    archived_at: datetime | None = None
+    legal_hold: bool
+    record: ChildPublic
+    involvements: list[InvolvementLine]
+    flags: list[FlagLine]
+    alerts: list[AlertLine]
+    merges: list[MergeLine]
+    accesses: list[AccessLine]
+    accesses_truncated: bool = False
+
+
+def report(
+    *, session: Session, caller: Principal, child_id: uuid.UUID, action: str, request_id: str
+) -> SubjectAccessReport:
+    child = session.exec(
+        select(Child).where(col(Child.id) == child_id).where(children_in_scope(caller))
+    ).first()
+    if child is None:
+        raise NotFound("no such child")
+    if not keeps_record_of(caller, responsible_authority=child.responsible_authority):
+        raise Forbidden(
+            "only the data managers of the responsible authority produce a subject access report",
+            code="not_responsible_authority",
+        )
+    if child.merged_into is not None:
+        raise Conflict(
+            "this entry was merged: the report of the entry it was merged into holds it all",
+            code="child_merged",
+            merged_into=str(child.merged_into),
+        )
+    record = service.present(
+        session=session,
+        caller=caller,
+        record=service.load_record(session=session, child_id=child_id, child=child),
+        action=action,
+        request_id=request_id,
+    )
+    events = list(
+        session.exec(
+            select(AuditEvent)
+            .where(queries.naming(child_id))
+            .order_by(col(AuditEvent.occurred_at), col(AuditEvent.id))
+            .limit(MAX_ACCESSES + 1)
+        ).all()
+    )
+    return SubjectAccessReport(
+        child_id=child_id,
+        produced_at=utcnow(),
+        status=child.status,
+        archived_at=child.archived_at,
+        legal_hold=child.legal_hold_reason is not None,
+        record=record,
+        involvements=_involvements(session, caller, child_id),
+        flags=_flags(session, caller, child_id),
+        alerts=_alerts(session, child_id),
+        merges=_merges(session, child_id),
+        accesses=_accesses(session, events[:MAX_ACCESSES]),
+        accesses_truncated=len(events) > MAX_ACCESSES,
+    )
+
+
+def _involvements(
+    session: Session, caller: Principal, child_id: uuid.UUID
+) -> list[InvolvementLine]:
+    rows = session.exec(
+        select(Involvement, Organisation)
+        .join(Organisation, col(Organisation.id) == col(Involvement.organisation_id))
+        .where(col(Involvement.child_id) == child_id)
+        .order_by(col(Involvement.start_date), col(Involvement.id))
+    ).all()
+    lines = []
+    for involvement, organisation in rows:
+        if sees_involvement_in_full(
+            marked=involvement.sensitive,
+            organisation_type=organisation.type,
+            owner_is_viewer=organisation.id == caller.organisation_id,
+        ):
+            lines.append(
+                InvolvementLine(
+                    organisation=organisation.name,
+                    service=involvement.service,
+                    practitioner=involvement.practitioner_name,
+                    start_date=involvement.start_date,
+                    end_date=involvement.end_date,
+                    key_worker=involvement.is_key_worker,
+                    lead_professional=involvement.is_lead_professional,
+                )
+            )
+        else:
+            lines.append(
+                InvolvementLine(
+                    organisation=WITHHELD_ORGANISATION,
+                    end_date=involvement.end_date,
+                    sensitive=True,
+                    notice=SENSITIVE_NOTICE,
+                )
+            )
+    return lines
+
+
+def _flags(session: Session, caller: Principal, child_id: uuid.UUID) -> list[FlagLine]:
+    rows = session.exec(
+        select(Flag, Organisation)
+        .join(Organisation, col(Organisation.id) == col(Flag.organisation_id))
+        .where(col(Flag.child_id) == child_id)
+        .order_by(col(Flag.raised_at), col(Flag.id))
+    ).all()
+    lines = []
+    for flag, organisation in rows:
+        full = sees_flag_raiser_in_full(
+            organisation_type=organisation.type,
+            owner_is_viewer=organisation.id == caller.organisation_id,
+        )
+        lines.append(
+            FlagLine(
+                kind=flag.kind,
+                organisation=organisation.name if full else WITHHELD_ORGANISATION,
+                raised_at=flag.raised_at,
+                review_date=flag.review_date,
+                ended_at=flag.ended_at,
+                details=dict(flag.attributes) if full else None,
+                sensitive=not full,
+                notice=None if full else SENSITIVE_NOTICE,
+            )
+        )
+    return lines
+
+
+def _alerts(session: Session, child_id: uuid.UUID) -> list[AlertLine]:
+    """The alerts about the child as stored: each already shows its actor as the
+    sensitive-service rules decided when it was raised."""
+    rows = session.exec(
+        select(Alert)
+        .where(col(Alert.child_id) == child_id)
+        .order_by(col(Alert.occurred_at), col(Alert.id))
+    ).all()
+    return [
+        AlertLine(
+            rule=a.rule,
+            reason=a.reason,
+            reason_text=reason_text(a.reason, actor_sensitive=a.actor_sensitive),
+            raised_at=a.occurred_at,
+            recipient=a.recipient_name or a.recipient_team or "a team inbox",
+            acknowledged_at=a.acknowledged_at,
+        )
+        for a in rows
+    ]
+
+
+def _merges(session: Session, child_id: uuid.UUID) -> list[MergeLine]:
+    rows = session.exec(
+        select(ChildMerge)
+        .where(or_(col(ChildMerge.survivor_id) == child_id, col(ChildMerge.merged_id) == child_id))
+        .order_by(col(ChildMerge.merged_at))
+    ).all()
+    return [
+        MergeLine(
+            merge_id=m.id,
+            survivor_id=m.survivor_id,
+            merged_id=m.merged_id,
+            merged_at=m.merged_at,
+            unmerged_at=m.unmerged_at,
+        )
+        for m in rows
+    ]
+
+
+def _accesses(session: Session, events: list[AuditEvent]) -> list[AccessLine]:
+    """Who looked and why. A sensitive service's organisation is not named, nor its own
+    words of purpose (`access/sensitive.names_enquirers_organisation`)."""
+    codes = sorted({e.organisation for e in events if e.organisation})
+    kinds = (
+        dict(
+            session.exec(
+                select(col(Organisation.code), col(Organisation.type)).where(
+                    col(Organisation.code).in_(codes)
+                )
+            ).all()
+        )
+        if codes
+        else {}
+    )
+    names = queries.organisation_names(session, set(codes))
+    lines = []
+    for e in events:
+        named = names_enquirers_organisation(kinds.get(e.organisation or "", ""))
+        lines.append(
+            AccessLine(
+                occurred_at=e.occurred_at,
+                action=e.action,
+                outcome=e.outcome,
+                name=e.actor_name,
+                organisation=(names.get(e.organisation or "") or e.organisation)
+                if named
+                else WITHHELD_ORGANISATION,
+                purpose=e.purpose,
+                purpose_text=e.purpose_text if named else None,
+            )
+        )
+    return lines

@@ -1,0 +1,142 @@
+"""Subject access through the API: everything the index holds about one child, with
+provenance, and who looked at it and why; produced by the responsible authority's data
+manager, audited; a shielded record in full to them, a sensitive service still only as
+the notice (names and purpose withheld in the list of who looked too)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from fastapi.testclient import TestClient
+
+from index_service.access.principal import Principal
+from index_service.access.roles import Role
+from index_service.access.sensitive import SENSITIVE_NOTICE, WITHHELD_ORGANISATION
+from index_service.involvements.service import record_involvement
+from index_service.organisations.models import Organisation
+from tests.factories import (
+    HARINGEY,
+    PURPOSE,
+    VALID_NHS_NUMBER,
+    Factory,
+    child_payload,
+    create_confirming,
+)
+
+
+def _clinician(clinic: Organisation) -> Principal:
+    return Principal(
+        issuer="urn:test",
+        subject="clinician",
+        name="Dr Sensitive Worker",
+        email="c@clinic.example",
+        roles=frozenset({Role.PRACTITIONER}),
+        organisation_id=clinic.id,
+        organisation_code=clinic.code,
+        organisation_type=clinic.type,
+        local_authority=clinic.local_authority,
+    )
+
+
+def test_the_data_manager_gets_everything_held_and_who_looked_and_why(
+    client: TestClient, factory: Factory
+) -> None:
+    csc = factory.organisation()
+    dm = factory.headers_for(csc, roles=["data_manager"], sub="dm")
+    key_worker = factory.headers_for(csc, roles=["social_worker"], sub="sw")
+    child_id = create_confirming(client, dm, child_payload())
+    involved = client.post(
+        f"/v1/children/{child_id}/involvements",
+        json={"service": "Child protection", "is_key_worker": True},
+        headers=key_worker,
+    )
+    assert involved.status_code == 201, involved.text
+    flag = {"kind": "concern_raised", "area_of_concern": "parenting_capacity"}
+    assert client.post(f"/v1/children/{child_id}/flags", json=flag, headers=key_worker).is_success
+    clinic = factory.organisation(type="sexual_health", local_authority=HARINGEY)
+    with factory.db.transaction() as session:
+        record_involvement(
+            session=session,
+            caller=_clinician(clinic),
+            child_id=uuid.UUID(child_id),
+            service="Young people's clinic",
+            practitioner_name="Dr Sensitive Worker",
+            start_date=date(2024, 1, 1),
+            sensitive=True,
+        )
+    nurse = factory.practitioner()
+    nurse = {**nurse, "Purpose-Text": "A&E attendance, head injury"}
+    assert client.post("/v1/enquiries", json={"nhs_number": VALID_NHS_NUMBER}, headers=nurse)
+    clinic_nurse = {
+        **factory.headers_for(clinic, roles=["practitioner"], sub="clinic-nurse"),
+        "Purpose-Text": "clinic words that name the clinic",
+    }
+    assert client.post(
+        "/v1/enquiries", json={"nhs_number": VALID_NHS_NUMBER}, headers=clinic_nurse
+    ).is_success
+    etag = client.get(f"/v1/children/{child_id}", headers=dm).headers["ETag"]
+    assert client.put(
+        f"/v1/children/{child_id}/shield", headers={**dm, "If-Match": etag}
+    ).is_success
+
+    response = client.get(f"/v1/children/{child_id}/subject-access", headers=dm)
+    assert response.status_code == 200, response.text
+    report = response.json()
+    record = report["record"]
+    # The whole record, shielded or not, with each field's provenance.
+    assert record["nhs_number"] == VALID_NHS_NUMBER
+    assert record["addresses"][0]["postcode"] == "W5 2AA"
+    assert record["provenance"]["names"]["organisation"] == csc.code
+    assert report["legal_hold"] is False
+    services = [i.get("service") for i in report["involvements"]]
+    assert services == [None, "Child protection"]  # in the order they started
+    [sensitive] = [i for i in report["involvements"] if i["sensitive"]]
+    assert sensitive["notice"] == SENSITIVE_NOTICE
+    assert "Dr Sensitive" not in response.text
+    assert [f["kind"] for f in report["flags"]] == ["concern_raised"]
+    assert {a["reason"] for a in report["alerts"]} >= {"enquiry_about_your_child"}
+    looks = report["accesses"]
+    nurse_look = next(a for a in looks if a["purpose_text"] == "A&E attendance, head injury")
+    assert nurse_look["action"] == "child:enquiry:create"
+    assert nurse_look["purpose"] == PURPOSE["Purpose-Of-Use"]
+    clinic_look = next(a for a in looks if a["name"] and a["organisation"] == WITHHELD_ORGANISATION)
+    assert clinic_look["purpose_text"] is None
+    assert "clinic words" not in response.text
+    assert clinic.name not in response.text
+
+    # Audited: one row naming the child, by the data manager.
+    [row] = [r for r in factory.audit_rows() if r["action"] == "child:record:subject_access"]
+    assert row["child_ids"] == [uuid.UUID(child_id)]
+    assert (row["outcome"], row["subject"]) == ("success", "dm")
+
+
+def test_a_merged_entry_points_to_the_survivors_report(
+    client: TestClient, factory: Factory
+) -> None:
+    csc = factory.organisation()
+    dm = factory.headers_for(csc, roles=["data_manager"], sub="dm")
+    first = create_confirming(client, dm, child_payload(upn=None))
+    second = create_confirming(
+        client,
+        dm,
+        child_payload(
+            names=[{"kind": "legal", "given_names": "Bethany", "family_name": "Otherly"}],
+            nhs_number=None,
+        ),
+    )
+    version = int(client.get(f"/v1/children/{second}", headers=dm).headers["ETag"].strip('"'))
+    etag = client.get(f"/v1/children/{first}", headers=dm).headers["ETag"]
+    merged = client.post(
+        f"/v1/children/{first}/merges",
+        json={"merged_id": second, "merged_version": version},
+        headers={**dm, "If-Match": etag},
+    )
+    assert merged.status_code == 201
+    refused = client.get(f"/v1/children/{second}/subject-access", headers=dm)
+    assert refused.status_code == 409
+    assert refused.json()["merged_into"] == first
+    report = client.get(f"/v1/children/{first}/subject-access", headers=dm).json()
+    assert [(m["survivor_id"], m["merged_id"]) for m in report["merges"]] == [(first, second)]
+    names = {(n["given_names"], n["family_name"]) for n in report["record"]["names"]}
+    assert ("Bethany", "Otherly") in names
