@@ -45,7 +45,11 @@ from index_service.flags.schemas import ConcernRaisedFlag, FlagReview
 from index_service.involvements.schemas import InvolvementCreate, InvolvementEnd
 from index_service.issuers.models import TrustedIssuerCreate
 from index_service.main import V1_ROUTERS
-from index_service.organisations.models import Organisation, OrganisationCreate
+from index_service.organisations.models import (
+    Organisation,
+    OrganisationCreate,
+    OrganisationDeactivation,
+)
 from index_service.suspensions.models import SuspensionCreate
 from tests.factories import (
     CHILD,
@@ -102,6 +106,10 @@ CHILD_EXTRAS: dict[str, Any] = {
 }
 ROUTE_EXTRAS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/organisations"): {"created_at": "2000-01-01T00:00:00Z"},
+    ("PUT", "/v1/organisations/{organisation_id}/deactivation"): {
+        "deactivated_at": "2000-01-01T00:00:00Z",
+        "deactivated_by": "attacker@elsewhere",
+    },
     ("POST", "/v1/suspensions"): {
         "suspended_at": "2000-01-01T00:00:00Z",
         "lifted_at": "2000-01-01T00:00:00Z",
@@ -336,6 +344,13 @@ def _webhook_body(scene: Scene) -> dict[str, Any]:
 BODY_ROUTES: dict[tuple[str, str], BodyRoute] = {
     ("POST", "/v1/organisations"): BodyRoute(
         OrganisationCreate, "administrator", 201, _organisation_body, lambda s: "/v1/organisations"
+    ),
+    ("PUT", "/v1/organisations/{organisation_id}/deactivation"): BodyRoute(
+        OrganisationDeactivation,
+        "administrator",
+        200,
+        lambda s: {"reason": "Closed"},
+        lambda s: f"/v1/organisations/{s.other.id}/deactivation",
     ),
     ("POST", "/v1/suspensions"): BodyRoute(
         SuspensionCreate, "administrator", 201, _suspension_body, lambda s: "/v1/suspensions"
