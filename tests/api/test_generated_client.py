@@ -129,7 +129,9 @@ def test_the_generated_client_parses_a_problem_and_a_success_of_every_operation(
 
     # Every body-taking route, with a valid body (tests/api/test_mass_assignment.py's).
     for (method, path), route in BODY_ROUTES.items():
-        extra = {"If-Match": route.if_match} if route.if_match else {}
+        # The child's version now: the routes before it in this loop moved it on.
+        current = client.get(f"/v1/children/{scene.child_id}", headers=headers["data_manager"])
+        extra = {"If-Match": current.headers["etag"]} if route.if_match else {}
         answer = call(
             method, path, route.caller, route.success, json=route.body(scene), extra=extra
         )

@@ -360,6 +360,25 @@ GUESSES = [
     ),
     pytest.param(
         Guess(
+            "PUT",
+            "/v1/organisations/{organisation_id}/deactivation",
+            "administrator",
+            ids_of(organisation_id="ealing_child"),
+            json={"reason": "Closed"},
+        ),
+        id="deactivate an organisation by a child's id",
+    ),
+    pytest.param(
+        Guess(
+            "DELETE",
+            "/v1/organisations/{organisation_id}/deactivation",
+            "administrator",
+            ids_of(organisation_id="suspension"),
+        ),
+        id="reactivate an organisation by a suspension's id",
+    ),
+    pytest.param(
+        Guess(
             "DELETE",
             "/v1/suspensions/{suspension_id}",
             "administrator",

@@ -392,6 +392,13 @@ BODY_ROUTES: dict[tuple[str, str], BodyRoute] = {
     ("POST", "/v1/organisations"): BodyRoute(
         OrganisationCreate, "administrator", 201, _organisation_body, lambda s: "/v1/organisations"
     ),
+    ("PUT", "/v1/organisations/{organisation_id}/deactivation"): BodyRoute(
+        OrganisationDeactivation,
+        "administrator",
+        200,
+        lambda s: {"reason": "Closed"},
+        lambda s: f"/v1/organisations/{s.other.id}/deactivation",
+    ),
     ("POST", "/v1/suspensions"): BodyRoute(
         SuspensionCreate, "administrator", 201, _suspension_body, lambda s: "/v1/suspensions"
     ),
@@ -487,14 +494,6 @@ BODY_ROUTES: dict[tuple[str, str], BodyRoute] = {
         201,
         _webhook_body,
         lambda s: "/v1/webhook-endpoints",
-    ),
-    # Last: the other organisation's users are refused once it is deactivated.
-    ("PUT", "/v1/organisations/{organisation_id}/deactivation"): BodyRoute(
-        OrganisationDeactivation,
-        "administrator",
-        200,
-        lambda s: {"reason": "merged into another trust"},
-        lambda s: f"/v1/organisations/{s.other.id}/deactivation",
     ),
 }
 
