@@ -142,11 +142,20 @@ def test_the_generated_client_parses_a_problem_and_a_success_of_every_operation(
                 "/v1/trusted-issuers": "issuer_id",
                 "/v1/webhook-endpoints": "endpoint_id",
                 "/v1/children/{child_id}/flags": "new_flag_id",
+                "/v1/children/{child_id}/merges": "merge_id",
             }.get(path)
             if key is not None:
                 made[key] = answer.json()["id"]
     enquiry = client.post(
         "/v1/enquiries", json={"nhs_number": "9992914173"}, headers=headers["practitioner"]
+    )
+    survivor = client.get(f"/v1/children/{scene.child_id}", headers=headers["data_manager"])
+    call(
+        "POST",
+        "/v1/children/{child_id}/merges/{merge_id}/undo",
+        "data_manager",
+        200,
+        extra={"If-Match": survivor.headers["etag"]},
     )
     read = client.get(f"/v1/children/{scene.child_id}", headers=headers["data_manager"])
     made["etag"] = read.headers["etag"]
@@ -208,6 +217,8 @@ def test_the_generated_client_parses_a_problem_and_a_success_of_every_operation(
         ),
         ("GET", "/v1/audit/verify", "auditor", 200, {}),
         ("GET", "/v1/feeds/reviews", "data_manager", 200, {}),
+        ("GET", "/v1/children/{child_id}/subject-access", "data_manager", 200, {}),
+        ("DELETE", "/v1/children/{child_id}/legal-hold", "data_manager", 200, {}),
         ("GET", "/v1/data-quality/gaps", "data_manager", 200, {}),
         (  # the documented columns, and no row (examples/feed.csv has some)
             "POST",
