@@ -97,18 +97,33 @@ def _copy(conn: psycopg.Connection, children: list[Child]) -> dict[int, uuid.UUI
                          c.date_of_birth)
                     )  # fmt: skip
         with cur.copy(
-            "COPY child_address (id, child_id, line1, postcode, local_authority, to_date)"
+            "COPY child_address (id, child_id, line1, town, postcode, local_authority, to_date)"
             " FROM STDIN"
         ) as copy:
             for c in children:
                 for position, postcode in enumerate(c.postcodes):
                     ended = None if position == 0 else datetime(2020, 1, 1, tzinfo=UTC).date()
                     copy.write_row(
-                        (uuid.uuid4(), ids[c.key], "1 Synthetic Street", postcode,
-                         AUTHORITIES[c.key % len(AUTHORITIES)], ended)
+                        (uuid.uuid4(), ids[c.key], c.lines[position], c.towns[position],
+                         postcode, AUTHORITIES[c.key % len(AUTHORITIES)], ended)
                     )  # fmt: skip
     conn.commit()
     return ids
+
+
+def count_terms(conn: psycopg.Connection) -> None:
+    """The term frequencies of what was loaded (COPY bypasses the children service that
+    keeps them in step), as migration 0017 counts them."""
+    conn.execute("TRUNCATE term_frequency")
+    conn.execute(
+        "INSERT INTO term_frequency (kind, token, count)"
+        " SELECT 'given', given_key, count(*) FROM child_name WHERE given_key <> ''"
+        " GROUP BY given_key"
+        " UNION ALL SELECT 'family', family_key, count(*) FROM child_name"
+        " WHERE family_key <> '' GROUP BY family_key"
+        " UNION ALL SELECT 'postcode', postcode, count(*) FROM child_address GROUP BY postcode"
+    )
+    conn.commit()
 
 
 def loaded_ids(conn: psycopg.Connection) -> dict[int, uuid.UUID]:

@@ -25,6 +25,9 @@ from index_service.matching.records import PersonName
 ACCENTED_GIVEN = ("Zoë", "Chloé", "Renée", "Noémie", "Anaïs", "José", "Zoé", "Björn", "Siân")
 ACCENTED_FAMILY = ("Climbié", "Müller", "Núñez", "Öztürk", "Łukasik", "Dvořák", "Kouaö")
 AREAS = ("E", "N", "W", "SE", "SW", "NW", "B", "M", "L", "LS", "BS", "NG", "CF", "G", "EH")
+TOWNS = {"E": "London", "N": "London", "W": "London", "SE": "London", "SW": "London",
+         "NW": "London", "B": "Birmingham", "M": "Manchester", "L": "Liverpool", "LS": "Leeds",
+         "BS": "Bristol", "NG": "Nottingham", "CF": "Cardiff", "G": "Glasgow", "EH": "Edinburgh"}  # fmt: skip
 INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 TODAY = date(2026, 11, 23)  # the population's "today": reproducible whatever the date
 
@@ -37,6 +40,8 @@ class Child:
     postcodes: tuple[str, ...]  # current first
     nhs_number: str | None
     upn: str | None
+    lines: tuple[str, ...] = ()  # each address's first line, as `postcodes`
+    towns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,8 @@ class Enquiry:
     nhs_number: str | None
     corruptions: tuple[str, ...] = field(default=())
     age_years: int | None = None  # only an age known (instead of the date of birth)
+    address_line1: str | None = None
+    town: str | None = None
 
     def as_json(self) -> dict[str, object]:
         """The body of `POST /v1/enquiries`, with what the enquirer does not know left out."""
@@ -61,6 +68,8 @@ class Enquiry:
             "postcode": self.postcode,
             "nhs_number": self.nhs_number,
             "age_years": self.age_years,
+            "address_line1": self.address_line1,
+            "town": self.town,
         }
         return {k: v for k, v in body.items() if v is not None and v != ""}
 
@@ -121,11 +130,34 @@ class Population:
             names.append(PersonName(self.given(female), family))
         born = self.today - timedelta(days=self.rng.randint(0, 18 * 365))
         postcodes = tuple(self.postcode() for _ in range(self.rng.choice((1, 1, 2, 3, 4))))
-        return Child(key, tuple(names), born, postcodes, self.nhs_number(), self.upn())
+        nhs_number, upn = self.nhs_number(), self.upn()
+        lines = tuple(self.line1() for _ in postcodes)
+        towns = tuple(town_of(p) for p in postcodes)
+        return Child(key, tuple(names), born, postcodes, nhs_number, upn, lines, towns)
+
+    def line1(self) -> str:
+        """A house number and a street: streets from a pool of 2,000 names, so that many
+        children live in a "Station Road" (as in England), each in their own town."""
+        street = STREETS[self.rng.randrange(len(STREETS))]
+        return f"{self.rng.randint(1, 180)} {street}"
 
     def children(self, count: int) -> Iterator[Child]:
         for key in range(count):
             yield self.child(key)
+
+
+def _streets() -> tuple[str, ...]:
+    faker = Faker("en_GB")
+    faker.seed_instance(2026)
+    return tuple(dict.fromkeys(faker.street_name() for _ in range(3000)))[:2000]
+
+
+STREETS = _streets()
+
+
+def town_of(postcode: str) -> str:
+    area = postcode.split(" ")[0].rstrip("0123456789")
+    return TOWNS.get(area, "London")
 
 
 def _upn(body12: str) -> str:
@@ -164,6 +196,12 @@ def enquiry_about(child: Child, rng: random.Random, corruptions: int) -> Enquiry
         postcode=child.postcodes[0] if rng.random() < 0.7 else None,
         nhs_number=child.nhs_number if rng.random() < 0.4 else None,
     )
+    if child.lines:  # the first line of the address half the time, the town half the time
+        base = replace(
+            base,
+            address_line1=child.lines[0] if rng.random() < 0.5 else None,
+            town=child.towns[0] if rng.random() < 0.5 else None,
+        )
     applied = []
     for kind in rng.sample(CORRUPTIONS, k=corruptions):
         changed = _corrupt(base, child, kind, rng)
@@ -202,18 +240,34 @@ def _corrupt(e: Enquiry, child: Child, kind: str, rng: random.Random) -> Enquiry
         year = d.year + rng.choice((-1, 1))
         return replace(e, date_of_birth=date(year, d.month, min(d.day, 28)))
     if kind == "moved":
-        return replace(e, postcode=None if rng.random() < 0.5 else _elsewhere(child, rng))
+        if rng.random() < 0.5:
+            return replace(e, postcode=None, address_line1=None, town=None)
+        elsewhere = _elsewhere(child, rng)
+        return replace(
+            e,
+            postcode=elsewhere,
+            address_line1=_moved_line(e, rng),
+            town=town_of(elsewhere) if e.town else None,
+        )
     if kind == "missing_nhs":
         return replace(e, nhs_number=None)
     if kind == "missing_postcode":
         return replace(e, postcode=None)
+    if kind == "previous_address" and len(child.postcodes) > 1 and child.lines:
+        n = rng.randrange(1, len(child.postcodes))
+        return replace(
+            e,
+            postcode=child.postcodes[n],
+            address_line1=child.lines[n] if e.address_line1 else None,
+            town=child.towns[n] if e.town else None,
+        )
     if kind == "names_swapped":
         return replace(e, given=e.family, family=e.given)
     if kind == "previous_address" and len(child.postcodes) > 1:
         return replace(e, postcode=rng.choice(child.postcodes[1:]))
     if kind == "moved_nearby" and e.postcode:
         outward = e.postcode.split(" ")[0]
-        return replace(e, postcode=f"{outward} {rng.randint(1, 9)}{rng.choice(INWARD_LETTERS)}"
+        return replace(e, address_line1=_moved_line(e, rng), postcode=f"{outward} {rng.randint(1, 9)}{rng.choice(INWARD_LETTERS)}"
                        f"{rng.choice(INWARD_LETTERS)}")  # fmt: skip
     if kind == "wrong_day_and_month" and e.date_of_birth:
         d = e.date_of_birth
@@ -238,6 +292,13 @@ def _age(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
+def _moved_line(e: Enquiry, rng: random.Random) -> str | None:
+    """Another house in another street, if the enquiry gave a first line."""
+    if not e.address_line1:
+        return None
+    return f"{rng.randint(1, 180)} {STREETS[rng.randrange(len(STREETS))]}"
+
+
 def _elsewhere(child: Child, rng: random.Random) -> str:
     return Population(rng.randint(0, 10**9)).postcode()
 
@@ -252,4 +313,6 @@ def absent_child_enquiry(population: Population, rng: random.Random) -> Enquiry:
         date_of_birth=stranger.date_of_birth,
         postcode=stranger.postcodes[0] if rng.random() < 0.7 else None,
         nhs_number=None,
+        address_line1=stranger.lines[0] if rng.random() < 0.5 else None,
+        town=stranger.towns[0] if rng.random() < 0.5 else None,
     )

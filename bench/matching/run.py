@@ -32,7 +32,7 @@ import httpx2
 import psycopg
 import typer
 
-from bench.matching.load import fresh_database, load
+from bench.matching.load import count_terms, fresh_database, load
 from bench.matching.population import Enquiry, Population, absent_child_enquiry, enquiry_about
 from bench.matching.reuse import BENCH_DB, loaded_population
 from index_service.access.devkeys import mint_dev_token
@@ -193,6 +193,7 @@ def main(
         url = fresh_database(database_url, BENCH_DB)
         with psycopg.connect(url) as conn:
             ids = load(conn, remembered())
+            count_terms(conn)
             conn.execute("ANALYZE")
         load_seconds = time.perf_counter() - started
     enquiries: list[tuple[Enquiry, str | None]] = [

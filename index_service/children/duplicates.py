@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from index_service.children.schemas import ChildCreate
-from index_service.matching.addresses import postcode_key
+from index_service.matching.addresses import place_of, postcode_key
 from index_service.matching.model import MatchModel, load_model
 from index_service.matching.records import MatchScope, Person, PersonName
 from index_service.matching.resolver import Scored, rank
@@ -26,6 +26,10 @@ def person_of_record(data: ChildCreate) -> Person:
         date_of_birth=data.date_of_birth,
         date_of_birth_precision=data.date_of_birth_precision.value,
         postcodes=tuple(dict.fromkeys(postcode_key(a.postcode) for a in addresses)),
+        places=tuple(
+            place_of(line1=a.line1, line2=a.line2, town=a.town, postcode=a.postcode)
+            for a in addresses
+        ),
         nhs_number=data.nhs_number,
         upn=data.upn,
     )

@@ -8,7 +8,16 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, Date, DateTime, ForeignKey, Index, String, Uuid
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,     Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Uuid,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -183,3 +192,20 @@ class ShieldedAccess(SQLModel, table=True):
     alerted_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True, index=True)
     )
+
+
+class TermFrequency(SQLModel, table=True):
+    """How many of the index's names (or addresses) carry a token: a folded first given
+    name (`given`), a folded family name (`family`) or a postcode (`postcode`). Kept in
+    step by the children service whenever names or addresses are written
+    (`matching/frequencies.py`), read by model v4's term-frequency adjustment. Counts of
+    a token only: nothing here says whose it is."""
+
+    __tablename__ = "term_frequency"
+    __table_args__ = (
+        CheckConstraint("kind IN ('given', 'family', 'postcode')", name="ck_term_frequency_kind"),
+    )
+
+    kind: str = Field(primary_key=True, max_length=8)
+    token: str = Field(primary_key=True, max_length=100)
+    count: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))

@@ -46,6 +46,7 @@ from index_service.errors import Forbidden, NotFound, PreconditionFailed
 from index_service.flags.queries import active_flags
 from index_service.involvements.models import Involvement
 from index_service.involvements.queries import current_involvements
+from index_service.matching.frequencies import name_tokens, postcode_tokens, record_change
 from index_service.matching.keys import name_keys
 from index_service.organisations import service as organisations
 from index_service.organisations.models import Organisation
@@ -366,6 +367,16 @@ def _apply_scalars(child: Child, data: ChildCreate | ChildUpdate, given: set[str
 def _replace_names(
     session: Session, child_id: uuid.UUID, names: list[NameIn], date_of_birth: date
 ) -> None:
+    held = session.execute(
+        select(col(ChildName.given_key), col(ChildName.family_key)).where(
+            col(ChildName.child_id) == child_id
+        )
+    ).all()
+    record_change(
+        session,
+        removed=name_tokens((given, family) for given, family in held),
+        added=name_tokens((n.given_names, n.family_name) for n in names),
+    )
     session.exec(delete(ChildName).where(col(ChildName.child_id) == child_id))
     for position, name in enumerate(names):
         session.add(
@@ -383,6 +394,14 @@ def _replace_names(
 
 
 def _replace_addresses(session: Session, child_id: uuid.UUID, addresses: list[AddressIn]) -> None:
+    held = session.execute(
+        select(col(ChildAddress.postcode)).where(col(ChildAddress.child_id) == child_id)
+    ).scalars()
+    record_change(
+        session,
+        removed=postcode_tokens(held),
+        added=postcode_tokens(a.postcode for a in addresses),
+    )
     session.exec(delete(ChildAddress).where(col(ChildAddress.child_id) == child_id))
     for address in addresses:
         session.add(ChildAddress(child_id=child_id, **address.model_dump()))
