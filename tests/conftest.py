@@ -54,6 +54,7 @@ TABLES = (
     "suspension",
     "trusted_issuer",
     "carer",
+    "term_frequency",
     "child_address",
     "child_name",
     "flag",

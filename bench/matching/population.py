@@ -316,3 +316,87 @@ def absent_child_enquiry(population: Population, rng: random.Random) -> Enquiry:
         address_line1=stranger.lines[0] if rng.random() < 0.5 else None,
         town=stranger.towns[0] if rng.random() < 0.5 else None,
     )
+
+
+# A second corruption model, closer to what agencies' systems send than to what a person
+# types: scanned and re-keyed forms (OCR confusions), fields in the wrong boxes, names cut
+# short by a field's width, addresses abbreviated, values missing. Enquiries carry the
+# address lines and town more often (agency records have them).
+AGENCY_CORRUPTIONS = (
+    "ocr_typo",
+    "fields_transposed",
+    "truncated_name",
+    "abbreviated_address",
+    "missing_values",
+    "wrong_year",
+    "moved",
+)
+OCR_CONFUSIONS = (("rn", "m"), ("m", "rn"), ("cl", "d"), ("d", "cl"), ("l", "i"), ("i", "l"),
+                  ("e", "c"), ("c", "e"), ("u", "v"), ("h", "b"), ("n", "h"), ("o", "a"))  # fmt: skip
+ABBREVIATIONS = (("Road", "Rd"), ("Street", "St"), ("Avenue", "Ave"), ("Lane", "Ln"),
+                 ("Close", "Cl"), ("Gardens", "Gdns"), ("Drive", "Dr"), ("Court", "Ct"),
+                 ("Crescent", "Cres"), ("Place", "Pl"), ("Terrace", "Terr"))  # fmt: skip
+
+
+def agency_enquiry_about(child: Child, rng: random.Random, corruptions: int) -> Enquiry:
+    """A record an agency's system sends about the child, with up to `corruptions` of the
+    agency corruptions."""
+    legal = child.names[0]
+    base = Enquiry(
+        child_key=child.key,
+        given=legal.given,
+        family=legal.family,
+        date_of_birth=child.date_of_birth,
+        postcode=child.postcodes[0] if rng.random() < 0.8 else None,
+        nhs_number=child.nhs_number if rng.random() < 0.3 else None,
+        address_line1=child.lines[0] if child.lines and rng.random() < 0.9 else None,
+        town=child.towns[0].upper() if child.towns and rng.random() < 0.8 else None,
+    )
+    applied = []
+    for kind in rng.sample(AGENCY_CORRUPTIONS, k=corruptions):
+        changed = _agency_corrupt(base, child, kind, rng)
+        if changed is not None:
+            base, applied = changed, [*applied, kind]
+    return replace(base, corruptions=tuple(f"agency:{k}" for k in applied) or ("agency:none",))
+
+
+def _ocr(word: str, rng: random.Random) -> str | None:
+    found = [(a, b) for a, b in OCR_CONFUSIONS if a in word.lower()[1:]]
+    if not found:
+        return None
+    a, b = rng.choice(found)
+    at = word.lower().index(a, 1)
+    return word[:at] + b + word[at + len(a) :]
+
+
+def _agency_corrupt(e: Enquiry, child: Child, kind: str, rng: random.Random) -> Enquiry | None:
+    if kind == "ocr_typo" and e.family and e.given:
+        if rng.random() < 0.5:
+            family = _ocr(e.family, rng)
+            return replace(e, family=family) if family else None
+        given = _ocr(e.given, rng)
+        return replace(e, given=given) if given else None
+    if kind == "fields_transposed":
+        d = e.date_of_birth
+        if d and d.day <= 12 and d.day != d.month and rng.random() < 0.5:
+            return replace(e, date_of_birth=date(d.year, d.day, d.month))
+        return replace(e, given=e.family, family=e.given)
+    if kind == "truncated_name":
+        if e.family and len(e.family) > 6 and rng.random() < 0.5:
+            return replace(e, family=e.family[: rng.randint(4, 6)])
+        if e.given and len(e.given) > 5:
+            return replace(e, given=e.given[: rng.randint(3, 5)])
+        return None
+    if kind == "abbreviated_address" and e.address_line1:
+        line = e.address_line1
+        for full, short in ABBREVIATIONS:
+            line = line.replace(full, short)
+        return replace(e, address_line1=line.upper()) if line != e.address_line1 else None
+    if kind == "missing_values":
+        options = [f for f in ("given", "date_of_birth", "postcode", "address_line1", "town")
+                   if getattr(e, f)]  # fmt: skip
+        if not options:
+            return None
+        dropped = rng.sample(options, k=min(len(options), rng.choice((1, 2))))
+        return replace(e, **dict.fromkeys(dropped))
+    return _corrupt(e, child, kind, rng)

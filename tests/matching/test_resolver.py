@@ -157,11 +157,22 @@ PROBE = Probe.of(
 )
 
 
-@pytest.mark.parametrize("rule", sorted(blocking_rules(PROBE)))
+# Only a year of birth known: the rule for it (`year_family`) applies instead of the dates'.
+YEAR_PROBE = Probe.of(
+    Person(
+        names=(PersonName("Aisha", "Testchild"),),
+        date_of_birth=date(2016, 7, 1),
+        date_of_birth_precision="year",
+    )
+)
+RULES = {**blocking_rules(PROBE), **blocking_rules(YEAR_PROBE)}
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
 def test_every_candidate_query_uses_an_index(factory: Factory, rule: str) -> None:
     """With sequential scans priced out, a plan that still scans a table has no index to
     use: that is what this catches (on a small table the planner may prefer a scan)."""
-    query = blocking_rules(PROBE)[rule]
+    query = RULES[rule]
     with factory.db.session() as session:
         connection = session.connection()
         compiled = query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
@@ -178,12 +189,15 @@ def test_all_blocking_rules_apply_to_a_full_probe() -> None:
         "upn",
         "family_dob",
         "given_dob",
-        "postcode_name",
+        "postcode",
         "postcode_dob",
         "names",
         "family_spelling",
         "swapped",
+        "dob_spelling",
+        "sector_sound",
     }
+    assert "year_family" in blocking_rules(YEAR_PROBE)
 
 
 def test_a_corrected_date_of_birth_is_searched_under_the_new_date(
