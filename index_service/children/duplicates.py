@@ -47,9 +47,37 @@ def possible_duplicates(
     return [
         scored
         for scored in rank(session=session, person=person_of_record(data), scope=scope, model=model)
-        if scored.explanation.total >= model.thresholds.duplicate_at
+        if duplicate_reason(scored, model) is not None
         and (scored.child_id not in confirmed or _identifier_agrees(scored))
     ][: scope.max_shown]
+
+
+# Name levels that are the same name (a nickname, an accent or a barrel aside).
+SAME_NAME = frozenset({"exact", "nickname", "one_part"})
+
+
+def duplicate_reason(scored: Scored, model: MatchModel) -> str | None:
+    """Why an existing child may be the new record's, in the words the 409 shows, or
+    None if it is not a possible duplicate:
+    - `identifier_agrees`: its NHS number or UPN is the record's;
+    - `same_names_and_date_of_birth`: both names the same (or a nickname) and the same
+      date of birth, whatever the address (a child moves; the score alone, with a new
+      address and a common name, may fall below the threshold);
+    - `score_at_or_above_threshold`: the model's total reaches the `duplicate` threshold
+      (a twin does: the same family name, date and home, another given name; the caller
+      confirms it is a different child, nothing is merged)."""
+    levels = scored.explanation.levels
+    if _identifier_agrees(scored):
+        return "identifier_agrees"
+    if (
+        levels.get("given_name") in SAME_NAME
+        and levels.get("family_name") in SAME_NAME
+        and levels.get("date_of_birth") == "exact"
+    ):
+        return "same_names_and_date_of_birth"
+    if scored.explanation.total >= model.thresholds.duplicate_at:
+        return "score_at_or_above_threshold"
+    return None
 
 
 def _identifier_agrees(scored: Scored) -> bool:
