@@ -126,7 +126,26 @@ def with_policy(model: MatchModel) -> MatchModel:
             (Level("agree", agree, IDENTIFIER_U), Level("disagree", 1 - agree, 1 - IDENTIFIER_U)),
         )
 
-    comparisons = tuple(identifier(c) if c.field in IDENTIFIERS else c for c in model.comparisons)
+    def nhs_number_v4(c: Comparison) -> Comparison:
+        """Verified (decisive), unverified (strong evidence, not proof), a conflict."""
+        unverified_u = 1e-7  # different children sharing a number as typed: a copy, a typo
+        return Comparison(
+            c.field,
+            (
+                Level("agree", 0.9, IDENTIFIER_U),
+                Level("agree_unverified", 0.1 - disagree, unverified_u),
+                Level("disagree", disagree, 1 - IDENTIFIER_U - unverified_u),
+            ),
+        )
+
+    comparisons = tuple(
+        nhs_number_v4(c)
+        if c.field == "nhs_number" and model.scheme == "v4"
+        else identifier(c)
+        if c.field in IDENTIFIERS
+        else c
+        for c in model.comparisons
+    )
     # v4's thresholds are set in its spec, derived as the README says; v1-v3's here.
     thresholds = THRESHOLDS if model.scheme == "v3" else model.thresholds
     return replace(model, comparisons=comparisons, thresholds=thresholds)

@@ -31,6 +31,7 @@ def person_of_record(data: ChildCreate) -> Person:
             for a in addresses
         ),
         nhs_number=data.nhs_number,
+        nhs_number_verified=data.nhs_number_status.value != "unverified",
         upn=data.upn,
     )
 
@@ -59,7 +60,9 @@ SAME_NAME = frozenset({"exact", "nickname", "one_part"})
 def duplicate_reason(scored: Scored, model: MatchModel) -> str | None:
     """Why an existing child may be the new record's, in the words the 409 shows, or
     None if it is not a possible duplicate:
-    - `identifier_agrees`: its NHS number or UPN is the record's;
+    - `identifier_agrees`: its UPN, or its verified NHS number, is the record's (this
+      cannot be confirmed away);
+    - `unverified_nhs_number_agrees`: the same NHS number, verified on neither record;
     - `same_names_and_date_of_birth`: both names the same (or a nickname) and the same
       date of birth, whatever the address (a child moves; the score alone, with a new
       address and a common name, may fall below the threshold);
@@ -69,6 +72,8 @@ def duplicate_reason(scored: Scored, model: MatchModel) -> str | None:
     levels = scored.explanation.levels
     if _identifier_agrees(scored):
         return "identifier_agrees"
+    if levels.get("nhs_number") == "agree_unverified":
+        return "unverified_nhs_number_agrees"
     if (
         levels.get("given_name") in SAME_NAME
         and levels.get("family_name") in SAME_NAME

@@ -45,6 +45,15 @@ class NameKind(StrEnum):
     OTHER_SPELLING = "other_spelling"
 
 
+class NhsNumberStatus(StrEnum):
+    """How far the NHS number on a record is known to be this child's (UK Core's
+    verification status, as CP-IS requires): only a verified one decides a match."""
+
+    UNVERIFIED = "unverified"  # as typed or received, the check digit only
+    VERIFIED_TRACE = "verified_trace"  # traced against the Personal Demographics Service
+    TRUSTED_FEED = "trusted_feed"  # from an agency feed that sends traced numbers
+
+
 class CarersStatus(StrEnum):
     KNOWN = "known"
     NONE = "none"
@@ -73,6 +82,10 @@ class Child(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("version > 0", name="ck_child_version_positive"),
         CheckConstraint("status IN ('active', 'archived', 'merged')", name="ck_child_status"),
+        CheckConstraint(
+            "nhs_number_status IN ('unverified', 'verified_trace', 'trusted_feed')",
+            name="ck_child_nhs_number_status",
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
@@ -80,6 +93,7 @@ class Child(SQLModel, table=True):
     date_of_birth: date = Field(sa_column=Column(Date, nullable=False, index=True))
     date_of_birth_precision: str = Field(max_length=16)
     nhs_number: str | None = Field(default=None, max_length=10, index=True)
+    nhs_number_status: str = Field(default=NhsNumberStatus.UNVERIFIED.value, max_length=16)
     upn: str | None = Field(default=None, max_length=13, index=True)
     la_reference: str | None = Field(default=None, max_length=40)
     responsible_authority: str = Field(max_length=9, index=True)

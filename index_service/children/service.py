@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, delete, select
 
-from index_service.access.objects import may_change_child
+from index_service.access.objects import may_change_child, may_verify_nhs_number
 from index_service.access.policy import SERVICE_ACCOUNT, holds
 from index_service.access.principal import Principal
 from index_service.access.scope import (
@@ -24,6 +24,7 @@ from index_service.access.scope import (
 )
 from index_service.access.views import child_fields
 from index_service.children.models import (
+    NhsNumberStatus,
     Carer,
     Child,
     ChildAddress,
@@ -62,8 +63,19 @@ class ChildRecord:
     carers: list[Carer]
 
 
+def require_may_verify(*, caller: Principal, data: ChildCreate | ChildUpdate) -> None:
+    """Only a data manager may say an NHS number is verified (`access.objects`)."""
+    status = data.nhs_number_status
+    if status not in (None, NhsNumberStatus.UNVERIFIED) and not may_verify_nhs_number(caller):
+        raise Forbidden(
+            "only a data manager may record that an NHS number is verified",
+            code="nhs_number_verification_needs_a_data_manager",
+        )
+
+
 def require_may_create(*, caller: Principal, data: ChildCreate) -> None:
     """Agency systems feed records for any child; people keep their own authority's."""
+    require_may_verify(caller=caller, data=data)
     current = next((a.local_authority for a in data.addresses if a.to_date is None), None)
     if not holds(caller, SERVICE_ACCOUNT) and not in_authority(
         caller, responsible_authority=data.responsible_authority, current_authority=current
@@ -190,6 +202,7 @@ def update_child(
     )
     if not decision:
         raise Forbidden(_REFUSALS[decision.reason], code=decision.reason)
+    require_may_verify(caller=caller, data=data)
     _apply_scalars(child, data, given)
     if data.names is not None:
         _replace_names(session, child.id, data.names, child.date_of_birth)
@@ -348,6 +361,10 @@ def _apply_scalars(child: Child, data: ChildCreate | ChildUpdate, given: set[str
     simple = {"date_of_birth", "nhs_number", "upn", "la_reference", "responsible_authority"}
     for name in simple & given:
         setattr(child, name, getattr(data, name))
+    if data.nhs_number_status is not None and "nhs_number_status" in given:
+        child.nhs_number_status = data.nhs_number_status.value
+    elif "nhs_number" in given:  # a new number is not verified until someone says so
+        child.nhs_number_status = NhsNumberStatus.UNVERIFIED.value
     if "date_of_birth_precision" in given and data.date_of_birth_precision is not None:
         child.date_of_birth_precision = data.date_of_birth_precision.value
     if "carers" in given and data.carers is not None:

@@ -337,6 +337,20 @@ def _neighbours(x: Place, y: Place) -> bool:
     return bool(x.postcode) and x.postcode == y.postcode
 
 
+NHS_NUMBER_LEVELS_V4 = ("agree", "agree_unverified", "disagree")
+
+
+def nhs_number_level_v4(a: Person, b: Person) -> str:
+    """`agree` only where one side's number is verified (traced, or from a trusted feed):
+    a number as typed or received is strong evidence that it is the same child, not proof
+    (someone may have copied a sibling's; a Scottish CHI number passes the same check)."""
+    if not a.nhs_number or not b.nhs_number:
+        return MISSING
+    if a.nhs_number != b.nhs_number:
+        return "disagree"
+    return "agree" if a.nhs_number_verified or b.nhs_number_verified else "agree_unverified"
+
+
 def agreed_postcode(a: Person, b: Person) -> str | None:
     """The first of `a`'s postcodes that `b` has had (the token a term-frequency
     adjustment of the address looks up)."""

@@ -31,7 +31,7 @@ CURRENT_VERSION = "2026-12-v4"
 
 
 # A level a later version added -> the level earlier versions scored it as.
-LEVELS_ADDED_LATER = {"approximate": "same_year"}
+LEVELS_ADDED_LATER = {"approximate": "same_year", "agree_unverified": "agree"}
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,7 @@ class Explanation:
         """An identifier agrees, or a given or family name agrees at some level. A
         candidate that fails this is never shown, whatever its total: a date of birth and
         a postcode alone would otherwise name a stranger to anyone who knows them."""
-        if any(self.levels.get(f) == "agree" for f in IDENTIFIERS):
+        if any(self.levels.get(f) in ("agree", "agree_unverified") for f in IDENTIFIERS):
             return True
         names = (self.levels.get("given_name", MISSING), self.levels.get("family_name", MISSING))
         return any(level not in NO_NAME_AGREEMENT for level in names)
@@ -252,7 +252,9 @@ def _levels(model: MatchModel, a: Person, b: Person) -> tuple[dict[str, str], Na
         "name_order": names.order if MISSING not in (names.given, names.family) else MISSING,
         "date_of_birth": born,
         **where,
-        "nhs_number": compare.identifier_level(a.nhs_number, b.nhs_number),
+        "nhs_number": compare.nhs_number_level_v4(a, b)
+        if model.scheme == "v4"
+        else compare.identifier_level(a.nhs_number, b.nhs_number),
         "upn": compare.identifier_level(a.upn, b.upn),
     }
     return levels, names

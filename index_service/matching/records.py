@@ -37,6 +37,8 @@ class Person:
     postcodes: tuple[str, ...] = ()
     nhs_number: str | None = None
     upn: str | None = None
+    # The NHS number verified (a PDS trace, a trusted feed): only then is it decisive (v4).
+    nhs_number_verified: bool = False
     # Every address as a `Place`, current first (model v4; v1-v3 compare `postcodes`).
     places: tuple[Place, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)

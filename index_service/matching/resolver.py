@@ -146,6 +146,7 @@ def load_people(
                 postcodes=tuple(postcodes[child.id]) if counts else (),
                 places=tuple(places[child.id]) if counts else (),
                 nhs_number=child.nhs_number,
+                nhs_number_verified=child.nhs_number_status != "unverified",
                 upn=child.upn,
             ),
             current_postcode=current.get(child.id),

@@ -1,4 +1,6 @@
-"""Term frequencies for match model v4: how many of the index's names carry each folded
+"""The NHS number's verification status on a child record (unverified, verified by a PDS
+trace, from a trusted feed; only a verified one decides a match), and term frequencies
+for match model v4: how many of the index's names carry each folded
 first given name and family name, and how many addresses each postcode. Counts of a
 token only, kept in step by the children service as names and addresses are written
 (`matching/frequencies.py`); filled here from the rows already held.
@@ -39,5 +41,20 @@ def upgrade() -> None:
     )
 
 
+    op.add_column(
+        "child",
+        sa.Column(
+            "nhs_number_status", sa.String(16), nullable=False, server_default="unverified"
+        ),
+    )
+    op.create_check_constraint(
+        "ck_child_nhs_number_status",
+        "child",
+        "nhs_number_status IN ('unverified', 'verified_trace', 'trusted_feed')",
+    )
+
+
 def downgrade() -> None:
+    op.drop_constraint("ck_child_nhs_number_status", "child")
+    op.drop_column("child", "nhs_number_status")
     op.drop_table("term_frequency")

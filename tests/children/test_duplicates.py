@@ -35,7 +35,10 @@ def test_the_same_child_twice_is_declined_with_the_candidate_and_nothing_is_crea
     problem = declined.json()
     assert problem["code"] == "possible_duplicate"
     assert [c["child_id"] for c in problem["candidates"]] == [existing]
-    assert problem["candidates"][0]["explanation"]["fields"]["nhs_number"]["level"] == "agree"
+    # Nobody said the number is verified: strong evidence, not proof (model v4).
+    assert problem["candidates"][0]["explanation"]["fields"]["nhs_number"]["level"] == (
+        "agree_unverified"
+    )
     assert "Location" not in declined.headers
     assert factory.count("child") == 1
     assert factory.count("child_name") == 2  # the existing child's two names only
