@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from sqlalchemy import Float, bindparam, column, literal, select, text, union_all
+from sqlalchemy import Float, String, bindparam, column, literal, select, text, union_all
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlmodel import Session, col
 
@@ -67,10 +67,12 @@ def record_change(session: Session, *, removed: Tokens, added: Tokens) -> None:
 
 
 def _lookup() -> object:
-    tokens = bindparam("tokens", type_=ARRAY(TermFrequency.__table__.c.token.type))
+    # Both key columns constrained, so that the primary key (kind, token) is read.
+    kinds = bindparam("kinds", type_=ARRAY(String))
+    tokens = bindparam("tokens", type_=ARRAY(String))
     counts = select(
         col(TermFrequency.kind), col(TermFrequency.token), col(TermFrequency.count).cast(Float)
-    ).where(col(TermFrequency.token) == tokens.any_())
+    ).where(col(TermFrequency.kind) == kinds.any_(), col(TermFrequency.token) == tokens.any_())
     totals = [
         select(literal(f"#{table}"), literal(""), column("reltuples", Float))
         .select_from(text("pg_class"))
@@ -91,7 +93,8 @@ def frequencies_of(session: Session, person: Person) -> TermFrequencies:
     tokens += postcode_tokens(person.postcodes)
     counts: dict[tuple[str, str], int] = {}
     totals: dict[str, float] = {}
-    for kind, token, value in session.execute(_LOOKUP, {"tokens": sorted({t for _, t in tokens})}):  # type: ignore[call-overload]
+    values = {"kinds": sorted({k for k, _ in tokens}), "tokens": sorted({t for _, t in tokens})}
+    for kind, token, value in session.execute(_LOOKUP, values):  # type: ignore[call-overload]
         if kind.startswith("#"):
             totals[kind] = max(float(value), 0.0)
         elif (kind, token) in tokens:
