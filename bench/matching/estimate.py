@@ -90,6 +90,8 @@ def _session_rules(person: Person) -> dict[str, Select[Any]]:
 
 
 SESSION_LIMIT = 300
+
+
 # Each session estimates m for the fields its blocking did not use.
 def sessions_for(model: MatchModel) -> dict[str, frozenset[str]]:
     """What each session estimates: v4 compares the address where v1-v3 compared the
@@ -167,6 +169,7 @@ def main(
     db = open_database(url, pool_size=1, application_name="bench-estimate")
     started, today = time.perf_counter(), datetime.now(UTC).date()
     sessions = sessions_for(model)
+    where = "address" if model.scheme == "v4" else "postcode"
     session_pairs: dict[str, list[Mapping[str, str]]] = {label: [] for label in sessions}
     random_levels: list[Mapping[str, str]] = []
     with db.session() as session:
@@ -202,8 +205,8 @@ def main(
     )
     estimation = {
         "method": "u from random enquiry-record pairs; m by EM in training sessions "
-        "(blocked on date of birth: names and postcode estimated; blocked on names: date of "
-        "birth and postcode estimated)",
+        f"(blocked on date of birth: names and {where} estimated; blocked on names: date of "
+        f"birth and {where} estimated)",
         "start": start,
         "population": {"children": children, "seed": seed},
         "enquiries": enquiries,

@@ -26,8 +26,9 @@ ACCENTED_GIVEN = ("Zoë", "Chloé", "Renée", "Noémie", "Anaïs", "José", "Zo�
 ACCENTED_FAMILY = ("Climbié", "Müller", "Núñez", "Öztürk", "Łukasik", "Dvořák", "Kouaö")
 AREAS = ("E", "N", "W", "SE", "SW", "NW", "B", "M", "L", "LS", "BS", "NG", "CF", "G", "EH")
 TOWNS = {"E": "London", "N": "London", "W": "London", "SE": "London", "SW": "London",
-         "NW": "London", "B": "Birmingham", "M": "Manchester", "L": "Liverpool", "LS": "Leeds",
-         "BS": "Bristol", "NG": "Nottingham", "CF": "Cardiff", "G": "Glasgow", "EH": "Edinburgh"}  # fmt: skip
+         "NW": "London", "B": "Birmingham", "M": "Manchester", "L": "Liverpool",
+         "LS": "Leeds", "BS": "Bristol", "NG": "Nottingham", "CF": "Cardiff",
+         "G": "Glasgow", "EH": "Edinburgh"}  # fmt: skip
 INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 TODAY = date(2026, 11, 23)  # the population's "today": reproducible whatever the date
 
@@ -267,8 +268,8 @@ def _corrupt(e: Enquiry, child: Child, kind: str, rng: random.Random) -> Enquiry
         return replace(e, postcode=rng.choice(child.postcodes[1:]))
     if kind == "moved_nearby" and e.postcode:
         outward = e.postcode.split(" ")[0]
-        return replace(e, address_line1=_moved_line(e, rng), postcode=f"{outward} {rng.randint(1, 9)}{rng.choice(INWARD_LETTERS)}"
-                       f"{rng.choice(INWARD_LETTERS)}")  # fmt: skip
+        inward = f"{rng.randint(1, 9)}{rng.choice(INWARD_LETTERS)}{rng.choice(INWARD_LETTERS)}"
+        return replace(e, address_line1=_moved_line(e, rng), postcode=f"{outward} {inward}")
     if kind == "wrong_day_and_month" and e.date_of_birth:
         d = e.date_of_birth
         day, month = rng.randint(1, 28), rng.randint(1, 12)
@@ -331,8 +332,9 @@ AGENCY_CORRUPTIONS = (
     "wrong_year",
     "moved",
 )
-OCR_CONFUSIONS = (("rn", "m"), ("m", "rn"), ("cl", "d"), ("d", "cl"), ("l", "i"), ("i", "l"),
-                  ("e", "c"), ("c", "e"), ("u", "v"), ("h", "b"), ("n", "h"), ("o", "a"))  # fmt: skip
+OCR_CONFUSIONS = (("rn", "m"), ("m", "rn"), ("cl", "d"), ("d", "cl"), ("l", "i"),
+                  ("i", "l"), ("e", "c"), ("c", "e"), ("u", "v"), ("h", "b"), ("n", "h"),
+                  ("o", "a"))  # fmt: skip
 ABBREVIATIONS = (("Road", "Rd"), ("Street", "St"), ("Avenue", "Ave"), ("Lane", "Ln"),
                  ("Close", "Cl"), ("Gardens", "Gdns"), ("Drive", "Dr"), ("Court", "Ct"),
                  ("Crescent", "Cres"), ("Place", "Pl"), ("Terrace", "Terr"))  # fmt: skip

@@ -24,8 +24,8 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -42,13 +42,13 @@ from bench.matching.population import (
     enquiry_about,
 )
 from bench.matching.reuse import BENCH_DB, loaded_population, searchable
+from index_service.access.devkeys import mint_dev_token
 from index_service.access.need_to_know import CriteriaInsufficient, require_sufficient_criteria
 from index_service.database import open_database
 from index_service.enquiries.models import EnquiryCreate
 from index_service.matching.model import load_model
 from index_service.matching.records import MatchScope
 from index_service.matching.resolver import resolve
-from index_service.access.devkeys import mint_dev_token
 from index_service.settings import Settings
 
 ENGLAND = 11_000_000
@@ -187,8 +187,10 @@ def main(
     ] = "default",
     models: Annotated[
         str | None,
-        typer.Option(help="Also resolve every enquiry in process with each of these model "
-                     "versions (comma-separated), side by side: quality and matching time."),
+        typer.Option(
+            help="Also resolve every enquiry in process with each of these model "
+            "versions (comma-separated), side by side: quality and matching time."
+        ),
     ] = None,
 ) -> None:
     """Load, search through the API, and print precision, recall, F1, wrong-child

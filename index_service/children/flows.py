@@ -20,12 +20,12 @@ from index_service.alerts.service import AlertTiming
 from index_service.children import service
 from index_service.children.age import AgeLimit, require_within_age_limit
 from index_service.children.duplicates import duplicate_reason, possible_duplicates
-from index_service.matching.model import load_model
 from index_service.children.schemas import ChildCreate, ChildSummary, ChildUpdate
 from index_service.children.service import ChildRecord
 from index_service.children.summaries import summary_of
 from index_service.common import utcnow
 from index_service.errors import Forbidden
+from index_service.matching.model import load_model
 
 
 @dataclass(frozen=True)

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import re
 
-import nhs_number
-from nhs_number import NhsNumber
+from nhs_number.constants import (
+    REGION_EIRE,
+    REGION_ENGLAND_WALES_IOM,
+    REGION_NORTHERN_IRELAND,
+    REGION_SCOTLAND,
+    REGION_SYNTHETIC,
+)
+from nhs_number.details import NhsNumber
 
 _UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"  # DfE: 23 letters, no I, O or S
 
 # The package's region labels -> this service's words for them.
 REGION_KEYS = {
-    nhs_number.REGION_ENGLAND_WALES_IOM.label: "england_wales_iom",
-    nhs_number.REGION_SCOTLAND.label: "scotland_chi",
-    nhs_number.REGION_NORTHERN_IRELAND.label: "northern_ireland_hc",
-    nhs_number.REGION_EIRE.label: "republic_of_ireland_ihi",
-    nhs_number.REGION_SYNTHETIC.label: "synthetic",
+    REGION_ENGLAND_WALES_IOM.label: "england_wales_iom",
+    REGION_SCOTLAND.label: "scotland_chi",
+    REGION_NORTHERN_IRELAND.label: "northern_ireland_hc",
+    REGION_EIRE.label: "republic_of_ireland_ihi",
+    REGION_SYNTHETIC.label: "synthetic",
 }
 
 
@@ -37,7 +43,9 @@ def nhs_number_region(value: str) -> str:
     pass the same check digit; Northern Ireland's H&C numbers; the Republic of Ireland's
     IHI; the synthetic range never issued to a person; unallocated). A number from
     another nation is not wrong, but only a trace against its own register verifies it."""
-    region = NhsNumber(value).region if re.fullmatch(r"[0-9]{10}", value) else None
+    if not re.fullmatch(r"[0-9]{10}", value):
+        return "unallocated"
+    region = NhsNumber(value).region  # type: ignore[no-untyped-call]
     return REGION_KEYS.get(region.label if region else "", "unallocated")
 
 

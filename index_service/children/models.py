@@ -10,7 +10,8 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    CheckConstraint,     Column,
+    CheckConstraint,
+    Column,
     Date,
     DateTime,
     ForeignKey,

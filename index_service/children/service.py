@@ -24,12 +24,12 @@ from index_service.access.scope import (
 )
 from index_service.access.views import child_fields
 from index_service.children.models import (
-    NhsNumberStatus,
     Carer,
     Child,
     ChildAddress,
     ChildName,
     ChildStatus,
+    NhsNumberStatus,
     ShieldedAccess,
 )
 from index_service.children.public import ChildFacts, build_child, contact_of

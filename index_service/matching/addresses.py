@@ -19,9 +19,9 @@ street, town, postcode: `compare.address_level`), so there is one normal form fo
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from index_service.matching.postcodes import InvalidPostcode, normalise_postcode
 from index_service.matching.records import Place

@@ -20,7 +20,8 @@ Rules (a child is a candidate if any holds):
   year of birth allows (no date rule applies then); capped like every rule, so it finds
   every child of a rare name and some of a common one.
 The rules cover what the model can score at `possible` or above (a property test scores
-the children no rule finds). Each rule is capped (`PER_RULE`), so a very common name cannot flood the scorer.
+the children no rule finds). Each rule is capped (`PER_RULE`), so a very common name
+cannot flood the scorer.
 
 The postcode rules read a shielded child's addresses only when the search's `MatchScope`
 says so (its responsible authority's data managers): for anyone else those addresses are

@@ -103,7 +103,10 @@ def name_levels(
         return NameLevels(MISSING, MISSING, "as_given")
     options = []
     for x in a:
-        tokens = {"given_token": first_given_name(x.given), "family_token": family_name_key(x.family)}
+        tokens = {
+            "given_token": first_given_name(x.given),
+            "family_token": family_name_key(x.family),
+        }
         for y in b:
             options.append(
                 NameLevels(

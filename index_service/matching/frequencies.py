@@ -15,8 +15,20 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import Float, String, bindparam, column, literal, select, text, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Float,
+    String,
+    bindparam,
+    cast,
+    column,
+    literal,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlmodel import Session, col
 
@@ -66,12 +78,12 @@ def record_change(session: Session, *, removed: Tokens, added: Tokens) -> None:
         session.execute(_UPSERT, rows)
 
 
-def _lookup() -> object:
+def _lookup() -> CompoundSelect[Any]:
     # Both key columns constrained, so that the primary key (kind, token) is read.
     kinds = bindparam("kinds", type_=ARRAY(String))
     tokens = bindparam("tokens", type_=ARRAY(String))
     counts = select(
-        col(TermFrequency.kind), col(TermFrequency.token), col(TermFrequency.count).cast(Float)
+        col(TermFrequency.kind), col(TermFrequency.token), cast(col(TermFrequency.count), Float)
     ).where(col(TermFrequency.kind) == kinds.any_(), col(TermFrequency.token) == tokens.any_())
     totals = [
         select(literal(f"#{table}"), literal(""), column("reltuples", Float))
@@ -94,7 +106,7 @@ def frequencies_of(session: Session, person: Person) -> TermFrequencies:
     counts: dict[tuple[str, str], int] = {}
     totals: dict[str, float] = {}
     values = {"kinds": sorted({k for k, _ in tokens}), "tokens": sorted({t for _, t in tokens})}
-    for kind, token, value in session.execute(_LOOKUP, values):  # type: ignore[call-overload]
+    for kind, token, value in session.execute(_LOOKUP, values):
         if kind.startswith("#"):
             totals[kind] = max(float(value), 0.0)
         elif (kind, token) in tokens:

@@ -112,7 +112,11 @@ class TermFrequencies:
 
 
 # The levels a term-frequency adjustment applies to, per field.
-TF_LEVELS = {"given_name": ("exact",), "family_name": ("exact",), "address": ("current", "previous")}
+TF_LEVELS = {
+    "given_name": ("exact",),
+    "family_name": ("exact",),
+    "address": ("current", "previous"),
+}
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,19 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Date, Integer, Select, String, Uuid, any_, bindparam, cast, literal, null, union_all
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    String,
+    Uuid,
+    any_,
+    bindparam,
+    cast,
+    literal,
+    null,
+    union_all,
+)
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col, select
@@ -130,9 +142,7 @@ def load_people(
         else:
             postcodes[row.child_id].append(row.given_names)  # the postcode
             places[row.child_id].append(
-                place_of(
-                    line1=row.line1, line2=row.line2, town=row.town, postcode=row.given_names
-                )
+                place_of(line1=row.line1, line2=row.line2, town=row.town, postcode=row.given_names)
             )
             if row.current:
                 current[row.child_id] = row.given_names

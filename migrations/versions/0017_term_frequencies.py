@@ -40,12 +40,9 @@ def upgrade() -> None:
         " UNION ALL SELECT 'postcode', postcode, count(*) FROM child_address GROUP BY postcode"
     )
 
-
     op.add_column(
         "child",
-        sa.Column(
-            "nhs_number_status", sa.String(16), nullable=False, server_default="unverified"
-        ),
+        sa.Column("nhs_number_status", sa.String(16), nullable=False, server_default="unverified"),
     )
     op.create_check_constraint(
         "ck_child_nhs_number_status",

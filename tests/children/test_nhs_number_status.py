@@ -129,5 +129,7 @@ def test_an_unverified_agreeing_number_can_be_confirmed_away_a_verified_one_cann
         confirmed_distinct_from=[existing],
     )
     assert verified.status_code == 409  # a verified number belongs to one child
-    confirmed = _create(client, factory.data_manager(), **another, confirmed_distinct_from=[existing])
+    confirmed = _create(
+        client, factory.data_manager(), **another, confirmed_distinct_from=[existing]
+    )
     assert confirmed.status_code == 201, confirmed.text

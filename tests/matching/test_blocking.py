@@ -25,12 +25,62 @@ from index_service.matching.model import load_model, score
 from index_service.matching.records import MatchScope, Person, PersonName
 from index_service.matching.resolver import load_people
 
-GIVEN = ("Oliver", "Olivia", "Amelia", "Jack", "Harry", "Isla", "Ava", "Eva", "Leo", "Mia",
-         "Muhammad", "Mohammed", "Christopher", "Kristopher", "Zoe", "Chloe", "Noah", "Theo",
-         "William", "Bill", "Aisha", "Ayesha", "Freya", "Sophie", "Sofia", "Alfie", "Jacob")  # fmt: skip
-FAMILY = ("Smith", "Smyth", "Jones", "Johns", "Khan", "Kahn", "Williams", "Wilson", "Taylor",
-          "Brown", "Braun", "Wainwright", "Patel", "Patil", "Nguyen", "Okafor", "Kowalski",
-          "Murphy", "Climbie", "O'Brien", "Obrien", "Lee", "Li", "Davies", "Davis")  # fmt: skip
+GIVEN = (
+    "Oliver",
+    "Olivia",
+    "Amelia",
+    "Jack",
+    "Harry",
+    "Isla",
+    "Ava",
+    "Eva",
+    "Leo",
+    "Mia",
+    "Muhammad",
+    "Mohammed",
+    "Christopher",
+    "Kristopher",
+    "Zoe",
+    "Chloe",
+    "Noah",
+    "Theo",
+    "William",
+    "Bill",
+    "Aisha",
+    "Ayesha",
+    "Freya",
+    "Sophie",
+    "Sofia",
+    "Alfie",
+    "Jacob",
+)
+FAMILY = (
+    "Smith",
+    "Smyth",
+    "Jones",
+    "Johns",
+    "Khan",
+    "Kahn",
+    "Williams",
+    "Wilson",
+    "Taylor",
+    "Brown",
+    "Braun",
+    "Wainwright",
+    "Patel",
+    "Patil",
+    "Nguyen",
+    "Okafor",
+    "Kowalski",
+    "Murphy",
+    "Climbie",
+    "O'Brien",
+    "Obrien",
+    "Lee",
+    "Li",
+    "Davies",
+    "Davis",
+)
 STREETS = ("Acacia Road", "Mill Lane", "High Street", "Station Road", "Church Close")
 AREAS = (("W5", "London"), ("W3", "London"), ("LS6", "Leeds"), ("M13", "Manchester"))
 SEED = 20261201
@@ -77,8 +127,11 @@ def _people(rng: random.Random) -> list[Person]:
                 names=(PersonName(rng.choice(GIVEN), rng.choice(FAMILY)),),
                 date_of_birth=date(2008, 1, 1) + timedelta(days=rng.randint(0, 5000)),
                 postcodes=(postcode,),
-                places=(place_of(line1=f"{rng.randint(1, 60)} High Street", town=town,
-                                 postcode=postcode),),  # fmt: skip
+                places=(
+                    place_of(
+                        line1=f"{rng.randint(1, 60)} High Street", town=town, postcode=postcode
+                    ),
+                ),
             )
         )
     return people
@@ -94,15 +147,25 @@ def _enquiries(person: Person, rng: random.Random) -> list[Person]:
     town = person.places[0].town
     return [
         replace(person, names=(PersonName(_typo(name.given, rng), _typo(name.family, rng)),)),
-        replace(person, names=(PersonName(name.given[:3], name.family),), postcodes=(),
-                places=(place_of(town=town),)),  # fmt: skip
+        replace(
+            person,
+            names=(PersonName(name.given[:3], name.family),),
+            postcodes=(),
+            places=(place_of(town=town),),
+        ),
         replace(person, date_of_birth=date(born.year, 7, 1), date_of_birth_precision="year"),
         replace(person, date_of_birth=date(born.year - 1, born.month, min(born.day, 28))),
         replace(person, names=(PersonName(name.family, name.given),), postcodes=(), places=()),
-        replace(person, postcodes=(postcode[:-2] + "ZZ",),
-                places=(place_of(postcode=postcode[:-2] + "ZZ"),)),  # fmt: skip
-        replace(person, names=(PersonName(name.given, _typo(name.family, rng)),),
-                date_of_birth=born + timedelta(days=rng.randint(1, 20))),  # fmt: skip
+        replace(
+            person,
+            postcodes=(postcode[:-2] + "ZZ",),
+            places=(place_of(postcode=postcode[:-2] + "ZZ"),),
+        ),
+        replace(
+            person,
+            names=(PersonName(name.given, _typo(name.family, rng)),),
+            date_of_birth=born + timedelta(days=rng.randint(1, 20)),
+        ),
     ]
 
 
@@ -111,23 +174,38 @@ def _store(db: Database, people: list[Person]) -> None:
         for person in people:
             assert person.date_of_birth is not None
             child = Child(
-                id=uuid.uuid4(), date_of_birth=person.date_of_birth, date_of_birth_precision="exact",
-                responsible_authority="E09000009", carers_status="unknown", gp_status="unknown",
-                education_status="unknown", created_by_organisation="TEST",
-            )  # fmt: skip
+                id=uuid.uuid4(),
+                date_of_birth=person.date_of_birth,
+                date_of_birth_precision="exact",
+                responsible_authority="E09000009",
+                carers_status="unknown",
+                gp_status="unknown",
+                education_status="unknown",
+                created_by_organisation="TEST",
+            )
             session.add(child)
             session.flush()
             for position, name in enumerate(person.names):
                 session.add(
-                    ChildName(child_id=child.id, kind="legal", given_names=name.given,
-                              family_name=name.family, position=position,
-                              date_of_birth=person.date_of_birth,
-                              **vars(name_keys(name.given, name.family)))  # fmt: skip
+                    ChildName(
+                        child_id=child.id,
+                        kind="legal",
+                        given_names=name.given,
+                        family_name=name.family,
+                        position=position,
+                        date_of_birth=person.date_of_birth,
+                        **vars(name_keys(name.given, name.family)),
+                    )
                 )
             for place, postcode in zip(person.places, person.postcodes, strict=True):
                 session.add(
-                    ChildAddress(child_id=child.id, line1=" ".join((place.house or "", *place.street)),
-                                 town=place.town, postcode=postcode, local_authority="E09000009")  # fmt: skip
+                    ChildAddress(
+                        child_id=child.id,
+                        line1=" ".join((place.house or "", *place.street)),
+                        town=place.town,
+                        postcode=postcode,
+                        local_authority="E09000009",
+                    )
                 )
         session.commit()
 

@@ -32,7 +32,9 @@ def moved(born: date, *names: PersonName) -> Person:
 def _base() -> MatchModel:
     """The model the contact spec names as its base (v3: the contact model compares
     postcodes; model v4 becoming current does not move it)."""
-    return load_model(json.loads((CONTACT_MODELS / f"{CURRENT_CONTACT_VERSION}.json").read_text())["base"])
+    return load_model(
+        json.loads((CONTACT_MODELS / f"{CURRENT_CONTACT_VERSION}.json").read_text())["base"]
+    )
 
 
 def test_the_contact_model_is_its_base_model_with_the_contact_prior_and_postcode() -> None:
