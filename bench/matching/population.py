@@ -25,6 +25,10 @@ from index_service.matching.records import PersonName
 ACCENTED_GIVEN = ("Zoë", "Chloé", "Renée", "Noémie", "Anaïs", "José", "Zoé", "Björn", "Siân")
 ACCENTED_FAMILY = ("Climbié", "Müller", "Núñez", "Öztürk", "Łukasik", "Dvořák", "Kouaö")
 AREAS = ("E", "N", "W", "SE", "SW", "NW", "B", "M", "L", "LS", "BS", "NG", "CF", "G", "EH")
+TOWNS = {"E": "London", "N": "London", "W": "London", "SE": "London", "SW": "London",
+         "NW": "London", "B": "Birmingham", "M": "Manchester", "L": "Liverpool",
+         "LS": "Leeds", "BS": "Bristol", "NG": "Nottingham", "CF": "Cardiff",
+         "G": "Glasgow", "EH": "Edinburgh"}  # fmt: skip
 INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 TODAY = date(2026, 11, 23)  # the population's "today": reproducible whatever the date
 
@@ -37,6 +41,8 @@ class Child:
     postcodes: tuple[str, ...]  # current first
     nhs_number: str | None
     upn: str | None
+    lines: tuple[str, ...] = ()  # each address's first line, as `postcodes`
+    towns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,8 @@ class Enquiry:
     nhs_number: str | None
     corruptions: tuple[str, ...] = field(default=())
     age_years: int | None = None  # only an age known (instead of the date of birth)
+    address_line1: str | None = None
+    town: str | None = None
 
     def as_json(self) -> dict[str, object]:
         """The body of `POST /v1/enquiries`, with what the enquirer does not know left out."""
@@ -61,6 +69,8 @@ class Enquiry:
             "postcode": self.postcode,
             "nhs_number": self.nhs_number,
             "age_years": self.age_years,
+            "address_line1": self.address_line1,
+            "town": self.town,
         }
         return {k: v for k, v in body.items() if v is not None and v != ""}
 
@@ -121,11 +131,34 @@ class Population:
             names.append(PersonName(self.given(female), family))
         born = self.today - timedelta(days=self.rng.randint(0, 18 * 365))
         postcodes = tuple(self.postcode() for _ in range(self.rng.choice((1, 1, 2, 3, 4))))
-        return Child(key, tuple(names), born, postcodes, self.nhs_number(), self.upn())
+        nhs_number, upn = self.nhs_number(), self.upn()
+        lines = tuple(self.line1() for _ in postcodes)
+        towns = tuple(town_of(p) for p in postcodes)
+        return Child(key, tuple(names), born, postcodes, nhs_number, upn, lines, towns)
+
+    def line1(self) -> str:
+        """A house number and a street: streets from a pool of 2,000 names, so that many
+        children live in a "Station Road" (as in England), each in their own town."""
+        street = STREETS[self.rng.randrange(len(STREETS))]
+        return f"{self.rng.randint(1, 180)} {street}"
 
     def children(self, count: int) -> Iterator[Child]:
         for key in range(count):
             yield self.child(key)
+
+
+def _streets() -> tuple[str, ...]:
+    faker = Faker("en_GB")
+    faker.seed_instance(2026)
+    return tuple(dict.fromkeys(faker.street_name() for _ in range(3000)))[:2000]
+
+
+STREETS = _streets()
+
+
+def town_of(postcode: str) -> str:
+    area = postcode.split(" ")[0].rstrip("0123456789")
+    return TOWNS.get(area, "London")
 
 
 def _upn(body12: str) -> str:
@@ -164,6 +197,12 @@ def enquiry_about(child: Child, rng: random.Random, corruptions: int) -> Enquiry
         postcode=child.postcodes[0] if rng.random() < 0.7 else None,
         nhs_number=child.nhs_number if rng.random() < 0.4 else None,
     )
+    if child.lines:  # the first line of the address half the time, the town half the time
+        base = replace(
+            base,
+            address_line1=child.lines[0] if rng.random() < 0.5 else None,
+            town=child.towns[0] if rng.random() < 0.5 else None,
+        )
     applied = []
     for kind in rng.sample(CORRUPTIONS, k=corruptions):
         changed = _corrupt(base, child, kind, rng)
@@ -202,19 +241,35 @@ def _corrupt(e: Enquiry, child: Child, kind: str, rng: random.Random) -> Enquiry
         year = d.year + rng.choice((-1, 1))
         return replace(e, date_of_birth=date(year, d.month, min(d.day, 28)))
     if kind == "moved":
-        return replace(e, postcode=None if rng.random() < 0.5 else _elsewhere(child, rng))
+        if rng.random() < 0.5:
+            return replace(e, postcode=None, address_line1=None, town=None)
+        elsewhere = _elsewhere(child, rng)
+        return replace(
+            e,
+            postcode=elsewhere,
+            address_line1=_moved_line(e, rng),
+            town=town_of(elsewhere) if e.town else None,
+        )
     if kind == "missing_nhs":
         return replace(e, nhs_number=None)
     if kind == "missing_postcode":
         return replace(e, postcode=None)
+    if kind == "previous_address" and len(child.postcodes) > 1 and child.lines:
+        n = rng.randrange(1, len(child.postcodes))
+        return replace(
+            e,
+            postcode=child.postcodes[n],
+            address_line1=child.lines[n] if e.address_line1 else None,
+            town=child.towns[n] if e.town else None,
+        )
     if kind == "names_swapped":
         return replace(e, given=e.family, family=e.given)
     if kind == "previous_address" and len(child.postcodes) > 1:
         return replace(e, postcode=rng.choice(child.postcodes[1:]))
     if kind == "moved_nearby" and e.postcode:
         outward = e.postcode.split(" ")[0]
-        return replace(e, postcode=f"{outward} {rng.randint(1, 9)}{rng.choice(INWARD_LETTERS)}"
-                       f"{rng.choice(INWARD_LETTERS)}")  # fmt: skip
+        inward = f"{rng.randint(1, 9)}{rng.choice(INWARD_LETTERS)}{rng.choice(INWARD_LETTERS)}"
+        return replace(e, address_line1=_moved_line(e, rng), postcode=f"{outward} {inward}")
     if kind == "wrong_day_and_month" and e.date_of_birth:
         d = e.date_of_birth
         day, month = rng.randint(1, 28), rng.randint(1, 12)
@@ -238,6 +293,13 @@ def _age(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
+def _moved_line(e: Enquiry, rng: random.Random) -> str | None:
+    """Another house in another street, if the enquiry gave a first line."""
+    if not e.address_line1:
+        return None
+    return f"{rng.randint(1, 180)} {STREETS[rng.randrange(len(STREETS))]}"
+
+
 def _elsewhere(child: Child, rng: random.Random) -> str:
     return Population(rng.randint(0, 10**9)).postcode()
 
@@ -252,4 +314,91 @@ def absent_child_enquiry(population: Population, rng: random.Random) -> Enquiry:
         date_of_birth=stranger.date_of_birth,
         postcode=stranger.postcodes[0] if rng.random() < 0.7 else None,
         nhs_number=None,
+        address_line1=stranger.lines[0] if rng.random() < 0.5 else None,
+        town=stranger.towns[0] if rng.random() < 0.5 else None,
     )
+
+
+# A second corruption model, closer to what agencies' systems send than to what a person
+# types: scanned and re-keyed forms (OCR confusions), fields in the wrong boxes, names cut
+# short by a field's width, addresses abbreviated, values missing. Enquiries carry the
+# address lines and town more often (agency records have them).
+AGENCY_CORRUPTIONS = (
+    "ocr_typo",
+    "fields_transposed",
+    "truncated_name",
+    "abbreviated_address",
+    "missing_values",
+    "wrong_year",
+    "moved",
+)
+OCR_CONFUSIONS = (("rn", "m"), ("m", "rn"), ("cl", "d"), ("d", "cl"), ("l", "i"),
+                  ("i", "l"), ("e", "c"), ("c", "e"), ("u", "v"), ("h", "b"), ("n", "h"),
+                  ("o", "a"))  # fmt: skip
+ABBREVIATIONS = (("Road", "Rd"), ("Street", "St"), ("Avenue", "Ave"), ("Lane", "Ln"),
+                 ("Close", "Cl"), ("Gardens", "Gdns"), ("Drive", "Dr"), ("Court", "Ct"),
+                 ("Crescent", "Cres"), ("Place", "Pl"), ("Terrace", "Terr"))  # fmt: skip
+
+
+def agency_enquiry_about(child: Child, rng: random.Random, corruptions: int) -> Enquiry:
+    """A record an agency's system sends about the child, with up to `corruptions` of the
+    agency corruptions."""
+    legal = child.names[0]
+    base = Enquiry(
+        child_key=child.key,
+        given=legal.given,
+        family=legal.family,
+        date_of_birth=child.date_of_birth,
+        postcode=child.postcodes[0] if rng.random() < 0.8 else None,
+        nhs_number=child.nhs_number if rng.random() < 0.3 else None,
+        address_line1=child.lines[0] if child.lines and rng.random() < 0.9 else None,
+        town=child.towns[0].upper() if child.towns and rng.random() < 0.8 else None,
+    )
+    applied = []
+    for kind in rng.sample(AGENCY_CORRUPTIONS, k=corruptions):
+        changed = _agency_corrupt(base, child, kind, rng)
+        if changed is not None:
+            base, applied = changed, [*applied, kind]
+    return replace(base, corruptions=tuple(f"agency:{k}" for k in applied) or ("agency:none",))
+
+
+def _ocr(word: str, rng: random.Random) -> str | None:
+    found = [(a, b) for a, b in OCR_CONFUSIONS if a in word.lower()[1:]]
+    if not found:
+        return None
+    a, b = rng.choice(found)
+    at = word.lower().index(a, 1)
+    return word[:at] + b + word[at + len(a) :]
+
+
+def _agency_corrupt(e: Enquiry, child: Child, kind: str, rng: random.Random) -> Enquiry | None:
+    if kind == "ocr_typo" and e.family and e.given:
+        if rng.random() < 0.5:
+            family = _ocr(e.family, rng)
+            return replace(e, family=family) if family else None
+        given = _ocr(e.given, rng)
+        return replace(e, given=given) if given else None
+    if kind == "fields_transposed":
+        d = e.date_of_birth
+        if d and d.day <= 12 and d.day != d.month and rng.random() < 0.5:
+            return replace(e, date_of_birth=date(d.year, d.day, d.month))
+        return replace(e, given=e.family, family=e.given)
+    if kind == "truncated_name":
+        if e.family and len(e.family) > 6 and rng.random() < 0.5:
+            return replace(e, family=e.family[: rng.randint(4, 6)])
+        if e.given and len(e.given) > 5:
+            return replace(e, given=e.given[: rng.randint(3, 5)])
+        return None
+    if kind == "abbreviated_address" and e.address_line1:
+        line = e.address_line1
+        for full, short in ABBREVIATIONS:
+            line = line.replace(full, short)
+        return replace(e, address_line1=line.upper()) if line != e.address_line1 else None
+    if kind == "missing_values":
+        options = [f for f in ("given", "date_of_birth", "postcode", "address_line1", "town")
+                   if getattr(e, f)]  # fmt: skip
+        if not options:
+            return None
+        dropped = rng.sample(options, k=min(len(options), rng.choice((1, 2))))
+        return replace(e, **dict.fromkeys(dropped))
+    return _corrupt(e, child, kind, rng)

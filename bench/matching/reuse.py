@@ -4,6 +4,7 @@ database, the children's ids by population key, a stored child as the generator'
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import date
 from pathlib import Path
@@ -21,7 +22,8 @@ from index_service.enquiries.models import EnquiryCreate
 from index_service.matching.records import Person
 from index_service.migrations_state import alembic_config
 
-BENCH_DB = "index_service_bench"
+# Another name (BENCH_DATABASE) lets two benches share one PostgreSQL server.
+BENCH_DB = os.environ.get("BENCH_DATABASE", "index_service_bench")
 
 
 def existing_database(database_url: str | None, name: str = BENCH_DB) -> str:
@@ -44,8 +46,17 @@ def loaded_population(database_url: str | None, children: int) -> tuple[str, dic
 def child_of(key: int, person: Person) -> Child:
     """A stored child (as the resolver loads it) as the generator's `Child`."""
     assert person.date_of_birth is not None
+    lines = tuple(" ".join(filter(None, (p.house, *p.street))) for p in person.places)
+    towns = tuple(p.town or "" for p in person.places)
     return Child(
-        key, person.names, person.date_of_birth, person.postcodes, person.nhs_number, person.upn
+        key,
+        person.names,
+        person.date_of_birth,
+        person.postcodes,
+        person.nhs_number,
+        person.upn,
+        lines,
+        towns,
     )
 
 

@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,10 +33,22 @@ import httpx2
 import psycopg
 import typer
 
-from bench.matching.load import fresh_database, load
-from bench.matching.population import Enquiry, Population, absent_child_enquiry, enquiry_about
-from bench.matching.reuse import BENCH_DB, loaded_population
+from bench.matching.load import count_terms, fresh_database, load
+from bench.matching.population import (
+    Enquiry,
+    Population,
+    absent_child_enquiry,
+    agency_enquiry_about,
+    enquiry_about,
+)
+from bench.matching.reuse import BENCH_DB, loaded_population, searchable
 from index_service.access.devkeys import mint_dev_token
+from index_service.access.need_to_know import CriteriaInsufficient, require_sufficient_criteria
+from index_service.database import open_database
+from index_service.enquiries.models import EnquiryCreate
+from index_service.matching.model import load_model
+from index_service.matching.records import MatchScope
+from index_service.matching.resolver import resolve
 from index_service.settings import Settings
 
 ENGLAND = 11_000_000
@@ -169,6 +182,16 @@ def main(
         bool,
         typer.Option(help="Search the population an earlier run loaded (same size and seed)."),
     ] = False,
+    corruption_model: Annotated[
+        str, typer.Option(help="default (typed by a person), agency (agency data) or both.")
+    ] = "default",
+    models: Annotated[
+        str | None,
+        typer.Option(
+            help="Also resolve every enquiry in process with each of these model "
+            "versions (comma-separated), side by side: quality and matching time."
+        ),
+    ] = None,
 ) -> None:
     """Load, search through the API, and print precision, recall, F1, wrong-child
     disclosures, latency percentiles and the ratio to a bare indexed SQL lookup."""
@@ -193,10 +216,17 @@ def main(
         url = fresh_database(database_url, BENCH_DB)
         with psycopg.connect(url) as conn:
             ids = load(conn, remembered())
+            count_terms(conn)
             conn.execute("ANALYZE")
         load_seconds = time.perf_counter() - started
+    makers = {
+        "default": (enquiry_about,),
+        "agency": (agency_enquiry_about,),
+        "both": (enquiry_about, agency_enquiry_about),
+    }[corruption_model]
     enquiries: list[tuple[Enquiry, str | None]] = [
-        (enquiry_about(kept[k], rng, rng.choice((0, 1, 1, 2))), str(ids[k])) for k in sorted(asked)
+        (rng.choice(makers)(kept[k], rng, rng.choice((0, 1, 1, 2))), str(ids[k]))
+        for k in sorted(asked)
     ]
     enquiries += [
         (absent_child_enquiry(population, rng), None) for _ in range(searches - len(enquiries))
@@ -213,7 +243,56 @@ def main(
             server.wait(timeout=30)
     figures = report(tally, baseline, count, load_seconds)
     figures["api_floor_latency"] = _percentiles(floor)
+    if models:
+        figures["in_process"] = _in_process(url, enquiries, models.split(","))
     typer.echo(json.dumps(figures, indent=2))
+
+
+def _in_process(
+    url: str, enquiries: list[tuple[Enquiry, str | None]], versions: list[str]
+) -> dict[str, Any]:
+    """Each enquiry resolved in this process by each model version, on one connection:
+    the outcome figures per model (recall per corruption side by side) and the time
+    matching took (blocking, loading, term frequencies, scoring), without HTTP."""
+    today = datetime.now(UTC).date()
+    tallies = {version: Tally() for version in versions}
+    largest = dict.fromkeys(versions, 0)
+    db = open_database(url, pool_size=1, application_name="bench-in-process")
+    with db.session() as session:
+        for enquiry, truth in enquiries:
+            person = searchable(enquiry, today)
+            if person is None:
+                continue
+            try:
+                require_sufficient_criteria(EnquiryCreate(**enquiry.as_json()).model_dump())
+            except CriteriaInsufficient:
+                continue  # the API refuses it before matching
+            for version in versions:
+                started = time.perf_counter()
+                resolution = resolve(
+                    session=session, person=person, scope=MatchScope(), model=load_model(version)
+                )
+                elapsed = time.perf_counter() - started
+                shown = [{"child_id": str(c.child_id)} for c in resolution.candidates]
+                largest[version] = max(largest[version], len(shown))
+                answer = {"outcome": resolution.outcome.value, "candidates": shown}
+                tallies[version].add(enquiry, truth, answer, elapsed)
+            session.expunge_all()
+            session.rollback()
+    db.close()
+    out: dict[str, Any] = {}
+    for version, t in tallies.items():
+        figures = report(t, t.latencies, 0, float("nan"))
+        out[version] = {
+            "match": figures["match"],
+            "match_or_possible": figures["match_or_possible"],
+            "wrong_child_disclosures": figures["wrong_child_disclosures"],
+            "wrong_child_cases": figures["wrong_child_cases"][:3],
+            "longest_possible_list": largest[version],
+            "recall_by_corruption": figures["recall_by_corruption"],
+            "matching_latency": figures["api_latency"],
+        }
+    return out
 
 
 def _search(

@@ -70,6 +70,13 @@ def may_change_child(
     return Decision(True, "within scope")
 
 
+def may_verify_nhs_number(principal: Principal) -> bool:
+    """Who may record that a child's NHS number is verified (a PDS trace, a trusted
+    feed): the data managers who keep the records. A verified number decides a match on
+    its own, so nobody else may say so."""
+    return holds(principal, DATA_MANAGER)
+
+
 def judges_duplicates(principal: Principal) -> bool:
     """Who is shown the candidates of a possible duplicate and may confirm a record is a
     different child: the people who keep records (data managers, social workers). An

@@ -34,6 +34,8 @@ ENTRY = frozenset(
         "date_of_birth_precision",
         "age_years",
         "nhs_number",
+        "nhs_number_status",
+        "nhs_number_region",
         "upn",
         "current_address",
         "carers",

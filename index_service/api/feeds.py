@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from index_service.access.policy import Permission
 from index_service.access.principal import Principal
 from index_service.api.context import RequestContext
+from index_service.api.contract import RAISES_KEY, ProblemCase
 from index_service.api.deps import (
     ContextDep,
     PrincipalDep,
@@ -30,7 +31,7 @@ from index_service.api.routing import PERMISSION_KEY, AuditedRoute
 from index_service.children.age import AgeLimit
 from index_service.children.quality import GapKind, gap_report
 from index_service.common import utcnow
-from index_service.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from index_service.errors import Conflict, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from index_service.feeds import reviews
 from index_service.feeds.records import FORMATS, FeedUnreadable, format_of_content_type
 from index_service.feeds.schemas import (
@@ -62,7 +63,21 @@ _FEED_BODY = {
 @router.post(
     "/v1/feeds",
     response_model=FeedReportPublic,
-    openapi_extra={PERMISSION_KEY: Permission.FEED_SUBMIT.value, "requestBody": _FEED_BODY},
+    openapi_extra={
+        PERMISSION_KEY: Permission.FEED_SUBMIT.value,
+        "requestBody": _FEED_BODY,
+        # The body is read as a stream, not by a model: what it can answer is said here.
+        RAISES_KEY: (
+            ProblemCase.of(PayloadTooLarge, "the feed is larger than `FEED_MAX_BYTES`"),
+            ProblemCase.of(UnsupportedMediaType, "not `text/csv` or `application/fhir+json`"),
+            ProblemCase.of(
+                InvalidInput,
+                "the file cannot be read as its format at all (rows at fault are reported "
+                "in the answer instead, and the rest applied)",
+                "feed_unreadable",
+            ),
+        ),
+    },
 )
 async def submit_feed(
     request: Request, caller: PrincipalDep, ctx: ContextDep, settings: SettingsDep
@@ -151,7 +166,17 @@ def list_reviews(
 @router.post(
     "/v1/feeds/reviews/{review_id}/resolve",
     response_model=ReviewPublic,
-    **permission(Permission.FEED_REVIEW),
+    **permission(
+        Permission.FEED_REVIEW,
+        raises=(
+            ProblemCase.of(Conflict, "the review is already resolved", "already_resolved"),
+            ProblemCase.of(
+                InvalidInput,
+                "`same_child` names no candidate of the review, or another decision names one",
+                "not_a_candidate",
+            ),
+        ),
+    ),
 )
 def resolve_review(
     review_id: uuid.UUID,
@@ -160,7 +185,11 @@ def resolve_review(
     caller: PrincipalDep,
     ctx: ContextDep,
 ) -> ReviewPublic:
-    """Decide a queued row: the same child as a candidate, a different child, or ignore."""
+    """Resolve a queued feed row
+
+    Decide a row the feed could not place: the same child as one of its candidates
+    (the entry is updated with the row's provenance), a different child (a new entry),
+    or ignore it. Audited with the decision."""
     ctx.audit.detail.update(review_id=str(review_id), decision=body.decision.value)
     review = reviews.resolve_review(
         session=session,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from index_service.children.schemas import ChildCreate
-from index_service.matching.addresses import postcode_key
+from index_service.matching.addresses import place_of, postcode_key
 from index_service.matching.model import MatchModel, load_model
 from index_service.matching.records import MatchScope, Person, PersonName
 from index_service.matching.resolver import Scored, rank
@@ -26,7 +26,12 @@ def person_of_record(data: ChildCreate) -> Person:
         date_of_birth=data.date_of_birth,
         date_of_birth_precision=data.date_of_birth_precision.value,
         postcodes=tuple(dict.fromkeys(postcode_key(a.postcode) for a in addresses)),
+        places=tuple(
+            place_of(line1=a.line1, line2=a.line2, town=a.town, postcode=a.postcode)
+            for a in addresses
+        ),
         nhs_number=data.nhs_number,
+        nhs_number_verified=data.nhs_number_status.value != "unverified",
         upn=data.upn,
     )
 
@@ -43,9 +48,41 @@ def possible_duplicates(
     return [
         scored
         for scored in rank(session=session, person=person_of_record(data), scope=scope, model=model)
-        if scored.explanation.total >= model.thresholds.duplicate_at
+        if duplicate_reason(scored, model) is not None
         and (scored.child_id not in confirmed or _identifier_agrees(scored))
     ][: scope.max_shown]
+
+
+# Name levels that are the same name (a nickname, an accent or a barrel aside).
+SAME_NAME = frozenset({"exact", "nickname", "one_part"})
+
+
+def duplicate_reason(scored: Scored, model: MatchModel) -> str | None:
+    """Why an existing child may be the new record's, in the words the 409 shows, or
+    None if it is not a possible duplicate:
+    - `identifier_agrees`: its UPN, or its verified NHS number, is the record's (this
+      cannot be confirmed away);
+    - `unverified_nhs_number_agrees`: the same NHS number, verified on neither record;
+    - `same_names_and_date_of_birth`: both names the same (or a nickname) and the same
+      date of birth, whatever the address (a child moves; the score alone, with a new
+      address and a common name, may fall below the threshold);
+    - `score_at_or_above_threshold`: the model's total reaches the `duplicate` threshold
+      (a twin does: the same family name, date and home, another given name; the caller
+      confirms it is a different child, nothing is merged)."""
+    levels = scored.explanation.levels
+    if _identifier_agrees(scored):
+        return "identifier_agrees"
+    if levels.get("nhs_number") == "agree_unverified":
+        return "unverified_nhs_number_agrees"
+    if (
+        levels.get("given_name") in SAME_NAME
+        and levels.get("family_name") in SAME_NAME
+        and levels.get("date_of_birth") == "exact"
+    ):
+        return "same_names_and_date_of_birth"
+    if scored.explanation.total >= model.thresholds.duplicate_at:
+        return "score_at_or_above_threshold"
+    return None
 
 
 def _identifier_agrees(scored: Scored) -> bool:

@@ -19,12 +19,13 @@ from index_service.alerts.models import Alert
 from index_service.alerts.service import AlertTiming
 from index_service.children import service
 from index_service.children.age import AgeLimit, require_within_age_limit
-from index_service.children.duplicates import possible_duplicates
+from index_service.children.duplicates import duplicate_reason, possible_duplicates
 from index_service.children.schemas import ChildCreate, ChildSummary, ChildUpdate
 from index_service.children.service import ChildRecord
 from index_service.children.summaries import summary_of
 from index_service.common import utcnow
 from index_service.errors import Forbidden
+from index_service.matching.model import load_model
 
 
 @dataclass(frozen=True)
@@ -73,18 +74,20 @@ def register_child(
     if not found:
         return service.create_child(session=session, caller=caller, data=data)
     shown = found if judges_duplicates(caller) else []
+    candidates = []
+    for scored in shown:
+        summary = summary_of(
+            session=session,
+            caller=caller,
+            scored=scored,
+            action="child:record:create",
+            request_id=request_id,
+        )
+        if summary.explanation is not None:  # why this child is a possible duplicate
+            summary.explanation["duplicate_reason"] = duplicate_reason(scored, load_model())
+        candidates.append(summary)
     return PossibleDuplicates(
-        child_ids=[scored.child_id for scored in found],
-        candidates=[
-            summary_of(
-                session=session,
-                caller=caller,
-                scored=scored,
-                action="child:record:create",
-                request_id=request_id,
-            )
-            for scored in shown
-        ],
+        child_ids=[scored.child_id for scored in found], candidates=candidates
     )
 
 

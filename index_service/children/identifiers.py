@@ -4,7 +4,25 @@ from __future__ import annotations
 
 import re
 
+from nhs_number.constants import (
+    REGION_EIRE,
+    REGION_ENGLAND_WALES_IOM,
+    REGION_NORTHERN_IRELAND,
+    REGION_SCOTLAND,
+    REGION_SYNTHETIC,
+)
+from nhs_number.details import NhsNumber
+
 _UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"  # DfE: 23 letters, no I, O or S
+
+# The package's region labels -> this service's words for them.
+REGION_KEYS = {
+    REGION_ENGLAND_WALES_IOM.label: "england_wales_iom",
+    REGION_SCOTLAND.label: "scotland_chi",
+    REGION_NORTHERN_IRELAND.label: "northern_ireland_hc",
+    REGION_EIRE.label: "republic_of_ireland_ihi",
+    REGION_SYNTHETIC.label: "synthetic",
+}
 
 
 def nhs_number_is_valid(value: str) -> bool:
@@ -17,6 +35,18 @@ def nhs_number_is_valid(value: str) -> bool:
     if check == 11:
         check = 0
     return check != 10 and check == int(value[9])
+
+
+def nhs_number_region(value: str) -> str:
+    """Which issuer's range a ten-digit number falls in, by the `nhs-number` package's
+    table of ranges (England, Wales and the Isle of Man; Scotland's CHI numbers, which
+    pass the same check digit; Northern Ireland's H&C numbers; the Republic of Ireland's
+    IHI; the synthetic range never issued to a person; unallocated). A number from
+    another nation is not wrong, but only a trace against its own register verifies it."""
+    if not re.fullmatch(r"[0-9]{10}", value):
+        return "unallocated"
+    region = NhsNumber(value).region  # type: ignore[no-untyped-call]
+    return REGION_KEYS.get(region.label if region else "", "unallocated")
 
 
 def normalise_nhs_number(raw: str) -> str:

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Column,
     Date,
@@ -46,6 +47,15 @@ class NameKind(StrEnum):
     OTHER_SPELLING = "other_spelling"
 
 
+class NhsNumberStatus(StrEnum):
+    """How far the NHS number on a record is known to be this child's (UK Core's
+    verification status, as CP-IS requires): only a verified one decides a match."""
+
+    UNVERIFIED = "unverified"  # as typed or received, the check digit only
+    VERIFIED_TRACE = "verified_trace"  # traced against the Personal Demographics Service
+    TRUSTED_FEED = "trusted_feed"  # from an agency feed that sends traced numbers
+
+
 class CarersStatus(StrEnum):
     KNOWN = "known"
     NONE = "none"
@@ -80,6 +90,10 @@ class Child(SQLModel, table=True):
         # The scheduler's archive look-up (`children/retention.py`), every tick: active
         # entries by date of birth, never walking past the archived ones.
         Index("ix_child_active_born", "date_of_birth", postgresql_where=text("status = 'active'")),
+        CheckConstraint(
+            "nhs_number_status IN ('unverified', 'verified_trace', 'trusted_feed')",
+            name="ck_child_nhs_number_status",
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
@@ -87,6 +101,7 @@ class Child(SQLModel, table=True):
     date_of_birth: date = Field(sa_column=Column(Date, nullable=False, index=True))
     date_of_birth_precision: str = Field(max_length=16)
     nhs_number: str | None = Field(default=None, max_length=10, index=True)
+    nhs_number_status: str = Field(default=NhsNumberStatus.UNVERIFIED.value, max_length=16)
     upn: str | None = Field(default=None, max_length=13, index=True)
     la_reference: str | None = Field(default=None, max_length=40)
     responsible_authority: str = Field(max_length=9, index=True)
@@ -255,3 +270,20 @@ class ShieldedAccess(SQLModel, table=True):
     alerted_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True, index=True)
     )
+
+
+class TermFrequency(SQLModel, table=True):
+    """How many of the index's names (or addresses) carry a token: a folded first given
+    name (`given`), a folded family name (`family`) or a postcode (`postcode`). Kept in
+    step by the children service whenever names or addresses are written
+    (`matching/frequencies.py`), read by model v4's term-frequency adjustment. Counts of
+    a token only: nothing here says whose it is."""
+
+    __tablename__ = "term_frequency"
+    __table_args__ = (
+        CheckConstraint("kind IN ('given', 'family', 'postcode')", name="ck_term_frequency_kind"),
+    )
+
+    kind: str = Field(primary_key=True, max_length=8)
+    token: str = Field(primary_key=True, max_length=100)
+    count: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))

@@ -16,6 +16,7 @@ from index_service.access.sensitive import (
     sees_involvement_in_full,
 )
 from index_service.children.age import age_in_years
+from index_service.children.identifiers import nhs_number_region
 from index_service.children.models import Carer, ChildAddress, ChildStatus
 from index_service.children.schemas import (
     AddressIn,
@@ -197,6 +198,12 @@ _BUILDERS: dict[str, Callable[[ChildFacts], Any]] = {
     "date_of_birth_precision": lambda f: f.record.child.date_of_birth_precision,
     "age_years": lambda f: age_in_years(f.record.child.date_of_birth, utcnow().date()),
     "nhs_number": lambda f: f.record.child.nhs_number,
+    "nhs_number_status": lambda f: (
+        f.record.child.nhs_number_status if f.record.child.nhs_number else None
+    ),
+    "nhs_number_region": lambda f: (
+        nhs_number_region(f.record.child.nhs_number) if f.record.child.nhs_number else None
+    ),
     "upn": lambda f: f.record.child.upn,
     "la_reference": lambda f: f.record.child.la_reference,
     "current_address": _current_address,

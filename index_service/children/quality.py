@@ -25,6 +25,7 @@ from index_service.children.models import (
     EducationStatus,
     GpStatus,
     NameKind,
+    NhsNumberStatus,
 )
 
 UNKNOWN = "unknown"  # the record does not know
@@ -118,16 +119,6 @@ class GapKind(StrEnum):
     NHS_NUMBER_UNVERIFIED = "nhs_number_unverified"
 
 
-NHS_NUMBER_STATUS = "nhs_number_status"
-
-
-def nhs_number_status_known() -> bool:
-    """Whether the child record carries its NHS number's status (`unverified`,
-    `verified_trace`, `trusted_feed`): the unverified-number gap is counted only then. It
-    switches itself on when `Child` gains the column."""
-    return NHS_NUMBER_STATUS in Child.model_fields
-
-
 def gap_clauses(*, now: datetime, unconfirmed_days: int) -> dict[GapKind, ColumnElement[bool]]:
     """Each gap as a WHERE clause over `child`."""
     year_ago = now - timedelta(days=365)
@@ -168,12 +159,11 @@ def gap_clauses(*, now: datetime, unconfirmed_days: int) -> dict[GapKind, Column
             ~recent_address.exists(), col(Child.created_at) < year_ago
         ),
         GapKind.UNCONFIRMED_FIELDS: stale.exists(),
+        GapKind.NHS_NUMBER_UNVERIFIED: and_(
+            col(Child.nhs_number).is_not(None),
+            col(Child.nhs_number_status) == NhsNumberStatus.UNVERIFIED.value,
+        ),
     }
-    if nhs_number_status_known():
-        status = getattr(Child, NHS_NUMBER_STATUS)
-        clauses[GapKind.NHS_NUMBER_UNVERIFIED] = and_(
-            col(Child.nhs_number).is_not(None), status == "unverified"
-        )
     return clauses
 
 

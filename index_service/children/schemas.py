@@ -31,6 +31,7 @@ from index_service.children.models import (
     EducationStatus,
     GpStatus,
     NameKind,
+    NhsNumberStatus,
 )
 from index_service.common import (
     LocalAuthorityCode,
@@ -202,6 +203,13 @@ class ChildCreate(Strict):
     )
     date_of_birth_precision: DatePrecision = DatePrecision.EXACT
     nhs_number: NhsNumber | None = None
+    nhs_number_status: NhsNumberStatus = Field(
+        default=NhsNumberStatus.UNVERIFIED,
+        description="How far the NHS number is known to be this child's: `unverified` (as "
+        "typed or received), `verified_trace` (traced against PDS), `trusted_feed` (from a "
+        "feed that sends traced numbers). Only a verified number decides a match; only a "
+        "data manager may say it is verified.",
+    )
     upn: Upn | None = None
     la_reference: Text40 | None = None
     addresses: Addresses = Field(default_factory=list)
@@ -225,6 +233,10 @@ class ChildUpdate(Strict):
     date_of_birth: date | None = None
     date_of_birth_precision: DatePrecision | None = None
     nhs_number: NhsNumber | None = None
+    nhs_number_status: NhsNumberStatus | None = Field(
+        default=None,
+        description="As on create. A new NHS number without a status is `unverified`.",
+    )
     upn: Upn | None = None
     la_reference: Text40 | None = None
     addresses: Addresses | None = None
@@ -331,6 +343,12 @@ class ChildPublic(BaseModel):
     date_of_birth_precision: DatePrecision | None = None
     age_years: int | None = None
     nhs_number: str | None = None
+    nhs_number_status: NhsNumberStatus | None = None
+    nhs_number_region: str | None = Field(
+        default=None,
+        description="The range the number falls in: england_wales_iom, scotland_chi, "
+        "northern_ireland_hc, republic_of_ireland_ihi, synthetic or unallocated.",
+    )
     upn: str | None = None
     la_reference: str | None = None
     current_address: AddressPublic | None = None

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, delete, select
 
-from index_service.access.objects import may_change_child
+from index_service.access.objects import may_change_child, may_verify_nhs_number
 from index_service.access.policy import SERVICE_ACCOUNT, holds
 from index_service.access.principal import Principal
 from index_service.access.scope import (
@@ -29,6 +29,7 @@ from index_service.children.models import (
     ChildAddress,
     ChildName,
     ChildStatus,
+    NhsNumberStatus,
     ShieldedAccess,
 )
 from index_service.children.public import ChildFacts, build_child, contact_of
@@ -46,6 +47,7 @@ from index_service.errors import Conflict, Forbidden, NotFound, PreconditionFail
 from index_service.flags.queries import active_flags
 from index_service.involvements.models import Involvement
 from index_service.involvements.queries import current_involvements
+from index_service.matching.frequencies import name_tokens, postcode_tokens, record_change
 from index_service.matching.keys import name_keys
 from index_service.organisations import service as organisations
 from index_service.organisations.models import Organisation
@@ -61,8 +63,19 @@ class ChildRecord:
     carers: list[Carer]
 
 
+def require_may_verify(*, caller: Principal, data: ChildCreate | ChildUpdate) -> None:
+    """Only a data manager may say an NHS number is verified (`access.objects`)."""
+    status = data.nhs_number_status
+    if status not in (None, NhsNumberStatus.UNVERIFIED) and not may_verify_nhs_number(caller):
+        raise Forbidden(
+            "only a data manager may record that an NHS number is verified",
+            code="nhs_number_verification_needs_a_data_manager",
+        )
+
+
 def require_may_create(*, caller: Principal, data: ChildCreate) -> None:
     """Agency systems feed records for any child; people keep their own authority's."""
+    require_may_verify(caller=caller, data=data)
     current = next((a.local_authority for a in data.addresses if a.to_date is None), None)
     if not holds(caller, SERVICE_ACCOUNT) and not in_authority(
         caller, responsible_authority=data.responsible_authority, current_authority=current
@@ -195,6 +208,7 @@ def update_child(
     )
     if not decision:
         raise Forbidden(REFUSALS[decision.reason], code=decision.reason)
+    require_may_verify(caller=caller, data=data)
     _apply_scalars(child, data, given)
     if data.names is not None:
         _replace_names(session, child.id, data.names, child.date_of_birth)
@@ -371,6 +385,10 @@ def _apply_scalars(child: Child, data: ChildCreate | ChildUpdate, given: set[str
     simple = {"date_of_birth", "nhs_number", "upn", "la_reference", "responsible_authority"}
     for name in simple & given:
         setattr(child, name, getattr(data, name))
+    if data.nhs_number_status is not None and "nhs_number_status" in given:
+        child.nhs_number_status = data.nhs_number_status.value
+    elif "nhs_number" in given:  # a new number is not verified until someone says so
+        child.nhs_number_status = NhsNumberStatus.UNVERIFIED.value
     if "date_of_birth_precision" in given and data.date_of_birth_precision is not None:
         child.date_of_birth_precision = data.date_of_birth_precision.value
     if "carers" in given and data.carers is not None:
@@ -390,6 +408,16 @@ def _apply_scalars(child: Child, data: ChildCreate | ChildUpdate, given: set[str
 def _replace_names(
     session: Session, child_id: uuid.UUID, names: list[NameIn], date_of_birth: date
 ) -> None:
+    held = session.execute(
+        select(col(ChildName.given_key), col(ChildName.family_key)).where(
+            col(ChildName.child_id) == child_id
+        )
+    ).all()
+    record_change(
+        session,
+        removed=name_tokens((given, family) for given, family in held),
+        added=name_tokens((n.given_names, n.family_name) for n in names),
+    )
     session.exec(delete(ChildName).where(col(ChildName.child_id) == child_id))
     for position, name in enumerate(names):
         session.add(
@@ -407,6 +435,14 @@ def _replace_names(
 
 
 def _replace_addresses(session: Session, child_id: uuid.UUID, addresses: list[AddressIn]) -> None:
+    held = session.execute(
+        select(col(ChildAddress.postcode)).where(col(ChildAddress.child_id) == child_id)
+    ).scalars()
+    record_change(
+        session,
+        removed=postcode_tokens(held),
+        added=postcode_tokens(a.postcode for a in addresses),
+    )
     session.exec(delete(ChildAddress).where(col(ChildAddress.child_id) == child_id))
     for address in addresses:
         session.add(ChildAddress(child_id=child_id, **address.model_dump()))

@@ -194,6 +194,9 @@ def _create(acts: Acts, manager: Manager, child: StoryChild, **fields: Any) -> C
             "date_of_birth": born.isoformat(),
             "date_of_birth_precision": "exact" if child.date_of_birth else "estimated",
             "nhs_number": child.nhs_number,
+            # The story's records are kept by their authorities' data managers, who traced
+            # the numbers against PDS: a verified number decides a match (model v4).
+            "nhs_number_status": "verified_trace" if child.nhs_number else "unverified",
             "responsible_authority": child.authority.ons_code,
             **fields,
         }

@@ -24,7 +24,14 @@ from index_service.children.schemas import (
     Postcode,
     Upn,
 )
-from index_service.common import LocalAuthorityCode, PersonName, ShortText, new_id, utcnow
+from index_service.common import (
+    LocalAuthorityCode,
+    PersonName,
+    ShortText,
+    Text100,
+    new_id,
+    utcnow,
+)
 from index_service.organisations.front_door import FrontDoorPublic
 
 
@@ -98,6 +105,13 @@ class EnquiryCreate(BaseModel):
         description="When only an age in years is known (instead of the date).",
     )
     postcode: Postcode | None = None
+    address_line1: ShortText | None = Field(
+        default=None,
+        description="The first line of the child's address as known (house and street), "
+        "compared with the lines of every address the index holds for a child.",
+    )
+    address_line2: ShortText | None = None
+    town: Text100 | None = Field(default=None, description="The town of that address.")
     nhs_number: NhsNumber | None = None
     upn: Upn | None = None
     lives_in_local_authority: LocalAuthorityCode | None = Field(

@@ -111,10 +111,11 @@ class FeedRow:
 
 
 def nhs_number_status_of(row: FeedRow) -> str | None:
-    """The NHS number status a feed row gives its child, for `child.nhs_number_status`
-    (added by another change): 'verified_trace' when the sending system says it traced the
-    number against the national record, else 'unverified'; None when the row has no NHS
-    number. Not written anywhere yet: the lead wires it where the feed writes the child."""
+    """The NHS number status a feed row gives its child (`child.nhs_number_status`):
+    'verified_trace' when the sending system says it traced the number against the
+    national record (CSV `nhs_number_verified`, or UK Core's verification status code 01
+    in a Bundle), else 'unverified'; None when the row has no NHS number. Written by
+    `feeds/writes.py` as the row creates or updates the child."""
     if row.record is None or row.record.nhs_number is None:
         return None
     return "verified_trace" if row.nhs_number_verified else "unverified"

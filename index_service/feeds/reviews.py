@@ -61,6 +61,7 @@ def resolve_review(
     supplied = Supplied(
         record=ChildCreate.model_validate(review.record["record"]),
         groups=frozenset(review.record["groups"]),
+        nhs_number_status=review.record.get("nhs_number_status"),
         organisation=review.organisation_code,
         feed_id=review.feed_id,
         at=now,

@@ -44,7 +44,7 @@ from index_service.children.service import require_may_create
 from index_service.common import utcnow
 from index_service.errors import DomainError, Forbidden
 from index_service.feeds.models import Feed, FeedReview, FeedRowKey
-from index_service.feeds.records import FeedRow, Problem
+from index_service.feeds.records import FeedRow, Problem, nhs_number_status_of
 from index_service.feeds.writes import Supplied, create_children, insert_rows, update_children
 from index_service.matching.batch import resolve_batch
 from index_service.matching.model import MatchModel, load_model
@@ -193,6 +193,7 @@ class FeedRun:
                 organisation=self.caller.organisation_code,
                 feed_id=self.feed.id,
                 at=now,
+                nhs_number_status=nhs_number_status_of(row),
             )
             decision, reason = self._decide(resolution, row, updated_ids)
             if decision == RowOutcome.CREATED:
@@ -358,6 +359,7 @@ def review_record(supplied: Supplied) -> dict[str, Any]:
     return {
         "record": supplied.record.model_dump(mode="json", exclude={"confirmed_distinct_from"}),
         "groups": sorted(supplied.groups),
+        "nhs_number_status": supplied.nhs_number_status,
     }
 
 

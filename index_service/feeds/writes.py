@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -27,9 +28,11 @@ from index_service.children.models import (
     ChildName,
     ChildStatus,
     NameKind,
+    NhsNumberStatus,
 )
 from index_service.children.schemas import ChildCreate
 from index_service.common import new_id
+from index_service.matching.frequencies import name_tokens, postcode_tokens, record_change
 from index_service.matching.keys import name_keys
 
 _CHILD = Child.__table__  # type: ignore[attr-defined]
@@ -47,6 +50,9 @@ class Supplied:
     organisation: str
     feed_id: uuid.UUID
     at: datetime
+    # How far the sending system vouches for the NHS number (`feeds.records
+    # .nhs_number_status_of`); None: the row sent no number.
+    nhs_number_status: str | None = None
 
     def provenance(self) -> dict[str, Any]:
         stamp = _stamp(self.organisation, self.feed_id, self.at)
@@ -77,6 +83,7 @@ def create_children(session: Session, rows: list[Supplied]) -> list[uuid.UUID]:
                 "date_of_birth": data.date_of_birth,
                 "date_of_birth_precision": data.date_of_birth_precision.value,
                 "nhs_number": data.nhs_number,
+                "nhs_number_status": row.nhs_number_status or NhsNumberStatus.UNVERIFIED.value,
                 "upn": data.upn,
                 "la_reference": data.la_reference,
                 "responsible_authority": data.responsible_authority,
@@ -102,7 +109,18 @@ def create_children(session: Session, rows: list[Supplied]) -> list[uuid.UUID]:
     insert_rows(session, _NAME, names)
     insert_rows(session, _ADDRESS, addresses)
     insert_rows(session, _CARER, carers)
+    _count_terms(session, names, addresses)
     return ids
+
+
+def _count_terms(
+    session: Session, names: list[dict[str, Any]], addresses: list[dict[str, Any]]
+) -> None:
+    """Keep model v4's term frequencies in step with the rows written (names and
+    addresses are only ever added by a feed: a moved child's old address stays, closed)."""
+    added = name_tokens((n["given_names"], n["family_name"]) for n in names)
+    added.update(postcode_tokens(a["postcode"] for a in addresses))
+    record_change(session, removed=Counter(), added=added)
 
 
 def update_children(session: Session, updates: list[tuple[uuid.UUID, Supplied]]) -> None:
@@ -174,10 +192,12 @@ def update_children(session: Session, updates: list[tuple[uuid.UUID, Supplied]])
     insert_rows(session, _NAME, names)
     insert_rows(session, _ADDRESS, addresses)
     insert_rows(session, _CARER, carers)
+    _count_terms(session, names, addresses)
 
 
 _UPDATED = (
     "nhs_number",
+    "nhs_number_status",
     "upn",
     "la_reference",
     "carers_status",
@@ -212,6 +232,13 @@ def _updated_columns(child: Child, row: Supplied) -> dict[str, Any]:
     for name in ("nhs_number", "upn", "la_reference"):
         if name in groups:
             values[name] = getattr(data, name)
+    if "nhs_number" in groups and (
+        data.nhs_number != child.nhs_number
+        or row.nhs_number_status == NhsNumberStatus.VERIFIED_TRACE.value
+    ):
+        # A new number is as verified as the sender says; the same number keeps a
+        # verification it had unless the sender has traced it now.
+        values["nhs_number_status"] = row.nhs_number_status or NhsNumberStatus.UNVERIFIED.value
     if "carers" in groups:
         values["carers_status"] = data.carers.status.value
     if "gp_practice" in groups:

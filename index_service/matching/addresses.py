@@ -11,8 +11,9 @@ name it is Saint: "St Mary's Road"); flat, apartment and unit forms made one ("F
 Where both sides record a UPRN (the Unique Property Reference Number),
 the UPRN decides instead of the words.
 
-The match model compares addresses by postcode only (`compare.postcode_level`); this
-module's `postcode_key` is that postcode form, so there is one normal form for both.
+Match models v1-v3 compare addresses by postcode only (`compare.postcode_level`), in
+this module's `postcode_key` form; model v4 compares them as `place_of` reads them (house,
+street, town, postcode: `compare.address_level`), so there is one normal form for all.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from index_service.matching.postcodes import InvalidPostcode, normalise_postcode
+from index_service.matching.records import Place
 
 # Street-type abbreviations as people and systems write them -> the full word.
 STREET_TYPES: dict[str, str] = {
@@ -171,3 +174,45 @@ def same_address(a: AddressText, b: AddressText) -> bool:
     if key_a.uprn and key_b.uprn:
         return key_a.uprn == key_b.uprn
     return key_a.postcode == key_b.postcode and key_a.words == key_b.words
+
+
+@lru_cache(maxsize=65536)  # a candidate's addresses are read once per search they are in
+def place_of(
+    *,
+    line1: str | None = None,
+    line2: str | None = None,
+    town: str | None = None,
+    postcode: str | None = None,
+) -> Place:
+    """An address as model v4 compares it: the dwelling (the flat and the house number
+    with its letter, "flat 3 12 a"), the street (the other words, a house name included),
+    the town folded, the postcode in its normal form."""
+    words = _dwelling_first(line_words(line1, line2))
+    dwelling: list[str] = []
+    street: list[str] = []
+    i = 0
+    if words[:1] == ("flat",):
+        j = 2 if len(words) > 1 else 1
+        if j < len(words) and len(words[j]) == 1 and words[j].isalpha():
+            j += 1
+        dwelling.extend(words[:j])
+        i = j
+    number_seen = False
+    while i < len(words):
+        word = words[i]
+        if word.isdigit() and not number_seen:
+            dwelling.append(word)
+            number_seen = True
+            if i + 1 < len(words) and len(words[i + 1]) == 1 and words[i + 1].isalpha():
+                dwelling.append(words[i + 1])
+                i += 1
+        else:
+            street.append(word)
+        i += 1
+    folded_town = " ".join(line_words(town)) if town else ""
+    return Place(
+        postcode=postcode_key(postcode) if postcode else None,
+        house=" ".join(dwelling) if number_seen else None,
+        street=tuple(street),
+        town=folded_town or None,
+    )

@@ -6,13 +6,22 @@ Rules (a child is a candidate if any holds):
 - `nhs_number`, `upn`: the identifier agrees;
 - `family_dob`: family-name Metaphone, and date of birth (or its day/month swap);
 - `given_dob`: first given name or one of its nicknames, and date of birth (or swap);
-- `postcode_name`: an address's postcode, and the family Metaphone or a given-name form;
+- `postcode`: an address's postcode, whatever the names (scoring decides);
 - `postcode_dob`: an address's postcode, and date of birth (or swap);
 - `names`: family Metaphone and a given-name form, born within three years;
 - `family_spelling`: date of birth (or swap), a given-name form, and the family key within
   trigram distance (a misspelt family name that sounds different);
-- `swapped`: given and family names the other way round, each by Metaphone.
-Each rule is capped (`PER_RULE`), so a very common name cannot flood the scorer.
+- `swapped`: given and family names the other way round, each by Metaphone;
+- `dob_spelling`: date of birth (or swap) and either name within a looser trigram
+  distance of either name (a typo in each, a truncated name, names swapped);
+- `sector_sound`: an address in the postcode sector (`W5 2`) and the family or given
+  name's Metaphone (a mistyped inward code, a move within the sector);
+- `year_family`: the family name's Metaphone, born within the year or two an age or a
+  year of birth allows (no date rule applies then); capped like every rule, so it finds
+  every child of a rare name and some of a common one.
+The rules cover what the model can score at `possible` or above (a property test scores
+the children no rule finds). Each rule is capped (`PER_RULE`), so a very common name
+cannot flood the scorer.
 
 The postcode rules read a shielded child's addresses only when the search's `MatchScope`
 says so (its responsible authority's data managers): for anyone else those addresses are
@@ -52,6 +61,7 @@ from index_service.matching.records import MatchScope, Person
 
 PER_RULE = 200
 TRIGRAM_SIMILARITY = 0.5
+LOOSE_TRIGRAM_SIMILARITY = 0.3  # on the few names of one day of birth only
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,10 @@ class Probe:
     postcodes: tuple[str, ...]
     nhs_number: str | None
     upn: str | None
+    sectors: tuple[str, ...] = ()  # LIKE patterns of the postcodes' sectors: 'W5 2%'
+    # (the first, the enquiry's, is searched)
+    year_window: tuple[date, date] | None = None  # only a year or an age known
+    given_key: str | None = None  # the first given name, folded
 
     @classmethod
     def of(cls, person: Person) -> Probe:
@@ -82,17 +96,31 @@ class Probe:
                 person.date_of_birth - timedelta(days=3 * 366),
                 person.date_of_birth + timedelta(days=3 * 366),
             )
+        year_window = None
+        if person.date_of_birth is not None and person.date_of_birth_precision != "exact":
+            year = person.date_of_birth.year
+            year_window = (date(year - 1, 1, 1), date(year + 1, 12, 31))
+        postcodes = person.postcodes or tuple(p.postcode for p in person.places if p.postcode)
         return cls(
+            sectors=tuple(dict.fromkeys(f"{sector}%" for p in postcodes if (sector := _sector(p)))),
+            year_window=year_window,
+            given_key=keys.given_key or None if keys else None,
             family_key=keys.family_key or None if keys else None,
             family_phonetic=keys.family_phonetic or None if keys else None,
             given_forms=tuple(sorted(name_group(first.given))) if first else (),
             given_phonetic=keys.given_phonetic or None if keys else None,
             dates=dates if person.date_of_birth_precision == "exact" else (),
             birth_window=window,
-            postcodes=person.postcodes,
+            postcodes=postcodes,
             nhs_number=person.nhs_number,
             upn=person.upn,
         )
+
+
+def _sector(postcode: str) -> str | None:
+    """'W5 2AA' -> 'W5 2' (the outward code and the inward digit)."""
+    outward, _, inward = postcode.partition(" ")
+    return f"{outward} {inward[0]}" if inward[:1].isdigit() else None
 
 
 @dataclass(frozen=True)
@@ -112,6 +140,8 @@ class Shape:
     birth_window: bool
     postcodes: bool
     shielded_addresses_of: bool
+    sectors: bool = False
+    year_window: bool = False
 
     @classmethod
     def of(cls, probe: Probe, scope: MatchScope) -> Shape:
@@ -126,17 +156,21 @@ class Shape:
             birth_window=probe.birth_window is not None,
             postcodes=bool(probe.postcodes),
             shielded_addresses_of=scope.shielded_addresses_of is not None,
+            sectors=bool(probe.sectors),
+            year_window=probe.year_window is not None,
         )
 
 
 def parameters(probe: Probe, scope: MatchScope) -> dict[str, Any]:
     """The values of the statements' bound parameters, for this probe and scope."""
     window = probe.birth_window or (None, None)
+    years = probe.year_window or (None, None)
     values: dict[str, Any] = {
         "nhs_number": probe.nhs_number,
         "upn": probe.upn,
         "family_phonetic": probe.family_phonetic,
         "family_key": probe.family_key,
+        "given_key": probe.given_key,
         "given_forms": list(probe.given_forms),
         "given_phonetic": probe.given_phonetic,
         "dates": list(probe.dates),
@@ -144,6 +178,9 @@ def parameters(probe: Probe, scope: MatchScope) -> dict[str, Any]:
         "born_to": window[1],
         "postcodes": list(probe.postcodes),
         "shielded_addresses_of": scope.shielded_addresses_of,
+        "sector": probe.sectors[0] if probe.sectors else None,
+        "year_from": years[0],
+        "year_to": years[1],
     }
     return {k: v for k, v in values.items() if v is not None and v != []}
 
@@ -186,16 +223,9 @@ def rules_for(shape: Shape) -> Mapping[str, Select[Any]]:
         at = col(ChildAddress.postcode).in_(bindparam("postcodes", expanding=True))
         counts = _addresses_count(shape)
         of_child = col(Child.id) == col(ChildAddress.child_id)
-        matches_name = or_(
-            col(ChildName.family_phonetic)
-            == (family_phonetic if shape.family_phonetic else literal("")),
-            given if shape.given_forms else col(ChildName.given_key) == "",
-        )
-        rules["postcode_name"] = (
-            address.join(ChildName, col(ChildName.child_id) == col(ChildAddress.child_id))
-            .join(Child, of_child)
-            .where(at, matches_name, counts)
-        )
+        # Every child with an address at the postcode (a postcode is a street or part of
+        # one: a handful of children), whatever the names: scoring decides.
+        rules["postcode"] = address.join(Child, of_child).where(at, counts)
         if shape.dates:
             rules["postcode_dob"] = address.join(Child, of_child).where(
                 at, col(Child.date_of_birth).in_(dates), counts
@@ -224,6 +254,41 @@ def rules_for(shape: Shape) -> Mapping[str, Select[Any]]:
         rules["swapped"] = name.where(
             col(ChildName.given_phonetic) == family_phonetic,
             col(ChildName.family_phonetic) == bindparam("given_phonetic"),
+        )
+    if shape.family_key and shape.given_forms and shape.dates:
+        # Born on the day: the trigram tests run on the names of the children born that
+        # day (the date leads `ix_child_name_born_family`), either name against either,
+        # at a looser similarity: a typo in each name, a truncated name, names swapped.
+        family_key = bindparam("family_key", type_=String)
+        given_key = bindparam("given_key", type_=String)
+        rules["dob_spelling"] = name.where(
+            born,
+            or_(
+                *(
+                    func.similarity(stored, asked) >= LOOSE_TRIGRAM_SIMILARITY
+                    for stored in (col(ChildName.family_key), col(ChildName.given_key))
+                    for asked in (family_key, given_key)
+                )
+            ),
+        )
+    if shape.sectors and (shape.family_phonetic or shape.given_phonetic):
+        # The sector prefix reads `ix_child_address_postcode_prefix` (text_pattern_ops).
+        in_sector = col(ChildAddress.postcode).like(bindparam("sector"))
+        sounds = or_(
+            col(ChildName.family_phonetic)
+            == (family_phonetic if shape.family_phonetic else literal("")),
+            col(ChildName.given_phonetic)
+            == (bindparam("given_phonetic") if shape.given_phonetic else literal("")),
+        )
+        rules["sector_sound"] = (
+            address.join(ChildName, col(ChildName.child_id) == col(ChildAddress.child_id))
+            .join(Child, col(Child.id) == col(ChildAddress.child_id))
+            .where(in_sector, sounds, _addresses_count(shape))
+        )
+    if shape.family_phonetic and shape.year_window:
+        rules["year_family"] = name.where(
+            col(ChildName.family_phonetic) == family_phonetic,
+            col(ChildName.date_of_birth).between(bindparam("year_from"), bindparam("year_to")),
         )
     return MappingProxyType({label: rule.limit(PER_RULE) for label, rule in rules.items()})
 

@@ -13,6 +13,19 @@ class PersonName:
 
 
 @dataclass(frozen=True)
+class Place:
+    """An address as model v4 compares it, after the shared address normaliser
+    (`matching.addresses.place_of`): the postcode's normal form, the dwelling (flat and
+    house number, "flat 3 12"), the street's words and the town, folded; each None (or
+    empty) when not known."""
+
+    postcode: str | None = None
+    house: str | None = None
+    street: tuple[str, ...] = ()
+    town: str | None = None
+
+
+@dataclass(frozen=True)
 class Person:
     """A child as known to one side. `names`: every name (legal first, then aliases);
     `postcodes`: every address's normalised postcode, current first; an unknown field is
@@ -24,6 +37,10 @@ class Person:
     postcodes: tuple[str, ...] = ()
     nhs_number: str | None = None
     upn: str | None = None
+    # The NHS number verified (a PDS trace, a trusted feed): only then is it decisive (v4).
+    nhs_number_verified: bool = False
+    # Every address as a `Place`, current first (model v4; v1-v3 compare `postcodes`).
+    places: tuple[Place, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
 

@@ -1,7 +1,9 @@
 """The resolver: candidates from blocking, scored by the match model, and the outcome.
 
 - `match`: the best candidate reaches the match threshold and is ahead of the next by
-  the margin (as the NHS matching service does): only then is one child's entry shown.
+  the margin (as the NHS matching service does), and no name of it disagrees unless an
+  identifier agrees (`Explanation.may_match`: a twin): only then is one child's entry
+  shown.
 - `possible_matches`: up to five candidates at or above the lower threshold, best first.
 - `not_found`: nothing reaches the lower threshold.
 Every outcome carries each shown candidate's explanation and the model version.
@@ -20,15 +22,29 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Date, Integer, Select, Uuid, any_, bindparam, cast, literal, null, union_all
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    String,
+    Uuid,
+    any_,
+    bindparam,
+    cast,
+    literal,
+    null,
+    union_all,
+)
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col, select
 
 from index_service.children.models import Child, ChildAddress, ChildName
+from index_service.matching.addresses import place_of
 from index_service.matching.blocking import find_candidates
+from index_service.matching.frequencies import frequencies_of
 from index_service.matching.model import Explanation, MatchModel, load_model, score
-from index_service.matching.records import MatchScope, Person, PersonName
+from index_service.matching.records import MatchScope, Person, PersonName, Place
 
 
 class Outcome(StrEnum):
@@ -75,7 +91,12 @@ def rank(*, session: Session, person: Person, scope: MatchScope, model: MatchMod
     addresses only as `scope` allows."""
     ids = find_candidates(session=session, person=person, scope=scope)
     stored = load_people(session=session, child_ids=ids, scope=scope)
-    scored = (Scored(id_, score(model, person, it.person), it) for id_, it in stored.items())
+    frequencies = (
+        frequencies_of(session, person) if model.term_frequency is not None and stored else None
+    )
+    scored = (
+        Scored(id_, score(model, person, it.person, frequencies), it) for id_, it in stored.items()
+    )
     return sorted(
         (s for s in scored if s.explanation.identity_agrees()),
         key=lambda s: (-s.explanation.total, str(s.child_id)),
@@ -90,7 +111,11 @@ def decide(
     if ranked:
         best = ranked[0].explanation.total
         runner_up = ranked[1].explanation.total if len(ranked) > 1 else float("-inf")
-        if best >= thresholds.match and best - runner_up >= thresholds.margin:
+        if (
+            best >= thresholds.match
+            and best - runner_up >= thresholds.margin
+            and ranked[0].explanation.may_match()
+        ):
             return Resolution(Outcome.MATCH, ranked[:1], considered, model.version)
     shown = [s for s in ranked if s.explanation.total >= thresholds.possible][:max_shown]
     outcome = Outcome.POSSIBLE_MATCHES if shown else Outcome.NOT_FOUND
@@ -109,12 +134,16 @@ def load_people(
     children = session.execute(_CHILDREN, ids).scalars().all()
     names: dict[uuid.UUID, list[PersonName]] = defaultdict(list)
     postcodes: dict[uuid.UUID, list[str]] = defaultdict(list)
+    places: dict[uuid.UUID, list[Place]] = defaultdict(list)
     current: dict[uuid.UUID, str] = {}
     for row in session.execute(_NAMES_AND_ADDRESSES, ids):
         if row.is_name:
             names[row.child_id].append(PersonName(row.given_names, row.family_name))
         else:
             postcodes[row.child_id].append(row.given_names)  # the postcode
+            places[row.child_id].append(
+                place_of(line1=row.line1, line2=row.line2, town=row.town, postcode=row.given_names)
+            )
             if row.current:
                 current[row.child_id] = row.given_names
     return {
@@ -124,17 +153,20 @@ def load_people(
                 names=tuple(names[child.id]),
                 date_of_birth=child.date_of_birth,
                 date_of_birth_precision=child.date_of_birth_precision,
-                postcodes=tuple(postcodes[child.id])
-                if scope.matches_addresses_of(
-                    shielded=child.shielded, responsible_authority=child.responsible_authority
-                )
-                else (),
+                postcodes=tuple(postcodes[child.id]) if counts else (),
+                places=tuple(places[child.id]) if counts else (),
                 nhs_number=child.nhs_number,
+                nhs_number_verified=child.nhs_number_status != "unverified",
                 upn=child.upn,
             ),
             current_postcode=current.get(child.id),
         )
         for child in children
+        for counts in (
+            scope.matches_addresses_of(
+                shielded=child.shielded, responsible_authority=child.responsible_authority
+            ),
+        )
     }
 
 
@@ -156,6 +188,9 @@ def _names_and_addresses() -> Select[Any]:
         cast(col(ChildName.kind) != "legal", Integer).label("rank1"),
         col(ChildName.position),
         cast(null(), Date).label("ended"),
+        cast(null(), String).label("line1"),
+        cast(null(), String).label("line2"),
+        cast(null(), String).label("town"),
     ).where(col(ChildName.child_id) == any_(_IDS))
     address_rows = sa_select(
         col(ChildAddress.child_id),
@@ -166,6 +201,9 @@ def _names_and_addresses() -> Select[Any]:
         literal(0),
         literal(0),
         col(ChildAddress.to_date),
+        col(ChildAddress.line1),
+        col(ChildAddress.line2),
+        col(ChildAddress.town),
     ).where(col(ChildAddress.child_id) == any_(_IDS))
     rows = union_all(name_rows, address_rows).subquery()
     return sa_select(rows).order_by(

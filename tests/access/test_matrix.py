@@ -763,12 +763,15 @@ HARINGEY_HOME = {
     "local_authority": HARINGEY,
     "from_date": "2016-02-11",
 }
+# Kept by data managers who traced the NHS numbers: an enquiry by the number alone is a
+# match only on a verified number (model v4).
+TRACED = {"nhs_number_status": "verified_trace"}
 CHILDREN = {
-    "own": child_payload(),
-    "other_org": child_payload(),
-    "other_la": child_payload(responsible_authority=HARINGEY, addresses=[HARINGEY_HOME]),
-    "resident": child_payload(responsible_authority=HARINGEY),
-    "shielded": child_payload(responsible_authority=HARINGEY),
+    "own": child_payload(**TRACED),
+    "other_org": child_payload(**TRACED),
+    "other_la": child_payload(responsible_authority=HARINGEY, addresses=[HARINGEY_HOME], **TRACED),
+    "resident": child_payload(responsible_authority=HARINGEY, **TRACED),
+    "shielded": child_payload(responsible_authority=HARINGEY, **TRACED),
 }
 
 

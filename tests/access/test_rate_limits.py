@@ -112,7 +112,10 @@ def test_match_answers_spend_the_read_budget(
     with TestClient(create_app(limited, db=db), raise_server_exceptions=False) as client:
         numbers = []
         for i in range(3):
-            payload = other_child(nhs_number=nhs_number(100 + i))
+            # Traced numbers: a match by the number alone needs a verified one (v4).
+            payload = other_child(
+                nhs_number=nhs_number(100 + i), nhs_number_status="verified_trace"
+            )
             assert client.post("/v1/children", json=payload, headers=keeper).status_code == 201
             numbers.append(payload["nhs_number"])
         headers = factory.practitioner()

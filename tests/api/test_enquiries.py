@@ -34,9 +34,11 @@ BY_NAME = {"family_name": "Testchild", "given_names": "Aisha", "date_of_birth": 
 
 
 def _kept(client: TestClient, factory: Factory, **changes: Any) -> str:
-    """A child kept by Ealing's data manager; returns its id."""
+    """A child kept by Ealing's data manager, its NHS number traced (only a verified
+    number decides a match, model v4); returns its id."""
+    payload = {"nhs_number_status": "verified_trace", **changes}
     created = client.post(
-        "/v1/children", json=child_payload(**changes), headers=factory.data_manager()
+        "/v1/children", json=child_payload(**payload), headers=factory.data_manager()
     )
     assert created.status_code == 201, created.text
     return str(created.json()["id"])

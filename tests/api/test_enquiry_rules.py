@@ -919,7 +919,9 @@ def test_r7_reaching_a_shielded_record_alerts_the_responsible_authoritys_data_ma
 ) -> None:
     haringey_dm = people.as_(people.haringey_csc, "dm-hana", "data_manager")
     child_id = create_confirming(
-        people.client, haringey_dm, child_payload(responsible_authority=HARINGEY)
+        people.client,
+        haringey_dm,
+        child_payload(responsible_authority=HARINGEY, nhs_number_status="verified_trace"),
     )
     version = people.client.get(f"/v1/children/{child_id}", headers=haringey_dm).headers["ETag"]
     shielded = people.client.put(

@@ -183,11 +183,12 @@ def test_not_found_front_door_of_an_authority_not_in_the_index_still_names_it(
 
 @pytest.fixture
 def recorded_child(client: TestClient, factory: Factory) -> tuple[str, dict[str, str]]:
-    """A child of Ealing with no involvement and no flag; its authority's social worker."""
+    """A child of Ealing with no involvement and no flag, its NHS number traced (only a
+    verified number decides a match); its authority's social worker."""
     csc = factory.organisation(local_authority=EALING, name="Ealing Children's Services")
     created = client.post(
         "/v1/children",
-        json=child_payload(),
+        json=child_payload(nhs_number_status="verified_trace"),
         headers=factory.headers_for(csc, roles=["data_manager"]),
     )
     assert created.status_code == 201, created.text

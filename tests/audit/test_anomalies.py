@@ -71,7 +71,8 @@ def test_match_answers_disclose_children_and_count_towards_the_many_children_ano
     keeper = factory.data_manager()
     children = []
     for i in range(4):
-        payload = other_child(nhs_number=nhs_number(i))
+        # Traced numbers: only a verified number decides a match (model v4).
+        payload = other_child(nhs_number=nhs_number(i), nhs_number_status="verified_trace")
         created = watchful.post("/v1/children", json=payload, headers=keeper)
         assert created.status_code == 201, created.text
         children.append(payload)

@@ -35,7 +35,10 @@ def test_the_same_child_twice_is_declined_with_the_candidate_and_nothing_is_crea
     problem = declined.json()
     assert problem["code"] == "possible_duplicate"
     assert [c["child_id"] for c in problem["candidates"]] == [existing]
-    assert problem["candidates"][0]["explanation"]["fields"]["nhs_number"]["level"] == "agree"
+    # Nobody said the number is verified: strong evidence, not proof (model v4).
+    assert problem["candidates"][0]["explanation"]["fields"]["nhs_number"]["level"] == (
+        "agree_unverified"
+    )
     assert "Location" not in declined.headers
     assert factory.count("child") == 1
     assert factory.count("child_name") == 2  # the existing child's two names only
@@ -222,3 +225,50 @@ def test_the_same_record_sent_twice_at_once_is_created_once(
         statuses = sorted(pool.map(lambda _: send(), range(2)))
     assert statuses == [201, 409]
     assert factory.count("child") == 1
+
+
+def _address(line1: str, postcode: str, town: str, authority: str = EALING) -> dict[str, Any]:
+    return {"line1": line1, "town": town, "postcode": postcode, "local_authority": authority}
+
+
+def test_the_same_names_and_date_in_another_district_are_a_possible_duplicate(
+    client: TestClient, factory: Factory
+) -> None:
+    """Whatever the address: a child moves, and a new record from the new authority
+    must not make a second child of them."""
+    existing = _kept(client, factory, nhs_number=None, upn=None)
+    moved = child_payload(
+        nhs_number=None,
+        upn=None,
+        addresses=[_address("4 Far Street", "LS6 2AA", "Leeds")],
+    )
+    declined = _create(client, factory.data_manager(), moved)
+    assert declined.status_code == 409, declined.text
+    (candidate,) = declined.json()["candidates"]
+    assert candidate["child_id"] == existing
+    explanation = candidate["explanation"]
+    assert explanation["duplicate_reason"] == "same_names_and_date_of_birth"
+    assert explanation["fields"]["address"]["level"] == "different"
+    assert factory.count("child") == 1
+
+
+def test_a_twin_is_not_merged_silently(client: TestClient, factory: Factory) -> None:
+    """Another given name, the same family name, date of birth and home: asked about
+    (409, with why), and created only when a person confirms it is a different child."""
+    existing = _kept(client, factory, nhs_number=None, upn=None)
+    twin = child_payload(
+        names=[{"kind": "legal", "given_names": "Zainab", "family_name": "Testchild"}],
+        nhs_number=None,
+        upn=None,
+    )
+    declined = _create(client, factory.data_manager(), twin)
+    assert declined.status_code == 409, declined.text
+    (candidate,) = declined.json()["candidates"]
+    assert candidate["child_id"] == existing
+    assert candidate["explanation"]["duplicate_reason"] == "score_at_or_above_threshold"
+    assert candidate["explanation"]["fields"]["given_name"]["level"] == "different"
+    confirmed = _create(
+        client, factory.data_manager(), {**twin, "confirmed_distinct_from": [existing]}
+    )
+    assert confirmed.status_code == 201, confirmed.text
+    assert factory.count("child") == 2

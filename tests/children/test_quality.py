@@ -9,9 +9,9 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from index_service.children.quality import GapKind, nhs_number_status_known
+from index_service.children.quality import GapKind
 from index_service.common import utcnow
-from tests.factories import HARINGEY, Factory, child_payload, other_child
+from tests.factories import HARINGEY, Factory, child_payload, nhs_number, other_child
 
 UNKNOWNS = {
     "gp_practice": {"status": "unknown"},
@@ -33,7 +33,8 @@ def _sql(factory: Factory, statement: str, **values: object) -> None:
 
 def test_the_gaps_of_the_authoritys_children(client: TestClient, factory: Factory) -> None:
     manager = factory.data_manager()
-    complete = _create(client, manager, child_payload())
+    complete = _create(client, manager, child_payload(nhs_number_status="verified_trace"))
+    unverified = _create(client, manager, other_child(nhs_number=nhs_number(77)))
     unknowns = _create(client, manager, other_child(**UNKNOWNS))
     stale = _create(client, manager, other_child())
     homeless = _create(client, manager, other_child())
@@ -60,22 +61,22 @@ def test_the_gaps_of_the_authoritys_children(client: TestClient, factory: Factor
     assert response.status_code == 200, response.text
     report = response.json()
     expected = {
-        "children": 3,
+        "children": 4,
         "gp_unknown": 1,
         "school_unknown": 1,
         "carers_unknown": 1,
         "no_address_for_a_year": 1,
         "unconfirmed_fields": 1,
+        "nhs_number_unverified": 1,
     }
-    if nhs_number_status_known():
-        expected["nhs_number_unverified"] = report["counts"]["nhs_number_unverified"]
     assert report["counts"] == expected
     listed = {item["child_id"]: item["gaps"] for item in report["items"]}
     assert complete not in listed
     assert listed[unknowns] == ["gp_unknown", "school_unknown", "carers_unknown"]
     assert listed[stale] == ["unconfirmed_fields"]
     assert listed[homeless] == ["no_address_for_a_year"]
-    assert report["total"] == 3
+    assert listed[unverified] == ["nhs_number_unverified"]
+    assert report["total"] == 4
 
     by_kind = client.get(
         "/v1/data-quality/gaps", params={"kind": GapKind.UNCONFIRMED_FIELDS}, headers=manager
@@ -86,14 +87,14 @@ def test_the_gaps_of_the_authoritys_children(client: TestClient, factory: Factor
     page = client.get(
         "/v1/data-quality/gaps", params={"limit": 1, "offset": 1}, headers=manager
     ).json()
-    assert (page["limit"], page["offset"], page["total"]) == (1, 1, 3)
+    assert (page["limit"], page["offset"], page["total"]) == (1, 1, 4)
     (item,) = page["items"]
     assert item["child_id"] == [i["child_id"] for i in report["items"]][1]
 
 
 def test_a_shorter_confirmation_period_is_a_setting(client: TestClient, factory: Factory) -> None:
     manager = factory.data_manager()
-    child = _create(client, manager, child_payload())
+    child = _create(client, manager, child_payload(nhs_number_status="verified_trace"))
     week_ago = utcnow() - timedelta(days=8)
     _sql(
         factory,

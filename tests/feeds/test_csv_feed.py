@@ -8,8 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
-from tests.factories import EALING, Factory, child_payload, create_confirming
+from index_service.matching.normalise import family_name_key
+from tests.factories import EALING, Factory, child_payload, create_confirming, nhs_number
 from tests.feeds.conftest import STANDARD_ROW, agency_headers, csv_of, index_state
 
 CSV = {"Content-Type": "text/csv"}
@@ -232,3 +234,46 @@ def test_a_review_names_one_of_its_candidates(client: TestClient, factory: Facto
         f"/v1/feeds/reviews/{review['id']}/resolve", json={"decision": "ignored"}, headers=haringey
     )
     assert hidden.status_code == 404
+
+
+def test_a_feed_says_how_far_it_vouches_for_nhs_numbers_and_keeps_name_counts(
+    client: TestClient, factory: Factory
+) -> None:
+    """A number the sender traced is `verified_trace` (decisive in matching); one it did
+    not is `unverified` (evidence only). The names a feed writes count towards model
+    v4's term frequencies, as the API's writes do."""
+    agency, _code = agency_headers(factory)
+    traced = {
+        "source_record_id": "NHS-1",
+        "given_names": "Ottoline",
+        "family_name": "Feedcount",
+        "date_of_birth": "2013-03-03",
+        "nhs_number": nhs_number(501),
+        "nhs_number_verified": "true",
+        "address_line1": "1 Count Row",
+        "postcode": "W5 3BB",
+        "responsible_authority": EALING,
+    }
+    untraced = {
+        **traced,
+        "source_record_id": "NHS-2",
+        "given_names": "Peregrine",
+        "date_of_birth": "2011-04-04",
+        "nhs_number": nhs_number(502),
+        "nhs_number_verified": "false",
+    }
+    report = _send(client, agency, csv_of([traced, untraced]))
+    assert report["counts"]["created"] == 2, [r["problems"] for r in report["rows"]]
+    with factory.db.session() as session:
+        statuses = dict(
+            session.execute(
+                text("SELECT nhs_number, nhs_number_status FROM child WHERE nhs_number IS NOT NULL")
+            ).all()
+        )
+        counts = dict(
+            session.execute(
+                text("SELECT token, count FROM term_frequency WHERE kind = 'family'")
+            ).all()
+        )
+    assert statuses == {nhs_number(501): "verified_trace", nhs_number(502): "unverified"}
+    assert counts[family_name_key("Feedcount")] == 2

@@ -117,7 +117,8 @@ def the_key_workers_child(
     data_manager = factory.headers_for(haringey, roles=["data_manager"], sub="hry-dm")
     created = client.post(
         "/v1/children",
-        json=child_payload(responsible_authority=HARINGEY),
+        # The number traced: the ED's enquiry by it alone is a match (model v4).
+        json=child_payload(responsible_authority=HARINGEY, nhs_number_status="verified_trace"),
         headers=data_manager,
     )
     assert created.status_code == 201, created.text

@@ -1,0 +1,116 @@
+"""Term frequencies for model v4 (`model.TermFrequencyPolicy`): how many of the index's
+names carry each folded first given name and family name (the blocking keys' forms,
+`matching/keys.py`), and how many addresses each postcode.
+
+Kept up to date as records are written: the children service hands every change of a
+child's names or addresses to `record_change` in the same transaction, which adds the
+difference per token with one upsert (tokens in a fixed order, so two writers never
+wait on each other in a cycle). No per-child row, and no running total to contend on:
+the number of names and addresses counted is PostgreSQL's own estimate of the tables'
+rows (`pg_class.reltuples`, kept by ANALYZE), good enough for a share that the policy
+smooths and bounds anyway. Read once per enquiry, for the enquiry's own tokens only.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import (
+    CompoundSelect,
+    Float,
+    String,
+    bindparam,
+    cast,
+    column,
+    literal,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlmodel import Session, col
+
+from index_service.children.models import TermFrequency
+from index_service.matching.model import TermFrequencies
+from index_service.matching.normalise import family_name_key, first_given_name
+from index_service.matching.records import Person
+
+Tokens = Counter[tuple[str, str]]
+
+
+def name_tokens(names: Iterable[tuple[str, str]]) -> Tokens:
+    """(given, family) pairs as counted tokens: a name row counts its first given name
+    and its family name once each."""
+    counted: Tokens = Counter()
+    for given, family in names:
+        if first_given_name(given):
+            counted["given", first_given_name(given)] += 1
+        if family_name_key(family):
+            counted["family", family_name_key(family)] += 1
+    return counted
+
+
+def postcode_tokens(postcodes: Iterable[str]) -> Tokens:
+    return Counter(("postcode", postcode) for postcode in postcodes if postcode)
+
+
+_UPSERT = insert(TermFrequency).values(
+    kind=bindparam("kind"), token=bindparam("token"), count=bindparam("delta")
+)
+_UPSERT = _UPSERT.on_conflict_do_update(
+    index_elements=[col(TermFrequency.kind), col(TermFrequency.token)],
+    set_={"count": col(TermFrequency.count) + _UPSERT.excluded["count"]},
+)
+
+
+def record_change(session: Session, *, removed: Tokens, added: Tokens) -> None:
+    """Add what was written and take away what was replaced, per token."""
+    delta = Counter(added)
+    delta.subtract(removed)
+    rows = [
+        {"kind": kind, "token": token[:100], "delta": change}
+        for (kind, token), change in sorted(delta.items())
+        if change
+    ]
+    if rows:
+        session.execute(_UPSERT, rows)
+
+
+def _lookup() -> CompoundSelect[Any]:
+    # Both key columns constrained, so that the primary key (kind, token) is read.
+    kinds = bindparam("kinds", type_=ARRAY(String))
+    tokens = bindparam("tokens", type_=ARRAY(String))
+    counts = select(
+        col(TermFrequency.kind), col(TermFrequency.token), cast(col(TermFrequency.count), Float)
+    ).where(col(TermFrequency.kind) == kinds.any_(), col(TermFrequency.token) == tokens.any_())
+    totals = [
+        select(literal(f"#{table}"), literal(""), column("reltuples", Float))
+        .select_from(text("pg_class"))
+        .where(text(f"oid = '{table}'::regclass"))
+        for table in ("child_name", "child_address")
+    ]
+    return union_all(counts, *totals)
+
+
+_LOOKUP = _lookup()
+TOTAL_OF = {"given": "#child_name", "family": "#child_name", "postcode": "#child_address"}
+
+
+def frequencies_of(session: Session, person: Person) -> TermFrequencies:
+    """The counts of the person's own tokens, and the number of names and addresses."""
+    tokens = name_tokens((n.given, n.family) for n in person.names)
+    tokens += postcode_tokens(p.postcode or "" for p in person.places)
+    tokens += postcode_tokens(person.postcodes)
+    counts: dict[tuple[str, str], int] = {}
+    totals: dict[str, float] = {}
+    values = {"kinds": sorted({k for k, _ in tokens}), "tokens": sorted({t for _, t in tokens})}
+    for kind, token, value in session.execute(_LOOKUP, values):
+        if kind.startswith("#"):
+            totals[kind] = max(float(value), 0.0)
+        elif (kind, token) in tokens:
+            counts[kind, token] = int(value)
+    return TermFrequencies(
+        counts=counts, totals={kind: totals.get(of, 0.0) for kind, of in TOTAL_OF.items()}
+    )
