@@ -1,6 +1,11 @@
 """The look-up form: what a practitioner typed, as the API's `EnquiryCreate`, or the
 errors to show (the GOV.UK error summary and each field's own message). The rules on what
-is enough to search on stay in `access/need_to_know.py`: this only says them in words."""
+is enough to search on stay in `access/need_to_know.py`: this only says them in words.
+
+One form for the practitioner's search, the data manager's "find a child" and the
+auditor's "find the child to audit" (`search.html`, which the other two extend), so the
+three ask for the same criteria, the address lines and town with them: match model v4
+compares the house and street, which tells apart children at one postcode."""
 
 from __future__ import annotations
 
@@ -22,6 +27,20 @@ FIELDS = (
     "dob_month",
     "dob_year",
     "age_years",
+    "address_line1",
+    "address_line2",
+    "town",
+    "postcode",
+    "nhs_number",
+    "upn",
+)
+# Passed to `EnquiryCreate` as typed when given (its validators are the rules).
+AS_TYPED = (
+    "given_names",
+    "family_name",
+    "address_line1",
+    "address_line2",
+    "town",
     "postcode",
     "nhs_number",
     "upn",
@@ -40,6 +59,9 @@ MESSAGES = {
     "other_names": "Enter both the given and family name of the other name",
     "date_of_birth": "Date of birth must be a real date in the past, within the last 25 years",
     "age_years": "Age must be a whole number of years, from 0 to 25",
+    "address_line1": "Enter the first line of the address in 200 characters or fewer",
+    "address_line2": "Enter the second line of the address in 200 characters or fewer",
+    "town": "Enter the town or city in 100 characters or fewer",
     "postcode": "Enter a real postcode, like W5 2AA",
     "nhs_number": "Enter a valid NHS number: 10 digits, like 999 291 4173",
     "upn": "Enter a valid UPN: 13 characters, starting with a letter",
@@ -68,11 +90,7 @@ class SearchForm:
 def read(values: dict[str, str]) -> tuple[SearchForm, EnquiryCreate | None]:
     form = SearchForm(values={name: values.get(name, "") for name in FIELDS})
     v = form.values
-    data: dict[str, Any] = {
-        key: v[key]
-        for key in ("given_names", "family_name", "postcode", "nhs_number", "upn")
-        if v[key]
-    }
+    data: dict[str, Any] = {key: v[key] for key in AS_TYPED if v[key]}
     if v["other_given_names"] or v["other_family_name"]:
         if not (v["other_given_names"] and v["other_family_name"]):
             form.errors["other_names"] = MESSAGES["other_names"]

@@ -2,7 +2,9 @@
 involvement and raise a flag (only the kinds their agency may raise offered; another kind
 posted is refused by the service, as the API's is); the reach rule (a child the caller
 did not find, or found too long ago, is refused); my recent enquiries, mine only; CSRF on
-every form; one audit row per page with the session's purpose."""
+every form; one audit row per page with the session's purpose. The look-up form's address
+(line 1, line 2, town) reaches the enquiry's criteria, and tells apart two children of one
+name at one postcode."""
 
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ from sqlalchemy import text
 from index_service.flags.models import FlagKind
 from index_service.web import practice
 from tests.access.test_objects import principal
-from tests.factories import VALID_NHS_NUMBER, Factory
-from tests.web.scenario import Scenario, a_child_with_a_key_worker
+from tests.factories import VALID_NHS_NUMBER, Factory, child_payload, create_confirming
+from tests.web.scenario import KEY_WORKER, Scenario, a_child_with_a_key_worker
 from tests.web.test_pages import csrf, state_purpose
 from tests.web.test_work import page_rows, sign_in_as
 
@@ -202,6 +204,98 @@ def test_my_recent_enquiries_lists_mine_only_and_the_home_page_links_my_pages(
     )
     assert row["detail"]["enquiry_ids"] == [enquiry_id]
     assert browser_client.get(f"/enquiries/{enquiry_id}").status_code == 200
+
+
+BY_NAME = {
+    "given_names": "Aisha",
+    "family_name": "Testchild",
+    "dob_day": "11",
+    "dob_month": "2",
+    "dob_year": "2016",
+    "postcode": "W5 2AA",
+}
+
+
+def test_the_address_on_the_look_up_form_reaches_the_enquiry_and_tells_neighbours_apart(
+    browser_client: TestClient, client: TestClient, factory: Factory
+) -> None:
+    """Two children of one name and date of birth at one postcode, in different houses
+    (confirmed different children by their data manager): by name, date of birth and
+    postcode the doctor is shown both; with the house and street and the town, the one
+    living there is the match (model v4's address levels: `current` against
+    `same_street`). The address is in the audit row's criteria as searched on."""
+    scenario = a_child_with_a_key_worker(factory, client)
+    neighbour = child_payload(
+        nhs_number=None,
+        upn=None,
+        addresses=[
+            {
+                "line1": "7 Synthetic Row",
+                "town": "London",
+                "postcode": "W5 2AA",
+                "local_authority": "E09000009",
+                "from_date": "2020-01-01",
+            }
+        ],
+    )
+    create_confirming(client, factory.data_manager(), neighbour)
+    sign_in_as(browser_client, "ed-doctor")
+    state_purpose(browser_client)
+    form = browser_client.get("/search").text
+    for name in ("address_line1", "address_line2", "town"):
+        tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', form)
+        assert tag is not None, name
+        assert 'autocomplete="off"' in tag.group(0)  # the browser's address is not the child's
+
+    postcode_only = browser_client.post("/search", data={**BY_NAME, "csrf_token": csrf(form)})
+    assert postcode_only.status_code == 303, postcode_only.text
+    shown = browser_client.get(postcode_only.headers["location"]).text
+    assert "Possible matches" in shown
+    with_address = browser_client.post(
+        "/search",
+        data={
+            **BY_NAME,
+            "address_line1": "1 SYNTHETIC ROW",
+            "address_line2": "",
+            "town": "London",
+            "csrf_token": csrf(form),
+        },
+    )
+    assert with_address.status_code == 303, with_address.text
+    assert "Synthetic" not in with_address.headers["location"]
+    answer = browser_client.get(with_address.headers["location"]).text
+    assert "Possible matches" not in answer
+    assert KEY_WORKER in answer  # the match: who to contact first
+
+    searches = [r for r in page_rows(factory, "/search") if r["method"] == "POST"]
+    assert [r["detail"]["outcome"] for r in searches] == ["possible_matches", "match"]
+    criteria = searches[1]["detail"]["criteria"]
+    assert (criteria["address_line1"], criteria["town"]) == ("1 SYNTHETIC ROW", "London")
+    assert "address_line2" not in criteria  # left blank: not a criterion
+    assert [str(c) for c in searches[1]["child_ids"]] == [scenario.child_id]
+    levels = [e["fields"]["address"]["level"] for e in searches[1]["detail"]["explanations"]]
+    assert levels == ["current"]  # the neighbour, at `same_street`, is not shown
+    mine = browser_client.get("/my-enquiries").text
+    assert "Address line 1: 1 SYNTHETIC ROW" in mine
+
+
+def test_the_address_fields_are_checked_as_the_api_checks_them(
+    browser_client: TestClient, client: TestClient, factory: Factory
+) -> None:
+    a_child_with_a_key_worker(factory, client)
+    sign_in_as(browser_client, "ed-doctor")
+    state_purpose(browser_client)
+    form = browser_client.get("/search").text
+    refused = browser_client.post(
+        "/search",
+        data={**BY_NAME, "address_line1": "1" * 201, "town": "L" * 101, "csrf_token": csrf(form)},
+    )
+    assert refused.status_code == 422
+    assert 'href="#address_line1"' in refused.text  # the error summary
+    assert 'id="address_line1-error"' in refused.text  # and the field's own message
+    assert 'id="town-error"' in refused.text
+    assert "Enter the town or city in 100 characters or fewer" in refused.text
+    assert factory.count("enquiry") == 0
 
 
 def test_the_purpose_page_asks_why_you_are_using_the_index(
