@@ -5,14 +5,25 @@ the school, each with its "unknown" and its "none" kept apart as the record keep
 presents it (`values_of`) and into the fields of the API's `ChildUpdate` (`read`), whose
 validators stay the rules; their errors are put back on the form's own fields. Lists are
 sent whole, as the API replaces them: the form carries every row the record holds (and
-one blank to add), so nothing on the record is dropped by a correction."""
+one blank to add), so nothing on the record is dropped by a correction.
+
+The NHS number's verification status is said by the data manager beside the number
+(`nhs_number_status_sent`): a number left as it is keeps its status, a status chosen is
+sent as the data manager's statement (the API lets only data managers say "verified"), and
+a new number whose status was not touched is sent without one, so the API's own rule makes
+it unverified: a traced status never carries over to a number nobody traced."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from index_service.children.models import CarersStatus, EducationStatus, GpStatus
+from index_service.children.models import (
+    CarersStatus,
+    EducationStatus,
+    GpStatus,
+    NhsNumberStatus,
+)
 from index_service.children.schemas import ChildPublic
 
 ADDRESS_PARTS = ("line1", "line2", "town", "postcode", "uprn", "local_authority", "from", "to")
@@ -36,6 +47,14 @@ EDUCATION_STATUSES = {
     EducationStatus.NOT_IN_EDUCATION.value: "Not in education",
     EducationStatus.UNKNOWN.value: "Not known",
 }
+
+# What the data manager may say of the number: traced, or not verified. A number from a
+# trusted feed is offered as it is only where the record has one (nobody types a feed).
+NHS_NUMBER_STATUSES = {
+    NhsNumberStatus.VERIFIED_TRACE.value: "Verified by a trace against the national record",
+    NhsNumberStatus.UNVERIFIED.value: "Not verified",
+}
+AS_FROM_THE_FEED = {NhsNumberStatus.TRUSTED_FEED.value: "From a trusted feed, as received"}
 
 MESSAGES = {
     "line1": "Enter the first line of the address",
@@ -100,6 +119,28 @@ def values_of(child: ChildPublic) -> dict[str, str]:
     values["school_urn"] = (ed.urn or "") if ed else ""
     values["school_phone"] = (ed.phone or "") if ed else ""
     return values
+
+
+def nhs_number_statuses(held: str | None) -> dict[str, str]:
+    """The choices of the NHS number's status for a record whose status is `held`."""
+    if held == NhsNumberStatus.TRUSTED_FEED.value:
+        return {**AS_FROM_THE_FEED, **NHS_NUMBER_STATUSES}
+    return NHS_NUMBER_STATUSES
+
+
+def nhs_number_status_sent(
+    *, number: str | None, chosen: str, held_number: str | None, held_status: str
+) -> str | None:
+    """The `nhs_number_status` to send with the form's `number`, or None to send none.
+    A status chosen (other than the record's) is the data manager's statement; the
+    record's own status goes with its own number, so a correction elsewhere keeps it;
+    a new number whose status was left alone (or not sent) goes without one (the API
+    then makes it unverified)."""
+    if not number:
+        return None
+    if chosen and chosen != held_status:
+        return chosen
+    return held_status if number == held_number else None
 
 
 def _count(field: Callable[[str], str], name: str, most: int) -> int:

@@ -25,6 +25,7 @@ from index_service.alerts.flows import timing_of
 from index_service.api.opening import children_opened
 from index_service.children import flows, quality, service, subject_access
 from index_service.children.age import AgeLimit
+from index_service.children.models import NhsNumberStatus
 from index_service.children.schemas import ChildCreate, ChildPublic, ChildUpdate
 from index_service.enquiries.models import EnquiryPublic
 from index_service.errors import NotFound, PreconditionFailed
@@ -48,7 +49,7 @@ UNSHIELD_CONSEQUENCE = (
 )
 RECORD_FIELDS = (  # the names, date of birth and identifiers; the rest: `record_form.py`
     *("given_names", "family_name", "dob_day", "dob_month", "dob_year"),
-    *("nhs_number", "upn", "la_reference"),
+    *("nhs_number", "nhs_number_status", "upn", "la_reference"),
 )
 LABELS = {
     "given_names": "Given names",
@@ -64,6 +65,7 @@ MESSAGES = {
     "family_name": "Enter the child's family name using letters",
     "date_of_birth": "Date of birth must be a real date in the past",
     "nhs_number": forms.MESSAGES["nhs_number"],
+    "nhs_number_status": "Choose whether the NHS number was verified by a trace",
     "upn": forms.MESSAGES["upn"],
     "la_reference": "Your reference must be at most 40 characters",
     "reason": "Say why this is a different child",
@@ -291,6 +293,7 @@ def values_of(child: ChildPublic) -> dict[str, str]:
         "dob_month": str(born.month) if born else "",
         "dob_year": str(born.year) if born else "",
         "nhs_number": child.nhs_number or "",
+        "nhs_number_status": (child.nhs_number_status or NhsNumberStatus.UNVERIFIED).value,
         "upn": child.upn or "",
         "la_reference": child.la_reference or "",
     }
@@ -328,6 +331,9 @@ def _edit(
         theirs=theirs,
         labels=LABELS,
         compared=_compared(theirs, values) if theirs is not None else [],
+        nhs_statuses=record_form.nhs_number_statuses(
+            child.nhs_number_status.value if child.nhs_number_status else None
+        ),
         statuses={
             "carers": record_form.CARERS_STATUSES,
             "gp": record_form.GP_STATUSES,
@@ -390,11 +396,19 @@ def correct(child_id: uuid.UUID, page: PageDep) -> Response:
     data.update(more_data)
     version_sent = page.field("version")
     update: ChildUpdate | None = None
+    held = service.get_child(session=unit.session, caller=viewer.principal, child_id=child_id)
+    status = record_form.nhs_number_status_sent(
+        number=data["nhs_number"],
+        chosen=values["nhs_number_status"],
+        held_number=held.child.nhs_number,
+        held_status=held.child.nhs_number_status,
+    )
+    if status is not None:
+        data["nhs_number_status"] = status
     # The form corrects the legal name: the record's other names are kept as they are
     # (the API replaces a list as a whole). Validated whatever the form's own checks
     # found, so that every problem is shown at once.
     if "names" in data:
-        held = service.get_child(session=unit.session, caller=viewer.principal, child_id=child_id)
         data["names"] += [
             {"kind": n.kind, "given_names": n.given_names, "family_name": n.family_name}
             for n in held.names

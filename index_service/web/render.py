@@ -30,6 +30,8 @@ _env.filters.update(
     datetime=words.long_datetime,
     purpose=words.purpose_label,
     flag_kind=words.flag_kind,
+    nhs_number_status=words.nhs_number_status,
+    nhs_number_region=words.nhs_number_region,
     did=sentence,
 )
 

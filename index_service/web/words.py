@@ -145,6 +145,32 @@ def rule(code: str) -> str:
     return RULES.get(code, code)
 
 
+# How far a record's NHS number is known to be the child's (`children.models.NhsNumberStatus`).
+NHS_NUMBER_STATUSES = {
+    "unverified": "Not verified: as typed or received, only its check digit checked",
+    "verified_trace": "Verified by a trace against the national record (the NHS's Personal "
+    "Demographics Service)",
+    "trusted_feed": "From a trusted feed: an agency's system that sends traced numbers",
+}
+# Whose range the number is in (`children.identifiers.nhs_number_region`).
+NHS_NUMBER_REGIONS = {
+    "england_wales_iom": "England, Wales or the Isle of Man",
+    "scotland_chi": "Scotland (a CHI number)",
+    "northern_ireland_hc": "Northern Ireland (a Health and Care number)",
+    "republic_of_ireland_ihi": "Republic of Ireland (an Individual Health Identifier)",
+    "synthetic": "The test range: never issued to a person",
+    "unallocated": "No issued range",
+}
+
+
+def nhs_number_status(code: str) -> str:
+    return NHS_NUMBER_STATUSES.get(code, code)
+
+
+def nhs_number_region(code: str) -> str:
+    return NHS_NUMBER_REGIONS.get(code, code)
+
+
 def criteria(given: dict[str, object]) -> list[tuple[str, str]]:
     """What an enquirer gave, as label and value, in the look-up form's order."""
     rows: list[tuple[str, str]] = []

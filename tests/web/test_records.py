@@ -2,7 +2,8 @@
 look-up answered on a page addressed by the enquiry's id; the record; a correction with
 the record's version (a change made since is shown, theirs beside yours, and reapplied);
 a new record behind the duplicate guard ("this is a different child" with a reason);
-shield and unshield; gaps and overdue flags. The policy as the API's: a practitioner is
+shield and unshield; gaps and overdue flags; the NHS number's verification status and range
+shown in plain words, and said on the correction form. The policy as the API's: a practitioner is
 refused, another authority's child is the same 404 as none; CSRF on every form; one audit
 row per page with the session's purpose."""
 
@@ -15,7 +16,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from index_service.settings import Settings
-from tests.factories import HARINGEY, PURPOSE, Factory, other_child
+from tests.factories import HARINGEY, PURPOSE, Factory, nhs_number, other_child
 from tests.web import browser as real
 from tests.web.browser import Journey
 from tests.web.scenario import a_child_with_a_key_worker
@@ -285,6 +286,104 @@ def test_a_correction_covers_addresses_carers_gp_and_school_with_unknown_and_non
     assert "4 New Street" in versions  # yours
     assert "Not known" in versions  # your carers: not known
     assert client.get(f"/v1/children/{child_id}", headers=api).json()["carers"]["status"] == "known"
+
+
+def _edits(factory: Factory) -> list[dict[str, Any]]:
+    return [r for r in page_rows(factory, "/records/{child_id}/edit") if r["method"] == "POST"]
+
+
+def test_the_nhs_numbers_status_is_shown_and_said_on_the_correction_form(
+    browser_client: TestClient, client: TestClient, factory: Factory
+) -> None:
+    """The record page says how far the number is known to be the child's and whose
+    range it is in; the data manager says "verified by a trace" (or "not verified") on
+    the form, through the API's `ChildUpdate`, the audit row's diff with it. A correction
+    elsewhere keeps the status; a new number is not verified unless the data manager says
+    so again; a status not offered is refused on the field."""
+    scenario = a_child_with_a_key_worker(factory, client)
+    child_id = scenario.child_id
+    api = {**factory.headers_for(scenario.ealing, roles=["data_manager"]), **PURPOSE}
+
+    def status() -> str:
+        return str(client.get(f"/v1/children/{child_id}", headers=api).json()["nhs_number_status"])
+
+    signed_in_data_manager(browser_client)
+    shown = browser_client.get(f"/records/{child_id}").text
+    assert "NHS number checked" in shown
+    assert "Not verified: as typed or received, only its check digit checked" in shown
+    assert "The test range: never issued to a person" in shown  # 999 numbers are synthetic
+    opened = browser_client.get(f"/records/{child_id}/edit").text
+    assert "Has this NHS number been verified?" in opened
+    assert "Verified by a trace against the national record" in opened
+    assert 'value="trusted_feed"' not in opened  # nobody types a feed
+    fields = form_of(opened)
+    assert fields["nhs_number_status"] == "unverified"
+
+    traced = browser_client.post(
+        f"/records/{child_id}/edit", data={**fields, "nhs_number_status": "verified_trace"}
+    )
+    assert traced.status_code == 303, traced.text
+    assert status() == "verified_trace"
+    assert _edits(factory)[-1]["detail"]["changes"]["nhs_number_status"] == {
+        "before": "unverified",
+        "after": "verified_trace",
+    }
+    shown = browser_client.get(f"/records/{child_id}").text
+    assert 'id="nhs-number-status">Verified by a trace against the national record' in shown
+
+    fields = form_of(browser_client.get(f"/records/{child_id}/edit").text)
+    assert fields["nhs_number_status"] == "verified_trace"
+    elsewhere = browser_client.post(
+        f"/records/{child_id}/edit", data={**fields, "la_reference": "EAL-7"}
+    )
+    assert elsewhere.status_code == 303, elsewhere.text
+    assert status() == "verified_trace"  # a correction elsewhere keeps the trace
+    assert set(_edits(factory)[-1]["detail"]["changes"]) == {"la_reference"}
+
+    fields = form_of(browser_client.get(f"/records/{child_id}/edit").text)
+    renumbered = browser_client.post(
+        f"/records/{child_id}/edit", data={**fields, "nhs_number": nhs_number(3)}
+    )
+    assert renumbered.status_code == 303, renumbered.text
+    assert status() == "unverified"  # nobody traced the new number
+
+    fields = form_of(browser_client.get(f"/records/{child_id}/edit").text)
+    assert fields["nhs_number_status"] == "unverified"
+    refused = browser_client.post(
+        f"/records/{child_id}/edit", data={**fields, "nhs_number_status": "probably"}
+    )
+    assert refused.status_code == 422
+    assert 'href="#nhs_number_status"' in refused.text
+    assert "Choose whether the NHS number was verified by a trace" in refused.text
+    assert status() == "unverified"
+
+
+def test_a_number_from_a_trusted_feed_is_offered_as_it_is(
+    browser_client: TestClient, client: TestClient, factory: Factory
+) -> None:
+    scenario = a_child_with_a_key_worker(factory, client)
+    child_id = scenario.child_id
+    api = {**factory.headers_for(scenario.ealing, roles=["data_manager"]), **PURPOSE}
+    fed = client.patch(
+        f"/v1/children/{child_id}",
+        json={"nhs_number_status": "trusted_feed"},
+        headers={**api, "If-Match": '"1"'},
+    )
+    assert fed.status_code == 200, fed.text
+    signed_in_data_manager(browser_client)
+    assert "From a trusted feed" in browser_client.get(f"/records/{child_id}").text
+    opened = browser_client.get(f"/records/{child_id}/edit").text
+    fields = form_of(opened)
+    assert fields["nhs_number_status"] == "trusted_feed"
+    assert "Not verified" in opened
+    downgraded = browser_client.post(
+        f"/records/{child_id}/edit", data={**fields, "nhs_number_status": "unverified"}
+    )
+    assert downgraded.status_code == 303, downgraded.text
+    assert _edits(factory)[-1]["detail"]["changes"]["nhs_number_status"] == {
+        "before": "trusted_feed",
+        "after": "unverified",
+    }
 
 
 def test_another_authoritys_child_is_not_reachable_and_a_practitioner_is_refused(
