@@ -209,8 +209,11 @@ def test_an_auditor_finds_the_child_by_a_search_as_an_enquiry_and_sees_who_looke
         "dob_day": "11",
         "dob_month": "2",
         "dob_year": "2016",
+        "address_line1": "1 Synthetic Row",
+        "town": "London",
         "postcode": "W5 2AA",
     }
+    assert 'name="address_line1"' in form.text  # the look-up form's address, as a search's
     enquiries_before = factory.count("enquiry")
     found = browser_client.post("/audit/child/find", data={**search, "csrf_token": csrf(form.text)})
     assert found.status_code == 200, found.text
@@ -226,7 +229,12 @@ def test_an_auditor_finds_the_child_by_a_search_as_an_enquiry_and_sees_who_looke
         "POST",
     )
     assert row["purpose"] is not None
-    assert row["detail"]["filter"]["criteria"]["family_name"] == "Testchild"
+    criteria = row["detail"]["filter"]["criteria"]
+    assert (criteria["family_name"], criteria["address_line1"], criteria["town"]) == (
+        "Testchild",
+        "1 Synthetic Row",
+        "London",
+    )
     assert [str(c) for c in row["child_ids"]] == [looked.child_id]
     who = browser_client.get(link)
     assert DOCTOR in who.text

@@ -32,7 +32,16 @@ ED_CODE = "TRUST-ED-01"
 DOCTOR = "ed-doctor-1"
 RANDOM_PARAMETERS = frozenset({"state", "nonce", "code", "code_challenge", "iss", "session_state"})
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-CHILD_DATA_IN_URLS = ("testchild", "aisha", "w5", "2aa", "9992914173", "age_years", "family")
+CHILD_DATA_IN_URLS = (
+    "testchild",
+    "aisha",
+    "w5",
+    "2aa",
+    "9992914173",
+    "age_years",
+    "family",
+    "synthetic",
+)
 
 
 @pytest.fixture
@@ -126,6 +135,8 @@ def test_an_ed_doctor_signs_in_through_the_trust_looks_a_child_up_and_sees_the_k
 
     page.get_by_label("Family name", exact=True).fill("Testchild")
     page.get_by_label("Or age in years").fill(str(age_today()))
+    page.get_by_label("Address line 1").fill("1 Synthetic Row")
+    page.get_by_label("Town or city").fill("London")
     page.get_by_label("Postcode").fill("W5 2AA")
     page.get_by_role("button", name="Search").click()
     page.wait_for_url(f"{base}/enquiries/*")
@@ -151,6 +162,8 @@ def test_an_ed_doctor_signs_in_through_the_trust_looks_a_child_up_and_sees_the_k
     assert {(r["purpose"], r["purpose_text"], r["outcome"]) for r in child_rows} == {
         ("health_care", "ED attendance, injury unexplained", "success")
     }
+    criteria = child_rows[0]["detail"]["criteria"]
+    assert (criteria["address_line1"], criteria["town"]) == ("1 Synthetic Row", "London")
     assert [r["action"] for r in rows if not r["action"].startswith("child:")] == ["web:sign_in"]
     assert_no_child_data_in_urls(journey)
 

@@ -515,11 +515,14 @@ def test_in_a_browser_a_data_manager_finds_corrects_through_a_conflict_and_shiel
         page.wait_for_url(f"{base}/records")
         mine.accessible()
         page.locator("#nhs_number").fill("999 291 4173")
+        page.get_by_label("Address line 1").fill("1 Synthetic Row")
+        page.get_by_label("Town or city").fill("London")
         page.get_by_role("button", name="Search").click()
         page.wait_for_url(f"{base}/records/found/*")
         mine.accessible()
         page.get_by_role("link", name="Aisha Testchild").click()
         page.wait_for_url(f"{base}/records/{child_id}")
+        assert "Not verified" in page.locator("#nhs-number-status").inner_text()
         mine.accessible()
         page.get_by_role("link", name="Correct this record").click()
         page.wait_for_url(f"{base}/records/{child_id}/edit")
@@ -534,6 +537,7 @@ def test_in_a_browser_a_data_manager_finds_corrects_through_a_conflict_and_shiel
         theirs.page.context.close()
 
         page.get_by_label("Family name").fill("Testchild-Smith")
+        page.get_by_label("Verified by a trace against the national record").check()
         page.get_by_label("Not registered with any GP").check()
         page.get_by_label("Practice code (ODS)").fill("")
         page.get_by_role("button", name="Save the correction").click()
@@ -543,10 +547,14 @@ def test_in_a_browser_a_data_manager_finds_corrects_through_a_conflict_and_shiel
         assert "Testchild-Smith" in versions
         assert "2 Synthetic Row" in versions  # their address, beside mine
         assert "Not registered with any GP" in versions  # my GP: none, not unknown
+        assert "Verified by a trace" in versions  # my statement on the number
         mine.accessible()
         page.get_by_role("button", name="Save my correction again").click()
         page.wait_for_url(f"{base}/records/{child_id}")
         assert "Testchild-Smith" in page.locator("h1").inner_text()
+        status = page.locator("#nhs-number-status").inner_text()
+        assert status.startswith("Verified by a trace against the national record")
+        mine.accessible()
         assert "will learn only that a record exists" in page.locator("main").inner_text()
 
         page.goto("/records/new")
@@ -568,7 +576,10 @@ def test_in_a_browser_a_data_manager_finds_corrects_through_a_conflict_and_shiel
         for address in ("/records/gaps", "/records/overdue"):
             page.goto(address)
             mine.accessible()
-        assert not any("9992914173" in url or "testchild" in url.lower() for url in mine.urls)
+        assert not any(
+            "9992914173" in url or "testchild" in url.lower() or "synthetic" in url.lower()
+            for url in mine.urls
+        )
     finally:
         real.stop(served.process)
 
@@ -578,6 +589,20 @@ def test_in_a_browser_a_data_manager_finds_corrects_through_a_conflict_and_shiel
         if r["route"].startswith("/records") and r["subject"] == "demo-data-manager"
     ]
     assert ("POST", "/records/find", 303, None, MY_PAGES_PURPOSE) in steps
+    [find] = [r for r in factory.audit_rows() if r["route"] == "/records/find"]
+    assert (find["detail"]["criteria"]["address_line1"], find["detail"]["criteria"]["town"]) == (
+        "1 Synthetic Row",
+        "London",
+    )
+    saved = [
+        r
+        for r in factory.audit_rows()
+        if r["route"] == "/records/{child_id}/edit" and r["status_code"] == 303
+    ]
+    assert saved[-1]["detail"]["changes"]["nhs_number_status"] == {
+        "before": "unverified",
+        "after": "verified_trace",
+    }
     assert ("GET", "/records/{child_id}", 200, None, MY_PAGES_PURPOSE) in steps
     edits = [s for s in steps if s[:2] == ("POST", "/records/{child_id}/edit")]
     assert edits == [
