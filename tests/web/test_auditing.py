@@ -65,7 +65,10 @@ def an_ealing_child_looked_at(factory: Factory, client: TestClient, web_app: Fas
     in the trail) looks her up twice through the API, a Haringey teacher once."""
     manager = _api(factory, "eal-dm", MANAGER, "DEMO-EAL-01", ["data_manager"])
     created = client.post(
-        "/v1/children", json=child_payload(responsible_authority=EALING), headers=manager
+        "/v1/children",
+        # The number traced: a look-up by it alone is a match (model v4).
+        json=child_payload(responsible_authority=EALING, nhs_number_status="verified_trace"),
+        headers=manager,
     )
     assert created.status_code == 201, created.text
     body = created.json()
