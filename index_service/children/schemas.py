@@ -185,7 +185,9 @@ def _mothers_date_of_birth(value: date) -> date:
     if value > today:
         raise ValueError("a date of birth cannot be in the future")
     if value < date(today.year - MAX_MOTHER_AGE_YEARS, 1, 1):
-        raise ValueError(f"a mother's date of birth is within the last {MAX_MOTHER_AGE_YEARS} years")
+        raise ValueError(
+            f"a mother's date of birth is within the last {MAX_MOTHER_AGE_YEARS} years"
+        )
     return value
 
 

@@ -77,7 +77,9 @@ def enquire_about_mother(
         family_name=mother.family_name,
         date_of_birth=mother.date_of_birth,
         nhs_number=mother.nhs_number,
-        places=enquired_places(line1=mother.address_line1, town=mother.town, postcode=mother.postcode),
+        places=enquired_places(
+            line1=mother.address_line1, town=mother.town, postcode=mother.postcode
+        ),
     )
     resolution = resolve_mother(session=session, person=person)
     found = resolution.candidates[0] if resolution.outcome == Outcome.MATCH else None
