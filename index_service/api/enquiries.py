@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends, Response, status
 from sqlmodel import Session
 
 from index_service.access.need_to_know import CriteriaInsufficient
-from index_service.access.pre_birth import NOT_A_MATERNITY_SETTING
 from index_service.access.policy import Permission
+from index_service.access.pre_birth import NOT_A_MATERNITY_SETTING
 from index_service.access.principal import Principal
 from index_service.access.purpose import Purpose
 from index_service.alerts.service import AlertTiming
