@@ -7,6 +7,7 @@ of it (R1); anyone else is refused."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index_service.organisations.models import Organisation
-from tests.factories import EALING, Factory, child_payload, nhs_number
+from tests.factories import EALING, Factory, child_payload, create_confirming, nhs_number
 
 MOTHER = {
     "given_names": "Shanice",
@@ -314,3 +315,40 @@ def test_a_mothers_date_of_birth_is_a_womans(setting: Setting) -> None:
     too_late["mother"]["date_of_birth"] = (date.today() + timedelta(days=1)).isoformat()
     response = setting.client.post("/v1/children", json=too_late, headers=setting.data_manager)
     assert response.status_code == 422
+
+
+def test_a_merge_moves_the_mother_to_the_survivor_and_an_unmerge_gives_her_back(
+    setting: Setting, factory: Factory
+) -> None:
+    client, dm = setting.client, setting.data_manager
+    first = create_confirming(client, dm, unborn_payload(mother=None))
+    second = create_confirming(
+        client,
+        dm,
+        unborn_payload(
+            names=[{"kind": "legal", "given_names": "Baby", "family_name": "Examplemum"}]
+        ),
+    )
+
+    def etag(child_id: str) -> str:
+        return str(client.get(f"/v1/children/{child_id}", headers=dm).headers["ETag"])
+
+    merged = client.post(
+        f"/v1/children/{first}/merges",
+        json={"merged_id": second, "merged_version": int(etag(second).strip('"'))},
+        headers={**dm, "If-Match": etag(first)},
+    )
+    assert merged.status_code == 201, merged.text
+    assert client.get(f"/v1/children/{first}", headers=dm).json()["mother"] == MOTHER
+    nurse = setting.as_(factory.organisation(type="hospital"), "mw-mia")
+    answer = setting.ask(nurse, **MOTHER).json()
+    assert answer["outcome"] == "match"
+    assert factory.audit_rows()[-1]["child_ids"] == [uuid.UUID(first)]
+
+    undone = client.post(
+        f"/v1/children/{first}/merges/{merged.json()['id']}/undo",
+        headers={**dm, "If-Match": etag(first)},
+    )
+    assert undone.status_code == 200, undone.text
+    assert client.get(f"/v1/children/{first}", headers=dm).json()["mother"] is None
+    assert client.get(f"/v1/children/{second}", headers=dm).json()["mother"] == MOTHER
