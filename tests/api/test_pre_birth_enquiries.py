@@ -352,3 +352,24 @@ def test_a_merge_moves_the_mother_to_the_survivor_and_an_unmerge_gives_her_back(
     assert undone.status_code == 200, undone.text
     assert client.get(f"/v1/children/{first}", headers=dm).json()["mother"] is None
     assert client.get(f"/v1/children/{second}", headers=dm).json()["mother"] == MOTHER
+
+
+def test_a_shielded_plan_names_its_authority_never_its_worker_and_the_access_is_kept(
+    setting: Setting, factory: Factory
+) -> None:
+    child_id = setting.plan()
+    etag = setting.client.get(f"/v1/children/{child_id}", headers=setting.data_manager).headers[
+        "ETag"
+    ]
+    shielded = setting.client.put(
+        f"/v1/children/{child_id}/shield", headers={**setting.data_manager, "If-Match": etag}
+    )
+    assert shielded.status_code == 200, shielded.text
+    nurse = setting.as_(factory.organisation(type="emergency_department"), "nurse-nia")
+
+    answer = setting.ask(nurse, **MOTHER).json()
+
+    assert answer["outcome"] == "match"
+    assert answer["pre_birth_plan"]["key_workers"] == []
+    assert answer["pre_birth_plan"]["contact"]["organisation_code"] == setting.csc.code
+    assert factory.count("shielded_access") == 1  # for the data manager's alert (R7)
