@@ -60,6 +60,7 @@ TABLES = (
     "child_merge",
     "child_tombstone",
     "carer",
+    "child_mother",
     "term_frequency",
     "child_address",
     "child_name",

@@ -52,8 +52,10 @@ ENTRY = frozenset(
 # What the local authority's social workers and designated managers see: the whole
 # record as kept, with its address history and the authority's own reference.
 CASE_RECORD = ENTRY | {"la_reference", "addresses", "created_at", "updated_at"}
-# Data managers keep the record: they also see where each field came from.
-KEPT_RECORD = CASE_RECORD | {"provenance"}
+# Data managers keep the record: they also see where each field came from, and an unborn
+# child's expectant mother (her identity is there to find the plan by an enquiry about
+# her, never to be read by whoever reaches the child's record).
+KEPT_RECORD = CASE_RECORD | {"provenance", "mother"}
 # An agency system that feeds records in gets an acknowledgement, not the record back.
 ACKNOWLEDGEMENT = frozenset({"id", "status", "version", "created_at"})
 # A shielded record, to anyone but its data managers: it exists, and whom to contact.

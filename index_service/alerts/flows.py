@@ -451,3 +451,19 @@ def alert_flags_past_review(
         session.add(flag)
     session.flush()
     return raised
+
+
+def after_expectant_mother_enquired(
+    *, session: Session, occasion: Occasion, child_id: uuid.UUID, timing: AlertTiming
+) -> list[Alert]:
+    """R1 for an unborn child found through an enquiry about its expectant mother: the
+    key worker (and any allocated worker or lead professional) hears of it, as for an
+    enquiry about a known child. R2 does not apply: the enquiry is about the woman, not a
+    child at an address."""
+    workers = workers_of(session=session, child_id=child_id)
+    occasion = _as_seen_beside(occasion, workers)
+    assert occasion.actor is not None
+    drafts = rules.r1_enquiry_about_known_child(
+        actor=occasion.actor, child_id=child_id, workers=workers
+    )
+    return _raise(session, drafts, occasion, timing)

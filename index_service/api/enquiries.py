@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from index_service.access.need_to_know import CriteriaInsufficient
 from index_service.access.policy import Permission
+from index_service.access.pre_birth import NOT_A_MATERNITY_SETTING
 from index_service.access.principal import Principal
 from index_service.access.purpose import Purpose
 from index_service.alerts.service import AlertTiming
@@ -31,8 +32,9 @@ from index_service.api.deps import (
 from index_service.api.opening import children_opened
 from index_service.api.routing import AuditedRoute
 from index_service.children.schemas import ChildPublic
-from index_service.enquiries import service
+from index_service.enquiries import pre_birth, service
 from index_service.enquiries.models import EnquiryCreate, EnquiryOutcome, EnquiryPublic
+from index_service.errors import Forbidden
 from index_service.settings import Settings
 
 router = APIRouter(
@@ -55,6 +57,12 @@ router = APIRouter(
                 CriteriaInsufficient,
                 "not enough to search on: an NHS number, or a name with a date of birth and more",
             ),
+            ProblemCase.of(
+                Forbidden,
+                "an enquiry about an expectant mother from an organisation other than a "
+                "hospital, an emergency department, a GP practice or a health visitor",
+                code=NOT_A_MATERNITY_SETTING,
+            ),
         ),
     ),
 )
@@ -75,7 +83,11 @@ def make_enquiry(
     with them and how to reach them), `candidates` (at most five summaries: open one with
     `GET /v1/enquiries/{enquiry_id}/children/{child_id}`) or `not_found` (with the front
     door to contact and earlier enquiries about the same details). Details never go in a
-    URL, hence a POST. The enquiry rules may raise alerts to the child's key worker."""
+    URL, hence a POST. The enquiry rules may raise alerts to the child's key worker.
+
+    With `expectant_mother` instead of a child's details (hospitals, emergency
+    departments, GP practices and health visitors only): `match` with `pre_birth_plan`
+    (that her unborn child is on a pre-birth plan, and whom to contact) or `not_found`."""
     answer = enquire(
         session=session,
         caller=caller,
@@ -101,6 +113,10 @@ def enquire(
 ) -> EnquiryPublic:
     """An enquiry and its answer, with what the request's audit row records of it: the
     API's route and the pages' search both answer through here."""
+    if data.expectant_mother is not None:
+        return _enquire_about_mother(
+            session=session, caller=caller, purpose=purpose, data=data, ctx=ctx, timing=timing
+        )
     result = service.make_enquiry(
         session=session,
         caller=caller,
@@ -145,6 +161,55 @@ def enquire(
         outcome=outcome,
         candidates=result.summaries,
         advice=service.advice_for(outcome, result.child),
+        model_version=enquiry.model_version,
+        created_at=enquiry.created_at,
+        **disclosed,
+    )
+
+
+def _enquire_about_mother(
+    *,
+    session: Session,
+    caller: Principal,
+    purpose: Purpose,
+    data: EnquiryCreate,
+    ctx: RequestContext,
+    timing: AlertTiming,
+) -> EnquiryPublic:
+    """An enquiry about an expectant mother, audited as an enquiry: the unborn child it
+    found (if any) is named in the audit row, and the criteria are in its detail."""
+    result = pre_birth.enquire_about_mother(
+        session=session,
+        caller=caller,
+        purpose=purpose,
+        data=data,
+        request_id=ctx.audit.request_id,
+        timing=timing,
+    )
+    enquiry = result.enquiry
+    outcome = EnquiryOutcome(enquiry.outcome)
+    if result.child_id is not None:
+        ctx.audit.children(result.child_id)
+    ctx.audit.detail.update(
+        enquiry_id=str(enquiry.id),
+        about="expectant_mother",
+        outcome=outcome.value,
+        criteria_given=sorted(enquiry.criteria["expectant_mother"]),
+        criteria=enquiry.criteria,
+        model_version=enquiry.model_version,
+        explanations=enquiry.explanations,
+    )
+    ctx.note_alerts(result.alerts)
+    disclosed: dict[str, Any] = {}
+    if result.plan is not None:
+        disclosed["pre_birth_plan"] = result.plan
+    else:
+        disclosed["advice"] = pre_birth.NO_PLAN_ADVICE
+        disclosed["front_door"] = result.front_door
+    return EnquiryPublic(
+        id=enquiry.id,
+        outcome=outcome,
+        candidates=[],
         model_version=enquiry.model_version,
         created_at=enquiry.created_at,
         **disclosed,

@@ -28,12 +28,13 @@ from index_service.children.models import (
     Child,
     ChildAddress,
     ChildMerge,
+    ChildMother,
     ChildName,
     ChildStatus,
     NameKind,
     ShieldedAccess,
 )
-from index_service.children.service import ChildRecord, load_record
+from index_service.children.service import ChildRecord, is_unborn, load_record
 from index_service.common import utcnow
 from index_service.enquiries.models import Enquiry
 from index_service.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
@@ -147,6 +148,7 @@ def _dump(record: ChildRecord) -> dict[str, Any]:
         "names": [r.model_dump(mode="json") for r in record.names],
         "addresses": [r.model_dump(mode="json") for r in record.addresses],
         "carers": [r.model_dump(mode="json") for r in record.carers],
+        "mother": record.mother.model_dump(mode="json") if record.mother else None,
     }
 
 
@@ -284,6 +286,13 @@ def _take_over(session: Session, kept: ChildRecord, gone: ChildRecord, now: date
             position += 1
             session.add(carer)
     taken: list[str] = ["names", "addresses", "carers"]
+    if gone.mother is not None and kept.mother is None and is_unborn(survivor):
+        # An unborn child's expectant mother: how an enquiry finds the plan.
+        mother = gone.mother.model_dump(exclude={"child_id"})
+        session.delete(gone.mother)
+        session.flush()
+        session.add(ChildMother(child_id=survivor.id, **mother))
+        taken.append("mother")
     for name in _IDENTIFIERS:
         if getattr(survivor, name) is None and getattr(other, name) is not None:
             setattr(survivor, name, getattr(other, name))
@@ -349,7 +358,7 @@ def unmerge(
         other.id: fields_of(load_record(session=session, child_id=other.id)),
     }
     for child in (survivor, other):
-        for model in (ChildName, ChildAddress, Carer):
+        for model in (ChildName, ChildAddress, Carer, ChildMother):
             session.exec(delete(model).where(col(model.child_id) == child.id))
     session.flush()
     now = utcnow()
@@ -406,6 +415,8 @@ def _restore(session: Session, child: Child, saved: dict[str, Any], now: datetim
     for model, key in ((ChildName, "names"), (ChildAddress, "addresses"), (Carer, "carers")):
         for data in saved[key]:
             session.add(model.model_validate(data))
+    if saved.get("mother"):  # snapshots taken before mothers were kept have none
+        session.add(ChildMother.model_validate(saved["mother"]))
     session.flush()
 
 

@@ -236,6 +236,25 @@ class ChildAddress(SQLModel, table=True):
     to_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
 
 
+class ChildMother(SQLModel, table=True):
+    """The expectant mother of an unborn child on a pre-birth plan (DOMAIN.md: "unborn
+    child protection plan ... mother's identity"). The plan is held against the child,
+    but an enquiry at maternity or an emergency department is about the woman: this row
+    is what such an enquiry is compared with (`enquiries/pre_birth.py`). Her address is
+    the child's current address. Written only while the child is unborn; shown to the
+    record's data managers only (`access/views.py`)."""
+
+    __tablename__ = "child_mother"
+
+    child_id: uuid.UUID = Field(
+        sa_column=Column(Uuid, ForeignKey("child.id", ondelete="CASCADE"), primary_key=True)
+    )
+    given_names: str = Field(max_length=100)
+    family_name: str = Field(max_length=100)
+    date_of_birth: date = Field(sa_column=Column(Date, nullable=False, index=True))
+    nhs_number: str | None = Field(default=None, max_length=10, index=True)
+
+
 class Carer(SQLModel, table=True):
     __tablename__ = "carer"
 

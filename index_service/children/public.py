@@ -28,6 +28,7 @@ from index_service.children.schemas import (
     EducationPublic,
     GpPracticePublic,
     InvolvementPublic,
+    MotherPublic,
     NamePublic,
     Provenance,
 )
@@ -195,6 +196,11 @@ _BUILDERS: dict[str, Callable[[ChildFacts], Any]] = {
     "contact": lambda f: f.authority_contact,
     "names": lambda f: [NamePublic.model_validate(n, from_attributes=True) for n in f.record.names],
     "date_of_birth": lambda f: f.record.child.date_of_birth,
+    "mother": lambda f: (
+        MotherPublic.model_validate(f.record.mother, from_attributes=True)
+        if f.record.mother is not None
+        else None
+    ),
     "date_of_birth_precision": lambda f: f.record.child.date_of_birth_precision,
     "age_years": lambda f: age_in_years(f.record.child.date_of_birth, utcnow().date()),
     "nhs_number": lambda f: f.record.child.nhs_number,

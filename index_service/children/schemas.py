@@ -175,6 +175,40 @@ class EducationIn(Strict):
         return self
 
 
+# A woman's date of birth, as a record or an enquiry gives it: in the past, and not
+# beyond what a person's age could be (a typing error, not a mother).
+MAX_MOTHER_AGE_YEARS = 70
+
+
+def _mothers_date_of_birth(value: date) -> date:
+    today = utcnow().date()
+    if value > today:
+        raise ValueError("a date of birth cannot be in the future")
+    if value < date(today.year - MAX_MOTHER_AGE_YEARS, 1, 1):
+        raise ValueError(
+            f"a mother's date of birth is within the last {MAX_MOTHER_AGE_YEARS} years"
+        )
+    return value
+
+
+MothersDateOfBirth = Annotated[date, AfterValidator(_mothers_date_of_birth)]
+
+
+class MotherIn(Strict):
+    """The expectant mother of an unborn child on a pre-birth plan: who an enquiry at
+    maternity or an emergency department is about. Her address is the child's current
+    address. Only on an unborn child's record."""
+
+    given_names: ChildNameText
+    family_name: ChildNameText
+    date_of_birth: MothersDateOfBirth
+    nhs_number: NhsNumber | None = None
+
+
+class MotherPublic(MotherIn):
+    pass
+
+
 def _check_names(names: list[NameIn]) -> list[NameIn]:
     if sum(1 for n in names if n.kind == NameKind.LEGAL) != 1:
         raise ValueError("give exactly one legal name")
@@ -217,6 +251,12 @@ class ChildCreate(Strict):
     gp_practice: GpPracticeIn = UNKNOWN_GP
     education: EducationIn = UNKNOWN_EDUCATION
     responsible_authority: LocalAuthorityCode
+    mother: MotherIn | None = Field(
+        default=None,
+        description="For an unborn child on a pre-birth plan only (a date of birth in the "
+        "future): the expectant mother's identity, so that an enquiry about her from "
+        "maternity or an emergency department finds the plan. Refused (422) on a born child.",
+    )
     confirmed_distinct_from: list[uuid.UUID] = Field(
         default_factory=list,
         max_length=50,
@@ -244,6 +284,10 @@ class ChildUpdate(Strict):
     gp_practice: GpPracticeIn | None = None
     education: EducationIn | None = None
     responsible_authority: LocalAuthorityCode | None = None
+    mother: MotherIn | None = Field(
+        default=None,
+        description="As on create; `null` removes it. Refused (422) on a born child.",
+    )
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> Self:
@@ -370,6 +414,10 @@ class ChildPublic(BaseModel):
         default=None,
         description="Active flags, each with the contact to call. A flag never carries the "
         "concern itself.",
+    )
+    mother: MotherPublic | None = Field(
+        default=None,
+        description="An unborn child's expectant mother (data managers only).",
     )
     provenance: dict[str, Provenance] | None = None
     version: int | None = None

@@ -27,6 +27,7 @@ from index_service.children.models import (
     Carer,
     Child,
     ChildAddress,
+    ChildMother,
     ChildName,
     ChildStatus,
     NhsNumberStatus,
@@ -39,11 +40,12 @@ from index_service.children.schemas import (
     ChildCreate,
     ChildPublic,
     ChildUpdate,
+    MotherIn,
     NameIn,
     provenance_for,
 )
 from index_service.common import utcnow
-from index_service.errors import Conflict, Forbidden, NotFound, PreconditionFailed
+from index_service.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from index_service.flags.queries import active_flags
 from index_service.involvements.models import Involvement
 from index_service.involvements.queries import current_involvements
@@ -61,6 +63,7 @@ class ChildRecord:
     names: list[ChildName]
     addresses: list[ChildAddress]
     carers: list[Carer]
+    mother: ChildMother | None = None  # an unborn child's expectant mother
 
 
 def require_may_verify(*, caller: Principal, data: ChildCreate | ChildUpdate) -> None:
@@ -114,6 +117,8 @@ def create_child(*, session: Session, caller: Principal, data: ChildCreate) -> C
     _replace_names(session, child.id, data.names, child.date_of_birth)
     _replace_addresses(session, child.id, data.addresses)
     _replace_carers(session, child.id, data.carers)
+    if data.mother is not None:
+        _replace_mother(session, child, data.mother)
     return load_record(session=session, child_id=child.id)
 
 
@@ -222,6 +227,8 @@ def update_child(
         _replace_addresses(session, child.id, data.addresses)
     if data.carers is not None:
         _replace_carers(session, child.id, data.carers)
+    if "mother" in given:
+        _replace_mother(session, child, data.mother)
     now = utcnow()
     child.provenance = {**child.provenance, **provenance_for(given, caller.organisation_code, now)}
     child.version += 1
@@ -271,6 +278,13 @@ def _fields_of(record: ChildRecord, names: set[str]) -> dict[str, Any]:
             ]
             if name == "carers":  # "none" and "unknown" differ with nobody listed
                 found[name] = {"status": child.carers_status, "people": found[name]}
+        elif name == "mother":
+            mother = record.mother
+            found[name] = (
+                None
+                if mother is None
+                else {k: v for k, v in mother.model_dump(mode="json").items() if k != "child_id"}
+            )
         elif name in groups:
             found[name] = groups[name]
         else:
@@ -300,7 +314,11 @@ def load_record(
         select(Carer).where(Carer.child_id == child_id).order_by(col(Carer.position))
     ).all()
     return ChildRecord(
-        child=child, names=list(names), addresses=list(addresses), carers=list(carers)
+        child=child,
+        names=list(names),
+        addresses=list(addresses),
+        carers=list(carers),
+        mother=session.get(ChildMother, child_id, populate_existing=True),
     )
 
 
@@ -446,6 +464,27 @@ def _replace_addresses(session: Session, child_id: uuid.UUID, addresses: list[Ad
     session.exec(delete(ChildAddress).where(col(ChildAddress.child_id) == child_id))
     for address in addresses:
         session.add(ChildAddress(child_id=child_id, **address.model_dump()))
+    session.flush()
+
+
+def is_unborn(child: Child) -> bool:
+    """An unborn child's date of birth is the expected date of delivery, in the future
+    (`children/age.py`)."""
+    return child.date_of_birth > utcnow().date()
+
+
+def _replace_mother(session: Session, child: Child, mother: MotherIn | None) -> None:
+    """Record (or, with None, remove) the expectant mother. Only an unborn child has one:
+    a born child's mother is a carer, not the way to find them."""
+    if mother is not None and not is_unborn(child):
+        raise InvalidInput(
+            "a mother's identity is recorded only for an unborn child on a pre-birth plan "
+            "(a date of birth in the future, the expected date of delivery)",
+            code="mother_only_for_unborn_child",
+        )
+    session.exec(delete(ChildMother).where(col(ChildMother.child_id) == child.id))
+    if mother is not None:
+        session.add(ChildMother(child_id=child.id, **mother.model_dump()))
     session.flush()
 
 

@@ -471,6 +471,8 @@ def _unborn(acts: Acts, staff: Staff, manager: Manager) -> ChildRecord:
             "people": [{"name": "Chloe Marsh", "relationship": "mother", "phone": "07700 900155"}],
         },
         education={"status": "not_of_school_age"},
+        # Her identity, so that maternity or an ED finds the plan by an enquiry about her.
+        mother={"given_names": "Chloe", "family_name": "Marsh", "date_of_birth": "2007-02-14"},
     )
     child = record.child.id
     social_worker = staff.member(org_code(BRENT, T.CHILDRENS_SOCIAL_CARE), 1)

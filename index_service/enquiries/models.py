@@ -19,7 +19,9 @@ from index_service.children.schemas import (
     MAX_AGE_YEARS,
     ChildPublic,
     ChildSummary,
+    ContactPublic,
     DateOfBirth,
+    MothersDateOfBirth,
     NhsNumber,
     Postcode,
     Upn,
@@ -81,6 +83,22 @@ class OtherName(BaseModel):
 MAX_OTHER_NAMES = 10
 
 
+class ExpectantMotherIn(BaseModel):
+    """What a maternity ward or an emergency department knows of a pregnant woman: the
+    index finds her unborn child's pre-birth plan through her (DOMAIN.md "What a record
+    holds")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    given_names: PersonName
+    family_name: PersonName
+    date_of_birth: MothersDateOfBirth
+    nhs_number: NhsNumber | None = None
+    postcode: Postcode | None = None
+    address_line1: ShortText | None = None
+    town: Text100 | None = None
+
+
 class EnquiryCreate(BaseModel):
     """What the enquirer knows of the child. The purpose travels in the `Purpose-Of-Use`
     and `Purpose-Text` headers, as on every request that touches child data."""
@@ -120,6 +138,13 @@ class EnquiryCreate(BaseModel):
         "is found and someone else enquires about the same child, its designated managers "
         "are told. Unset: your own organisation's authority.",
     )
+    expectant_mother: ExpectantMotherIn | None = Field(
+        default=None,
+        description="Instead of a child: an expectant mother (names, date of birth, and "
+        "what else is known: NHS number, address). The answer says only whether her unborn "
+        "child is on a pre-birth plan and whom to contact (`pre_birth_plan`). Hospitals, "
+        "emergency departments, GP practices and health visitors only.",
+    )
 
     @field_validator("year_of_birth")
     @classmethod
@@ -138,6 +163,13 @@ class EnquiryCreate(BaseModel):
         ]
         if len(given) > 1:
             raise ValueError("give one of date_of_birth, year_of_birth or age_years")
+        if self.expectant_mother is not None:
+            about_child = self.model_fields_set - {"expectant_mother"}
+            if about_child:
+                raise ValueError(
+                    "an enquiry about an expectant mother gives only expectant_mother, "
+                    f"not {', '.join(sorted(about_child))}"
+                )
         return self
 
 
@@ -154,6 +186,31 @@ class EarlierEnquiryPublic(BaseModel):
     phone: str | None = None
     email: str | None = None
     purpose: str
+
+
+class PlanContactPublic(BaseModel):
+    """The worker who holds an unborn child's plan, and how to reach them."""
+
+    practitioner_name: str
+    phone: str | None = None
+    email: str | None = None
+    organisation_code: str
+    organisation_name: str
+
+
+class PreBirthPlanPublic(BaseModel):
+    """The answer to an enquiry about an expectant mother: that her unborn child is on a
+    pre-birth plan, and whom to contact. Nothing of the child's record."""
+
+    notice: str
+    key_workers: list[PlanContactPublic] = Field(
+        description="The plan's key worker (and any allocated worker or lead professional); "
+        "empty when none is on record or the record is shielded."
+    )
+    contact: ContactPublic | None = Field(
+        description="The responsible authority's children's social care (in hours, secure "
+        "email, out of hours), if it takes part in the index."
+    )
 
 
 class EnquiryPublic(BaseModel):
@@ -186,6 +243,11 @@ class EnquiryPublic(BaseModel):
         description="On `not_found` only: earlier enquiries by others that seem to be about "
         "the same child, none of which found a record either: when, which organisation, "
         "and how to reach the enquirer.",
+    )
+    pre_birth_plan: PreBirthPlanPublic | None = Field(
+        default=None,
+        description="On an enquiry about an expectant mother that found her (`match`): "
+        "that a pre-birth plan exists and whom to contact.",
     )
     model_version: str
     created_at: datetime
