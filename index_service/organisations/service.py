@@ -55,13 +55,20 @@ def get_organisation(
 
 def authority_contact(*, session: Session, local_authority: str) -> Organisation | None:
     """The children's social care of a local authority: whom to contact about its
-    children (its data managers and designated managers work there)."""
+    children (its data managers and designated managers work there). One that was
+    deactivated (it no longer takes part: a reorganised service under a new code, say)
+    is never given as the front door."""
     return session.exec(
         select(Organisation)
         .where(Organisation.local_authority == local_authority)
-        .where(Organisation.type == OrganisationType.CHILDRENS_SOCIAL_CARE.value)
+        .where(_ACTIVE_CHILDRENS_SOCIAL_CARE)
         .order_by(col(Organisation.code))
     ).first()
+
+
+_ACTIVE_CHILDRENS_SOCIAL_CARE = (
+    col(Organisation.type) == OrganisationType.CHILDRENS_SOCIAL_CARE.value
+) & col(Organisation.deactivated_at).is_(None)
 
 
 def named_organisations(
@@ -75,7 +82,7 @@ def named_organisations(
             or_(
                 col(Organisation.code).in_({c.upper() for c in codes}),
                 (col(Organisation.local_authority) == local_authority)
-                & (col(Organisation.type) == OrganisationType.CHILDRENS_SOCIAL_CARE.value),
+                & _ACTIVE_CHILDRENS_SOCIAL_CARE,
             )
         )
         .order_by(col(Organisation.code))
@@ -86,6 +93,7 @@ def named_organisations(
             for o in found
             if o.local_authority == local_authority
             and o.type == OrganisationType.CHILDRENS_SOCIAL_CARE.value
+            and o.deactivated_at is None
         ),
         None,
     )

@@ -116,6 +116,33 @@ def test_not_found_names_the_front_door_of_the_authority_given(
     assert "front_door" in answer["advice"]
 
 
+def test_a_deactivated_childrens_social_care_is_never_the_front_door(
+    client: TestClient, factory: Factory
+) -> None:
+    """A service that no longer takes part (reorganised under a new code, say) is not
+    whom a worried practitioner is told to call: the authority's active one is."""
+    admin = _admin(factory)
+    old = factory.organisation(
+        local_authority=HARINGEY, code="HRY-A1", name="Haringey (old service)", **CSC
+    )
+    factory.organisation(
+        local_authority=HARINGEY,
+        code="HRY-B1",
+        name="Haringey Children's Services",
+        **{**CSC, "contact_phone": "020 7946 0312"},
+    )
+    gone = client.put(
+        f"/v1/organisations/{old.id}/deactivation",
+        json={"reason": "replaced by HRY-B1"},
+        headers=admin,
+    )
+    assert gone.status_code == 200, gone.text
+    nurse = factory.practitioner()
+    answer = _enquire(client, nurse, **UNKNOWN_CHILD, lives_in_local_authority=HARINGEY)
+    contact = answer["front_door"]["contact"]
+    assert (contact["organisation_code"], contact["phone"]) == ("HRY-B1", "020 7946 0312")
+
+
 def test_not_found_front_door_is_the_postcodes_authority_by_the_index_addresses(
     client: TestClient, factory: Factory
 ) -> None:
