@@ -9,6 +9,7 @@ from index_service.access.policy import (
     AUDITOR,
     DATA_MANAGER,
     NATIONAL_AUDITOR,
+    SERVICE_ACCOUNT,
     SOCIAL_WORKER,
     Decision,
     holds,
@@ -72,9 +73,11 @@ def may_change_child(
 
 def may_verify_nhs_number(principal: Principal) -> bool:
     """Who may record that a child's NHS number is verified (a PDS trace, a trusted
-    feed): the data managers who keep the records. A verified number decides a match on
+    feed): the data managers who keep the records, and the agency systems that traced it
+    (a service account: the same say its feed's `nhs_number_verified` column gives, as
+    CP-IS takes a trace from the sending system). A verified number decides a match on
     its own, so nobody else may say so."""
-    return holds(principal, DATA_MANAGER)
+    return holds(principal, DATA_MANAGER) or holds(principal, SERVICE_ACCOUNT)
 
 
 def judges_duplicates(principal: Principal) -> bool:

@@ -15,7 +15,7 @@ from index_service.access.policy import Permission
 from index_service.access.principal import Principal
 from index_service.alerts import flows as alert_flows
 from index_service.api.context import RequestContext
-from index_service.api.contract import ProblemCase
+from index_service.api.contract import CHILD_MERGED, ProblemCase
 from index_service.api.deps import (
     AlertTimingDep,
     ContextDep,
@@ -226,6 +226,7 @@ def read_child(
     **permission(
         Permission.CHILD_UPDATE,
         raises=(
+            CHILD_MERGED,
             ProblemCase.of(Forbidden, _REFUSALS["record_shielded"], "record_shielded"),
             ProblemCase.of(
                 Forbidden, _REFUSALS["not_responsible_authority"], "not_responsible_authority"
@@ -296,7 +297,7 @@ def _set_shielded(
     "/{child_id}/shield",
     response_model=ChildPublic,
     response_model_exclude_unset=True,
-    **permission(Permission.CHILD_SHIELD),
+    **permission(Permission.CHILD_SHIELD, raises=(CHILD_MERGED,)),
 )
 def shield_child(
     child_id: uuid.UUID,
@@ -319,7 +320,7 @@ def shield_child(
     "/{child_id}/shield",
     response_model=ChildPublic,
     response_model_exclude_unset=True,
-    **permission(Permission.CHILD_SHIELD),
+    **permission(Permission.CHILD_SHIELD, raises=(CHILD_MERGED,)),
 )
 def unshield_child(
     child_id: uuid.UUID,
@@ -469,10 +470,6 @@ def unmerge_children(
     return _merge_answer(outcome, ctx, response)
 
 
-# A change addressed to an entry merged into another: the problem names the survivor.
-CHILD_MERGED = ProblemCase.of(
-    Conflict, "the entry was merged into another: `merged_into` names it", "child_merged"
-)
 _HOLD_PROBLEMS = (
     CHILD_MERGED,
     ProblemCase.of(

@@ -34,6 +34,7 @@ from index_service.access.policy import GRANTS, RATE_LIMITED, Permission
 from index_service.api.problems import PROBLEM_JSON
 from index_service.errors import (
     AuditUnavailable,
+    Conflict,
     DatabaseUnavailable,
     DomainError,
     Forbidden,
@@ -101,6 +102,15 @@ class ProblemCase:
     @classmethod
     def of(cls, error: type[DomainError], when: str, code: str | None = None) -> ProblemCase:
         return cls(error.status, code or error.code, error.title, when)
+
+
+# Work addressed to an entry merged into another (a change, an involvement, a flag, a
+# hold): the problem's `merged_into` names the entry that answers for the child now.
+CHILD_MERGED = ProblemCase.of(
+    Conflict,
+    "the entry was merged into another: `merged_into` names the one to use",
+    "child_merged",
+)
 
 
 def raises(*errors: type[DomainError] | ProblemCase) -> dict[str, Any]:

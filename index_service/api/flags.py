@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from index_service.access.policy import Permission
-from index_service.api.contract import ProblemCase
+from index_service.api.contract import CHILD_MERGED, ProblemCase
 from index_service.api.deps import (
     AlertTimingDep,
     ContextDep,
@@ -47,6 +47,7 @@ def _public(session: SessionDep, flag: Flag) -> FlagPublic:
     **permission(
         Permission.FLAG_RAISE,
         raises=(
+            CHILD_MERGED,
             ProblemCase.of(
                 Forbidden,
                 "your organisation may not raise this kind of flag",

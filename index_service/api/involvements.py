@@ -8,7 +8,7 @@ import uuid
 from fastapi import APIRouter, Depends, Response, status
 
 from index_service.access.policy import Permission
-from index_service.api.contract import ProblemCase
+from index_service.api.contract import CHILD_MERGED, ProblemCase
 from index_service.api.deps import (
     AlertTimingDep,
     ContextDep,
@@ -38,7 +38,7 @@ router = APIRouter(
     "/v1/children/{child_id}/involvements",
     status_code=status.HTTP_201_CREATED,
     response_model=InvolvementRecordPublic,
-    **permission(Permission.INVOLVEMENT_RECORD),
+    **permission(Permission.INVOLVEMENT_RECORD, raises=(CHILD_MERGED,)),
 )
 def record_involvement(
     child_id: uuid.UUID,

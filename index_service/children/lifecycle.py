@@ -32,6 +32,7 @@ from index_service.children.models import (
     ChildName,
     ChildStatus,
     NameKind,
+    NhsNumberStatus,
     ShieldedAccess,
 )
 from index_service.children.service import ChildRecord, is_unborn, load_record
@@ -59,6 +60,7 @@ DIFF_FIELDS = frozenset(
         "addresses",
         "carers",
         "nhs_number",
+        "nhs_number_status",
         "upn",
         "la_reference",
         "carers_status",
@@ -297,6 +299,16 @@ def _take_over(session: Session, kept: ChildRecord, gone: ChildRecord, now: date
         if getattr(survivor, name) is None and getattr(other, name) is not None:
             setattr(survivor, name, getattr(other, name))
             taken.append(name)
+    # The number's verification goes with it: one entry's trace holds for the other's
+    # same number (a verified number decides a match; an unverified one does not).
+    if (
+        other.nhs_number is not None
+        and survivor.nhs_number == other.nhs_number
+        and survivor.nhs_number_status == NhsNumberStatus.UNVERIFIED.value
+        and other.nhs_number_status != NhsNumberStatus.UNVERIFIED.value
+    ):
+        survivor.nhs_number_status = other.nhs_number_status
+        taken.append("nhs_number_status")
     if survivor.carers_status == "unknown" and other.carers_status != "unknown":
         survivor.carers_status = other.carers_status
     if survivor.gp_status == "unknown" and other.gp_status != "unknown":

@@ -67,11 +67,13 @@ class ChildRecord:
 
 
 def require_may_verify(*, caller: Principal, data: ChildCreate | ChildUpdate) -> None:
-    """Only a data manager may say an NHS number is verified (`access.objects`)."""
+    """Only a data manager, or the agency system that traced it, may say an NHS number
+    is verified (`access.objects.may_verify_nhs_number`)."""
     status = data.nhs_number_status
     if status not in (None, NhsNumberStatus.UNVERIFIED) and not may_verify_nhs_number(caller):
         raise Forbidden(
-            "only a data manager may record that an NHS number is verified",
+            "only a data manager, or the agency system that traced it, may record that an "
+            "NHS number is verified",
             code="nhs_number_verification_needs_a_data_manager",
         )
 

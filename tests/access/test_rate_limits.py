@@ -142,7 +142,8 @@ def test_a_match_counts_its_search_read_and_openings_in_one_statement(
     each total still enforced (the read budget above) and the openings' with the hour
     before (the anomaly tests)."""
     keeper = factory.data_manager()
-    payload = other_child(nhs_number=nhs_number(300))
+    # A traced number: only a verified one decides a match on its own (model v4).
+    payload = other_child(nhs_number=nhs_number(300), nhs_number_status="verified_trace")
     assert client.post("/v1/children", json=payload, headers=keeper).status_code == 201
     ed = factory.organisation(type="emergency_department")
     headers = factory.headers_for(ed, roles=["practitioner"], sub="counted-1")

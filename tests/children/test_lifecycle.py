@@ -16,6 +16,10 @@ from tests.factories import VALID_NHS_NUMBER, VALID_UPN, Factory, child_payload,
 
 BEE_NAMES = [{"kind": "legal", "given_names": "Bethany", "family_name": "Otherly"}]
 
+# Kept by a data manager who traced the NHS number: an enquiry by the number alone is a
+# match only on a verified number (model v4).
+TRACED = {"nhs_number_status": "verified_trace"}
+
 
 @dataclass
 class Pair:
@@ -58,7 +62,7 @@ def _pair(client: TestClient, factory: Factory) -> Pair:
     and an alert, the second with a flag, and an enquiry that found each."""
     csc = factory.organisation()
     dm = factory.headers_for(csc, roles=["data_manager"], sub="dm")
-    first = create_confirming(client, dm, child_payload(upn=None))
+    first = create_confirming(client, dm, child_payload(upn=None, **TRACED))
     second = create_confirming(
         client,
         dm,
@@ -294,7 +298,7 @@ def test_entries_with_different_nhs_numbers_are_not_merged(
 ) -> None:
     csc = factory.organisation()
     dm = factory.headers_for(csc, roles=["data_manager"], sub="dm")
-    first = create_confirming(client, dm, child_payload())
+    first = create_confirming(client, dm, child_payload(**TRACED))
     second = create_confirming(
         client, dm, child_payload(names=BEE_NAMES, nhs_number="9434765919", upn=None)
     )

@@ -73,6 +73,18 @@ def test_only_a_data_manager_may_say_a_number_is_verified(
     assert _create(client, social_worker).status_code == 201
 
 
+def test_the_agency_system_that_traced_a_number_may_say_so(
+    client: TestClient, factory: Factory
+) -> None:
+    """A service account (an agency system with a PDS trace, as CP-IS takes one from the
+    sending system) records a traced number, as its feed's `nhs_number_verified` does."""
+    system = factory.headers(roles=["service_account"], type="hospital")
+    created = _create(client, system, nhs_number_status="verified_trace")
+    assert created.status_code == 201, created.text
+    kept = client.get(f"/v1/children/{created.json()['id']}", headers=factory.data_manager())
+    assert kept.json()["nhs_number_status"] == "verified_trace"
+
+
 def test_only_a_verified_number_decides_a_match(client: TestClient, factory: Factory) -> None:
     """An enquiry by the NHS number alone: a match on a verified number; a possible
     match (strong evidence, not proof) on an unverified one."""

@@ -24,6 +24,10 @@ from tests.factories import (
     create_confirming,
 )
 
+# Kept by a data manager who traced the NHS number: an enquiry by the number alone is a
+# match only on a verified number (model v4).
+TRACED = {"nhs_number_status": "verified_trace"}
+
 
 def _clinician(clinic: Organisation) -> Principal:
     return Principal(
@@ -45,7 +49,7 @@ def test_the_data_manager_gets_everything_held_and_who_looked_and_why(
     csc = factory.organisation()
     dm = factory.headers_for(csc, roles=["data_manager"], sub="dm")
     key_worker = factory.headers_for(csc, roles=["social_worker"], sub="sw")
-    child_id = create_confirming(client, dm, child_payload())
+    child_id = create_confirming(client, dm, child_payload(**TRACED))
     involved = client.post(
         f"/v1/children/{child_id}/involvements",
         json={"service": "Child protection", "is_key_worker": True},
@@ -116,7 +120,7 @@ def test_a_merged_entry_points_to_the_survivors_report(
 ) -> None:
     csc = factory.organisation()
     dm = factory.headers_for(csc, roles=["data_manager"], sub="dm")
-    first = create_confirming(client, dm, child_payload(upn=None))
+    first = create_confirming(client, dm, child_payload(upn=None, **TRACED))
     second = create_confirming(
         client,
         dm,
