@@ -47,6 +47,10 @@ from index_service.feeds.schemas import (
 from index_service.feeds.service import FeedReport, FeedRun
 from index_service.settings import Settings
 
+# How far into a paged list: bounded, so that a number PostgreSQL cannot hold is a 422,
+# not a failed query (England's children fit well within it).
+Offset = Annotated[int, Query(ge=0, le=100_000_000)]
+
 router = APIRouter(
     tags=["feeds"], route_class=AuditedRoute, dependencies=[Depends(purpose_headers)]
 )
@@ -154,7 +158,7 @@ def list_reviews(
     caller: PrincipalDep,
     ctx: ContextDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> ReviewList:
     """Feed rows waiting for a decision, for your authority's data managers."""
     total, found = reviews.open_reviews(session=session, caller=caller, limit=limit, offset=offset)
@@ -219,7 +223,7 @@ def data_quality_gaps(
     settings: SettingsDep,
     kind: Annotated[GapKind | None, Query(description="List only children with this gap.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> GapReportPublic:
     """Your authority's children whose records have gaps: counts, and a page of them."""
     report = gap_report(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -124,3 +125,14 @@ def test_the_gaps_list_is_audited_with_the_children_it_shows(
         "child:data_quality:read",
         [child],
     )
+
+
+@pytest.mark.parametrize("path", ["/v1/data-quality/gaps", "/v1/feeds/reviews"])
+def test_an_offset_past_any_list_is_refused_plainly(
+    client: TestClient, factory: Factory, path: str
+) -> None:
+    """A number PostgreSQL cannot hold was a failed query (found by the generated
+    requests): it is a 422 on the parameter now."""
+    response = client.get(path, params={"offset": 2**63}, headers=factory.data_manager())
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["location"] == ["query", "offset"]
