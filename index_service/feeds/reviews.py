@@ -7,6 +7,7 @@ request, naming the child it touched."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlmodel import Session, col, func, select
 
@@ -20,18 +21,26 @@ from index_service.feeds.models import FeedReview, ReviewStatus
 from index_service.feeds.writes import Supplied, create_children, update_children
 
 
+def _mine(caller: Principal) -> tuple[Any, Any]:
+    return (
+        col(FeedReview.responsible_authority) == caller.local_authority,
+        col(FeedReview.status) == ReviewStatus.OPEN.value,
+    )
+
+
+def waiting(*, session: Session, caller: Principal) -> int:
+    """How many of the caller's authority's reviews are open (a count: no child data)."""
+    return session.exec(select(func.count()).select_from(FeedReview).where(*_mine(caller))).one()
+
+
 def open_reviews(
     *, session: Session, caller: Principal, limit: int, offset: int
 ) -> tuple[int, list[FeedReview]]:
     """The caller's authority's open reviews, oldest first, and how many there are."""
-    mine = (
-        col(FeedReview.responsible_authority) == caller.local_authority,
-        col(FeedReview.status) == ReviewStatus.OPEN.value,
-    )
-    total = session.exec(select(func.count()).select_from(FeedReview).where(*mine)).one()
+    total = waiting(session=session, caller=caller)
     rows = session.exec(
         select(FeedReview)
-        .where(*mine)
+        .where(*_mine(caller))
         .order_by(col(FeedReview.created_at), col(FeedReview.id))
         .limit(limit)
         .offset(offset)

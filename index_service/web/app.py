@@ -9,7 +9,16 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from index_service.web import admin, auditing, pages, practice, records, sign_in, work
+from index_service.web import (
+    admin,
+    auditing,
+    feed_reviews,
+    pages,
+    practice,
+    records,
+    sign_in,
+    work,
+)
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -19,6 +28,7 @@ def mount_pages(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(work.router)
     app.include_router(practice.router)
+    app.include_router(feed_reviews.router)  # before `/records/{child_id}`
     app.include_router(records.router)
     app.include_router(auditing.router)
     app.include_router(admin.router)

@@ -29,6 +29,7 @@ from index_service.children.models import NhsNumberStatus
 from index_service.children.schemas import ChildCreate, ChildPublic, ChildUpdate
 from index_service.enquiries.models import EnquiryPublic
 from index_service.errors import NotFound, PreconditionFailed
+from index_service.feeds import reviews
 from index_service.flags import service as flags
 from index_service.web import forms, record_form, sessions
 from index_service.web.pages import look_up
@@ -97,8 +98,24 @@ def find_form(page: PageDep) -> Response:
 
 def _find_again(page: PageContext, form: forms.SearchForm, status: int) -> Response:
     return render(
-        page.request, "records_find.html", status_code=status, form=form, minimum=forms.MINIMUM
+        page.request,
+        "records_find.html",
+        status_code=status,
+        form=form,
+        minimum=forms.MINIMUM,
+        waiting=_reviews_waiting(page),
     )
+
+
+def _reviews_waiting(page: PageContext) -> int | None:
+    """How many feed rows wait for the authority's decision (a count, no child data: not
+    audited), for the link to `/records/reviews`; None to one who may not decide them."""
+    viewer = page.viewer
+    assert viewer is not None
+    if not viewer.may(Permission.FEED_REVIEW):
+        return None
+    with page.request.app.state.db.transaction() as session:
+        return reviews.waiting(session=session, caller=viewer.principal)
 
 
 @router.post("/records/find", **page(Permission.ENQUIRY_CREATE))
