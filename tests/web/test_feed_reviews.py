@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from index_service.feeds.models import FeedReview
+from index_service.settings import Settings
 from tests.factories import EALING, HARINGEY, Factory, other_child
+from tests.web import browser as real
 from tests.web.scenario import a_child_with_a_key_worker
 from tests.web.test_pages import csrf
+from tests.web.test_records import _signed_in as signed_in
 from tests.web.test_records import assert_one_row, signed_in_data_manager
 from tests.web.test_work import page_rows, sign_in_as
 
@@ -200,3 +204,32 @@ def test_another_authoritys_rows_are_unseen_and_a_practitioner_is_refused(
     assert refused.status_code == 403
     assert stored(factory, theirs).status == "open"
     assert re.search(r"/records/reviews", practitioner.get("/search").text) is None
+
+
+# --- In a real browser -------------------------------------------------------------------
+
+
+def test_in_a_browser_a_data_manager_decides_a_queued_row_and_the_pages_are_accessible(
+    settings: Settings, browser: Any, factory: Factory, client: TestClient
+) -> None:
+    child_id = a_child_with_a_key_worker(factory, client).child_id
+    review_id = queued(factory, [child_id])
+    served = real.serve(settings, real.free_port())
+    try:
+        base = served.base
+        journey = signed_in(browser, base)
+        page = journey.page
+        page.goto("/records")
+        page.get_by_role("link", name="Feed rows waiting for a decision (1)").click()
+        page.wait_for_url(f"{base}/records/reviews")
+        journey.accessible()
+        assert "Zara Feedrow" in page.locator("main").inner_text()
+        page.get_by_label("This is the same child as record 1").check()
+        page.get_by_role("button", name="Save decision").click()
+        page.wait_for_url(f"{base}/records/reviews?done=same_child")
+        assert "The row was added to the child's record" in page.locator("main").inner_text()
+        journey.accessible()
+        assert not any("zara" in url.lower() or "feedrow" in url.lower() for url in journey.urls)
+    finally:
+        real.stop(served.process)
+    assert stored(factory, review_id).status == "same_child"
