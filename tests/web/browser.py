@@ -168,7 +168,11 @@ class Journey:
         self.page.on("framenavigated", lambda frame: self.urls.append(frame.url))
 
     def accessible(self) -> None:
-        """axe-core's WCAG 2.x A/AA rules (2.2 included): no violations."""
+        """axe-core's WCAG 2.x A/AA rules (2.2 included): no violations. Run on the page
+        once it has loaded and has its main content (a check run on a document still
+        being replaced after a form's redirect saw an empty one)."""
+        self.page.wait_for_load_state("load")
+        self.page.locator("main").first.wait_for(state="attached")
         self.page.evaluate(AXE.read_text())  # evaluated by the devtools protocol, not CSP-bound
         result = self.page.evaluate(
             """async () => {
