@@ -250,7 +250,7 @@ def r4_change_to_child(
     `about_sensitive`: the involvement or flag is a sensitive service's, so its alerts do
     not say whose (`access/sensitive.py`)."""
     assert reason in R4_REASONS, reason
-    ordered = sorted(workers, key=lambda w: not (w.is_key_worker or w.is_lead_professional))
+    ordered = _key_workers_first(workers)
     return _not_actor(
         (
             AlertDraft(
@@ -266,6 +266,12 @@ def r4_change_to_child(
         ),
         actor,
     )
+
+
+def _key_workers_first(workers: Iterable[Worker]) -> list[Worker]:
+    """The workers to tell of a change, the key worker and the lead professional first:
+    they are the ones who act on it (KCS ¶59), so theirs are the first alerts written."""
+    return sorted(workers, key=lambda w: not (w.is_key_worker or w.is_lead_professional))
 
 
 LIFECYCLE_REASONS = frozenset({"records_merged", "records_unmerged", "record_archived"})
@@ -286,7 +292,7 @@ def r4_record_lifecycle(
     professional first), so they look the child up by the entry that answers for it
     now. An archive asks nothing of anyone, so it is not escalated under R6."""
     assert reason in LIFECYCLE_REASONS, reason
-    ordered = sorted(workers, key=lambda w: not (w.is_key_worker or w.is_lead_professional))
+    ordered = _key_workers_first(workers)
     return _not_actor(
         (
             AlertDraft(
