@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import json
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -62,12 +63,14 @@ def main(
             except CriteriaInsufficient:
                 continue
             scope = MatchScope()
+            started = time.perf_counter()
             resolution = resolve(session=session, person=person, scope=scope, model=spec)
+            elapsed = time.perf_counter() - started
             shown = [str(c.child_id) for c in resolution.candidates]
             longest = max(longest, len(shown))
             answer = {"outcome": resolution.outcome.value, "candidates": [
                 {"child_id": child_id} for child_id in shown]}  # fmt: skip
-            tally.add(enquiry, truth, answer, 0.0)
+            tally.add(enquiry, truth, answer, elapsed)
             if resolution.outcome is Outcome.MATCH and shown != [truth]:
                 wrong += 1
                 typer.echo(json.dumps({"wrong_child": repr(enquiry), "shown": shown}))
@@ -82,6 +85,7 @@ def main(
     db.close()
     figures = report(tally, [1.0, 1.0], 0, float("nan"))
     summary = {k: figures[k] for k in ("match", "match_or_possible", "recall_by_corruption")}
+    summary["matching_latency"] = figures["api_latency"]  # in process: resolve() alone
     typer.echo(json.dumps({"model": spec.version, "misses": dict(kinds), "wrong_child": wrong,
                            "longest_possible_list": longest, **summary}))  # fmt: skip
 
