@@ -234,7 +234,6 @@ def main(
     typer.echo(json.dumps(figures, indent=2))
 
 
-
 def plan(
     count: int, searches: int, seed: int, absent_share: float
 ) -> tuple[random.Random, set[int], Population]:
