@@ -196,9 +196,7 @@ def main(
     """Load, search through the API, and print precision, recall, F1, wrong-child
     disclosures, latency percentiles and the ratio to a bare indexed SQL lookup."""
     count = ENGLAND if england else children
-    rng = random.Random(seed)
-    asked = set(rng.sample(range(count), k=min(count, int(searches * (1 - absent_share)))))
-    population = Population(seed)
+    rng, asked, population = plan(count, searches, seed, absent_share)
     kept: dict[int, Any] = {}
 
     def remembered() -> Any:
@@ -219,19 +217,7 @@ def main(
             count_terms(conn)
             conn.execute("ANALYZE")
         load_seconds = time.perf_counter() - started
-    makers = {
-        "default": (enquiry_about,),
-        "agency": (agency_enquiry_about,),
-        "both": (enquiry_about, agency_enquiry_about),
-    }[corruption_model]
-    enquiries: list[tuple[Enquiry, str | None]] = [
-        (rng.choice(makers)(kept[k], rng, rng.choice((0, 1, 1, 2))), str(ids[k]))
-        for k in sorted(asked)
-    ]
-    enquiries += [
-        (absent_child_enquiry(population, rng), None) for _ in range(searches - len(enquiries))
-    ]
-    rng.shuffle(enquiries)
+    enquiries = enquiries_of(rng, population, kept, ids, searches, corruption_model)
     tally, baseline = Tally(), _baseline(url, [str(ids[k]) for k in sorted(asked)][:2000])
     with tempfile.TemporaryDirectory() as data_dir:
         server, base = _serve(url, Path(data_dir))
@@ -246,6 +232,42 @@ def main(
     if models:
         figures["in_process"] = _in_process(url, enquiries, models.split(","))
     typer.echo(json.dumps(figures, indent=2))
+
+
+def plan(
+    count: int, searches: int, seed: int, absent_share: float
+) -> tuple[random.Random, set[int], Population]:
+    """The seeded draw of which children are asked about (the same for every run with
+    the same figures: `bench.matching.misses` regenerates a run's enquiries with it)."""
+    rng = random.Random(seed)
+    asked = set(rng.sample(range(count), k=min(count, int(searches * (1 - absent_share)))))
+    return rng, asked, Population(seed)
+
+
+def enquiries_of(
+    rng: random.Random,
+    population: Population,
+    kept: dict[int, Any],
+    ids: dict[int, Any],
+    searches: int,
+    corruption_model: str,
+) -> list[tuple[Enquiry, str | None]]:
+    """The run's enquiries, after the population was generated (the absent children are
+    drawn from the population's generator where it stopped), shuffled."""
+    makers = {
+        "default": (enquiry_about,),
+        "agency": (agency_enquiry_about,),
+        "both": (enquiry_about, agency_enquiry_about),
+    }[corruption_model]
+    enquiries: list[tuple[Enquiry, str | None]] = [
+        (rng.choice(makers)(kept[k], rng, rng.choice((0, 1, 1, 2))), str(ids[k]))
+        for k in sorted(kept)
+    ]
+    enquiries += [
+        (absent_child_enquiry(population, rng), None) for _ in range(searches - len(enquiries))
+    ]
+    rng.shuffle(enquiries)
+    return enquiries
 
 
 def _in_process(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -27,7 +28,7 @@ from index_service.matching.compare import MISSING, NameLevels
 from index_service.matching.records import Person
 
 MODELS = Path(__file__).parent / "models"
-CURRENT_VERSION = "2026-12-v4"
+CURRENT_VERSION = "2026-12-v4.1"
 
 
 # A level a later version added -> the level earlier versions scored it as.
@@ -72,10 +73,23 @@ class Thresholds:
     # A new record this like an existing one is a possible duplicate (409 unless the
     # caller confirms it is a different child). Models before v3: the match threshold.
     duplicate: float | None = None
+    # v4.1: the probability that an enquiry is about a child the index does not hold. A
+    # `match` then needs posterior odds of 2^match against that and against every other
+    # candidate together (`match_evidence`), not a total of `match` against the average
+    # namesake of England (v4: as if no namesake were on the index to be seen).
+    unheld: float | None = None
 
     @property
     def duplicate_at(self) -> float:
         return self.match if self.duplicate is None else self.duplicate
+
+    def match_evidence(self, best: float, others: Iterable[float]) -> float:
+        """The log2 posterior odds that the best candidate is the child, against every
+        other candidate (each at its own total) and, with `unheld`, against the child
+        being one the index does not hold. Without `unheld`: the best total (v1-v4)."""
+        if self.unheld is None:
+            return best
+        return best - math.log2(self.unheld + sum(2.0 ** min(t, 1000.0) for t in others))
 
 
 @dataclass(frozen=True)

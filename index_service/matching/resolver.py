@@ -111,8 +111,9 @@ def decide(
     if ranked:
         best = ranked[0].explanation.total
         runner_up = ranked[1].explanation.total if len(ranked) > 1 else float("-inf")
+        others = (s.explanation.total for s in ranked[1:])
         if (
-            best >= thresholds.match
+            thresholds.match_evidence(best, others) >= thresholds.match
             and best - runner_up >= thresholds.margin
             and ranked[0].explanation.may_match()
         ):

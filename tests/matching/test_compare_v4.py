@@ -174,3 +174,44 @@ def test_only_exact_agreement_is_adjusted() -> None:
         V4, person(("Christofer", "Smyth")), person(("Christopher", "Smith")), frequencies
     )
     assert explained.adjustments == {}
+
+
+V4_1 = load_model("2026-12-v4.1")
+BENCH_SIZE = 130_000  # names in an index of 100,000 children (aliases included)
+
+
+def test_v4_1_names_no_commoner_than_one_in_1300_and_the_date_decide() -> None:
+    """A given name one child in 360 has and a family name one in 1,300 has, with the full
+    date of birth and nothing else near: a match under v4.1 (odds of 1,000 to 1 against
+    the child not being held), a possible match under v4 (a total of 10 against the
+    average namesake of England, as if none were on the index)."""
+    one = person(("Oliver", "Bennett"))
+    frequencies = _frequencies({"oliver": 360}, {"bennett": 100}, BENCH_SIZE)
+    v4, v4_1 = score(V4, one, one, frequencies), score(V4_1, one, one, frequencies)
+    assert v4.total < V4.thresholds.match
+    assert V4_1.thresholds.match_evidence(v4_1.total, []) >= V4_1.thresholds.match
+    # ... and not when another child on the index has the same names and date.
+    assert V4_1.thresholds.match_evidence(v4_1.total, [v4_1.total]) < V4_1.thresholds.match
+
+
+@pytest.mark.parametrize(
+    ("given", "family", "dob"),
+    [
+        pytest.param(("oliver", 360), ("xylophonica", 1), None, id="no date of birth"),
+        pytest.param(("zebedee", 1), ("smith", 3_800), "2011-11-02", id="a common family"),
+    ],
+)
+def test_v4_1_a_rare_name_cannot_decide_alone(
+    given: tuple[str, int], family: tuple[str, int], dob: str | None
+) -> None:
+    one = person((given[0].title(), family[0].title()), dob=dob)
+    frequencies = _frequencies(dict([given]), dict([family]), BENCH_SIZE)
+    explained = score(V4_1, one, one, frequencies)
+    assert V4_1.thresholds.match_evidence(explained.total, []) < V4_1.thresholds.match
+
+
+def test_v4_1_an_exact_date_of_birth_weighs_one_day_of_eighteen_years() -> None:
+    """u computed (1 in 6,574), not sampled: v4's 5.0e-5 overstated it by 1.6 bits."""
+    dob = V4_1.comparison("date_of_birth")
+    assert dob.weight("exact") == pytest.approx(12.33, abs=0.01)
+    assert V4.comparison("date_of_birth").weight("exact") > dob.weight("exact") + 1.5

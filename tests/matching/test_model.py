@@ -165,11 +165,13 @@ V4_POLICY = [
 
 
 def _reached(version: str | None, levels: dict[str, str]) -> str:
+    """The best outcome these levels reach with no other candidate near (v4.1: against
+    the chance that the child is not on the index at all)."""
     thresholds = (load_model(version) if version else load_model()).thresholds
     total = _total(version, **levels)
     return (
         "match"
-        if total >= thresholds.match
+        if thresholds.match_evidence(total, []) >= thresholds.match
         else "possible"
         if total >= thresholds.possible
         else "nothing"
@@ -181,9 +183,79 @@ def test_v3_thresholds_keep_the_outcomes_meaning(levels: dict[str, str], best: s
     assert _reached(V3, levels) == best, _total(V3, **levels)
 
 
+V4 = "2026-12-v4"
+
+
 @pytest.mark.parametrize(("levels", "best"), V4_POLICY)
+def test_v4_thresholds_keep_the_outcomes_meaning(levels: dict[str, str], best: str) -> None:
+    assert _reached(V4, levels) == best, _total(V4, **levels)
+
+
+# Model v4.1 (README "Identity matching"): a match needs posterior odds of 1,000 to 1
+# against the child not being on the index (1 in 10) and every other candidate; with no
+# other candidate near, a total of 10 + log2(0.1) = 6.7.
+V4_1_POLICY = [
+    pytest.param({"nhs_number": "agree"}, "match", id="an agreeing NHS number alone"),
+    pytest.param({"upn": "agree"}, "match", id="an agreeing UPN alone"),
+    pytest.param({**NAMES, **DOB, **ADDRESS}, "match", id="names, date of birth and address"),
+    pytest.param(
+        {**NAMES, **DOB, "address": "same_street"}, "match", id="names, date, the same street"
+    ),
+    pytest.param(
+        {"nhs_number": "agree_unverified", **DOB}, "match", id="unverified NHS number and date"
+    ),
+    pytest.param({**NAMES, **DOB}, "possible", id="average names and date of birth alone"),
+    pytest.param(
+        {**NAMES, **DOB, "address": "same_town"}, "possible", id="names, date, the same town"
+    ),
+    pytest.param(
+        {**NAMES, **DOB, **ADDRESS, "nhs_number": "disagree"},
+        "possible",
+        id="names, date, address and a conflicting NHS number",
+    ),
+    pytest.param(
+        {**NAMES, **DOB, **ADDRESS, "upn": "disagree"},
+        "possible",
+        id="names, date, address and a conflicting UPN",
+    ),
+    pytest.param(
+        {**NAMES, **DOB, "nhs_number": "disagree"},
+        "nothing",
+        id="names and date of birth with a conflicting NHS number",
+    ),
+    pytest.param({**NAMES, "date_of_birth": "approximate"}, "possible", id="names and an age"),
+    pytest.param(
+        {"given_name": "exact", "family_name": "different", "name_order": "as_given", **DOB},
+        "nothing",
+        id="given name + date: a namesake born the same day",
+    ),
+    pytest.param(
+        {**NAMES, **DOB, "address": "different"}, "possible", id="names and date, moved away"
+    ),
+    pytest.param(
+        {**NAMES, "date_of_birth": "different"}, "nothing", id="names alone, another date"
+    ),
+    pytest.param(
+        {"given_name": "different", "family_name": "exact", "name_order": "as_given", **DOB},
+        "nothing",
+        id="surname + date",
+    ),
+]
+
+
+@pytest.mark.parametrize(("levels", "best"), V4_1_POLICY)
 def test_the_thresholds_keep_the_outcomes_meaning(levels: dict[str, str], best: str) -> None:
     assert _reached(None, levels) == best, _total(**levels)
+
+
+def test_a_candidate_near_the_best_is_weighed_against_it() -> None:
+    """v4.1's posterior: another candidate 5 bits behind leaves odds of 32 to 1, not a
+    match, where v4 asked only for the 5-bit margin; the child not being on the index at
+    all counts as a candidate of total log2(0.1)."""
+    thresholds = load_model().thresholds
+    assert thresholds.match_evidence(8.0, []) == pytest.approx(8.0 + 3.32, abs=0.01)
+    assert thresholds.match_evidence(15.0, [10.0]) < thresholds.match
+    assert load_model(V4).thresholds.match_evidence(15.0, [10.0]) == 15.0
 
 
 def test_a_twin_reaches_the_threshold_but_may_not_be_a_match() -> None:
