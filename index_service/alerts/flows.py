@@ -19,6 +19,7 @@ from index_service.alerts import rules
 from index_service.alerts.models import Alert
 from index_service.alerts.rules import Actor, AlertDraft, Neighbour, Recipient, Worker
 from index_service.alerts.service import AlertTiming, Occasion, raise_alerts
+from index_service.children.entry import Nearby
 from index_service.children.models import Child, ChildAddress, ShieldedAccess
 from index_service.common import utcnow
 from index_service.enquiries.models import EnquiryContact
@@ -73,6 +74,8 @@ class KnownChild:
 
     involvements: list[tuple[Involvement, Organisation]]
     current_addresses: list[ChildAddress]
+    # The children on a plan at its current postcodes, if read with the entry (R2).
+    nearby: list[Nearby] | None = None
 
 
 def workers_of(
@@ -92,13 +95,18 @@ def _address_of(row: ChildAddress) -> AddressText:
 
 
 def neighbours_on_plan(
-    *, session: Session, child_id: uuid.UUID, current: list[ChildAddress] | None = None
+    *,
+    session: Session,
+    child_id: uuid.UUID,
+    current: list[ChildAddress] | None = None,
+    nearby: list[Nearby] | None = None,
 ) -> list[Neighbour]:
     """Other children whose current address is this child's current address and who have
     an active child protection plan, with their key workers. "The same address" is
     `matching.addresses.same_address` (the UPRN where both have one, else the lines
     however written): the current addresses at the same postcode are loaded (indexed)
-    and compared here."""
+    and compared here. `nearby`: those addresses with their key workers, as the entry's
+    statement read them (`children/entry.py`), so that nothing is read here."""
     if current is None:  # else: the child's current addresses, as this unit of work read them
         current = list(
             session.exec(
@@ -110,24 +118,28 @@ def neighbours_on_plan(
     here = [_address_of(row) for row in current]
     if not here:
         return []
-    on_plan = exists().where(
-        col(Flag.child_id) == col(ChildAddress.child_id),
-        col(Flag.kind) == FlagKind.CHILD_PROTECTION_PLAN.value,
-        col(Flag.ended_at).is_(None),
-    )
-    nearby = session.exec(
-        select(ChildAddress, col(Child.responsible_authority))
-        .join(Child, col(Child.id) == col(ChildAddress.child_id))
-        .where(
-            col(ChildAddress.postcode).in_({postcode_key(a.postcode) for a in here}),
-            col(ChildAddress.to_date).is_(None),
-            col(ChildAddress.child_id) != child_id,
-            on_plan,
+    if nearby is None:
+        on_plan = exists().where(
+            col(Flag.child_id) == col(ChildAddress.child_id),
+            col(Flag.kind) == FlagKind.CHILD_PROTECTION_PLAN.value,
+            col(Flag.ended_at).is_(None),
         )
-    ).all()
+        rows = session.exec(
+            select(ChildAddress, col(Child.responsible_authority))
+            .join(Child, col(Child.id) == col(ChildAddress.child_id))
+            .where(
+                col(ChildAddress.postcode).in_({postcode_key(a.postcode) for a in here}),
+                col(ChildAddress.to_date).is_(None),
+                col(ChildAddress.child_id) != child_id,
+                on_plan,
+            )
+        ).all()
+        candidates = [(row, authority) for row, authority in rows]
+    else:
+        candidates = [(n.address, n.responsible_authority) for n in nearby]
     found = {
         row.child_id: authority
-        for row, authority in nearby
+        for row, authority in candidates
         if any(same_address(_address_of(row), address) for address in here)
     }
     return [
@@ -135,11 +147,24 @@ def neighbours_on_plan(
             child_id=other_id,
             responsible_authority=authority,
             key_workers=tuple(
-                w for w in workers_of(session=session, child_id=other_id) if w.is_key_worker
+                w
+                for w in (
+                    workers_of(session=session, child_id=other_id)
+                    if nearby is None
+                    else _key_workers_read(nearby, other_id)
+                )
+                if w.is_key_worker
             ),
         )
         for other_id, authority in sorted(found.items(), key=lambda item: str(item[0]))
     ]
+
+
+def _key_workers_read(nearby: list[Nearby], child_id: uuid.UUID) -> list[Worker]:
+    """A neighbour's key workers as the entry's statement read them (once per child,
+    whichever of its addresses is at the postcode)."""
+    first = next(n for n in nearby if n.address.child_id == child_id)
+    return [worker_of(i, o) for i, o in first.key_workers]
 
 
 def _as_seen_beside(occasion: Occasion, workers: list[Worker]) -> Occasion:
@@ -181,7 +206,10 @@ def after_child_enquired(
         actor=occasion.actor,
         child_id=child_id,
         neighbours=neighbours_on_plan(
-            session=session, child_id=child_id, current=known.current_addresses if known else None
+            session=session,
+            child_id=child_id,
+            current=known.current_addresses if known else None,
+            nearby=known.nearby if known else None,
         ),
     )
     return _raise(session, drafts, occasion, timing)

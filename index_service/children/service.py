@@ -23,6 +23,7 @@ from index_service.access.scope import (
     sees_shielded_record,
 )
 from index_service.access.views import child_fields
+from index_service.children.entry import Entry
 from index_service.children.models import (
     Carer,
     Child,
@@ -324,6 +325,17 @@ def load_record(
     )
 
 
+def record_of(entry: Entry) -> ChildRecord:
+    """The record part of an entry read in one statement (`children/entry.py`)."""
+    return ChildRecord(
+        child=entry.child,
+        names=entry.names,
+        addresses=entry.addresses,
+        carers=entry.carers,
+        mother=entry.mother,
+    )
+
+
 def present(
     *,
     session: Session,
@@ -332,11 +344,16 @@ def present(
     action: str,
     request_id: str,
     involvements: list[tuple[Involvement, Organisation]] | None = None,
+    entry: Entry | None = None,
 ) -> ChildPublic:
     """The child as this caller may see it (fields per role, shielding, sensitive
     services). Reaching a shielded record is kept for its data manager's alert (R7).
     `involvements`: the child's current involvements, if the caller already read them
-    in this unit of work (the enquiry's alert rules need them too)."""
+    in this unit of work (the enquiry's alert rules need them too); `entry`: everything
+    the view draws on, read in one statement (`children/entry.py`), so nothing more is
+    read here."""
+    if entry is not None:
+        involvements = entry.involvements
     child = record.child
     current = next((a.local_authority for a in record.addresses if a.to_date is None), None)
     fields = child_fields(
@@ -358,13 +375,19 @@ def present(
             else current_involvements(session=session, child_id=child.id)
         )
     if "flags" in fields:
-        facts.flags = active_flags(session=session, child_id=child.id)
+        facts.flags = (
+            entry.flags if entry is not None else active_flags(session=session, child_id=child.id)
+        )
     named = {"contact", "involvements", "responsible_authority_contact", "gp_practice", "education"}
     if named & fields:
-        codes = {c for c in (child.gp_ods_code, child.school_urn) if c}
-        authority, facts.named = organisations.named_organisations(
-            session=session, local_authority=child.responsible_authority, codes=codes
-        )
+        if entry is not None:
+            authority = entry.authority_office(child.responsible_authority)
+            facts.named = entry.named
+        else:
+            codes = {c for c in (child.gp_ods_code, child.school_urn) if c}
+            authority, facts.named = organisations.named_organisations(
+                session=session, local_authority=child.responsible_authority, codes=codes
+            )
         facts.authority_contact = contact_of(authority)
     note_shielded_access(
         session=session, caller=caller, child=child, action=action, request_id=request_id

@@ -20,6 +20,8 @@ from index_service.alerts import flows as alerts
 from index_service.alerts.models import Alert
 from index_service.alerts.service import AlertTiming, Occasion
 from index_service.children import service as children
+from index_service.children.entry import Entry, load_entry
+from index_service.children.public import contact_of
 from index_service.children.schemas import ChildPublic, ChildSummary
 from index_service.children.summaries import explanation_of, summary_of
 from index_service.common import utcnow
@@ -33,7 +35,6 @@ from index_service.enquiries.models import (
     EnquiryOutcome,
 )
 from index_service.errors import NotFound
-from index_service.involvements.queries import current_involvements
 from index_service.matching.contact_model import is_repeat, load_contact_model
 from index_service.matching.records import Person
 from index_service.matching.resolver import Outcome, resolve
@@ -43,6 +44,7 @@ from index_service.organisations.front_door import (
     front_door,
 )
 from index_service.organisations.models import Organisation
+from index_service.reference.local_authorities import authority_name
 
 NOT_EVIDENCE_OF_SAFETY = (
     "This is not evidence that the child is safe. If you are worried about a child, refer "
@@ -106,8 +108,18 @@ def make_enquiry(
         model_version=resolution.model_version,
         explanations=[explanation_of(s) for s in resolution.candidates],
     )
-    session.add(enquiry)
-    session.flush()
+    matched = resolution.outcome == Outcome.MATCH
+    entry = None
+    if matched:  # the enquiry row is written by the statement that reads the entry
+        entry = load_entry(
+            session=session,
+            child_id=resolution.candidates[0].child_id,
+            child=resolution.candidates[0].stored.child,  # as the resolver read it
+            write=(Enquiry.__table__, enquiry.model_dump()),  # type: ignore[attr-defined]
+        )
+    else:
+        session.add(enquiry)
+        session.flush()
     summaries = [
         summary_of(
             session=session,
@@ -120,18 +132,17 @@ def make_enquiry(
     ]
     result = EnquiryResult(enquiry=enquiry, summaries=summaries, child=None)
     occasion = alerts.occasion_of(caller=caller, purpose=purpose, enquiry_id=enquiry.id)
-    if resolution.outcome == Outcome.MATCH:
-        matched = resolution.candidates[0]
-        child_id = matched.child_id
-        record = children.load_record(
-            session=session, child_id=child_id, child=matched.stored.child
-        )
+    if entry is not None:
+        record = children.record_of(entry)
         result.child, result.alerts = _found(
-            session, caller, record, occasion, policy.timing, "child:enquiry:create", request_id
+            session, caller, entry, occasion, policy.timing, "child:enquiry:create", request_id
         )
         if nothing_recorded(result.child):
-            result.front_door = front_door(
-                session=session, authority_code=_where_child_lives(record)
+            where = _where_child_lives(record)
+            result.front_door = FrontDoorPublic(
+                authority_code=where,
+                authority_name=authority_name(where),
+                contact=contact_of(entry.authority_office(where)),
             )
     elif resolution.outcome == Outcome.NOT_FOUND:
         where = authority_of_enquiry(
@@ -277,35 +288,35 @@ def open_candidate(
     ).first()
     if enquiry is None:
         raise NotFound("no such child in your enquiry (enquiries can be opened for a while only)")
-    record = children.load_record(session=session, child_id=child_id)
+    entry = load_entry(session=session, child_id=child_id)
     occasion = alerts.occasion_of(caller=caller, purpose=purpose, enquiry_id=enquiry.id)
-    return _found(session, caller, record, occasion, timing, "child:enquiry:open", request_id)
+    return _found(session, caller, entry, occasion, timing, "child:enquiry:open", request_id)
 
 
 def _found(
     session: Session,
     caller: Principal,
-    record: children.ChildRecord,
+    entry: Entry,
     occasion: Occasion,
     timing: AlertTiming,
     action: str,
     request_id: str,
 ) -> tuple[ChildPublic, list[Alert]]:
     """An enquiry found this child: its entry as the caller may see it, and the alerts
-    (R1, R2) the finding raises. The child's current involvements and addresses are read
-    once, for both."""
-    child_id = record.child.id
+    (R1, R2) the finding raises. The entry was read in one statement, for both."""
+    child_id = entry.child.id
     known = alerts.KnownChild(
-        involvements=current_involvements(session=session, child_id=child_id),
-        current_addresses=[a for a in record.addresses if a.to_date is None],
+        involvements=entry.involvements,
+        current_addresses=[a for a in entry.addresses if a.to_date is None],
+        nearby=entry.nearby,
     )
     child = children.present(
         session=session,
         caller=caller,
-        record=record,
+        record=children.record_of(entry),
         action=action,
         request_id=request_id,
-        involvements=known.involvements,
+        entry=entry,
     )
     raised = alerts.after_child_enquired(
         session=session, occasion=occasion, child_id=child_id, timing=timing, known=known
