@@ -500,9 +500,7 @@ def unmerge_telling_workers(
     return outcome, raised
 
 
-def merges_into(
-    *, session: Session, caller: Principal, survivor_id: uuid.UUID
-) -> list[ChildMerge]:
+def merges_into(*, session: Session, caller: Principal, survivor_id: uuid.UUID) -> list[ChildMerge]:
     """The merges into this entry, newest first, as the data manager's record page lists
     them (each can be undone from there). Nothing of another authority's entry."""
     return list(

@@ -108,9 +108,7 @@ def find(child_id: uuid.UUID, page: PageDep) -> Response:
     )
 
 
-@router.get(
-    "/records/{child_id}/merge/found/{enquiry_id}", **page(needs=Permission.CHILD_MERGE)
-)
+@router.get("/records/{child_id}/merge/found/{enquiry_id}", **page(needs=Permission.CHILD_MERGE))
 def found(child_id: uuid.UUID, enquiry_id: uuid.UUID, page: PageDep) -> Response:
     """What the audited look-up disclosed, kept with the session (no second disclosure)."""
     answer = EnquiryPublic.model_validate(kept_page(page, f"enquiry:{enquiry_id}"))
@@ -268,10 +266,7 @@ def undo(child_id: uuid.UUID, merge_id: uuid.UUID, page: PageDep) -> Response:
         stale = isinstance(refused, PreconditionFailed)
         unit.audit.reason = "version_conflict" if stale else refused.code
         words = PROBLEMS["undo_version" if stale else refused.code]
-        return _merge_page(
-            page, child_id, merge_id, status_code=409, problem=words, reason=reason
-        )
+        return _merge_page(page, child_id, merge_id, status_code=409, problem=words, reason=reason)
     _audit_outcome(page, outcome)
     unit.note_alerts(raised)
     return RedirectResponse(f"/records/{child_id}/merges/{merge_id}", status_code=303)
-
