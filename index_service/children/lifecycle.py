@@ -241,13 +241,20 @@ def merge(
     )
     session.add(record)
     session.flush()
-    kept = load_record(session=session, child_id=survivor.id)
-    gone = load_record(session=session, child_id=other.id)
+    return _outcome(session, record, before)
+
+
+def _outcome(
+    session: Session, record: ChildMerge, before: dict[uuid.UUID, dict[str, Any]]
+) -> MergeOutcome:
+    """Both entries as the merge or unmerge left them, and each one's field diff."""
+    kept = load_record(session=session, child_id=record.survivor_id)
+    other = load_record(session=session, child_id=record.merged_id)
     changes = {
-        str(survivor.id): _diff(before[survivor.id], fields_of(kept)),
-        str(other.id): _diff(before[other.id], fields_of(gone)),
+        str(kept.child.id): _diff(before[kept.child.id], fields_of(kept)),
+        str(other.child.id): _diff(before[other.child.id], fields_of(other)),
     }
-    return MergeOutcome(merge=record, survivor=kept, merged=gone, changes=changes)
+    return MergeOutcome(merge=record, survivor=kept, merged=other, changes=changes)
 
 
 def _same_name(a: ChildName, b: ChildName) -> bool:
@@ -393,13 +400,7 @@ def unmerge(
     record.snapshot = {}  # no second copy of the child's data is kept once it is back
     session.add(record)
     session.flush()
-    kept = load_record(session=session, child_id=survivor.id)
-    back = load_record(session=session, child_id=other.id)
-    changes = {
-        str(survivor.id): _diff(before[survivor.id], fields_of(kept)),
-        str(other.id): _diff(before[other.id], fields_of(back)),
-    }
-    return MergeOutcome(merge=record, survivor=kept, merged=back, changes=changes)
+    return _outcome(session, record, before)
 
 
 # Not put back: the row's identity and version, and a legal hold set since the merge.
