@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
+from sqlalchemy import inspect
 from sqlmodel import Session, SQLModel, col, or_, select
 
 from index_service.access.objects import keeps_record_of
@@ -194,11 +195,12 @@ def _with_organisation(
 ) -> Sequence[tuple[_Row, Organisation]]:
     """The child's rows of `model` (involvements, flags), each with the organisation
     that holds it, in time order (`first`, then id)."""
+    columns = inspect(model).columns
     return session.exec(
         select(model, Organisation)
-        .join(Organisation, col(Organisation.id) == col(model.organisation_id))
-        .where(col(model.child_id) == child_id)
-        .order_by(col(first), col(model.id))
+        .join(Organisation, col(Organisation.id) == columns["organisation_id"])
+        .where(columns["child_id"] == child_id)
+        .order_by(col(first), columns["id"])
     ).all()
 
 
