@@ -263,7 +263,9 @@ def test_in_a_browser_a_data_manager_merges_two_records_and_undoes_it(
 ) -> None:
     scenario, second = two_entries(factory, client)
     first = scenario.child_id
-    served = real.serve(settings, real.free_port())
+    # One process: on a loaded machine uvicorn's supervisor killed spawned workers that
+    # took longer than its health check to import the app, and the server never started.
+    served = real.serve(settings, real.free_port(), SERVE_WORKERS="1")
     try:
         base = served.base
         journey = signed_in(browser, base)
