@@ -13,7 +13,6 @@ from sqlmodel import Session
 
 from index_service.access.policy import Permission
 from index_service.access.principal import Principal
-from index_service.alerts import flows as alert_flows
 from index_service.api.context import RequestContext
 from index_service.api.contract import CHILD_MERGED, ProblemCase
 from index_service.api.deps import (
@@ -394,24 +393,17 @@ def merge_children(
     identifier, involvement, flag, enquiry link and alert of `merged_id` (`merged_version`
     its ETag), which then redirects to it. Every current worker of the child is told
     (R4). Undo with `.../merges/{merge_id}/undo`."""
-    outcome = lifecycle.merge(
+    outcome, raised = lifecycle.merge_telling_workers(
         session=session,
         caller=caller,
+        purpose=purpose,
+        timing=timing,
         survivor_id=child_id,
         survivor_version=expected_version(if_match),
         merged_id=body.merged_id,
         merged_version=body.merged_version,
     )
-    ctx.note_alerts(
-        alert_flows.after_lifecycle(
-            session=session,
-            occasion=alert_flows.occasion_of(caller=caller, purpose=purpose),
-            child_id=child_id,
-            reason="records_merged",
-            about=outcome.merge.id,
-            timing=timing,
-        )
-    )
+    ctx.note_alerts(raised)
     response.headers["Location"] = f"/v1/children/{child_id}"
     return _merge_answer(outcome, ctx, response)
 
@@ -448,25 +440,16 @@ def unmerge_children(
 
     Both entries exactly as the merge found them (`If-Match`: the survivor's ETag), from
     the merge's stored record. Both entries' current workers are told (R4)."""
-    outcome = lifecycle.unmerge(
+    outcome, raised = lifecycle.unmerge_telling_workers(
         session=session,
         caller=caller,
+        purpose=purpose,
+        timing=timing,
         survivor_id=child_id,
         merge_id=merge_id,
         survivor_version=expected_version(if_match),
     )
-    occasion = alert_flows.occasion_of(caller=caller, purpose=purpose)
-    for entry in (outcome.survivor.child.id, outcome.merged.child.id):
-        ctx.note_alerts(
-            alert_flows.after_lifecycle(
-                session=session,
-                occasion=occasion,
-                child_id=entry,
-                reason="records_unmerged",
-                about=merge_id,
-                timing=timing,
-            )
-        )
+    ctx.note_alerts(raised)
     return _merge_answer(outcome, ctx, response)
 
 

@@ -21,8 +21,11 @@ from sqlmodel import Session, col, delete, select
 
 from index_service.access.objects import keeps_record_of, may_hold
 from index_service.access.principal import Principal
+from index_service.access.purpose import Purpose
 from index_service.access.scope import children_held, children_in_scope
+from index_service.alerts import flows as alert_flows
 from index_service.alerts.models import Alert
+from index_service.alerts.service import AlertTiming
 from index_service.children.models import (
     Carer,
     Child,
@@ -238,13 +241,20 @@ def merge(
     )
     session.add(record)
     session.flush()
-    kept = load_record(session=session, child_id=survivor.id)
-    gone = load_record(session=session, child_id=other.id)
+    return _outcome(session, record, before)
+
+
+def _outcome(
+    session: Session, record: ChildMerge, before: dict[uuid.UUID, dict[str, Any]]
+) -> MergeOutcome:
+    """Both entries as the merge or unmerge left them, and each one's field diff."""
+    kept = load_record(session=session, child_id=record.survivor_id)
+    other = load_record(session=session, child_id=record.merged_id)
     changes = {
-        str(survivor.id): _diff(before[survivor.id], fields_of(kept)),
-        str(other.id): _diff(before[other.id], fields_of(gone)),
+        str(kept.child.id): _diff(before[kept.child.id], fields_of(kept)),
+        str(other.child.id): _diff(before[other.child.id], fields_of(other)),
     }
-    return MergeOutcome(merge=record, survivor=kept, merged=gone, changes=changes)
+    return MergeOutcome(merge=record, survivor=kept, merged=other, changes=changes)
 
 
 def _same_name(a: ChildName, b: ChildName) -> bool:
@@ -390,13 +400,7 @@ def unmerge(
     record.snapshot = {}  # no second copy of the child's data is kept once it is back
     session.add(record)
     session.flush()
-    kept = load_record(session=session, child_id=survivor.id)
-    back = load_record(session=session, child_id=other.id)
-    changes = {
-        str(survivor.id): _diff(before[survivor.id], fields_of(kept)),
-        str(other.id): _diff(before[other.id], fields_of(back)),
-    }
-    return MergeOutcome(merge=record, survivor=kept, merged=back, changes=changes)
+    return _outcome(session, record, before)
 
 
 # Not put back: the row's identity and version, and a legal hold set since the merge.
@@ -430,6 +434,100 @@ def _restore(session: Session, child: Child, saved: dict[str, Any], now: datetim
     if saved.get("mother"):  # snapshots taken before mothers were kept have none
         session.add(ChildMother.model_validate(saved["mother"]))
     session.flush()
+
+
+def merge_telling_workers(
+    *,
+    session: Session,
+    caller: Principal,
+    purpose: Purpose | None,
+    timing: AlertTiming,
+    survivor_id: uuid.UUID,
+    survivor_version: int,
+    merged_id: uuid.UUID,
+    merged_version: int,
+) -> tuple[MergeOutcome, list[Alert]]:
+    """`merge`, then R4 to every current worker of the child: what the API's POST
+    `.../merges` and the data manager's merge page both do."""
+    outcome = merge(
+        session=session,
+        caller=caller,
+        survivor_id=survivor_id,
+        survivor_version=survivor_version,
+        merged_id=merged_id,
+        merged_version=merged_version,
+    )
+    raised = alert_flows.after_lifecycle(
+        session=session,
+        occasion=alert_flows.occasion_of(caller=caller, purpose=purpose),
+        child_id=survivor_id,
+        reason="records_merged",
+        about=outcome.merge.id,
+        timing=timing,
+    )
+    return outcome, raised
+
+
+def unmerge_telling_workers(
+    *,
+    session: Session,
+    caller: Principal,
+    purpose: Purpose | None,
+    timing: AlertTiming,
+    survivor_id: uuid.UUID,
+    merge_id: uuid.UUID,
+    survivor_version: int,
+) -> tuple[MergeOutcome, list[Alert]]:
+    """`unmerge`, then R4 to both entries' current workers: what the API's POST
+    `.../undo` and the data manager's page both do."""
+    outcome = unmerge(
+        session=session,
+        caller=caller,
+        survivor_id=survivor_id,
+        merge_id=merge_id,
+        survivor_version=survivor_version,
+    )
+    occasion = alert_flows.occasion_of(caller=caller, purpose=purpose)
+    raised: list[Alert] = []
+    for entry in (outcome.survivor.child.id, outcome.merged.child.id):
+        raised += alert_flows.after_lifecycle(
+            session=session,
+            occasion=occasion,
+            child_id=entry,
+            reason="records_unmerged",
+            about=merge_id,
+            timing=timing,
+        )
+    return outcome, raised
+
+
+def merges_into(*, session: Session, caller: Principal, survivor_id: uuid.UUID) -> list[ChildMerge]:
+    """The merges into this entry, newest first, as the data manager's record page lists
+    them (each can be undone from there). Nothing of another authority's entry."""
+    return list(
+        session.exec(
+            select(ChildMerge)
+            .join(Child, col(Child.id) == col(ChildMerge.survivor_id))
+            .where(col(ChildMerge.survivor_id) == survivor_id)
+            .where(children_in_scope(caller))
+            .order_by(col(ChildMerge.merged_at).desc())
+        ).all()
+    )
+
+
+def merge_of(
+    *, session: Session, caller: Principal, survivor_id: uuid.UUID, merge_id: uuid.UUID
+) -> ChildMerge:
+    """One merge into this entry (404 if it is none, or not in the caller's scope)."""
+    found = session.exec(
+        select(ChildMerge)
+        .join(Child, col(Child.id) == col(ChildMerge.survivor_id))
+        .where(col(ChildMerge.id) == merge_id, col(ChildMerge.survivor_id) == survivor_id)
+        .where(children_in_scope(caller))
+    ).first()
+    if found is None:
+        raise NotFound("no such merge of this entry")
+    return found
 
 
 def set_legal_hold(

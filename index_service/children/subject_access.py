@@ -1,18 +1,23 @@
 """A subject access report: for one child, everything the index holds (the entry with every
 field's provenance, every involvement and flag, ended ones too, the alerts about the
 child, the merges it took part in) and who looked at it and why (every audit row naming
-it). Produced by the data managers of the responsible authority, who see the record in
-full even when shielded; a sensitive service still shows only as the notice
+it). An unborn child's report has the expectant mother's part apart (`MotherPart`): her
+identity as held (table `child_mother`), where it came from, and the enquiries about her
+that found the plan. Produced by the data managers of the responsible authority, who see
+the record in full even when shielded; a sensitive service still shows only as the notice
 (`access/sensitive.py`), as it does to them everywhere else: the service itself answers
 for what it holds. The same report feeds the API's JSON and the data manager's page."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlmodel import Session, col, or_, select
+from sqlalchemy import inspect
+from sqlmodel import Session, SQLModel, col, or_, select
 
 from index_service.access.objects import keeps_record_of
 from index_service.access.principal import Principal
@@ -30,7 +35,7 @@ from index_service.audit import queries
 from index_service.audit.models import AuditEvent
 from index_service.children import service
 from index_service.children.models import Child, ChildMerge
-from index_service.children.schemas import ChildPublic
+from index_service.children.schemas import ChildPublic, MotherPublic, Provenance
 from index_service.common import utcnow
 from index_service.errors import Conflict, Forbidden, NotFound
 from index_service.flags.models import Flag
@@ -90,6 +95,17 @@ class AccessLine(BaseModel):
     purpose_text: str | None = None
 
 
+class MotherPart(BaseModel):
+    """What the index holds about an unborn child's expectant mother, apart from the
+    child's record so that it can be given to her on its own: her identity as held (to
+    find the plan by an enquiry about her), who supplied it and when, and the enquiries
+    about her that found the plan (who asked, when, why)."""
+
+    identity: MotherPublic
+    supplied_by: Provenance | None = None
+    enquiries: list[AccessLine]
+
+
 class SubjectAccessReport(BaseModel):
     child_id: uuid.UUID
     produced_at: datetime
@@ -103,6 +119,7 @@ class SubjectAccessReport(BaseModel):
     merges: list[MergeLine]
     accesses: list[AccessLine]
     accesses_truncated: bool = False
+    mother: MotherPart | None = None
 
 
 def report(
@@ -139,6 +156,7 @@ def report(
             .limit(MAX_ACCESSES + 1)
         ).all()
     )
+    accesses = _accesses(session, events[:MAX_ACCESSES])
     return SubjectAccessReport(
         child_id=child_id,
         produced_at=utcnow(),
@@ -150,22 +168,49 @@ def report(
         flags=_flags(session, caller, child_id),
         alerts=_alerts(session, child_id),
         merges=_merges(session, child_id),
-        accesses=_accesses(session, events[:MAX_ACCESSES]),
+        accesses=[line for _, line in accesses],
         accesses_truncated=len(events) > MAX_ACCESSES,
+        mother=_mother(record, accesses),
     )
+
+
+def _mother(
+    record: ChildPublic, accesses: list[tuple[AuditEvent, AccessLine]]
+) -> MotherPart | None:
+    """The expectant mother's part, for an unborn child whose record holds her."""
+    if record.mother is None:
+        return None
+    return MotherPart(
+        identity=record.mother,
+        supplied_by=(record.provenance or {}).get("mother"),
+        enquiries=[line for e, line in accesses if e.detail.get("about") == "expectant_mother"],
+    )
+
+
+_Row = TypeVar("_Row", bound=SQLModel)
+
+
+def _with_organisation(
+    session: Session, model: type[_Row], child_id: uuid.UUID, first: Any
+) -> Sequence[tuple[_Row, Organisation]]:
+    """The child's rows of `model` (involvements, flags), each with the organisation
+    that holds it, in time order (`first`, then id)."""
+    columns = inspect(model).columns
+    return session.exec(
+        select(model, Organisation)
+        .join(Organisation, col(Organisation.id) == columns["organisation_id"])
+        .where(columns["child_id"] == child_id)
+        .order_by(col(first), columns["id"])
+    ).all()
 
 
 def _involvements(
     session: Session, caller: Principal, child_id: uuid.UUID
 ) -> list[InvolvementLine]:
-    rows = session.exec(
-        select(Involvement, Organisation)
-        .join(Organisation, col(Organisation.id) == col(Involvement.organisation_id))
-        .where(col(Involvement.child_id) == child_id)
-        .order_by(col(Involvement.start_date), col(Involvement.id))
-    ).all()
     lines = []
-    for involvement, organisation in rows:
+    for involvement, organisation in _with_organisation(
+        session, Involvement, child_id, Involvement.start_date
+    ):
         if sees_involvement_in_full(
             marked=involvement.sensitive,
             organisation_type=organisation.type,
@@ -195,14 +240,8 @@ def _involvements(
 
 
 def _flags(session: Session, caller: Principal, child_id: uuid.UUID) -> list[FlagLine]:
-    rows = session.exec(
-        select(Flag, Organisation)
-        .join(Organisation, col(Organisation.id) == col(Flag.organisation_id))
-        .where(col(Flag.child_id) == child_id)
-        .order_by(col(Flag.raised_at), col(Flag.id))
-    ).all()
     lines = []
-    for flag, organisation in rows:
+    for flag, organisation in _with_organisation(session, Flag, child_id, Flag.raised_at):
         full = sees_flag_raiser_in_full(
             organisation_type=organisation.type,
             owner_is_viewer=organisation.id == caller.organisation_id,
@@ -261,7 +300,7 @@ def _merges(session: Session, child_id: uuid.UUID) -> list[MergeLine]:
     ]
 
 
-def _accesses(session: Session, events: list[AuditEvent]) -> list[AccessLine]:
+def _accesses(session: Session, events: list[AuditEvent]) -> list[tuple[AuditEvent, AccessLine]]:
     """Who looked and why. A sensitive service's organisation is not named, nor its own
     words of purpose (`access/sensitive.names_enquirers_organisation`)."""
     codes = sorted({e.organisation for e in events if e.organisation})
@@ -281,16 +320,19 @@ def _accesses(session: Session, events: list[AuditEvent]) -> list[AccessLine]:
     for e in events:
         named = names_enquirers_organisation(kinds.get(e.organisation or "", ""))
         lines.append(
-            AccessLine(
-                occurred_at=e.occurred_at,
-                action=e.action,
-                outcome=e.outcome,
-                name=e.actor_name,
-                organisation=(names.get(e.organisation or "") or e.organisation)
-                if named
-                else WITHHELD_ORGANISATION,
-                purpose=e.purpose,
-                purpose_text=e.purpose_text if named else None,
+            (
+                e,
+                AccessLine(
+                    occurred_at=e.occurred_at,
+                    action=e.action,
+                    outcome=e.outcome,
+                    name=e.actor_name,
+                    organisation=(names.get(e.organisation or "") or e.organisation)
+                    if named
+                    else WITHHELD_ORGANISATION,
+                    purpose=e.purpose,
+                    purpose_text=e.purpose_text if named else None,
+                ),
             )
         )
     return lines

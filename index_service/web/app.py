@@ -13,6 +13,7 @@ from index_service.web import (
     admin,
     auditing,
     feed_reviews,
+    merges,
     pages,
     practice,
     records,
@@ -29,6 +30,7 @@ def mount_pages(app: FastAPI) -> None:
     app.include_router(work.router)
     app.include_router(practice.router)
     app.include_router(feed_reviews.router)  # before `/records/{child_id}`
+    app.include_router(merges.router)
     app.include_router(records.router)
     app.include_router(auditing.router)
     app.include_router(admin.router)

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from index_service.access.policy import Permission
 from index_service.alerts.flows import timing_of
 from index_service.api.opening import children_opened
-from index_service.children import flows, quality, service, subject_access
+from index_service.children import flows, lifecycle, quality, service, subject_access
 from index_service.children.age import AgeLimit
 from index_service.children.models import NhsNumberStatus
 from index_service.children.schemas import ChildCreate, ChildPublic, ChildUpdate
@@ -130,7 +130,7 @@ def find(page: PageDep) -> Response:
 
 @router.get("/records/found/{enquiry_id}", **page())
 def found(enquiry_id: uuid.UUID, page: PageDep) -> Response:
-    answer = EnquiryPublic.model_validate(_kept(page, f"enquiry:{enquiry_id}"))
+    answer = EnquiryPublic.model_validate(kept_page(page, f"enquiry:{enquiry_id}"))
     return render(page.request, "records_found.html", answer=answer)
 
 
@@ -233,7 +233,7 @@ def overdue(page: PageDep) -> Response:
 # --- The record ------------------------------------------------------------------------
 
 
-def _read(page: PageContext, child_id: uuid.UUID) -> ChildPublic:
+def read_record(page: PageContext, child_id: uuid.UUID) -> ChildPublic:
     """The record as the API's GET answers it: in the caller's scope (404 otherwise),
     counted towards the many-children anomaly, presented per `access/views.py`."""
     viewer, unit = page.viewer, page.unit
@@ -258,13 +258,26 @@ def _read(page: PageContext, child_id: uuid.UUID) -> ChildPublic:
 
 @router.get("/records/{child_id}", **page(Permission.CHILD_READ))
 def record_page(child_id: uuid.UUID, page: PageDep) -> Response:
-    child = _read(page, child_id)
+    child = read_record(page, child_id)
     return render(
         page.request,
         "record.html",
         child=child,
         shield=SHIELD_CONSEQUENCE,
         unshield=UNSHIELD_CONSEQUENCE,
+        merges=_merges(page, child_id),
+    )
+
+
+def _merges(page: PageContext, child_id: uuid.UUID) -> list[Any] | None:
+    """The merges into this record, for the links to undo them; None (no merging
+    offered) to one who may not merge."""
+    viewer, unit = page.viewer, page.unit
+    assert viewer is not None
+    if not viewer.may(Permission.CHILD_MERGE):
+        return None
+    return lifecycle.merges_into(
+        session=unit.session, caller=viewer.principal, survivor_id=child_id
     )
 
 
@@ -323,7 +336,7 @@ def all_values_of(child: ChildPublic) -> dict[str, str]:
 
 @router.get("/records/{child_id}/edit", **page(Permission.CHILD_READ))
 def edit_form(child_id: uuid.UUID, page: PageDep) -> Response:
-    child = _read(page, child_id)
+    child = read_record(page, child_id)
     return _edit(page, child, all_values_of(child), {}, child.version or 0)
 
 
@@ -443,7 +456,7 @@ def correct(child_id: uuid.UUID, page: PageDep) -> Response:
             errors.setdefault(name, MESSAGES.get(name, "Check this answer"))
     if errors or update is None or not version_sent.isdigit():
         unit.audit.reason = "invalid_input"
-        child = _read(page, child_id)
+        child = read_record(page, child_id)
         return _edit(page, child, values, errors, int(version_sent or 0), status_code=422)
     try:
         record, changed, raised = flows.change_child(
@@ -458,7 +471,7 @@ def correct(child_id: uuid.UUID, page: PageDep) -> Response:
         )
     except PreconditionFailed:
         unit.audit.reason = "version_conflict"
-        now = _read(page, child_id)
+        now = read_record(page, child_id)
         return _edit(
             page, now, values, {}, now.version or 0, status_code=409, theirs=all_values_of(now)
         )
@@ -487,7 +500,7 @@ def shield(child_id: uuid.UUID, page: PageDep) -> Response:
         )
     except PreconditionFailed:
         unit.audit.reason = "version_conflict"
-        child = _read(page, child_id)
+        child = read_record(page, child_id)
         return render(
             page.request,
             "record.html",
@@ -496,12 +509,13 @@ def shield(child_id: uuid.UUID, page: PageDep) -> Response:
             conflict=True,
             shield=SHIELD_CONSEQUENCE,
             unshield=UNSHIELD_CONSEQUENCE,
+            merges=_merges(page, child_id),
         )
     unit.audit.detail["shielded"] = shielded
     return RedirectResponse(f"/records/{child_id}", status_code=303)
 
 
-def _kept(page: PageContext, key: str) -> dict[str, Any]:
+def kept_page(page: PageContext, key: str) -> dict[str, Any]:
     viewer = page.viewer
     assert viewer is not None
     with page.request.app.state.db.transaction() as session:

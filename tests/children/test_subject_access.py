@@ -15,6 +15,7 @@ from index_service.access.roles import Role
 from index_service.access.sensitive import SENSITIVE_NOTICE, WITHHELD_ORGANISATION
 from index_service.involvements.service import record_involvement
 from index_service.organisations.models import Organisation
+from tests.api.test_pre_birth_enquiries import MOTHER, Setting
 from tests.factories import (
     HARINGEY,
     PURPOSE,
@@ -144,3 +145,39 @@ def test_a_merged_entry_points_to_the_survivors_report(
     assert [(m["survivor_id"], m["merged_id"]) for m in report["merges"]] == [(first, second)]
     names = {(n["given_names"], n["family_name"]) for n in report["record"]["names"]}
     assert ("Bethany", "Otherly") in names
+
+
+def test_an_unborn_childs_report_has_the_expectant_mothers_part_with_the_enquiries_about_her(
+    client: TestClient, factory: Factory
+) -> None:
+    """DOMAIN.md: the unborn child protection plan carries the mother's identity; the
+    report says all the index holds, so her identity (table child_mother), who supplied
+    it, and the enquiries about her that found the plan are in it, apart from the child's
+    record so that the data manager can give her that part on its own."""
+    setting = Setting(client, factory)
+    child_id = setting.plan()
+    nurse = setting.as_(factory.organisation(type="emergency_department"), "nurse-nia")
+    asked = setting.ask(
+        {**nurse, "Purpose-Text": "Booked in at maternity triage"},
+        given_names=MOTHER["given_names"],
+        family_name=MOTHER["family_name"],
+        date_of_birth=MOTHER["date_of_birth"],
+        postcode="W5 3BB",
+    )
+    assert asked.json()["outcome"] == "match", asked.text
+
+    response = client.get(f"/v1/children/{child_id}/subject-access", headers=setting.data_manager)
+    assert response.status_code == 200, response.text
+    mother = response.json()["mother"]
+    assert mother["identity"] == MOTHER
+    assert mother["supplied_by"]["organisation"] == setting.csc.code
+    [enquiry] = mother["enquiries"]
+    assert enquiry["action"] == "child:enquiry:create"
+    assert enquiry["purpose_text"] == "Booked in at maternity triage"
+    # Her enquiry is also among everything that named the child; the key worker's
+    # recording of an involvement is not an enquiry about her.
+    assert len(response.json()["accesses"]) > 1
+
+    born = create_confirming(client, setting.data_manager, child_payload(**TRACED))
+    plain = client.get(f"/v1/children/{born}/subject-access", headers=setting.data_manager)
+    assert plain.json()["mother"] is None

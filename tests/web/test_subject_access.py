@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from tests.api.test_pre_birth_enquiries import MOTHER, unborn_payload
 from tests.factories import HARINGEY, Factory, other_child
 from tests.web.scenario import KEY_WORKER, a_child_with_a_key_worker
 from tests.web.test_records import assert_one_row, signed_in_data_manager
@@ -53,3 +54,22 @@ def test_another_authoritys_child_is_404_and_a_practitioner_is_refused(
         r["status_code"] for r in page_rows(factory, "/records/{child_id}/subject-access")
     )
     assert statuses == [403, 404]
+
+
+def test_an_unborn_childs_printable_report_shows_the_expectant_mother(
+    browser_client: TestClient, client: TestClient, factory: Factory
+) -> None:
+    scenario = a_child_with_a_key_worker(factory, client)
+    made = client.post(
+        "/v1/children",
+        json=unborn_payload(),
+        headers=factory.headers_for(scenario.ealing, roles=["data_manager"]),
+    )
+    assert made.status_code == 201, made.text
+    signed_in_data_manager(browser_client)
+    shown = browser_client.get(f"/records/{made.json()['id']}/subject-access")
+    assert shown.status_code == 200, shown.text
+    part = shown.text.split('id="mother"')[1].split("Who has worked with the child")[0]
+    assert f"{MOTHER['given_names']} {MOTHER['family_name']}" in part
+    assert MOTHER["nhs_number"] in part
+    assert "17 April 1998" in part
