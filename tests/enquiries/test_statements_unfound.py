@@ -74,10 +74,10 @@ def _warm(client: TestClient, factory: Factory) -> dict[str, str]:
     return headers
 
 
-NOT_FOUND_FIRST = 13
-NOT_FOUND_REPEAT = 13
+NOT_FOUND_FIRST = 10
+NOT_FOUND_REPEAT = 10
 NOT_FOUND_NO_CANDIDATE = 9
-POSSIBLE = 8
+POSSIBLE = 5
 
 
 def test_a_not_found_enquiry_and_its_repeat(
