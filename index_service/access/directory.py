@@ -12,13 +12,20 @@ user's very next request everywhere, and the common request reads nothing but th
 
 Entries are loaded on first use. A load that overlaps an emptying is not kept (the
 generation check), so a row read before a change is never cached under the number after it.
+
+A unit of work that has read the number carries the directory (`attach`, on its
+session's `info`): what it then reads of the directory (an authority's front door,
+`organisations/front_door.py`) comes from the cache, current for that number. A session
+that never read it (a command, the worker) reads the tables instead (`of_session`).
 """
 
 from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, text
 from sqlalchemy import select as sa_select
@@ -61,6 +68,10 @@ class SuspensionEntry:
 
 
 ORGANISATIONS_KEPT = 100_000  # England has some 40,000 participating organisations
+KEPT = 10_000  # other entries (`Directory.kept`): one per local authority, some 400
+
+T = TypeVar("T")
+_SESSION_KEY = "index_service.directory"
 
 
 class Directory:
@@ -70,6 +81,7 @@ class Directory:
         self._generation = 0
         self._organisations: dict[str, OrganisationEntry | None] = {}
         self._suspensions: list[SuspensionEntry] | None = None
+        self._kept: dict[Hashable, object] = {}
 
     @property
     def version(self) -> int | None:
@@ -86,6 +98,7 @@ class Directory:
             self._generation += 1
             self._organisations.clear()
             self._suspensions = None
+            self._kept.clear()
             return True
 
     def organisation(self, session: Session, code: str) -> OrganisationEntry | None:
@@ -136,6 +149,34 @@ class Directory:
             if user or s.organisation_code == organisation_code:
                 return s
         return None
+
+    def kept(self, session: Session, key: Hashable, load: Callable[[Session], T]) -> T:
+        """What `load` reads of the directory's tables on `session`, kept under `key`
+        until the directory moves (a change to any organisation, suspension or issuer):
+        the same generation check as the organisations'."""
+        with self._lock:
+            if key in self._kept:
+                return cast(T, self._kept[key])
+            generation = self._generation
+        value = load(session)
+        with self._lock:
+            if generation == self._generation:
+                if len(self._kept) >= KEPT:
+                    self._kept.clear()
+                self._kept[key] = value
+        return value
+
+
+def attach(session: Session, directory: Directory) -> None:
+    """`session`'s unit of work has read the directory's number and `directory` has
+    observed it: the cache is current for this work."""
+    session.info[_SESSION_KEY] = directory
+
+
+def of_session(session: Session) -> Directory | None:
+    """The directory current for `session`'s work (`attach`), if any."""
+    directory = session.info.get(_SESSION_KEY)
+    return directory if isinstance(directory, Directory) else None
 
 
 def current_version(session: Session) -> int:

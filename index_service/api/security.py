@@ -16,7 +16,7 @@ from __future__ import annotations
 from fastapi import Request
 from sqlmodel import Session
 
-from index_service.access.directory import Directory, current_version
+from index_service.access.directory import Directory, attach, current_version
 from index_service.access.policy import RATE_LIMITED, Permission, RateBucket, authorise
 from index_service.access.principal import Principal
 from index_service.access.purpose import PURPOSE_HEADER, PURPOSE_TEXT_HEADER, purpose_from_headers
@@ -146,9 +146,11 @@ def principal_on_current_rows(
 def _directory_moved(request: Request, session: Session, version: int | None = None) -> bool:
     """Whether the directory changed since this process cached it (`version` as a
     statement of the work read it, else read now on `session`); if so the cache is
-    emptied and the registered issuers are read again, on `session`."""
+    emptied and the registered issuers are read again, on `session`. Either way the
+    cache is current for `session`'s work from now on (`directory.attach`)."""
     directory: Directory = request.app.state.directory
     moved = directory.observe(current_version(session) if version is None else version)
+    attach(session, directory)  # the work reads the directory's rows from the cache now
     if moved:
         request.app.state.token_verifier.reload_registered(session)
     return moved

@@ -9,8 +9,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, or_, text
+from sqlalchemy import ColumnElement, String, delete, func, literal, or_
 from sqlmodel import Session, col, select
 
 from index_service.access.inboxes import enquiry_contacts_for
@@ -43,13 +44,16 @@ class EarlierMatch:
         return self.explanation.total
 
 
-def serialise_enquirer(session: Session, caller: Principal) -> None:
-    """One enquirer's not-found enquiries take their turn (to the end of the transaction),
-    so two at once about one child make one contact, not two."""
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": f"enquiry_contact:{caller.issuer}|{caller.subject}"},
-    )
+def enquirers_turn(caller: Principal) -> ColumnElement[Any]:
+    """One enquirer's not-found enquiries take their turn (a transaction-level advisory
+    lock, to the end of the transaction), so two at once about one child make one
+    contact, not two. An expression, to be evaluated in a statement of its own or with
+    the front door's lookup (`front_door.authority_of_enquiry`), always *before*
+    `earlier_contacts` reads: a statement sees what was committed when it began, so a
+    read in the same statement as the wait could miss the contact that the enquiry it
+    waited for committed meanwhile."""
+    key = f"enquiry_contact:{caller.issuer}|{caller.subject}"
+    return func.pg_advisory_xact_lock(func.hashtextextended(literal(key, String), 0))
 
 
 def keep_contact(

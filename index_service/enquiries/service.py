@@ -145,14 +145,7 @@ def make_enquiry(
                 contact=contact_of(entry.authority_office(where)),
             )
     elif resolution.outcome == Outcome.NOT_FOUND:
-        where = authority_of_enquiry(
-            session=session,
-            lives_in=data.lives_in_local_authority,
-            postcode=data.postcode,
-            enquirer_authority=caller.local_authority,
-        )
-        result.front_door = front_door(session=session, authority_code=where)
-        _unknown_child(session, caller, data, person, result, occasion, policy, where)
+        _unknown_child(session, caller, data, person, result, occasion, policy)
     return result
 
 
@@ -164,14 +157,22 @@ def _unknown_child(
     result: EnquiryResult,
     occasion: Occasion,
     policy: EnquiryPolicy,
-    where: str,
 ) -> None:
-    """R3: keep an enquiry-only contact, or, when the enquirer already has one that
-    matches, update it; tell the enquirer of earlier enquiries by others that match, and
-    alert the designated managers (of the earlier contacts' authorities and of `where`,
-    where this enquiry says the child lives) and the earlier enquirers."""
+    """The front door of where this enquiry says the child lives (`where`), and R3: keep
+    an enquiry-only contact, or, when the enquirer already has one that matches, update
+    it; tell the enquirer of earlier enquiries by others that match, and alert the
+    designated managers (of the earlier contacts' authorities and of `where`) and the
+    earlier enquirers. The enquirer's turn is taken in the round trip that looks `where`
+    up, before the earlier contacts are read (`contacts.enquirers_turn`)."""
+    where = authority_of_enquiry(
+        session=session,
+        lives_in=data.lives_in_local_authority,
+        postcode=data.postcode,
+        enquirer_authority=caller.local_authority,
+        alongside=(contacts.enquirers_turn(caller),),
+    )
+    result.front_door = front_door(session=session, authority_code=where)
     model = load_contact_model()
-    contacts.serialise_enquirer(session, caller)
     since = utcnow() - policy.contact_window
     mine: list[EnquiryContact] = []
     earlier: list[EnquiryContact] = []

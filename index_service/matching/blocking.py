@@ -44,6 +44,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     String,
+    Subquery,
     bindparam,
     func,
     literal,
@@ -294,12 +295,29 @@ def rules_for(shape: Shape) -> Mapping[str, Select[Any]]:
 
 
 @functools.lru_cache(maxsize=1024)
-def _candidates_for(shape: Shape) -> Select[Any] | None:
-    """Every rule of the shape at once (a UNION), active records only."""
+def _found(shape: Shape) -> Subquery | None:
+    """Every rule of the shape at once (a UNION of child ids)."""
     rules = rules_for(shape)
     if not rules:
         return None
-    found = union(*(rule.subquery().select() for rule in rules.values())).subquery()
+    return union(*(rule.subquery().select() for rule in rules.values())).subquery()
+
+
+@functools.lru_cache(maxsize=1024)
+def blocked(shape: Shape) -> Select[Any] | None:
+    """The ids some rule of the shape finds, whatever the record's status: to go in a
+    statement that reads the candidates themselves (`resolver.rank`, which keeps the
+    active ones), so that finding and loading them is one round trip."""
+    found = _found(shape)
+    return None if found is None else select(found.c[0])
+
+
+@functools.lru_cache(maxsize=1024)
+def _candidates_for(shape: Shape) -> Select[Any] | None:
+    """Every rule of the shape at once, active records only."""
+    found = _found(shape)
+    if found is None:
+        return None
     return (
         select(found.c[0])
         .join(Child, col(Child.id) == found.c[0])

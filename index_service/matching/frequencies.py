@@ -8,28 +8,31 @@ difference per token with one upsert (tokens in a fixed order, so two writers ne
 wait on each other in a cycle). No per-child row, and no running total to contend on:
 the number of names and addresses counted is PostgreSQL's own estimate of the tables'
 rows (`pg_class.reltuples`, kept by ANALYZE), good enough for a share that the policy
-smooths and bounds anyway. Read once per enquiry, for the enquiry's own tokens only.
+smooths and bounds anyway. Read once per enquiry, for the enquiry's own tokens only, in
+the statement that loads its candidates (`LOOKED_UP`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
     CompoundSelect,
     Float,
+    ScalarSelect,
     String,
     bindparam,
     cast,
     column,
+    func,
     literal,
     select,
     text,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSON, insert
 from sqlmodel import Session, col
 
 from index_service.children.models import TermFrequency
@@ -100,13 +103,25 @@ TOTAL_OF = {"given": "#child_name", "family": "#child_name", "postcode": "#child
 
 def frequencies_of(session: Session, person: Person) -> TermFrequencies:
     """The counts of the person's own tokens, and the number of names and addresses."""
+    tokens, values = lookup_values(person)
+    return frequencies_from(tokens, session.execute(_LOOKUP, values))
+
+
+def lookup_values(person: Person) -> tuple[Tokens, dict[str, list[str]]]:
+    """The person's own tokens, and the lookup's bound parameters for them (`LOOKED_UP`
+    and `frequencies_of` take the same)."""
     tokens = name_tokens((n.given, n.family) for n in person.names)
     tokens += postcode_tokens(p.postcode or "" for p in person.places)
     tokens += postcode_tokens(person.postcodes)
+    values = {"kinds": sorted({k for k, _ in tokens}), "tokens": sorted({t for _, t in tokens})}
+    return tokens, values
+
+
+def frequencies_from(tokens: Tokens, rows: Iterable[Sequence[Any]]) -> TermFrequencies:
+    """The lookup's rows (kind, token, value) as the model reads them."""
     counts: dict[tuple[str, str], int] = {}
     totals: dict[str, float] = {}
-    values = {"kinds": sorted({k for k, _ in tokens}), "tokens": sorted({t for _, t in tokens})}
-    for kind, token, value in session.execute(_LOOKUP, values):
+    for kind, token, value in rows:
         if kind.startswith("#"):
             totals[kind] = max(float(value), 0.0)
         elif (kind, token) in tokens:
@@ -114,3 +129,16 @@ def frequencies_of(session: Session, person: Person) -> TermFrequencies:
     return TermFrequencies(
         counts=counts, totals={kind: totals.get(of, 0.0) for kind, of in TOTAL_OF.items()}
     )
+
+
+def _looked_up() -> ScalarSelect[Any]:
+    rows = _LOOKUP.subquery()
+    as_json = func.json_build_array(rows.c.kind, rows.c.token, rows.c.count)
+    return select(func.json_agg(as_json, type_=JSON)).scalar_subquery()
+
+
+# The same lookup as one JSON value ([[kind, token, value], ...]), to ride along in a
+# statement of the work: the resolver reads it with its candidates (`resolver.rank`), in
+# the round trip that loads them, so an enquiry spends no statement of its own on it.
+# Uncorrelated, it is computed once per statement (and not at all when no row needs it).
+LOOKED_UP = _looked_up()

@@ -16,33 +16,27 @@ may be shown come from the caller as a `MatchScope`: matching decides identity o
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections import defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import (
-    Date,
-    Integer,
-    Select,
-    String,
-    Uuid,
-    any_,
-    bindparam,
-    cast,
-    literal,
-    null,
-    union_all,
-)
+from sqlalchemy import JSON, Select, Uuid, any_, bindparam, func
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlmodel import Session, col, select
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlmodel import Session, col
 
 from index_service.children.models import Child, ChildAddress, ChildName
 from index_service.matching.addresses import place_of
-from index_service.matching.blocking import find_candidates
-from index_service.matching.frequencies import frequencies_of
+from index_service.matching.blocking import Probe, Shape, blocked, parameters
+from index_service.matching.frequencies import (
+    LOOKED_UP,
+    Tokens,
+    frequencies_from,
+    lookup_values,
+)
 from index_service.matching.model import Explanation, MatchModel, load_model, score
 from index_service.matching.records import MatchScope, Person, PersonName, Place
 
@@ -88,12 +82,24 @@ def resolve(
 def rank(*, session: Session, person: Person, scope: MatchScope, model: MatchModel) -> list[Scored]:
     """Every candidate the blocking rules find whose identity agrees (an identifier, or a
     name at some level), scored, best first. Blocking and scoring both see the child's
-    addresses only as `scope` allows."""
-    ids = find_candidates(session=session, person=person, scope=scope)
-    stored = load_people(session=session, child_ids=ids, scope=scope)
-    frequencies = (
-        frequencies_of(session, person) if model.term_frequency is not None and stored else None
-    )
+    addresses only as `scope` allows. One round trip: the candidates found, with their
+    names and addresses, and the enquiry's term frequencies (`frequencies.LOOKED_UP`)."""
+    probe = Probe.of(person)
+    weighted = model.term_frequency is not None
+    statement = _found_and_loaded(Shape.of(probe, scope), weighted)
+    if statement is None:
+        return []
+    values = parameters(probe, scope)
+    tokens: Tokens = Counter()
+    if weighted:
+        tokens, looked_up = lookup_values(person)
+        values.update(looked_up)
+    frequencies = None
+    stored: dict[uuid.UUID, Stored] = {}
+    for row in session.execute(statement, values):
+        stored[row[0].id] = _stored(row[0], row[1], row[2], scope)
+        if weighted and frequencies is None:
+            frequencies = frequencies_from(tokens, row[3] or ())
     scored = (
         Scored(id_, score(model, person, it.person, frequencies), it) for id_, it in stored.items()
     )
@@ -126,94 +132,102 @@ def decide(
 def load_people(
     *, session: Session, child_ids: list[uuid.UUID], scope: MatchScope
 ) -> dict[uuid.UUID, Stored]:
-    """The candidates as the matcher compares them, in two queries (the rows, then every
-    name and address at once); names legal first, postcodes current first. A shielded
+    """The candidates as the matcher compares them, in one query (each row with its
+    names and addresses); names legal first, postcodes current first. A shielded
     child's postcodes only where `scope` lets its addresses count (as in blocking)."""
     if not child_ids:
         return {}
-    ids = {"child_ids": list(child_ids)}
-    children = session.execute(_CHILDREN, ids).scalars().all()
-    names: dict[uuid.UUID, list[PersonName]] = defaultdict(list)
-    postcodes: dict[uuid.UUID, list[str]] = defaultdict(list)
-    places: dict[uuid.UUID, list[Place]] = defaultdict(list)
-    current: dict[uuid.UUID, str] = {}
-    for row in session.execute(_NAMES_AND_ADDRESSES, ids):
-        if row.is_name:
-            names[row.child_id].append(PersonName(row.given_names, row.family_name))
-        else:
-            postcodes[row.child_id].append(row.given_names)  # the postcode
-            places[row.child_id].append(
-                place_of(line1=row.line1, line2=row.line2, town=row.town, postcode=row.given_names)
-            )
-            if row.current:
-                current[row.child_id] = row.given_names
-    return {
-        child.id: Stored(
-            child=child,
-            person=Person(
-                names=tuple(names[child.id]),
-                date_of_birth=child.date_of_birth,
-                date_of_birth_precision=child.date_of_birth_precision,
-                postcodes=tuple(postcodes[child.id]) if counts else (),
-                places=tuple(places[child.id]) if counts else (),
-                nhs_number=child.nhs_number,
-                nhs_number_verified=child.nhs_number_status != "unverified",
-                upn=child.upn,
-            ),
-            current_postcode=current.get(child.id),
-        )
-        for child in children
-        for counts in (
-            scope.matches_addresses_of(
-                shielded=child.shielded, responsible_authority=child.responsible_authority
-            ),
-        )
-    }
+    rows = session.execute(_CHILDREN, {"child_ids": list(child_ids)})
+    return {row[0].id: _stored(row[0], row[1], row[2], scope) for row in rows}
 
+
+def _stored(
+    child: Child,
+    names: list[list[str]] | None,
+    addresses: list[list[Any]] | None,
+    scope: MatchScope,
+) -> Stored:
+    """A child as loaded (`_NAMES`, `_ADDRESSES`: lists in their order, or None if there
+    are none) as the matcher compares it."""
+    counts = scope.matches_addresses_of(
+        shielded=child.shielded, responsible_authority=child.responsible_authority
+    )
+    postcodes: list[str] = []
+    places: list[Place] = []
+    current = None
+    for postcode, line1, line2, town, is_current in addresses or ():
+        postcodes.append(postcode)
+        places.append(place_of(line1=line1, line2=line2, town=town, postcode=postcode))
+        if is_current:
+            current = postcode  # the last current one, as ever
+    return Stored(
+        child=child,
+        person=Person(
+            names=tuple(PersonName(given, family) for given, family in names or ()),
+            date_of_birth=child.date_of_birth,
+            date_of_birth_precision=child.date_of_birth_precision,
+            postcodes=tuple(postcodes) if counts else (),
+            places=tuple(places) if counts else (),
+            nhs_number=child.nhs_number,
+            nhs_number_verified=child.nhs_number_status != "unverified",
+            upn=child.upn,
+        ),
+        current_postcode=current,
+    )
+
+
+# Each candidate's names (legal first, then by position) and addresses (current first,
+# then the most recently ended) as JSON arrays beside its row, so that a child and all
+# the matcher compares of it come in one row of one round trip.
+_NAMES = (
+    sa_select(
+        func.json_agg(
+            aggregate_order_by(
+                func.json_build_array(col(ChildName.given_names), col(ChildName.family_name)),
+                col(ChildName.kind) != "legal",
+                col(ChildName.position),
+            ),
+            type_=JSON,
+        )
+    )
+    .where(col(ChildName.child_id) == col(Child.id))
+    .scalar_subquery()
+)
+_ADDRESSES = (
+    sa_select(
+        func.json_agg(
+            aggregate_order_by(
+                func.json_build_array(
+                    col(ChildAddress.postcode),
+                    col(ChildAddress.line1),
+                    col(ChildAddress.line2),
+                    col(ChildAddress.town),
+                    col(ChildAddress.to_date).is_(None),
+                ),
+                col(ChildAddress.to_date).desc().nulls_first(),
+            ),
+            type_=JSON,
+        )
+    )
+    .where(col(ChildAddress.child_id) == col(Child.id))
+    .scalar_subquery()
+)
 
 # The candidates' ids as one array parameter: one SQL text whatever their number, built
 # once (building and hashing the expression cost more than running it).
 _IDS = bindparam("child_ids", type_=ARRAY(Uuid))
-_CHILDREN = select(Child).where(col(Child.id) == any_(_IDS))
+_CHILDREN = sa_select(Child, _NAMES, _ADDRESSES).where(col(Child.id) == any_(_IDS))
 
 
-def _names_and_addresses() -> Select[Any]:
-    """Every name (legal first, then by position) and every address (current first, then
-    the most recently ended) of the candidates, in one round trip."""
-    name_rows = sa_select(
-        col(ChildName.child_id),
-        literal(True).label("is_name"),
-        col(ChildName.given_names),  # an address's postcode in this column
-        col(ChildName.family_name),
-        literal(False).label("current"),
-        cast(col(ChildName.kind) != "legal", Integer).label("rank1"),
-        col(ChildName.position),
-        cast(null(), Date).label("ended"),
-        cast(null(), String).label("line1"),
-        cast(null(), String).label("line2"),
-        cast(null(), String).label("town"),
-    ).where(col(ChildName.child_id) == any_(_IDS))
-    address_rows = sa_select(
-        col(ChildAddress.child_id),
-        literal(False),
-        col(ChildAddress.postcode),
-        null(),
-        col(ChildAddress.to_date).is_(None),
-        literal(0),
-        literal(0),
-        col(ChildAddress.to_date),
-        col(ChildAddress.line1),
-        col(ChildAddress.line2),
-        col(ChildAddress.town),
-    ).where(col(ChildAddress.child_id) == any_(_IDS))
-    rows = union_all(name_rows, address_rows).subquery()
-    return sa_select(rows).order_by(
-        rows.c.child_id,
-        rows.c.is_name.desc(),
-        rows.c.rank1,
-        rows.c.position,
-        rows.c.ended.desc().nulls_first(),
-    )
-
-
-_NAMES_AND_ADDRESSES = _names_and_addresses()
+@functools.lru_cache(maxsize=1024)
+def _found_and_loaded(shape: Shape, weighted: bool) -> Select[Any] | None:
+    """The active children the blocking rules of `shape` find, loaded, and (`weighted`)
+    the enquiry's term frequencies: one statement per shape, built once (see
+    `blocking.Shape`)."""
+    found = blocked(shape)
+    if found is None:
+        return None
+    columns: list[Any] = [Child, _NAMES, _ADDRESSES]
+    if weighted:
+        columns.append(LOOKED_UP)
+    return sa_select(*columns).where(col(Child.id).in_(found), col(Child.status) == "active")

@@ -113,6 +113,36 @@ def test_an_organisation_added_at_the_console_takes_part_at_once(
     assert client.post("/v1/children", json=child_payload(), headers=headers).status_code == 201
 
 
+def test_the_front_door_is_kept_and_a_change_to_it_shows_in_the_very_next_answer(
+    client: TestClient, other_instance: TestClient, factory: Factory, database_url: str
+) -> None:
+    """A `not_found` names the authority's children's social care from the cache: a new
+    phone number or a deactivation, made at the console or on another instance, is in
+    the very next answer, never a stale one."""
+    haringey = "E09000014"
+    csc = factory.organisation(local_authority=haringey, contact_phone="020 7946 0311")
+    operator = factory.organisation(type="index_operator")
+    admin = factory.headers_for(operator, roles=["administrator"], sub="admin-1")
+    nurse = factory.practitioner()
+    asked = {**_NOBODY, "lives_in_local_authority": haringey}
+
+    def contact() -> Any:
+        answer = client.post("/v1/enquiries", json=asked, headers=nurse)
+        assert answer.json()["outcome"] == "not_found", answer.text
+        return answer.json()["front_door"]["contact"]
+
+    assert contact()["phone"] == "020 7946 0311"
+    assert contact()["phone"] == "020 7946 0311"  # kept: read from the cache
+    changed = "UPDATE organisation SET contact_phone = '020 7946 0312' WHERE id = %s"
+    _console(database_url, changed, csc.id)
+    assert contact()["phone"] == "020 7946 0312"
+    gone = other_instance.put(
+        f"/v1/organisations/{csc.id}/deactivation", json={"reason": "merged"}, headers=admin
+    )
+    assert gone.status_code == 200, gone.text
+    assert contact() is None  # the authority takes no part now: call its switchboard
+
+
 def test_a_warm_request_reads_nothing_before_its_one_transaction(
     app: FastAPI, client: TestClient, factory: Factory, db: Database
 ) -> None:
