@@ -15,7 +15,8 @@ the index's id for a child it created or updated, and the gaps of the row as *se
 (never anything the index holds: a shielded child's address, or whether it differs, is
 not the agency's to learn). One audit row per feed with the counts, and one per batch
 naming every child the batch created or updated (`child_ids`), so that "who touched this
-child" finds the feed.
+child" finds the feed. A row that moves a child's current address to another authority
+raises R5 as the API's address change does (`feeds/moves.py`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from index_service.access.need_to_know import match_scope
 from index_service.access.policy import SERVICE_ACCOUNT, holds
 from index_service.access.principal import Principal
 from index_service.access.scope import in_authority, sees_shielded_record
+from index_service.alerts.service import AlertTiming
 from index_service.audit.service import AuditDraft, record_event
 from index_service.children.age import AgeLimit, require_within_age_limit
 from index_service.children.duplicates import person_of_record
@@ -44,6 +46,7 @@ from index_service.children.service import require_may_create
 from index_service.common import utcnow
 from index_service.errors import DomainError, Forbidden
 from index_service.feeds.models import Feed, FeedReview, FeedRowKey
+from index_service.feeds.moves import alert_moves
 from index_service.feeds.records import FeedRow, Problem, nhs_number_status_of
 from index_service.feeds.writes import Supplied, create_children, insert_rows, update_children
 from index_service.matching.batch import resolve_batch
@@ -131,12 +134,14 @@ class FeedRun:
         format: str,
         channel: str,
         age_limit: AgeLimit,
+        timing: AlertTiming,
         model: MatchModel | None = None,
     ) -> None:
         self.session = session
         self.caller = caller
         self.draft = draft
         self.age_limit = age_limit
+        self.timing = timing
         self.model = model or load_model()
         self.scope = match_scope(caller)
         self.feed = Feed(organisation_code=caller.organisation_code, format=format, channel=channel)
@@ -216,7 +221,8 @@ class FeedRun:
                     row.number, row.source_record_id, RowOutcome.QUEUED, gaps=gaps_of_row(row)
                 )
         created = create_children(self.session, [s for _, _, s in creates])
-        update_children(self.session, [(child_id, s) for _, _, child_id, s in updates])
+        moves = update_children(self.session, [(child_id, s) for _, _, child_id, s in updates])
+        alert_moves(session=self.session, caller=self.caller, moves=moves, timing=self.timing)
         for (i, row, _), child_id in zip(creates, created, strict=True):
             reports[i] = self._applied(row, RowOutcome.CREATED, child_id)
         for i, row, child_id, _ in updates:

@@ -32,6 +32,7 @@ from index_service.children.models import (
 )
 from index_service.children.schemas import ChildCreate
 from index_service.common import new_id
+from index_service.feeds.moves import Move
 from index_service.matching.frequencies import name_tokens, postcode_tokens, record_change
 from index_service.matching.keys import name_keys
 
@@ -123,10 +124,12 @@ def _count_terms(
     record_change(session, removed=Counter(), added=added)
 
 
-def update_children(session: Session, updates: list[tuple[uuid.UUID, Supplied]]) -> None:
-    """Apply each row to its matched child (at most one row per child in a call)."""
+def update_children(session: Session, updates: list[tuple[uuid.UUID, Supplied]]) -> list[Move]:
+    """Apply each row to its matched child (at most one row per child in a call). The
+    children whose current address the rows moved to another authority are returned, for
+    R5 (`feeds/moves.py`)."""
     if not updates:
-        return
+        return []
     ids = [child_id for child_id, _ in updates]
     stored = {
         c.id: c
@@ -144,15 +147,22 @@ def update_children(session: Session, updates: list[tuple[uuid.UUID, Supplied]])
         .order_by(col(ChildName.position))
     ):
         held_names[child_id].append((given.casefold(), family.casefold()))
-    current: dict[uuid.UUID, tuple[str, str]] = {
-        child_id: (line1.casefold(), postcode)
-        for child_id, line1, postcode in session.execute(
-            select(col(ChildAddress.child_id), col(ChildAddress.line1), col(ChildAddress.postcode))
-            .where(col(ChildAddress.child_id).in_(ids))
-            .where(col(ChildAddress.to_date).is_(None))
+    current: dict[uuid.UUID, tuple[str, str]] = {}
+    authority: dict[uuid.UUID, str] = {}
+    for child_id, line1, postcode, local_authority in session.execute(
+        select(
+            col(ChildAddress.child_id),
+            col(ChildAddress.line1),
+            col(ChildAddress.postcode),
+            col(ChildAddress.local_authority),
         )
-    }
+        .where(col(ChildAddress.child_id).in_(ids))
+        .where(col(ChildAddress.to_date).is_(None))
+    ):
+        current[child_id] = (line1.casefold(), postcode)
+        authority[child_id] = local_authority
     rows, names, addresses, carers, closed, carers_of = [], [], [], [], [], []
+    moves: list[Move] = []
     for child_id, row in updates:
         child = stored[child_id]
         data, groups = row.record, row.groups
@@ -180,6 +190,11 @@ def update_children(session: Session, updates: list[tuple[uuid.UUID, Supplied]])
             if now is not None and current.get(child_id) != (now.line1.casefold(), now.postcode):
                 if child_id in current:
                     closed.append({"b_child": child_id, "b_to": now.from_date or row.at.date()})
+                    if authority[child_id] != now.local_authority:
+                        shielded = child.responsible_authority if child.shielded else None
+                        moves.append(
+                            Move(child_id, authority[child_id], now.local_authority, shielded)
+                        )
                 addresses.append(_address(child_id, now.model_dump()))
         if "carers" in groups:
             carers_of.append(child_id)
@@ -193,6 +208,7 @@ def update_children(session: Session, updates: list[tuple[uuid.UUID, Supplied]])
     insert_rows(session, _ADDRESS, addresses)
     insert_rows(session, _CARER, carers)
     _count_terms(session, names, addresses)
+    return moves
 
 
 _UPDATED = (
