@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlmodel import Session, col
 
 from index_service.children.models import (
+    RECORD_COLUMNS,
     Carer,
     Child,
     ChildAddress,
@@ -211,22 +212,9 @@ def update_children(session: Session, updates: list[tuple[uuid.UUID, Supplied]])
     return moves
 
 
-_UPDATED = (
-    "nhs_number",
-    "nhs_number_status",
-    "upn",
-    "la_reference",
-    "carers_status",
-    "gp_status",
-    "gp_ods_code",
-    "gp_phone",
-    "education_status",
-    "school_urn",
-    "school_phone",
-    "provenance",
-    "version",
-    "updated_at",
-)
+# The child row's columns an update writes: the record's (`children.models
+# .RECORD_COLUMNS`, which a merge's diff compares too) and the stamp of the change.
+_UPDATED = (*RECORD_COLUMNS, "provenance", "version", "updated_at")
 
 
 # Built once: the same statements for every batch (executed with a row of values each).
