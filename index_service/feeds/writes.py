@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, column, delete, select, table, text, update
 from sqlmodel import Session, col
 
 from index_service.children.models import (
@@ -34,7 +34,7 @@ from index_service.children.models import (
 from index_service.children.schemas import ChildCreate
 from index_service.common import new_id
 from index_service.feeds.moves import Move
-from index_service.matching.frequencies import name_tokens, postcode_tokens, record_change
+from index_service.matching.frequencies import name_tokens, postcode_tokens
 from index_service.matching.keys import name_keys
 
 _CHILD = Child.__table__  # type: ignore[attr-defined]
@@ -119,10 +119,31 @@ def _count_terms(
     session: Session, names: list[dict[str, Any]], addresses: list[dict[str, Any]]
 ) -> None:
     """Keep model v4's term frequencies in step with the rows written (names and
-    addresses are only ever added by a feed: a moved child's old address stays, closed)."""
+    addresses are only ever added by a feed: a moved child's old address stays, closed).
+    The tokens are `matching/frequencies.py`'s; they are added as `record_change` adds
+    them (per token, in a fixed order), but in one statement for the batch: a statement
+    per token was a tenth of a feed's time."""
     added = name_tokens((n["given_names"], n["family_name"]) for n in names)
     added.update(postcode_tokens(a["postcode"] for a in addresses))
-    record_change(session, removed=Counter(), added=added)
+    delta: Counter[tuple[str, str]] = Counter()
+    for (kind, token), count in added.items():
+        delta[kind, token[:100]] += count  # the column's width, as record_change cuts it
+    rows = sorted((kind, token, count) for (kind, token), count in delta.items() if count)
+    if rows:
+        kinds, tokens, counts = (list(column) for column in zip(*rows, strict=True))
+        session.execute(_ADD_TERMS, {"kinds": kinds, "tokens": tokens, "counts": counts})
+
+
+_ADD_TERMS = text(
+    """
+    INSERT INTO term_frequency AS f (kind, token, count)
+    SELECT kind, token, count
+    FROM unnest(CAST(:kinds AS text[]), CAST(:tokens AS text[]), CAST(:counts AS bigint[]))
+        AS added(kind, token, count)
+    ORDER BY kind, token
+    ON CONFLICT (kind, token) DO UPDATE SET count = f.count + excluded.count
+    """
+)
 
 
 def update_children(session: Session, updates: list[tuple[uuid.UUID, Supplied]]) -> list[Move]:
@@ -200,7 +221,7 @@ def update_children(session: Session, updates: list[tuple[uuid.UUID, Supplied]])
         if "carers" in groups:
             carers_of.append(child_id)
             carers += _carers(child_id, data)
-    session.execute(_UPDATE_CHILD, rows)
+    _update_rows(session, rows)
     if closed:
         session.execute(_CLOSE_ADDRESS, closed)
     if carers_of:
@@ -217,12 +238,31 @@ def update_children(session: Session, updates: list[tuple[uuid.UUID, Supplied]])
 _UPDATED = (*RECORD_COLUMNS, "provenance", "version", "updated_at")
 
 
-# Built once: the same statements for every batch (executed with a row of values each).
-_UPDATE_CHILD = (
-    update(_CHILD)
-    .where(_CHILD.c.id == bindparam("b_id"))
-    .values({name: bindparam(f"b_{name}") for name in _UPDATED})
+# An update of a batch's children: their new columns copied into a temporary table
+# (`COPY`), then one `UPDATE ... FROM` it, not a statement per child. The columns are
+# the constant `_UPDATED`, never input.
+_STAGE_UPDATES = text(
+    f"""
+    CREATE TEMPORARY TABLE IF NOT EXISTS feed_child_update
+    ON COMMIT DELETE ROWS
+    AS SELECT id, {", ".join(_UPDATED)} FROM child WITH NO DATA
+    """  # noqa: S608
 )
+_STAGED = table("feed_child_update", column("id"), *(column(name) for name in _UPDATED))
+_APPLY_UPDATES = (
+    update(_CHILD)
+    .where(_CHILD.c.id == _STAGED.c.id)
+    .values({name: _STAGED.c[name] for name in _UPDATED})
+)
+
+
+def _update_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    session.execute(_STAGE_UPDATES)
+    session.execute(text("TRUNCATE feed_child_update"))
+    insert_rows(session, _STAGED, rows)
+    session.execute(_APPLY_UPDATES)
+
+
 _CLOSE_ADDRESS = (
     update(_ADDRESS)
     .where(_ADDRESS.c.child_id == bindparam("b_child"), _ADDRESS.c.to_date.is_(None))
@@ -262,7 +302,7 @@ def _updated_columns(child: Child, row: Supplied) -> dict[str, Any]:
     values["provenance"] = {**child.provenance, **row.provenance()}
     values["version"] = child.version + 1
     values["updated_at"] = row.at
-    return {"b_id": child.id, **{f"b_{k}": v for k, v in values.items()}}
+    return {"id": child.id, **values}
 
 
 def _names(child_id: uuid.UUID, data: ChildCreate, start: int, born: date) -> list[dict[str, Any]]:
