@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from index_service.access.policy import Permission
 from index_service.access.principal import Principal
+from index_service.alerts.flows import timing_of
 from index_service.api.context import RequestContext
 from index_service.api.contract import RAISES_KEY, ProblemCase
 from index_service.api.deps import (
@@ -122,6 +123,7 @@ def _apply(
         format=kind,
         channel="api",
         age_limit=AgeLimit.of(settings),
+        timing=timing_of(settings),
     )
     try:
         run.run(FORMATS[kind](spool))
@@ -188,6 +190,7 @@ def resolve_review(
     session: SessionDep,
     caller: PrincipalDep,
     ctx: ContextDep,
+    settings: SettingsDep,
 ) -> ReviewPublic:
     """Resolve a queued feed row
 
@@ -201,6 +204,7 @@ def resolve_review(
         review_id=review_id,
         decision=body.decision,
         child_id=body.child_id,
+        timing=timing_of(settings),
     )
     if review.child_id is not None:
         ctx.audit.children(review.child_id)

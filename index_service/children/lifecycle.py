@@ -27,6 +27,7 @@ from index_service.alerts import flows as alert_flows
 from index_service.alerts.models import Alert
 from index_service.alerts.service import AlertTiming
 from index_service.children.models import (
+    DIFF_FIELDS,
     Carer,
     Child,
     ChildAddress,
@@ -54,28 +55,6 @@ _FOLLOWERS: dict[str, Any] = {
 }
 # Identifiers the survivor takes when it has none; two different values are two children.
 _IDENTIFIERS = ("nhs_number", "upn", "la_reference")
-# The entry's fields compared for the audit row's diff (lists without their row ids).
-DIFF_FIELDS = frozenset(
-    {
-        "status",
-        "merged_into",
-        "names",
-        "addresses",
-        "carers",
-        "nhs_number",
-        "nhs_number_status",
-        "upn",
-        "la_reference",
-        "carers_status",
-        "gp_status",
-        "gp_ods_code",
-        "gp_phone",
-        "education_status",
-        "school_urn",
-        "school_phone",
-        "shielded",
-    }
-)
 _NOT_COMPARED = frozenset({"id", "child_id", "position", "updated_at", "created_at", "version"})
 
 

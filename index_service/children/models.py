@@ -142,6 +142,33 @@ class Child(SQLModel, table=True):
     )
 
 
+# The child's record fields on its own row: what a change writes (a feed's update,
+# `feeds/writes.py`) and what a change's audit diff compares (merge and unmerge,
+# `children/lifecycle.py`): identifiers and how far the NHS number is verified, the
+# carers' status, GP practice and school. One list, so that a field added to the record is
+# written by a feed and compared by a merge alike. Not here: date of birth and legal name
+# (identity, not a feed's to change), the responsible authority (who owns the record).
+RECORD_COLUMNS: tuple[str, ...] = (
+    "nhs_number",
+    "nhs_number_status",
+    "upn",
+    "la_reference",
+    "carers_status",
+    "gp_status",
+    "gp_ods_code",
+    "gp_phone",
+    "education_status",
+    "school_urn",
+    "school_phone",
+)
+# The entry's fields compared for the audit row's diff of a merge or unmerge (lists
+# without their row ids): the record's columns, its names, addresses and carers, and its
+# status and shield.
+DIFF_FIELDS = frozenset(
+    {"status", "merged_into", "shielded", "names", "addresses", "carers", *RECORD_COLUMNS}
+)
+
+
 class ChildMerge(SQLModel, table=True):
     """One merge of two entries found to be one child, with everything needed to undo it:
     `snapshot` holds both entries as they were (rows with their ids) and the ids of the

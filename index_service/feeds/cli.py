@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from index_service.access.principal import Principal
 from index_service.access.roles import Role
+from index_service.alerts.flows import timing_of
 from index_service.audit.service import SYSTEM_METHOD, AuditDraft, record_event
 from index_service.children.age import AgeLimit
 from index_service.database import Database
@@ -58,6 +59,7 @@ def import_file(
             format=kind,
             channel="cli",
             age_limit=AgeLimit.of(settings),
+            timing=timing_of(settings),
         )
         session.commit()
         try:

@@ -2,7 +2,8 @@
 authority the row names as responsible. A data manager resolves one as the same child as
 a candidate (the row is applied to it, with the supplier's provenance), a different child
 (a new entry is made from the row), or ignores it; each resolution is audited by its
-request, naming the child it touched."""
+request, naming the child it touched. Applying a row that moves the child to another
+authority raises R5 (`feeds/moves.py`)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from sqlmodel import Session, col, func, select
 
 from index_service.access.principal import Principal
 from index_service.access.scope import children_in_scope
+from index_service.alerts.service import AlertTiming
 from index_service.children.models import Child
 from index_service.children.schemas import ChildCreate
 from index_service.common import utcnow
 from index_service.errors import Conflict, InvalidInput, NotFound
 from index_service.feeds.models import FeedReview, ReviewStatus
+from index_service.feeds.moves import alert_moves
 from index_service.feeds.writes import Supplied, create_children, update_children
 
 
@@ -55,6 +58,7 @@ def resolve_review(
     review_id: uuid.UUID,
     decision: ReviewStatus,
     child_id: uuid.UUID | None,
+    timing: AlertTiming,
 ) -> FeedReview:
     review = session.exec(
         select(FeedReview)
@@ -85,7 +89,8 @@ def resolve_review(
         ).first()
         if reachable is None:
             raise NotFound("no such child")
-        update_children(session, [(child_id, supplied)])
+        moves = update_children(session, [(child_id, supplied)])
+        alert_moves(session=session, caller=caller, moves=moves, timing=timing)  # R5
         review.child_id = child_id
     elif decision == ReviewStatus.DIFFERENT_CHILD:
         if child_id is not None:

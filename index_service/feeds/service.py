@@ -15,7 +15,8 @@ the index's id for a child it created or updated, and the gaps of the row as *se
 (never anything the index holds: a shielded child's address, or whether it differs, is
 not the agency's to learn). One audit row per feed with the counts, and one per batch
 naming every child the batch created or updated (`child_ids`), so that "who touched this
-child" finds the feed.
+child" finds the feed. A row that moves a child's current address to another authority
+raises R5 as the API's address change does (`feeds/moves.py`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from itertools import islice
 from typing import Any
@@ -35,16 +37,19 @@ from index_service.access.need_to_know import match_scope
 from index_service.access.policy import SERVICE_ACCOUNT, holds
 from index_service.access.principal import Principal
 from index_service.access.scope import in_authority, sees_shielded_record
+from index_service.alerts.service import AlertTiming
 from index_service.audit.service import AuditDraft, record_event
 from index_service.children.age import AgeLimit, require_within_age_limit
-from index_service.children.duplicates import person_of_record
+from index_service.children.duplicates import person_of_record, possible_duplicates
 from index_service.children.models import Child
 from index_service.children.schemas import ChildCreate
 from index_service.children.service import require_may_create
 from index_service.common import utcnow
 from index_service.errors import DomainError, Forbidden
 from index_service.feeds.models import Feed, FeedReview, FeedRowKey
+from index_service.feeds.moves import alert_moves
 from index_service.feeds.records import FeedRow, Problem, nhs_number_status_of
+from index_service.feeds.repeats import Round
 from index_service.feeds.writes import Supplied, create_children, insert_rows, update_children
 from index_service.matching.batch import resolve_batch
 from index_service.matching.model import MatchModel, load_model
@@ -54,15 +59,19 @@ from index_service.matching.resolver import Resolution
 BATCH_SIZE = 1000
 # The batch's row keys already taken: one statement whatever the batch's size (arrays,
 # joined on the primary key), not an IN list of pairs to build and plan each time.
+# With them, the child each of the batch's row keys reached earlier in this feed (any
+# content): rows of one feed with one row key are about one child (`_decide`).
 _KNOWN_KEYS = text(
     """
-    SELECT k.source_record_id, k.content_hash
+    SELECT k.source_record_id, k.content_hash, k.content_hash = sent.hash,
+        CASE WHEN k.feed_id = :feed THEN k.child_id END
     FROM unnest(CAST(:ids AS text[]), CAST(:hashes AS text[])) AS sent(id, hash)
-    JOIN feed_row_key k ON k.organisation_code = :organisation
-        AND k.source_record_id = sent.id AND k.content_hash = sent.hash
+    JOIN feed_row_key k ON k.organisation_code = :organisation AND k.source_record_id = sent.id
     """
 )
 APPLIED_ACTION = "child:feed:apply"
+# A row waiting in the batch: its index, the row, its content hash.
+Pending = tuple[int, "FeedRow", str]
 
 
 class RowOutcome(StrEnum):
@@ -71,6 +80,9 @@ class RowOutcome(StrEnum):
     UNCHANGED = "unchanged"
     QUEUED = "queued_for_review"
     REJECTED = "rejected"
+
+
+QUEUED = RowOutcome.QUEUED
 
 
 @dataclass
@@ -118,6 +130,19 @@ def batches(rows: Iterable[FeedRow], size: int = BATCH_SIZE) -> Iterator[list[Fe
         yield batch
 
 
+@dataclass
+class _Batch:
+    """What one batch has done so far, across its rounds."""
+
+    now: datetime
+    reports: list[RowReport | None]
+    applied: dict[str, uuid.UUID] = field(default_factory=dict)  # row key -> child, this feed
+    updated_ids: set[uuid.UUID] = field(default_factory=set)
+    touched: list[uuid.UUID] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+
+
 class FeedRun:
     """One feed being applied, batch by batch, in the caller's session. The caller
     commits (the API once, with its audit row; the CLI after every batch)."""
@@ -131,12 +156,14 @@ class FeedRun:
         format: str,
         channel: str,
         age_limit: AgeLimit,
+        timing: AlertTiming,
         model: MatchModel | None = None,
     ) -> None:
         self.session = session
         self.caller = caller
         self.draft = draft
         self.age_limit = age_limit
+        self.timing = timing
         self.model = model or load_model()
         self.scope = match_scope(caller)
         self.feed = Feed(organisation_code=caller.organisation_code, format=format, channel=channel)
@@ -156,83 +183,105 @@ class FeedRun:
     def apply(self, batch: list[FeedRow]) -> list[RowReport]:
         """Validate, recognise, match and write one batch; its row reports."""
         self.session.expire_all()  # a committed batch's rows are read afresh
-        now = utcnow()
-        reports: list[RowReport | None] = [None] * len(batch)
-        keyed: list[tuple[int, FeedRow, str]] = []
+        state = _Batch(now=utcnow(), reports=[None] * len(batch))
+        keyed: list[Pending] = []
         for i, row in enumerate(batch):
             problems = row.problems or self._age_problems(row)
             if problems or row.record is None:
-                reports[i] = RowReport(
+                state.reports[i] = RowReport(
                     row.number, row.source_record_id, RowOutcome.REJECTED, problems=problems
                 )
             else:
                 keyed.append((i, row, row.content_hash))
-        known = self._known_keys([(row.source_record_id, h) for _, row, h in keyed])
-        fresh: list[tuple[int, FeedRow, str]] = []
+        known, state.applied = self._known_keys([(row.source_record_id, h) for _, row, h in keyed])
+        fresh: list[Pending] = []
         for i, row, content_hash in keyed:
             key = (row.source_record_id, content_hash)
             if key in known:
-                reports[i] = RowReport(row.number, row.source_record_id, RowOutcome.UNCHANGED)
+                state.reports[i] = RowReport(row.number, row.source_record_id, RowOutcome.UNCHANGED)
             else:
                 known.add(key)
                 fresh.append((i, row, content_hash))
+        pending, second_look = fresh, False
+        while pending:
+            pending = self._round(pending, state, second_look=second_look)
+            second_look = True
+        self._remember(fresh, state.reports)
+        if state.touched:
+            self._audit_batch(state.touched, created=state.created, updated=state.updated)
+        self.session.flush()
+        done = [r for r in state.reports if r is not None]
+        assert len(done) == len(batch)
+        self.counts.update(r.outcome.value for r in done)
+        self.reports.extend(done)
+        return done
+
+    def _round(self, pending: list[Pending], state: _Batch, *, second_look: bool) -> list[Pending]:
+        """Match and write the pending rows; the rows held back to be matched again once
+        this round's are written (`feeds/repeats.py`)."""
+        people = [person_of_record(_record(row)) for _, row, _ in pending]
         resolutions = resolve_batch(
-            session=self.session,
-            people=[person_of_record(_record(row)) for _, row, _ in fresh],
-            scope=self.scope,
-            model=self.model,
+            session=self.session, people=people, scope=self.scope, model=self.model
         )
         creates: list[tuple[int, FeedRow, Supplied]] = []
         updates: list[tuple[int, FeedRow, uuid.UUID, Supplied]] = []
         queued: list[FeedReview] = []
-        updated_ids: set[uuid.UUID] = set()
-        for (i, row, _), resolution in zip(fresh, resolutions, strict=True):
+        held: list[Pending] = []
+        this_round = Round()
+        for entry, person, resolution in zip(pending, people, resolutions, strict=True):
+            i, row, _ = entry
             supplied = Supplied(
                 record=_record(row),
                 groups=row.supplied,
                 organisation=self.caller.organisation_code,
                 feed_id=self.feed.id,
-                at=now,
+                at=state.now,
                 nhs_number_status=nhs_number_status_of(row),
             )
-            decision, reason = self._decide(resolution, row, updated_ids)
+            decision, reason, candidates = self._decide(resolution, row, state, second_look)
+            applied = decision in (RowOutcome.CREATED, RowOutcome.UPDATED)
+            if applied and this_round.holds(
+                row.source_record_id, person, creates=decision == RowOutcome.CREATED
+            ):
+                held.append(entry)
+                continue
+            if applied:
+                this_round.applied(
+                    row.source_record_id, person, created=decision == RowOutcome.CREATED
+                )
             if decision == RowOutcome.CREATED:
                 creates.append((i, row, supplied))
             elif decision == RowOutcome.UPDATED:
                 child_id = resolution.candidates[0].child_id
-                updated_ids.add(child_id)
+                state.updated_ids.add(child_id)
                 updates.append((i, row, child_id, supplied))
             elif decision == RowOutcome.REJECTED:
-                reports[i] = RowReport(
+                state.reports[i] = RowReport(
                     row.number,
                     row.source_record_id,
                     RowOutcome.REJECTED,
                     problems=[Problem("responsible_authority", reason)],
                 )
-                continue
             else:
-                queued.append(self._review(row, supplied, resolution, reason))
-                reports[i] = RowReport(
+                queued.append(self._review(row, supplied, candidates, reason))
+                state.reports[i] = RowReport(
                     row.number, row.source_record_id, RowOutcome.QUEUED, gaps=gaps_of_row(row)
                 )
         created = create_children(self.session, [s for _, _, s in creates])
-        update_children(self.session, [(child_id, s) for _, _, child_id, s in updates])
+        moves = update_children(self.session, [(child_id, s) for _, _, child_id, s in updates])
+        alert_moves(session=self.session, caller=self.caller, moves=moves, timing=self.timing)
         for (i, row, _), child_id in zip(creates, created, strict=True):
-            reports[i] = self._applied(row, RowOutcome.CREATED, child_id)
+            state.reports[i] = self._applied(row, RowOutcome.CREATED, child_id)
+            state.applied[row.source_record_id] = child_id
         for i, row, child_id, _ in updates:
-            reports[i] = self._applied(row, RowOutcome.UPDATED, child_id)
+            state.reports[i] = self._applied(row, RowOutcome.UPDATED, child_id)
+            state.applied[row.source_record_id] = child_id
         if queued:
             self.session.add_all(queued)
-        self._remember(fresh, reports)
-        touched = [*created, *(child_id for _, _, child_id, _ in updates)]
-        if touched:
-            self._audit_batch(touched, created=len(created), updated=len(updates))
-        self.session.flush()
-        done = [r for r in reports if r is not None]
-        assert len(done) == len(batch)
-        self.counts.update(r.outcome.value for r in done)
-        self.reports.extend(done)
-        return done
+        state.touched += [*created, *(child_id for _, _, child_id, _ in updates)]
+        state.created += len(created)
+        state.updated += len(updates)
+        return held
 
     def finish(self) -> FeedReport:
         counts = {outcome.value: self.counts.get(outcome.value, 0) for outcome in RowOutcome}
@@ -259,43 +308,72 @@ class FeedRun:
             return [Problem("date_of_birth", str(exc))]
         return []
 
-    def _known_keys(self, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    def _known_keys(
+        self, keys: list[tuple[str, str]]
+    ) -> tuple[set[tuple[str, str]], dict[str, uuid.UUID]]:
+        """The rows already taken (same row key, same content), and the child each row key
+        of the batch already reached earlier in this feed (a row key is one child)."""
         if not keys:
-            return set()
+            return set(), {}
         found = self.session.execute(
             _KNOWN_KEYS,
             {
                 "organisation": self.caller.organisation_code,
                 "ids": [s for s, _ in keys],
                 "hashes": [h for _, h in keys],
+                "feed": self.feed.id,
             },
         )
-        return {(s, h) for s, h in found}
+        taken: set[tuple[str, str]] = set()
+        applied: dict[str, uuid.UUID] = {}
+        for source_record_id, content_hash, same, child_id in found:
+            if same:
+                taken.add((source_record_id, content_hash))
+            if child_id is not None:
+                applied[source_record_id] = child_id
+        return taken, applied
 
     def _decide(
-        self, resolution: Resolution, row: FeedRow, updated: set[uuid.UUID]
-    ) -> tuple[RowOutcome, str]:
+        self, resolution: Resolution, row: FeedRow, state: _Batch, second_look: bool
+    ) -> tuple[RowOutcome, str, list[uuid.UUID]]:
+        """The row's outcome, why (for a review or a refusal), and the review's candidates.
+        `second_look`: the row was held back for a child an earlier row of its batch
+        created, and is now matched against the index holding it."""
+        candidates = [c.child_id for c in resolution.candidates]
+        earlier = state.applied.get(row.source_record_id)
+        if earlier is not None and candidates[:1] != [earlier]:
+            # The row key reached a child earlier in this feed, and this row is not
+            # confidently that child: its data managers decide.
+            return QUEUED, "several_rows_for_one_child", [earlier, *candidates]
         if resolution.outcome == Match.NOT_FOUND:
             try:
                 require_may_create(caller=self.caller, data=_record(row))
             except Forbidden as exc:
-                return RowOutcome.REJECTED, str(exc)
-            return RowOutcome.CREATED, ""
+                return RowOutcome.REJECTED, str(exc), []
+            if second_look:
+                # The duplicate guard's rule (`children/duplicates.py`), as for a record
+                # made through the API, on a row an earlier one of its batch may have made.
+                found = possible_duplicates(
+                    session=self.session, data=_record(row), scope=self.scope, model=self.model
+                )
+                if found:
+                    return QUEUED, "several_rows_for_one_child", [f.child_id for f in found]
+            return RowOutcome.CREATED, "", []
         if resolution.outcome == Match.POSSIBLE_MATCHES:
-            return RowOutcome.QUEUED, "possible_match"
+            return QUEUED, "possible_match", candidates
         child = resolution.candidates[0].stored.child
         if child.shielded and not sees_shielded_record(
             self.caller, responsible_authority=child.responsible_authority
         ):
-            return RowOutcome.QUEUED, "shielded_record"
+            return QUEUED, "shielded_record", candidates
         if not _may_update(self.caller, child):
-            return RowOutcome.QUEUED, "outside_your_authority"
-        if child.id in updated:
-            return RowOutcome.QUEUED, "several_rows_for_one_child"
-        return RowOutcome.UPDATED, ""
+            return QUEUED, "outside_your_authority", candidates
+        if child.id in state.updated_ids:
+            return QUEUED, "several_rows_for_one_child", candidates
+        return RowOutcome.UPDATED, "", []
 
     def _review(
-        self, row: FeedRow, supplied: Supplied, resolution: Resolution, reason: str
+        self, row: FeedRow, supplied: Supplied, candidates: list[uuid.UUID], reason: str
     ) -> FeedReview:
         return FeedReview(
             feed_id=self.feed.id,
@@ -303,7 +381,7 @@ class FeedRun:
             source_record_id=row.source_record_id,
             responsible_authority=supplied.record.responsible_authority,
             record=review_record(supplied),
-            candidate_ids=[c.child_id for c in resolution.candidates],
+            candidate_ids=list(dict.fromkeys(candidates)),
             reason=reason,
         )
 

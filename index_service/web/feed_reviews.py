@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 
 from index_service.access.policy import Permission
+from index_service.alerts.flows import timing_of
 from index_service.errors import Conflict, InvalidInput, NotFound
 from index_service.feeds import reviews
 from index_service.feeds.models import FeedReview, ReviewStatus
@@ -142,6 +143,7 @@ def resolve(review_id: uuid.UUID, page: PageDep) -> Response:
             review_id=review_id,
             decision=decision,
             child_id=child_id,
+            timing=timing_of(page.settings),
         )
     except (Conflict, InvalidInput, NotFound) as problem:
         unit.audit.reason = problem.code
