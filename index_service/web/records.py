@@ -109,11 +109,16 @@ def _find_again(page: PageContext, form: forms.SearchForm, status: int) -> Respo
 
 def _reviews_waiting(page: PageContext) -> int | None:
     """How many feed rows wait for the authority's decision (a count, no child data: not
-    audited), for the link to `/records/reviews`; None to one who may not decide them."""
+    audited), for the link to `/records/reviews`; None to one who may not decide them.
+    Read in the page's unit of work when it has one (the look-up posted, shown again);
+    the bare form has none (it writes no audit row), so it reads in a transaction of its
+    own."""
     viewer = page.viewer
     assert viewer is not None
     if not viewer.may(Permission.FEED_REVIEW):
         return None
+    if page.ctx is not None:
+        return reviews.waiting(session=page.ctx.session, caller=viewer.principal)
     with page.request.app.state.db.transaction() as session:
         return reviews.waiting(session=session, caller=viewer.principal)
 
