@@ -446,10 +446,13 @@ def correct(child_id: uuid.UUID, page: PageDep) -> Response:
                 continue
             name = _field(error)
             errors.setdefault(name, MESSAGES.get(name, "Check this answer"))
-    if errors or update is None or not version_sent.isdigit():
+    version = forms.whole_number(version_sent)
+    if version is None:  # the form's hidden field, as the page wrote it, unless altered
+        errors.setdefault("version", "Open the record again to correct it")
+    if errors or update is None or version is None:
         unit.audit.reason = "invalid_input"
         child = _read(page, child_id)
-        return _edit(page, child, values, errors, int(version_sent or 0), status_code=422)
+        return _edit(page, child, values, errors, version or 0, status_code=422)
     try:
         record, changed, raised = flows.change_child(
             session=unit.session,
@@ -457,7 +460,7 @@ def correct(child_id: uuid.UUID, page: PageDep) -> Response:
             purpose=unit.purpose,
             child_id=child_id,
             data=update,
-            expected_version=int(version_sent),
+            expected_version=version,
             timing=timing_of(page.settings),
             age_limit=AgeLimit.of(page.settings),
         )
