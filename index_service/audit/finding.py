@@ -5,8 +5,9 @@ index cannot be browsed from here either), the same matcher and resolver with th
 match scope, and then only the children the auditor may report on (`access/scope.py`'s
 `children_audited`). The auditor picks one; who looked at it is the report by child id.
 
-No enquiry is recorded and no child's record opened: the auditor is shown each candidate's search summary, built where an enquiry's is (`children/summaries.py`,
-whose fields `access/views.summary_fields` decides): name, date of birth, district; of a
+No enquiry is recorded and no child's record opened: the auditor is shown each
+candidate's search summary, built where an enquiry's is (`children/summaries.py`, whose
+fields `access/views.summary_fields` decides): name, date of birth, district; of a
 shielded child only that a record exists (and its authority, whom to ask), and the
 access is kept for the data manager's alert (R7) as any other path's. The search itself is
 audited by the page that calls this, with the criteria as the matcher read them."""

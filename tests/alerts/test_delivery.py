@@ -512,7 +512,8 @@ def test_deliveries_queued_before_an_organisation_was_deactivated_are_abandoned_
     with db.transaction() as session:
         stored = session.get(Alert, alert.id)
         row = session.get(Organisation, school.id)
-        assert stored is not None and row is not None
+        assert stored is not None
+        assert row is not None
         stored.recipient_organisation_id = school.id
         row.deactivated_at = now
         row.deactivated_by = "test-admin"

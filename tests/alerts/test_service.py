@@ -46,9 +46,7 @@ def _webhook(people: People, organisation: Organisation) -> None:
 def _deliveries_to(people: People, subject: str) -> dict[uuid.UUID, list[str]]:
     """Each alert to this person (by subject), with the channels of its outbox rows."""
     with people.factory.db.session() as session:
-        alerts = session.exec(
-            select(Alert).where(col(Alert.recipient_subject) == subject)
-        ).all()
+        alerts = session.exec(select(Alert).where(col(Alert.recipient_subject) == subject)).all()
         found: dict[uuid.UUID, list[str]] = {}
         for alert in alerts:
             rows = session.exec(

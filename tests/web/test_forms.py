@@ -27,7 +27,9 @@ from tests.web.test_work import sign_in_as
         ("0" * 40 + "5", 5, 5),
     ],
 )
-def test_a_whole_number_is_ascii_digits_only(typed: str, number: int | None, capped: int | None) -> None:
+def test_a_whole_number_is_ascii_digits_only(
+    typed: str, number: int | None, capped: int | None
+) -> None:
     assert whole_number(typed) == number
     assert whole_number(typed, most=100) == capped
 
