@@ -483,5 +483,12 @@ def set_legal_hold(
     child.version += 1
     child.updated_at = utcnow()
     session.add(child)
+    # An undo keeps the hold as it is now (`_KEPT_ON_RESTORE`): a hold set or lifted on
+    # a survivor is no change the undo would lose, so its merges stay undoable.
+    session.execute(
+        update(ChildMerge)
+        .where(col(ChildMerge.survivor_id) == child.id, col(ChildMerge.unmerged_at).is_(None))
+        .values(survivor_version=child.version)
+    )
     session.flush()
     return child
