@@ -325,7 +325,7 @@ def acknowledge(
     if alert.acknowledged_at is not None:
         return alert, False
     alert.acknowledged_at = utcnow()
-    alert.acknowledged_by = f"{caller.issuer} {caller.subject}"
+    alert.acknowledged_by = caller.actor
     alert.acknowledged_note = note
     session.add(alert)
     session.flush()
