@@ -87,6 +87,10 @@ RATE_LIMITED: dict[Permission, RateBucket] = {
     # Recording work on a child reaches the child: it counts as a read.
     Permission.INVOLVEMENT_RECORD: RateBucket.READ,
     Permission.FLAG_RAISE: RateBucket.READ,
+    # A page of the gaps report names up to 200 children, and a feed row under review
+    # shows its candidates: reads of child data, counted as such.
+    Permission.DATA_QUALITY_READ: RateBucket.READ,
+    Permission.FEED_REVIEW: RateBucket.READ,
 }
 
 

@@ -22,3 +22,10 @@ class Principal:
 
     def has_role(self, role: Role) -> bool:
         return role in self.roles
+
+    @property
+    def actor(self) -> str:
+        """Who did something, as the index writes it on a row (`ended_by`, `registered_by`,
+        a rate-limit tally): the identity provider and the person's subject there, since
+        a subject is unique only within its issuer."""
+        return f"{self.issuer} {self.subject}"

@@ -35,6 +35,7 @@ from index_service.alerts.models import (
     WebhookEndpoint,
 )
 from index_service.alerts.reasons import reason_text
+from index_service.alerts.service import takes_part
 from index_service.alerts.wakeup import Wakeup
 from index_service.audit.service import record_system_event
 from index_service.common import utcnow
@@ -277,7 +278,14 @@ class _Batch:
 
     def prepare(self, delivery: AlertDelivery) -> Sending | None:
         """What sending one claimed delivery takes (read here, in the batch's session);
-        None when it is abandoned without sending."""
+        None when it is abandoned without sending (also when the recipient's organisation
+        was deactivated after it was queued: it is sent nothing)."""
+        queued_for = self.session.get(Alert, delivery.alert_id)
+        if queued_for is not None and not takes_part(
+            self.session, queued_for.recipient_organisation_id
+        ):
+            self.abandon(delivery, "the organisation no longer takes part")
+            return None
         if delivery.channel == Channel.EMAIL.value:
             if self.settings.smtp_host is None or delivery.email_to is None:
                 self.abandon(delivery, "email is not configured")

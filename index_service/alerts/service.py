@@ -186,7 +186,22 @@ def _with_organisation(session: Session, recipient: Recipient) -> Recipient:
     )
 
 
+def takes_part(session: Session, organisation_id: uuid.UUID | None) -> bool:
+    """Whether an alert's recipient organisation still takes part: one an administrator
+    deactivated is sent nothing, by email or webhook (its alerts stay in the index, where
+    an unacknowledged one escalates to the authority's team, R6). An alert with no
+    organisation (a team with no children's social care on the list) is not held back."""
+    if organisation_id is None:
+        return True
+    organisation = session.get(Organisation, organisation_id)
+    return organisation is None or organisation.active
+
+
 def _queue_deliveries(session: Session, alert: Alert) -> None:
+    """An outbox row per channel: the recipient's email, and each active webhook endpoint
+    of their organisation; none at all to an organisation that no longer takes part."""
+    if not takes_part(session, alert.recipient_organisation_id):
+        return
     if alert.recipient_email:
         session.add(
             AlertDelivery(
@@ -310,7 +325,7 @@ def acknowledge(
     if alert.acknowledged_at is not None:
         return alert, False
     alert.acknowledged_at = utcnow()
-    alert.acknowledged_by = f"{caller.issuer} {caller.subject}"
+    alert.acknowledged_by = caller.actor
     alert.acknowledged_note = note
     session.add(alert)
     session.flush()

@@ -464,16 +464,39 @@ _HOLD_PROBLEMS = (
 )
 
 
-def _hold_answer(child: Child, ctx: RequestContext) -> LegalHoldPublic:
+def _hold_answer(child: Child, ctx: RequestContext, response: Response) -> LegalHoldPublic:
     ctx.audit.children(child.id)
     ctx.audit.detail["legal_hold"] = child.legal_hold_reason is not None
+    response.headers["ETag"] = etag(child.version)
     return LegalHoldPublic(
         child_id=child.id,
         held=child.legal_hold_reason is not None,
         reason=child.legal_hold_reason,
         set_at=child.legal_hold_at,
         status=ChildStatus(child.status),
+        version=child.version,
     )
+
+
+@router.get(
+    "/{child_id}/legal-hold",
+    response_model=LegalHoldPublic,
+    **permission(Permission.CHILD_LEGAL_HOLD, raises=_HOLD_PROBLEMS),
+)
+def read_legal_hold(
+    child_id: uuid.UUID,
+    session: SessionDep,
+    caller: PrincipalDep,
+    ctx: ContextDep,
+    response: Response,
+) -> LegalHoldPublic:
+    """Read a legal hold
+
+    Whether the record is held, why and since when, with the record's `ETag` to set or
+    lift the hold with (an auditor reads no record: this is where they find it)."""
+    ctx.audit.detail["read"] = True
+    child = lifecycle.held_child(session=session, caller=caller, child_id=child_id)
+    return _hold_answer(child, ctx, response)
 
 
 @router.put(
@@ -487,16 +510,25 @@ def set_legal_hold(
     session: SessionDep,
     caller: PrincipalDep,
     ctx: ContextDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> LegalHoldPublic:
     """Set a legal hold
 
-    Stop the record's destruction (an inquiry's moratorium), with the reason (kept in the
-    audit row). Setting it again replaces the reason."""
+    Stop the record's destruction (an inquiry's moratorium), with the reason. Setting it
+    again replaces the reason. Needs `If-Match` (the record's `ETag`, from reading the
+    record or the hold): a change made meanwhile answers 412 and nothing is lost; answers
+    the new `ETag`. The reason is free text that may name the child: the audit row keeps
+    it in its personal part (`note`), erased at retention."""
+    ctx.audit.detail["note"] = body.reason
     child = lifecycle.set_legal_hold(
-        session=session, caller=caller, child_id=child_id, reason=body.reason
+        session=session,
+        caller=caller,
+        child_id=child_id,
+        reason=body.reason,
+        expected_version=expected_version(if_match),
     )
-    ctx.audit.detail["reason"] = body.reason
-    return _hold_answer(child, ctx)
+    return _hold_answer(child, ctx, response)
 
 
 @router.delete(
@@ -505,13 +537,25 @@ def set_legal_hold(
     **permission(Permission.CHILD_LEGAL_HOLD, raises=_HOLD_PROBLEMS),
 )
 def lift_legal_hold(
-    child_id: uuid.UUID, session: SessionDep, caller: PrincipalDep, ctx: ContextDep
+    child_id: uuid.UUID,
+    session: SessionDep,
+    caller: PrincipalDep,
+    ctx: ContextDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> LegalHoldPublic:
     """Lift a legal hold
 
-    The record is destroyed when its retention period is over."""
-    child = lifecycle.set_legal_hold(session=session, caller=caller, child_id=child_id, reason=None)
-    return _hold_answer(child, ctx)
+    The record is destroyed when its retention period is over. Needs `If-Match`, as
+    setting it does; answers the new `ETag`."""
+    child = lifecycle.set_legal_hold(
+        session=session,
+        caller=caller,
+        child_id=child_id,
+        reason=None,
+        expected_version=expected_version(if_match),
+    )
+    return _hold_answer(child, ctx, response)
 
 
 @router.get(

@@ -86,6 +86,8 @@ def sentence(action: str, outcome: str = "success", detail: Mapping[str, Any] | 
     said = SENTENCES.get(action, action)
     if action == Permission.ENQUIRY_CREATE.value and detail:
         said = ENQUIRY_FOUND.get(str(detail.get("outcome")), said)
+    if action == Permission.CHILD_LEGAL_HOLD.value and detail and detail.get("read"):
+        said = "looked at a record's legal hold"
     if outcome in OUTCOMES:
         said = f"{said} ({OUTCOMES[outcome]})"
     return said

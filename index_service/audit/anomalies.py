@@ -41,7 +41,7 @@ def openings_tally(*, draft: AuditDraft, now: datetime) -> Tally | None:
     epoch = int(now.timestamp())
     this_hour = datetime.fromtimestamp(epoch - epoch % HOUR, tz=UTC)
     return Tally(
-        principal=f"{principal.issuer} {principal.subject}",
+        principal=principal.actor,
         bucket=OPENINGS_BUCKET,
         window_start=this_hour,
         add=opened,

@@ -58,7 +58,7 @@ PERSONAL_DETAIL_KEYS = (
     "explanations",  # the candidates' comparisons, with the names shown
     "enquiry_contact",  # an enquiry-only contact's comparison
     "changes",  # a change's field diff (before and after)
-    "note",  # an acknowledgement's free text
+    "note",  # free text: an acknowledgement's note, a legal hold's reason
     "distinct_reason",  # why a registration is a different child (free text)
     "person_search",  # the words an administrator searched people by
 )

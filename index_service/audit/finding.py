@@ -5,16 +5,17 @@ index cannot be browsed from here either), the same matcher and resolver with th
 match scope, and then only the children the auditor may report on (`access/scope.py`'s
 `children_audited`). The auditor picks one; who looked at it is the report by child id.
 
-No enquiry is recorded, no alert raised and no child's record opened: the auditor is
-shown who the candidates are (name, date of birth, district), which the review report
-would show them anyway. The search itself is audited by the page that calls this, with
-the criteria as the matcher read them."""
+No enquiry is recorded and no child's record opened: the auditor is shown each
+candidate's search summary, built where an enquiry's is (`children/summaries.py`, whose
+fields `access/views.summary_fields` decides): name, date of birth, district; of a
+shielded child only that a record exists (and its authority, whom to ask), and the
+access is kept for the data manager's alert (R7) as any other path's. The search itself is
+audited by the page that calls this, with the criteria as the matcher read them."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -22,21 +23,23 @@ from sqlmodel import Session, col, select
 from index_service.access.need_to_know import match_scope, require_sufficient_criteria
 from index_service.access.principal import Principal
 from index_service.access.scope import children_audited
-from index_service.children.models import Child, ChildAddress, ChildName, NameKind
+from index_service.children.models import Child
+from index_service.children.schemas import ChildSummary
+from index_service.children.summaries import summary_of
 from index_service.common import utcnow
 from index_service.enquiries.criteria import person_of
 from index_service.enquiries.models import EnquiryCreate
-from index_service.matching.postcodes import outward_code
 from index_service.matching.resolver import resolve
 
 
 @dataclass(frozen=True)
 class ChildFound:
-    child_id: uuid.UUID
-    name: str
-    date_of_birth: date
-    postcode_district: str | None
-    responsible_authority: str
+    summary: ChildSummary  # as `access/views.summary_fields` allows this auditor
+    responsible_authority: str  # whom to ask, shielded or not
+
+    @property
+    def child_id(self) -> uuid.UUID:
+        return self.summary.child_id
 
 
 @dataclass(frozen=True)
@@ -47,48 +50,38 @@ class Finding:
     model_version: str
 
 
-def find_children(*, session: Session, principal: Principal, data: EnquiryCreate) -> Finding:
+def find_children(
+    *, session: Session, principal: Principal, data: EnquiryCreate, action: str, request_id: str
+) -> Finding:
     """The children the matcher finds for these criteria that the auditor may report on,
-    best first (at most the enquiry's five). 400 if the criteria are not enough."""
+    best first (at most the enquiry's five). 400 if the criteria are not enough.
+    `action` and `request_id`: the page's, kept with a shielded child's access (R7)."""
     require_sufficient_criteria(data.model_dump())
     person = person_of(data, today=utcnow().date())
     resolution = resolve(session=session, person=person, scope=match_scope(principal))
-    ranked = [s.child_id for s in resolution.candidates]
     criteria = data.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
-    if not ranked:
-        return Finding(resolution.outcome.value, criteria, [], resolution.model_version)
-    children = {
-        c.id: c
-        for c in session.exec(
-            select(Child).where(col(Child.id).in_(ranked), children_audited(principal))
-        )
-    }
-    names = {
-        n.child_id: f"{n.given_names} {n.family_name}"
-        for n in session.exec(
-            select(ChildName).where(
-                col(ChildName.child_id).in_(list(children)),
-                col(ChildName.kind) == NameKind.LEGAL.value,
+    ranked = [s.child_id for s in resolution.candidates]
+    audited = (
+        set(
+            session.exec(
+                select(Child.id).where(col(Child.id).in_(ranked), children_audited(principal))
             )
         )
-    }
-    postcodes = {
-        a.child_id: a.postcode
-        for a in session.exec(
-            select(ChildAddress).where(
-                col(ChildAddress.child_id).in_(list(children)), col(ChildAddress.to_date).is_(None)
-            )
-        )
-    }
+        if ranked
+        else set()
+    )
     found = [
         ChildFound(
-            child_id=child_id,
-            name=names.get(child_id, ""),
-            date_of_birth=children[child_id].date_of_birth,
-            postcode_district=outward_code(postcodes[child_id]) if child_id in postcodes else None,
-            responsible_authority=children[child_id].responsible_authority,
+            summary=summary_of(
+                session=session,
+                caller=principal,
+                scored=scored,
+                action=action,
+                request_id=request_id,
+            ),
+            responsible_authority=scored.stored.child.responsible_authority,
         )
-        for child_id in ranked
-        if child_id in children
+        for scored in resolution.candidates
+        if scored.child_id in audited
     ]
     return Finding(resolution.outcome.value, criteria, found, resolution.model_version)

@@ -509,17 +509,13 @@ def merge_of(
     return found
 
 
-def set_legal_hold(
-    *, session: Session, caller: Principal, child_id: uuid.UUID, reason: str | None
+def held_child(
+    *, session: Session, caller: Principal, child_id: uuid.UUID, lock: bool = False
 ) -> Child:
-    """Set (with its reason) or lift (`reason` None) a legal hold: while it holds, the
-    entry is not destroyed, whatever its age. Setting it again replaces the reason."""
-    child = session.exec(
-        select(Child)
-        .where(col(Child.id) == child_id)
-        .where(children_held(caller))
-        .with_for_update(of=Child)
-    ).first()
+    """The entry whose legal hold the caller may read, set or lift (404 outside their
+    reach, 403 if not theirs to hold, 409 if merged: hold the survivor)."""
+    query = select(Child).where(col(Child.id) == child_id).where(children_held(caller))
+    child = session.exec(query.with_for_update(of=Child) if lock else query).first()
     if child is None:
         raise NotFound("no such child")
     if not may_hold(caller, responsible_authority=child.responsible_authority):
@@ -534,11 +530,42 @@ def set_legal_hold(
             code="child_merged",
             merged_into=str(child.merged_into),
         )
+    return child
+
+
+def set_legal_hold(
+    *,
+    session: Session,
+    caller: Principal,
+    child_id: uuid.UUID,
+    reason: str | None,
+    expected_version: int | None = None,
+) -> Child:
+    """Set (with its reason) or lift (`reason` None) a legal hold: while it holds, the
+    entry is not destroyed, whatever its age. Setting it again replaces the reason. A
+    change of the entry like any other: `expected_version` (the If-Match of a request;
+    a stale one is 412, so a concurrent change is not lost) and a new version."""
+    child = held_child(session=session, caller=caller, child_id=child_id, lock=True)
+    if expected_version is not None and child.version != expected_version:
+        raise PreconditionFailed(
+            f"you sent version {expected_version}; the record is now at version "
+            f"{child.version}. Read it again.",
+            current_version=child.version,
+        )
     if reason is None:
         child.legal_hold_reason = child.legal_hold_by = child.legal_hold_at = None
     else:
         child.legal_hold_reason, child.legal_hold_by = reason, who(caller)
         child.legal_hold_at = utcnow()
+    child.version += 1
+    child.updated_at = utcnow()
     session.add(child)
+    # An undo keeps the hold as it is now (`_KEPT_ON_RESTORE`): a hold set or lifted on
+    # a survivor is no change the undo would lose, so its merges stay undoable.
+    session.execute(
+        update(ChildMerge)
+        .where(col(ChildMerge.survivor_id) == child.id, col(ChildMerge.unmerged_at).is_(None))
+        .values(survivor_version=child.version)
+    )
     session.flush()
     return child

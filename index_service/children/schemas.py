@@ -503,3 +503,7 @@ class LegalHoldPublic(BaseModel):
     reason: str | None = None
     set_at: datetime | None = None
     status: ChildStatus
+    version: int = Field(
+        description="The entry's version, also its `ETag`: send it as `If-Match` to set or "
+        "lift the hold."
+    )

@@ -87,7 +87,7 @@ def review_flag(
 def end_flag(*, session: Session, caller: Principal, flag_id: uuid.UUID) -> Flag:
     flag = _own_flag(session, caller, flag_id)
     flag.ended_at = utcnow()
-    flag.ended_by = f"{caller.issuer} {caller.subject}"
+    flag.ended_by = caller.actor
     session.add(flag)
     session.flush()
     return flag

@@ -15,10 +15,6 @@ from index_service.organisations.models import Organisation
 from index_service.outbound import require_public_url
 
 
-def _by(caller: Principal) -> str:
-    return f"{caller.issuer} {caller.subject}"
-
-
 def register(
     *,
     session: Session,
@@ -47,7 +43,7 @@ def register(
         jwks_url=data.jwks_url,
         organisations=sorted({code.upper() for code in data.organisations}),
         oidc=data.oidc.model_dump(mode="json") if data.oidc is not None else None,
-        registered_by=_by(caller),
+        registered_by=caller.actor,
     )
     session.add(record)
     session.flush()
@@ -76,7 +72,7 @@ def withdraw(*, session: Session, caller: Principal, issuer_id: uuid.UUID) -> Tr
         raise NotFound("no such issuer")
     if record.withdrawn_at is None:
         record.withdrawn_at = utcnow()
-        record.withdrawn_by = _by(caller)
+        record.withdrawn_by = caller.actor
         session.add(record)
         session.flush()
     return record

@@ -186,14 +186,20 @@ def find_child(page: PageDep) -> Response:
         unit.audit.reason = "invalid_input"
         return _find_child_again(page, form, 422)
     try:
-        found = finding.find_children(session=unit.session, principal=_principal(page), data=data)
+        found = finding.find_children(
+            session=unit.session,
+            principal=_principal(page),
+            data=data,
+            action=unit.audit.action,
+            request_id=unit.audit.request_id,
+        )
     except CriteriaInsufficient as refused:
         unit.audit.reason = refused.code
         forms.insufficient(form, refused)
         return _find_child_again(page, form, 400)
     unit.audit.children(*(c.child_id for c in found.candidates))
     unit.audit.detail.update(
-        filter={"criteria": found.criteria},
+        criteria=found.criteria,  # a personal key (`audit/chain.py`): erased at retention
         outcome=found.outcome,
         model_version=found.model_version,
         returned=len(found.candidates),
@@ -219,7 +225,7 @@ def find_people(page: PageDep) -> Response:
             people=None,
             errors=errors,
         )
-    unit.audit.detail["filter"] = {"words": words}
+    unit.audit.detail["person_search"] = words  # a personal key, as the admin's search
     people = queries.find_people(session=unit.session, principal=_principal(page), words=words)
     unit.audit.detail["returned"] = len(people)
     return render(page.request, "audit_people.html", typed=words, people=people, errors={})

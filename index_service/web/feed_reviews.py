@@ -24,6 +24,7 @@ from index_service.alerts.flows import timing_of
 from index_service.errors import Conflict, InvalidInput, NotFound
 from index_service.feeds import reviews
 from index_service.feeds.models import FeedReview, ReviewStatus
+from index_service.web import forms
 from index_service.web.render import render
 from index_service.web.routing import PageContext, PageRoute, page
 
@@ -91,7 +92,7 @@ def _list(page: PageContext, *, status_code: int = 200, problem: str = "") -> Re
     viewer, unit = page.viewer, page.unit
     assert viewer is not None
     offset_sent = page.request.query_params.get("from", "0")
-    offset = min(int(offset_sent), 10**9) if offset_sent.isdigit() else 0
+    offset = forms.whole_number(offset_sent, most=10**9) or 0
     total, found = reviews.open_reviews(
         session=unit.session, caller=viewer.principal, limit=LISTED, offset=offset
     )

@@ -74,6 +74,21 @@ ANCHORS = {
 }
 
 
+def whole_number(typed: str, *, most: int | None = None) -> int | None:
+    """The whole number typed in a form field or query, or None if it is not one. Only
+    the ASCII digits 0-9: `str.isdigit` also says yes to "²" (which `int` refuses: a 500)
+    and to other scripts' digits (which `int` reads), so every page reads numbers here.
+    `most`: the largest answer (a longer number is that too); without it, a number of
+    more than 18 digits is no answer."""
+    if not (typed.isascii() and typed.isdigit()):
+        return None
+    significant = typed.lstrip("0") or "0"
+    if len(significant) > 18:
+        return most
+    number = int(significant)
+    return number if most is None else min(number, most)
+
+
 @dataclass
 class SearchForm:
     values: dict[str, str]
@@ -100,17 +115,20 @@ def read(values: dict[str, str]) -> tuple[SearchForm, EnquiryCreate | None]:
             ]
     day, month, year = v["dob_day"], v["dob_month"], v["dob_year"]
     if day or month or year:
+        parts = [whole_number(part) for part in (year, month, day)]
         try:
-            data["date_of_birth"] = date(int(year), int(month), int(day)).isoformat()
+            if None in parts:
+                raise ValueError("not a number")
+            data["date_of_birth"] = date(*parts).isoformat()  # type: ignore[arg-type]
         except ValueError:
             form.errors["date_of_birth"] = MESSAGES["date_of_birth"]
     if v["age_years"]:
         if "date_of_birth" in data or "date_of_birth" in form.errors:
             form.errors["age_years"] = "Give the date of birth or the age, not both"
-        elif not v["age_years"].isdigit():
+        elif (age := whole_number(v["age_years"])) is None:
             form.errors["age_years"] = MESSAGES["age_years"]
         else:
-            data["age_years"] = int(v["age_years"])
+            data["age_years"] = age
     try:
         enquiry = EnquiryCreate.model_validate(data)
     except ValidationError as invalid:

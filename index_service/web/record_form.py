@@ -25,6 +25,7 @@ from index_service.children.models import (
     NhsNumberStatus,
 )
 from index_service.children.schemas import ChildPublic
+from index_service.web import forms
 
 ADDRESS_PARTS = ("line1", "line2", "town", "postcode", "uprn", "local_authority", "from", "to")
 CARER_PARTS = ("name", "relationship", "phone")
@@ -144,8 +145,7 @@ def nhs_number_status_sent(
 
 
 def _count(field: Callable[[str], str], name: str, most: int) -> int:
-    sent = field(name)
-    return min(int(sent), most) if sent.isdigit() else 0
+    return forms.whole_number(field(name), most=most) or 0
 
 
 def read(

@@ -109,11 +109,16 @@ def _find_again(page: PageContext, form: forms.SearchForm, status: int) -> Respo
 
 def _reviews_waiting(page: PageContext) -> int | None:
     """How many feed rows wait for the authority's decision (a count, no child data: not
-    audited), for the link to `/records/reviews`; None to one who may not decide them."""
+    audited), for the link to `/records/reviews`; None to one who may not decide them.
+    Read in the page's unit of work when it has one (the look-up posted, shown again);
+    the bare form has none (it writes no audit row), so it reads in a transaction of its
+    own."""
     viewer = page.viewer
     assert viewer is not None
     if not viewer.may(Permission.FEED_REVIEW):
         return None
+    if page.ctx is not None:
+        return reviews.waiting(session=page.ctx.session, caller=viewer.principal)
     with page.request.app.state.db.transaction() as session:
         return reviews.waiting(session=session, caller=viewer.principal)
 
@@ -454,10 +459,13 @@ def correct(child_id: uuid.UUID, page: PageDep) -> Response:
                 continue
             name = _field(error)
             errors.setdefault(name, MESSAGES.get(name, "Check this answer"))
-    if errors or update is None or not version_sent.isdigit():
+    version = forms.whole_number(version_sent)
+    if version is None:  # the form's hidden field, as the page wrote it, unless altered
+        errors.setdefault("version", "Open the record again to correct it")
+    if errors or update is None or version is None:
         unit.audit.reason = "invalid_input"
         child = read_record(page, child_id)
-        return _edit(page, child, values, errors, int(version_sent or 0), status_code=422)
+        return _edit(page, child, values, errors, version or 0, status_code=422)
     try:
         record, changed, raised = flows.change_child(
             session=unit.session,
@@ -465,7 +473,7 @@ def correct(child_id: uuid.UUID, page: PageDep) -> Response:
             purpose=unit.purpose,
             child_id=child_id,
             data=update,
-            expected_version=int(version_sent),
+            expected_version=version,
             timing=timing_of(page.settings),
             age_limit=AgeLimit.of(page.settings),
         )

@@ -6,7 +6,7 @@ token only, kept in step by the children service as names and addresses are writ
 (`matching/frequencies.py`); filled here from the rows already held.
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-01
 """
 

@@ -2,7 +2,7 @@
 and the review queue of rows the matcher could not decide.
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0017
 Create Date: 2026-12-01
 """
 

@@ -6,7 +6,7 @@ entry it merges away without reading them all; a partial index of active entries
 date of birth, for the scheduler's archive look-up every tick.
 
 Revision ID: 0019
-Revises: 0015
+Revises: 0018
 Create Date: 2026-12-01
 """
 

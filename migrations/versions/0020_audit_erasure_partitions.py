@@ -24,7 +24,7 @@ can be erased at retention and the chain still verifies, and the erasure itself.
   without breaking the chain, and they are the first to reach retention.
 
 Revision ID: 0020
-Revises: 0015
+Revises: 0019
 Create Date: 2026-12-01
 """
 

@@ -319,6 +319,17 @@ administrator                 403         403         403         403         40
 service_account               403         403         403         403         403
 practitioner+service_account  403         403         403         403         403
 
+[GET /v1/children/{child_id}/legal-hold]
+practitioner                  403         403         403         403         403
+social_worker                 403         403         403         403         403
+designated_manager            403         403         403         403         403
+data_manager                  ok          ok          404         403:not_ra  404
+auditor                       ok          ok          404         403:not_ra  404
+national_auditor              ok          ok          ok          ok          ok
+administrator                 403         403         403         403         403
+service_account               403         403         403         403         403
+practitioner+service_account  403         403         403         403         403
+
 [PUT /v1/children/{child_id}/legal-hold]
 practitioner                  403         403         403         403         403
 social_worker                 403         403         403         403         403
@@ -1292,7 +1303,16 @@ def _hold(world: World, relation: str) -> Call:
         assert (held["child_id"], held["held"]) == (str(child), True)
 
     url = f"/v1/children/{child}/legal-hold"
-    return Call("PUT", url, json=body, child=child, check=check)
+    return Call("PUT", url, json=body, if_match=world.version(child), child=child, check=check)
+
+
+def _read_hold(world: World, relation: str) -> Call:
+    child = world.child(relation)
+
+    def check(read: Any) -> None:
+        assert (read["child_id"], read["held"]) == (str(child), False)
+
+    return Call("GET", f"/v1/children/{child}/legal-hold", child=child, check=check)
 
 
 def _lift_hold(world: World, relation: str) -> Call:
@@ -1305,7 +1325,8 @@ def _lift_hold(world: World, relation: str) -> Call:
     def check(lifted: Any) -> None:
         assert (lifted["child_id"], lifted["held"]) == (str(child), False)
 
-    return Call("DELETE", f"/v1/children/{child}/legal-hold", child=child, check=check)
+    url = f"/v1/children/{child}/legal-hold"
+    return Call("DELETE", url, if_match=world.version(child), child=child, check=check)
 
 
 def _subject_access(world: World, relation: str) -> Call:
@@ -1607,6 +1628,7 @@ BUILDERS: dict[tuple[str, str], Callable[[World, str], Call]] = {
     ("DELETE", "/v1/children/{child_id}/shield"): _unshield,
     ("POST", "/v1/children/{child_id}/merges"): _merge,
     ("POST", "/v1/children/{child_id}/merges/{merge_id}/undo"): _unmerge,
+    ("GET", "/v1/children/{child_id}/legal-hold"): _read_hold,
     ("PUT", "/v1/children/{child_id}/legal-hold"): _hold,
     ("DELETE", "/v1/children/{child_id}/legal-hold"): _lift_hold,
     ("GET", "/v1/children/{child_id}/subject-access"): _subject_access,

@@ -167,3 +167,15 @@ def test_a_match_counts_its_search_read_and_openings_in_one_statement(
             text("SELECT bucket, hits FROM rate_window WHERE principal LIKE '% counted-1'")
         ).all()
     assert sorted(buckets) == [("opened", 1), ("read", 1), ("search", 1)]
+
+
+@pytest.mark.parametrize("url", ["/v1/data-quality/gaps?limit=200", "/v1/feeds/reviews"])
+def test_data_manager_lists_of_children_count_as_reads(
+    strict: TestClient, factory: Factory, url: str
+) -> None:
+    """A page of the gaps report names up to 200 children, and the feed rows under review
+    show their candidates: both spend the read limit, as opening a record does."""
+    headers = factory.data_manager()
+    statuses = [strict.get(url, headers=headers).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert factory.audit_rows()[-1]["reason"] == "rate_limited"

@@ -499,6 +499,38 @@ def test_a_delivery_to_a_disabled_endpoint_is_abandoned_unsent(
     assert attempts_of(db, row.id) == []
 
 
+def test_deliveries_queued_before_an_organisation_was_deactivated_are_abandoned_unsent(
+    db: Database, settings: Settings, mailbox: Mailbox, receiver: Receiver, factory: Factory
+) -> None:
+    """Queued while the school took part, due after an administrator deactivated it: its
+    webhook and its people's email are sent nothing (the alert stays in the index)."""
+    s = settings_for(settings, mailbox)
+    school = factory.organisation(type="school")
+    hook = endpoint(db, factory, receiver, organisation=school)
+    now = utcnow()
+    alert, rows = raise_alert(db, at=now, email_to="t-tom@school.example", endpoints=(hook,))
+    with db.transaction() as session:
+        stored = session.get(Alert, alert.id)
+        row = session.get(Organisation, school.id)
+        assert stored is not None
+        assert row is not None
+        stored.recipient_organisation_id = school.id
+        row.deactivated_at = now
+        row.deactivated_by = "test-admin"
+        row.deactivation_reason = "Closed in March"
+
+    assert deliver_due(db=db, settings=s, worker_name="w1", now=now) == 2
+
+    assert receiver.arrivals == []
+    assert mailbox.received == []
+    for queued in rows:
+        kept = deliveries(db)[queued.id]
+        assert (kept.status, kept.attempts) == ("abandoned", 0)
+        assert kept.last_error == "the organisation no longer takes part"
+    with db.session() as session:
+        assert session.get(Alert, alert.id) is not None
+
+
 def test_a_302_is_not_followed_and_counts_as_a_failure(
     db: Database, settings: Settings, mailbox: Mailbox, receiver: Receiver, factory: Factory
 ) -> None:

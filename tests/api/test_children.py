@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
+from index_service.audit.retention import erase_personal
+from index_service.audit.sealer import Sealer
+from index_service.audit.verify import run_verify
+from index_service.common import utcnow
+from index_service.database import Database
+from index_service.settings import Settings
+from tests.audit.conftest import seal_all
 from tests.factories import EALING, VALID_NHS_NUMBER, Factory, child_payload, other_child
 
 
@@ -176,3 +185,74 @@ def test_a_change_of_gp_school_or_carers_status_is_in_the_audited_diff(
         "before": {"status": "unknown", "people": []},
         "after": {"status": "none", "people": []},
     }
+
+
+def test_a_legal_hold_needs_the_current_etag_and_is_a_new_version(
+    client: TestClient, factory: Factory
+) -> None:
+    """Setting or lifting a hold is a change of the record like any other: without
+    `If-Match` 428, with a stale one 412, and it moves the version, so a correction
+    someone made from an older read is refused (412) rather than silently lost."""
+    headers = factory.data_manager()
+    child = client.post("/v1/children", json=child_payload(), headers=headers).json()
+    url = f"/v1/children/{child['id']}"
+    hold = f"{url}/legal-hold"
+    body = {"reason": "Inquiry moratorium"}
+
+    missing = client.put(hold, json=body, headers=headers)
+    assert (missing.status_code, missing.headers["content-type"]) == (
+        428,
+        "application/problem+json",
+    )
+    read = client.get(hold, headers=headers)
+    assert (read.status_code, read.headers["ETag"], read.json()["version"]) == (200, '"1"', 1)
+    held = client.put(hold, json=body, headers={**headers, "If-Match": '"1"'})
+    assert held.status_code == 200, held.text
+    assert (held.headers["ETag"], held.json()["version"], held.json()["held"]) == ('"2"', 2, True)
+
+    # A correction from the read before the hold: refused, not applied over it.
+    stale = client.patch(url, json={"la_reference": "R1"}, headers={**headers, "If-Match": '"1"'})
+    assert stale.status_code == 412
+    again = client.put(hold, json={"reason": "Other"}, headers={**headers, "If-Match": '"1"'})
+    assert (again.status_code, again.json()["current_version"]) == (412, 2)
+    assert client.delete(hold, headers=headers).status_code == 428
+    lifted = client.delete(hold, headers={**headers, "If-Match": '"2"'})
+    assert lifted.status_code == 200, lifted.text
+    assert (lifted.headers["ETag"], lifted.json()["held"]) == ('"3"', False)
+    assert client.get(url, headers=headers).json()["version"] == 3
+
+
+def test_a_legal_holds_reason_is_personal_data_erased_at_retention(
+    client: TestClient, factory: Factory, settings: Settings, sealer_db: Database
+) -> None:
+    """The reason is free text and may name the child: the audit row keeps it in its
+    personal part (`note`), never chained, so it is erased at retention and the trail
+    still verifies."""
+    headers = factory.data_manager()
+    child = client.post("/v1/children", json=child_payload(), headers=headers).json()
+    reason = "Inquiry into the death of Aisha Testchild"
+    held = client.put(
+        f"/v1/children/{child['id']}/legal-hold",
+        json={"reason": reason},
+        headers={**headers, "If-Match": '"1"'},
+    )
+    assert held.status_code == 200, held.text
+    [row] = [r for r in factory.audit_rows() if r["action"] == "child:record:legal_hold"]
+    assert row["detail"]["note"] == reason
+    assert "reason" not in row["detail"]
+    assert row["personal_salt"] is not None
+
+    def sealed() -> None:
+        seal_all(sealer_db)
+        Sealer(sealer_db, settings).checkpoint(utcnow())
+
+    sealed()
+    assert run_verify(db=factory.db, settings=settings).ok
+    later = utcnow() + timedelta(days=settings.audit_personal_retention_days, minutes=1)
+    assert erase_personal(factory.db, settings, later) >= 1
+    [erased] = [r for r in factory.audit_rows() if r["id"] == row["id"]]
+    assert "Testchild" not in json.dumps(erased["detail"])
+    assert erased["detail"]["legal_hold"] is True  # what was done stays
+    sealed()
+    after = run_verify(db=factory.db, settings=settings)
+    assert after.ok, after.problems

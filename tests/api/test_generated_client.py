@@ -218,7 +218,14 @@ def test_the_generated_client_parses_a_problem_and_a_success_of_every_operation(
         ("GET", "/v1/audit/verify", "auditor", 200, {}),
         ("GET", "/v1/feeds/reviews", "data_manager", 200, {}),
         ("GET", "/v1/children/{child_id}/subject-access", "data_manager", 200, {}),
-        ("DELETE", "/v1/children/{child_id}/legal-hold", "data_manager", 200, {}),
+        ("GET", "/v1/children/{child_id}/legal-hold", "data_manager", 200, {}),
+        (
+            "DELETE",
+            "/v1/children/{child_id}/legal-hold",
+            "data_manager",
+            200,
+            {"extra": {"If-Match": _next(_next(made["etag"]))}},
+        ),
         ("GET", "/v1/data-quality/gaps", "data_manager", 200, {}),
         (  # the documented columns, and no row (examples/feed.csv has some)
             "POST",

@@ -296,12 +296,23 @@ GUESSES = [
             "data_manager",
             HARINGEY_CHILD_ID,
             json={"reason": "Inquiry"},
+            if_match='"1"',
         ),
         id="hold another LA's child",
     ),
     pytest.param(
-        Guess("DELETE", "/v1/children/{child_id}/legal-hold", "auditor", HARINGEY_CHILD_ID),
+        Guess(
+            "DELETE",
+            "/v1/children/{child_id}/legal-hold",
+            "auditor",
+            HARINGEY_CHILD_ID,
+            if_match='"1"',
+        ),
         id="lift a hold on another LA's child",
+    ),
+    pytest.param(
+        Guess("GET", "/v1/children/{child_id}/legal-hold", "auditor", HARINGEY_CHILD_ID),
+        id="read a hold on another LA's child",
     ),
     pytest.param(
         Guess("GET", "/v1/children/{child_id}/subject-access", "data_manager", HARINGEY_CHILD_ID),

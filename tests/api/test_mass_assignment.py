@@ -210,6 +210,7 @@ ROUTE_EXTRAS: dict[tuple[str, str], dict[str, Any]] = {
         "legal_hold_by": "attacker@elsewhere",
         "child_id": "00000000-0000-4000-8000-000000000002",
         "status": "archived",
+        "version": 99,
     },
     ("POST", "/v1/webhook-endpoints"): {
         "secret": "whsec_attacker",
@@ -488,6 +489,7 @@ BODY_ROUTES: dict[tuple[str, str], BodyRoute] = {
         200,
         lambda s: {"reason": "Inquiry moratorium"},
         lambda s: f"/v1/children/{s.child_id}/legal-hold",
+        if_match='"1"',
     ),
     ("POST", "/v1/webhook-endpoints"): BodyRoute(
         WebhookEndpointCreate,

@@ -331,7 +331,9 @@ def test_work_on_a_merged_entry_is_refused_naming_the_survivor(
             headers=pair.sw_second,
         ),
         "legal hold": client.put(
-            f"/v1/children/{pair.second}/legal-hold", json={"reason": "Inquiry"}, headers=pair.dm
+            f"/v1/children/{pair.second}/legal-hold",
+            json={"reason": "Inquiry"},
+            headers={**pair.dm, "If-Match": '"1"'},
         ),
         "subject access": client.get(f"/v1/children/{pair.second}/subject-access", headers=pair.dm),
     }

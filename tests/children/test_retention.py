@@ -134,10 +134,14 @@ def test_a_legal_hold_stops_destruction_until_it_is_lifted(
     scheduler.tick(db=factory.db, settings=settings, now=AT_18)
     auditor = factory.headers(roles=["auditor"])
     auditor = {**auditor, "Purpose-Of-Use": "audit"}
+    # An auditor reads no record: the hold's own read gives them its ETag.
+    before = client.get(f"/v1/children/{child_id}/legal-hold", headers=auditor)
+    assert before.status_code == 200, before.text
+    assert before.json()["held"] is False
     held = client.put(
         f"/v1/children/{child_id}/legal-hold",
         json={"reason": "Inquiry moratorium on destruction"},
-        headers=auditor,
+        headers={**auditor, "If-Match": before.headers["ETag"]},
     )
     assert held.status_code == 200, held.text
     assert held.json()["held"] is True
@@ -147,14 +151,17 @@ def test_a_legal_hold_stops_destruction_until_it_is_lifted(
         assert scheduler.tick(db=factory.db, settings=settings, now=later).destroyed == 0
     assert client.get(f"/v1/children/{child_id}", headers=dm).json()["status"] == "archived"
 
-    lifted = client.delete(f"/v1/children/{child_id}/legal-hold", headers=dm)
+    lifted = client.delete(
+        f"/v1/children/{child_id}/legal-hold", headers={**dm, "If-Match": held.headers["ETag"]}
+    )
     assert lifted.status_code == 200
     assert lifted.json()["held"] is False
     later = AFTER_SIX_YEARS.replace(year=2050)
     assert scheduler.tick(db=factory.db, settings=settings, now=later).destroyed == 1
     rows = [r for r in factory.audit_rows() if r["action"] == "child:record:legal_hold"]
-    assert [(r["method"], r["detail"].get("reason")) for r in rows] == [
-        ("PUT", "Inquiry moratorium on destruction"),
+    assert [(r["method"], r["detail"].get("note")) for r in rows] == [
+        ("GET", None),
+        ("PUT", "Inquiry moratorium on destruction"),  # personal: erased at retention
         ("DELETE", None),
     ]
 

@@ -12,17 +12,21 @@ import io
 import json
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from index_service.access.devkeys import mint_dev_token
 from index_service.access.tokens import VerifiedClaims
+from index_service.audit.retention import erase_personal
 from index_service.audit.schemas import MisuseReportName
 from index_service.audit.sealer import Sealer
+from index_service.audit.verify import run_verify
 from index_service.common import utcnow
 from index_service.database import Database
 from index_service.settings import DEV_ISSUER, Settings
@@ -129,7 +133,8 @@ def test_an_auditor_finds_a_person_by_name_email_or_organisation_and_sees_what_t
         assert found.status_code == 200, found.text
         assert DOCTOR in found.text, words
     searched = rows(factory, "/audit/people")
-    assert [r["detail"]["filter"]["words"] for r in searched] == [
+    # Under the personal key an administrator's people search uses: erased at retention.
+    assert [r["detail"]["person_search"] for r in searched] == [
         "shah",
         "priya.shah@ed",
         "emergency department",
@@ -232,7 +237,9 @@ def test_an_auditor_finds_the_child_by_a_search_as_an_enquiry_and_sees_who_looke
         "POST",
     )
     assert row["purpose"] is not None
-    criteria = row["detail"]["filter"]["criteria"]
+    # Under the personal key an enquiry's criteria use (`audit/chain.py`): never chained.
+    assert "filter" not in row["detail"]
+    criteria = row["detail"]["criteria"]
     assert (criteria["family_name"], criteria["address_line1"], criteria["town"]) == (
         "Testchild",
         "1 Synthetic Row",
@@ -272,6 +279,91 @@ def test_an_auditor_finds_the_child_by_a_search_as_an_enquiry_and_sees_who_looke
     assert elsewhere.status_code == 200
     assert looked.child_id not in elsewhere.text  # Ealing's child: not Haringey's to audit
     assert looked.child_name not in elsewhere.text
+
+
+SEARCH = {
+    "given_names": "Aisha",
+    "family_name": "Testchild",
+    "dob_day": "11",
+    "dob_month": "2",
+    "dob_year": "2016",
+    "postcode": "W5 2AA",
+}
+
+
+def test_a_shielded_child_found_by_an_auditor_shows_only_that_a_record_exists(
+    browser_client: TestClient, client: TestClient, factory: Factory, looked: Looked
+) -> None:
+    """The auditor's search shows candidates as every search does
+    (`access/views.summary_fields`): of a shielded child, not its name, date of birth or
+    district, only that a record exists and whose it is; and the access is kept for the
+    data manager's alert (R7), as an enquiry's would be."""
+    manager = _api(factory, "eal-dm", MANAGER, "DEMO-EAL-01", ["data_manager"])
+    etag = client.get(f"/v1/children/{looked.child_id}", headers=manager).headers["ETag"]
+    shield = client.put(
+        f"/v1/children/{looked.child_id}/shield", headers={**manager, "If-Match": etag}
+    )
+    assert shield.status_code == 200, shield.text
+    accesses_before = factory.count("shielded_access")
+    sign_in_as(browser_client, "auditor")
+    state_purpose(browser_client, "audit")
+    form = browser_client.get("/audit/child/find")
+    found = browser_client.post("/audit/child/find", data={**SEARCH, "csrf_token": csrf(form.text)})
+    assert found.status_code == 200, found.text
+    [link] = re.findall(r'href="(/audit/child\?child_id=[0-9a-f-]+)"', found.text)
+    assert link == f"/audit/child?child_id={looked.child_id}"  # the auditor can still choose it
+    assert "A shielded record" in found.text
+    for withheld in ("Aisha", "Testchild", "W5", "2016"):
+        assert withheld not in found.text, withheld
+    with factory.db.session() as session:
+        kept = session.execute(
+            text("SELECT child_id, action, organisation_code FROM shielded_access")
+        ).all()
+    assert factory.count("shielded_access") == accesses_before + 1
+    assert (str(kept[-1][0]), kept[-1][1], kept[-1][2]) == (
+        looked.child_id,
+        "audit:report:read",
+        "DEMO-EAL-01",
+    )
+
+
+def test_an_auditors_searches_are_erased_at_retention_and_the_trail_still_verifies(
+    browser_client: TestClient, factory: Factory, looked: Looked, sealer_db: Database
+) -> None:
+    """What an auditor searched on (a child's names, birth date and postcode; a person's
+    name) is personal data: kept under the trail's personal keys, it is erased when its
+    retention period ends and the chain verifies before and after."""
+    sign_in_as(browser_client, "auditor")
+    state_purpose(browser_client, "audit")
+    form = browser_client.get("/audit/child/find")
+    found = browser_client.post("/audit/child/find", data={**SEARCH, "csrf_token": csrf(form.text)})
+    assert found.status_code == 200, found.text
+    assert browser_client.get("/audit/people", params={"q": "Shah"}).status_code == 200
+    [child_search] = rows(factory, "/audit/child/find")
+    [people_search] = rows(factory, "/audit/people")
+    assert child_search["detail"]["criteria"]["family_name"] == "Testchild"
+    assert people_search["detail"]["person_search"] == "Shah"
+
+    def sealed() -> None:
+        seal_all(sealer_db)
+        Sealer(sealer_db, factory.settings).checkpoint(utcnow())
+
+    sealed()
+    assert run_verify(db=factory.db, settings=factory.settings).ok
+
+    later = utcnow() + timedelta(days=factory.settings.audit_personal_retention_days, minutes=1)
+    assert erase_personal(factory.db, factory.settings, later) >= 2
+    by_id = {r["id"]: r for r in factory.audit_rows()}
+    for searched in (child_search, people_search):
+        erased = by_id[searched["id"]]
+        assert erased["personal_salt"] is None, searched["route"]
+        assert not {"criteria", "person_search", "filter"} & set(erased["detail"])
+        for personal in ("Testchild", "Aisha", "2016-02-11", "W5 2AA", "Shah"):
+            assert personal not in json.dumps(erased["detail"]), personal
+    assert by_id[child_search["id"]]["detail"]["returned"] == 1  # the rest stays
+    sealed()
+    after = run_verify(db=factory.db, settings=factory.settings)
+    assert after.ok, after.problems
 
 
 def test_a_practitioner_is_refused_every_auditor_page_and_each_refusal_is_recorded(

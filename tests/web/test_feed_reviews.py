@@ -12,6 +12,7 @@ import re
 import uuid
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
@@ -233,3 +234,18 @@ def test_in_a_browser_a_data_manager_decides_a_queued_row_and_the_pages_are_acce
     finally:
         real.stop(served.process)
     assert stored(factory, review_id).status == "same_child"
+
+
+@pytest.mark.parametrize("start", ["%C2%B2", "x", "9" * 5000])
+def test_an_odd_page_start_is_the_first_page_not_a_500(
+    browser_client: TestClient, client: TestClient, factory: Factory, start: str
+) -> None:
+    """`?from=` read by `forms.whole_number`: "²" passes `str.isdigit`, then `int` refuses
+    it; anything not a number starts at the first row, and a number too long for `int`
+    is past the last."""
+    child_id = a_child_with_a_key_worker(factory, client).child_id
+    queued(factory, [child_id])
+    signed_in_data_manager(browser_client)
+    shown = browser_client.get(f"/records/reviews?from={start}")
+    assert shown.status_code == 200, shown.text
+    assert ("Zara Feedrow" in shown.text) is (len(start) < 10)

@@ -13,6 +13,7 @@ import re
 from html import unescape
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from index_service.settings import Settings
@@ -611,3 +612,28 @@ def test_in_a_browser_a_data_manager_finds_corrects_through_a_conflict_and_shiel
         ("POST", "/records/{child_id}/edit", 303, None, MY_PAGES_PURPOSE),  # mine, reapplied
     ]
     assert ("POST", "/records/{child_id}/shield", 303, None, MY_PAGES_PURPOSE) in steps
+
+
+@pytest.mark.parametrize("odd", ["²", "x", "9" * 5000])
+def test_an_odd_number_in_the_correction_form_is_a_form_error_not_a_500(
+    browser_client: TestClient, client: TestClient, factory: Factory, odd: str
+) -> None:
+    """The form's numbers (its version, how many previous addresses and carers it has
+    rows for) read by `forms.whole_number`: "²" passes `str.isdigit` and then `int`
+    refuses it; a version that is not a number asks to open the record again (422),
+    row counts that are not numbers are no rows, and nothing is saved."""
+    child_id = a_child_with_a_key_worker(factory, client).child_id
+    signed_in_data_manager(browser_client)
+    fields = form_of(browser_client.get(f"/records/{child_id}/edit").text)
+    bad_version = browser_client.post(
+        f"/records/{child_id}/edit", data={**fields, "version": odd, "family_name": "Changed"}
+    )
+    assert bad_version.status_code == 422, bad_version.text
+    assert "Open the record again to correct it" in bad_version.text
+    counted = browser_client.post(
+        f"/records/{child_id}/edit",
+        data={**fields, "prev_count": odd, "carer_count": odd, "la_reference": "EAL-9"},
+    )
+    assert counted.status_code in (303, 422), counted.text
+    shown = browser_client.get(f"/records/{child_id}")
+    assert "Changed" not in shown.text
