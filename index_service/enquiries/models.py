@@ -195,8 +195,8 @@ class PreBirthPlanPublic(BaseModel):
 
     notice: str
     contacts: list[InvolvementPublic] = Field(
-        description="The plan's key worker, allocated worker and lead professional, key "
-        "worker first, each as the child's entry shows an involvement but only whom to "
+        description="The plan's key worker, allocated worker and lead professional, in "
+        "the entry's order, each as the child's entry shows an involvement but only whom to "
         "call (`is_key_worker`, `is_allocated_worker`, `is_lead_professional` say the "
         "role; no service, no start date). Another organisation's sensitive service shows "
         "only as `sensitive` with the notice and the responsible authority's contact. "
