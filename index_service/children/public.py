@@ -100,14 +100,31 @@ def _carers(facts: ChildFacts) -> CarersIn:
 def _involvement(
     facts: ChildFacts, involvement: Involvement, org: Organisation
 ) -> InvolvementPublic:
+    return involvement_public(
+        involvement,
+        org,
+        viewer_organisation_id=facts.viewer_organisation_id,
+        authority_contact=facts.authority_contact,
+    )
+
+
+def involvement_public(
+    involvement: Involvement,
+    org: Organisation,
+    *,
+    viewer_organisation_id: Any,
+    authority_contact: ContactPublic | None,
+) -> InvolvementPublic:
+    """An involvement as a viewer from `viewer_organisation_id` may see it: in full, or,
+    for another organisation's sensitive service, only the notice and the authority's
+    contact (`access/sensitive.py`). The child's entry and the answer about an expectant
+    mother (`enquiries/pre_birth.py`) both build it here, so they mask alike."""
     if not sees_involvement_in_full(
         marked=involvement.sensitive,
         organisation_type=org.type,
-        owner_is_viewer=org.id == facts.viewer_organisation_id,
+        owner_is_viewer=org.id == viewer_organisation_id,
     ):
-        return InvolvementPublic(
-            sensitive=True, notice=SENSITIVE_NOTICE, contact=facts.authority_contact
-        )
+        return InvolvementPublic(sensitive=True, notice=SENSITIVE_NOTICE, contact=authority_contact)
     return InvolvementPublic(
         sensitive=involvement_is_sensitive(
             marked=involvement.sensitive, organisation_type=org.type
@@ -147,8 +164,11 @@ def _flag(facts: ChildFacts, flag: Flag, org: Organisation) -> FlagPublic:
 
 
 def _involvements(facts: ChildFacts) -> list[InvolvementPublic]:
-    shown = [_involvement(facts, i, o) for i, o in facts.involvements]
-    # Key worker, lead professional and allocated worker first (DOMAIN.md R1).
+    return key_people_first([_involvement(facts, i, o) for i, o in facts.involvements])
+
+
+def key_people_first(shown: list[InvolvementPublic]) -> list[InvolvementPublic]:
+    """Key worker, lead professional and allocated worker first (DOMAIN.md R1)."""
     return sorted(
         shown,
         key=lambda i: not (i.is_key_worker or i.is_lead_professional or i.is_allocated_worker),

@@ -21,6 +21,7 @@ from index_service.children.schemas import (
     ChildSummary,
     ContactPublic,
     DateOfBirth,
+    InvolvementPublic,
     MothersDateOfBirth,
     NhsNumber,
     Postcode,
@@ -188,24 +189,18 @@ class EarlierEnquiryPublic(BaseModel):
     purpose: str
 
 
-class PlanContactPublic(BaseModel):
-    """The worker who holds an unborn child's plan, and how to reach them."""
-
-    practitioner_name: str
-    phone: str | None = None
-    email: str | None = None
-    organisation_code: str
-    organisation_name: str
-
-
 class PreBirthPlanPublic(BaseModel):
     """The answer to an enquiry about an expectant mother: that her unborn child is on a
     pre-birth plan, and whom to contact. Nothing of the child's record."""
 
     notice: str
-    key_workers: list[PlanContactPublic] = Field(
-        description="The plan's key worker (and any allocated worker or lead professional); "
-        "empty when none is on record or the record is shielded."
+    contacts: list[InvolvementPublic] = Field(
+        description="The plan's key worker, allocated worker and lead professional, in "
+        "the entry's order, each as the child's entry shows an involvement but only whom to "
+        "call (`is_key_worker`, `is_allocated_worker`, `is_lead_professional` say the "
+        "role; no service, no start date). Another organisation's sensitive service shows "
+        "only as `sensitive` with the notice and the responsible authority's contact. "
+        "Empty when none is on record or the record is shielded."
     )
     contact: ContactPublic | None = Field(
         description="The responsible authority's children's social care (in hours, secure "

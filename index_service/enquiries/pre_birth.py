@@ -3,8 +3,11 @@ whom to contact? The plan is held against the unborn child, but the woman is who
 at maternity or an emergency department (DOMAIN.md, as CP-IS). Only the health
 organisations that see pregnant women may ask (`access/pre_birth.py`); she is compared
 with the mothers the index holds by the match model (`matching/mothers.py`), and only a
-confident match is answered. The answer names the plan's key worker and the responsible
-authority's contact, nothing of the child's record; the key worker is alerted (R1)."""
+confident match is answered, and only about an unborn child on an active plan. The answer
+names the plan's key worker, allocated worker and lead professional as the child's entry
+would show them to the enquirer (a sensitive service masked, a shielded record naming
+none: `access/pre_birth.py`), and the responsible authority's contact, nothing of the
+child's record; the key worker is alerted (R1)."""
 
 from __future__ import annotations
 
@@ -13,21 +16,27 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
-from index_service.access.pre_birth import require_may_enquire_about_expectant_mother
+from index_service.access.need_to_know import match_scope
+from index_service.access.pre_birth import (
+    PLAN_CONTACT_FIELDS,
+    names_plan_workers,
+    require_may_enquire_about_expectant_mother,
+)
 from index_service.access.principal import Principal
 from index_service.access.purpose import Purpose
 from index_service.alerts import flows as alerts
 from index_service.alerts.models import Alert
 from index_service.alerts.service import AlertTiming
 from index_service.children import service as children
-from index_service.children.public import contact_of
+from index_service.children.models import Child
+from index_service.children.public import contact_of, involvement_public, key_people_first
+from index_service.children.schemas import ContactPublic, InvolvementPublic
 from index_service.children.summaries import explanation_of
 from index_service.enquiries.models import (
     Enquiry,
     EnquiryCreate,
     EnquiryOutcome,
     ExpectantMotherIn,
-    PlanContactPublic,
     PreBirthPlanPublic,
 )
 from index_service.involvements.queries import current_involvements
@@ -81,7 +90,7 @@ def enquire_about_mother(
             line1=mother.address_line1, town=mother.town, postcode=mother.postcode
         ),
     )
-    resolution = resolve_mother(session=session, person=person)
+    resolution = resolve_mother(session=session, person=person, scope=match_scope(caller))
     found = resolution.candidates[0] if resolution.outcome == Outcome.MATCH else None
     enquiry = Enquiry(
         issuer=caller.issuer,
@@ -113,25 +122,11 @@ def enquire_about_mother(
     authority, _ = organisations.named_organisations(
         session=session, local_authority=child.responsible_authority, codes=set()
     )
-    workers: list[PlanContactPublic] = []
-    if not child.shielded:  # a shielded plan names its authority, never its worker
-        workers = [
-            PlanContactPublic(
-                practitioner_name=involvement.practitioner_name,
-                phone=involvement.practitioner_phone,
-                email=involvement.practitioner_email,
-                organisation_code=organisation.code,
-                organisation_name=organisation.name,
-            )
-            for involvement, organisation in current_involvements(
-                session=session, child_id=child.id
-            )
-            if involvement.is_key_worker
-            or involvement.is_allocated_worker
-            or involvement.is_lead_professional
-        ]
+    contact = contact_of(authority)
     result.plan = PreBirthPlanPublic(
-        notice=PLAN_NOTICE, key_workers=workers, contact=contact_of(authority)
+        notice=PLAN_NOTICE,
+        contacts=_plan_contacts(session=session, caller=caller, child=child, contact=contact),
+        contact=contact,
     )
     children.note_shielded_access(
         session=session,
@@ -145,3 +140,34 @@ def enquire_about_mother(
         session=session, occasion=occasion, child_id=child.id, timing=timing
     )
     return result
+
+
+def _plan_contacts(
+    *, session: Session, caller: Principal, child: Child, contact: ContactPublic | None
+) -> list[InvolvementPublic]:
+    """The plan's key worker, allocated worker and lead professional, as the child's
+    entry shows each to the caller, reduced to whom to call."""
+    if not names_plan_workers(
+        caller, shielded=child.shielded, responsible_authority=child.responsible_authority
+    ):
+        return []
+    shown = [
+        involvement_public(
+            involvement,
+            organisation,
+            viewer_organisation_id=caller.organisation_id,
+            authority_contact=contact,
+        )
+        for involvement, organisation in current_involvements(session=session, child_id=child.id)
+        if involvement.is_key_worker
+        or involvement.is_allocated_worker
+        or involvement.is_lead_professional
+    ]
+    return key_people_first(
+        [
+            InvolvementPublic.model_validate(
+                c.model_dump(include=set(PLAN_CONTACT_FIELDS), exclude_unset=True)
+            )
+            for c in shown
+        ]
+    )

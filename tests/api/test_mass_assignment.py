@@ -138,7 +138,7 @@ ROUTE_EXTRAS: dict[tuple[str, str], dict[str, Any]] = {
         "purpose": "audit",
         "front_door": {"authority_code": HARINGEY, "contact": {"phone": "attacker@elsewhere"}},
         "advice": "attacker@elsewhere",
-        "pre_birth_plan": {"notice": "attacker@elsewhere", "key_workers": [], "contact": None},
+        "pre_birth_plan": {"notice": "attacker@elsewhere", "contacts": [], "contact": None},
     },
     ("POST", "/v1/enquiry-contacts/{contact_id}/close"): {
         "closed_by": "attacker@elsewhere",

@@ -13,7 +13,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
+from index_service.access.principal import Principal
+from index_service.access.roles import Role
+from index_service.access.sensitive import SENSITIVE_NOTICE
+from index_service.involvements.service import record_involvement
 from index_service.organisations.models import Organisation
 from tests.factories import EALING, Factory, child_payload, create_confirming, nhs_number
 
@@ -69,8 +74,9 @@ class Setting:
     def key_worker(self) -> dict[str, str]:
         return self.as_(self.csc, "sw-kate", "social_worker")
 
-    def plan(self) -> str:
-        """An unborn child on a pre-birth plan, with its key worker; its id."""
+    def plan(self, *, flagged: bool = True) -> str:
+        """An unborn child with its key worker, on an unborn child protection plan (unless
+        not `flagged`); its id."""
         response = self.client.post(
             "/v1/children", json=unborn_payload(), headers=self.data_manager
         )
@@ -86,7 +92,26 @@ class Setting:
             headers=self.key_worker,
         )
         assert involved.status_code == 201, involved.text
+        if flagged:
+            self.raise_plan(child_id)
         return child_id
+
+    def raise_plan(self, child_id: str) -> dict[str, Any]:
+        """The unborn child protection plan flag, raised by the key worker."""
+        raised = self.client.post(
+            f"/v1/children/{child_id}/flags",
+            json={
+                "kind": "unborn_child_protection_plan",
+                "expected_date_of_delivery": _due(),
+                "mother_given_names": MOTHER["given_names"],
+                "mother_family_name": MOTHER["family_name"],
+                "mother_date_of_birth": MOTHER["date_of_birth"],
+                "review_date": _due(),
+            },
+            headers=self.key_worker,
+        )
+        assert raised.status_code == 201, raised.text
+        return dict(raised.json())
 
     def ask(self, headers: dict[str, str], **mother: Any) -> Any:
         return self.client.post("/v1/enquiries", json={"expectant_mother": mother}, headers=headers)
@@ -122,9 +147,12 @@ def test_an_ed_practitioners_enquiry_about_the_mother_finds_the_plan_and_whom_to
     assert answer["outcome"] == "match"
     plan = answer["pre_birth_plan"]
     assert "pre-birth plan" in plan["notice"]
-    [worker] = plan["key_workers"]
-    assert worker["phone"] == "020 7946 0100"
+    [worker] = plan["contacts"]
+    assert worker["is_key_worker"] is True
+    assert worker["practitioner_phone"] == "020 7946 0100"
     assert worker["organisation_code"] == setting.csc.code
+    assert "service" not in worker  # whom to call, nothing of the work
+    assert "start_date" not in worker
     assert plan["contact"]["organisation_code"] == setting.csc.code
     # Nothing more: no child, no candidate, nothing of the record or of the mother.
     assert set(answer) == {
@@ -209,6 +237,7 @@ def test_the_same_names_and_date_without_more_is_a_match_only_when_nobody_else_f
         other["confirmed_distinct_from"] = [c["child_id"] for c in created.json()["candidates"]]
         created = setting.client.post("/v1/children", json=other, headers=setting.data_manager)
     assert created.status_code == 201, created.text
+    setting.raise_plan(created.json()["id"])
     nurse = setting.as_(factory.organisation(type="emergency_department"), "nurse-nia")
     answer = setting.ask(
         nurse, given_names="Shanice", family_name="Examplemum", date_of_birth="1998-04-17"
@@ -330,6 +359,8 @@ def test_a_merge_moves_the_mother_to_the_survivor_and_an_unmerge_gives_her_back(
         ),
     )
 
+    setting.raise_plan(first)
+
     def etag(child_id: str) -> str:
         return str(client.get(f"/v1/children/{child_id}", headers=dm).headers["ETag"])
 
@@ -370,6 +401,203 @@ def test_a_shielded_plan_names_its_authority_never_its_worker_and_the_access_is_
     answer = setting.ask(nurse, **MOTHER).json()
 
     assert answer["outcome"] == "match"
-    assert answer["pre_birth_plan"]["key_workers"] == []
+    assert answer["pre_birth_plan"]["contacts"] == []
     assert answer["pre_birth_plan"]["contact"]["organisation_code"] == setting.csc.code
     assert factory.count("shielded_access") == 1  # for the data manager's alert (R7)
+
+
+def principal_of(organisation: Organisation) -> Principal:
+    """A practitioner of `organisation`, to record its involvement directly."""
+    return Principal(
+        issuer="urn:test",
+        subject="worker",
+        name="Worker",
+        email="w@x.example",
+        roles=frozenset({Role.PRACTITIONER}),
+        organisation_id=organisation.id,
+        organisation_code=organisation.code,
+        organisation_type=organisation.type,
+        local_authority=organisation.local_authority,
+    )
+
+
+def _answer(response: Any) -> dict[str, Any]:
+    """An answer without what differs between any two enquiries (its id and time)."""
+    assert response.status_code == 201, response.text
+    return {k: v for k, v in response.json().items() if k not in ("id", "created_at")}
+
+
+def test_a_sensitive_lead_professional_shows_as_the_childs_entry_shows_it(
+    setting: Setting, factory: Factory
+) -> None:
+    """A substance-misuse service's lead professional on the plan: the hospital learns
+    only that a sensitive service is involved and the authority's contact, exactly the
+    item the child's entry shows to anyone outside that service; the key worker in full."""
+    child_id = setting.plan()
+    clinic = factory.organisation(type="substance_misuse", local_authority=EALING)
+    with factory.db.transaction() as session:
+        record_involvement(
+            session=session,
+            caller=principal_of(clinic),
+            child_id=uuid.UUID(child_id),
+            service="Drug and alcohol service",
+            practitioner_name="Dr Confidential Worker",
+            practitioner_phone="020 7946 0777",
+            practitioner_email="cw@clinic.example",
+            start_date=date(2026, 1, 5),
+            is_lead_professional=True,
+        )
+    nurse = setting.as_(factory.organisation(type="hospital"), "mw-mia")
+
+    answer = setting.ask(nurse, **MOTHER).json()
+
+    assert answer["outcome"] == "match"
+    key_worker, sensitive = answer["pre_birth_plan"]["contacts"]
+    assert key_worker["is_key_worker"] is True
+    assert key_worker["practitioner_phone"] == "020 7946 0100"
+    assert sensitive == {
+        "sensitive": True,
+        "notice": SENSITIVE_NOTICE,
+        "contact": answer["pre_birth_plan"]["contact"],
+    }
+    text = json.dumps(answer)
+    for withheld in (clinic.code, clinic.name, "Confidential", "0777", "cw@clinic", "Drug"):
+        assert withheld not in text
+    entry = setting.client.get(f"/v1/children/{child_id}", headers=setting.key_worker).json()
+    assert sensitive in entry["involvements"]
+
+
+def test_the_organisations_own_sensitive_worker_is_named_to_it(
+    setting: Setting, factory: Factory
+) -> None:
+    """As in the entry, the organisation that holds a sensitive involvement sees it in
+    full: a hospital's own lead professional, marked sensitive, is named to the hospital
+    and masked to another."""
+    child_id = setting.plan()
+    hospital = factory.organisation(type="hospital")
+    with factory.db.transaction() as session:
+        record_involvement(
+            session=session,
+            caller=principal_of(hospital),
+            child_id=uuid.UUID(child_id),
+            service="Specialist midwife",
+            practitioner_name="Midwife Marked",
+            practitioner_phone="020 7946 0555",
+            start_date=date(2026, 1, 5),
+            is_lead_professional=True,
+            sensitive=True,
+        )
+    own = setting.ask(setting.as_(hospital, "mw-mia"), **MOTHER).json()
+    other = setting.ask(
+        setting.as_(factory.organisation(type="emergency_department"), "ed-eve"), **MOTHER
+    ).json()
+    [own_midwife] = [c for c in own["pre_birth_plan"]["contacts"] if not c.get("is_key_worker")]
+    assert own_midwife["practitioner_name"] == "Midwife Marked"
+    assert own_midwife["sensitive"] is True
+    [masked] = [c for c in other["pre_birth_plan"]["contacts"] if not c.get("is_key_worker")]
+    assert masked["notice"] == SENSITIVE_NOTICE
+    assert "Midwife Marked" not in json.dumps(other)
+
+
+def _end_flag(setting: Setting, child_id: str, flag: dict[str, Any] | None) -> None:
+    assert flag is not None
+    ended = setting.client.post(f"/v1/flags/{flag['id']}/end", headers=setting.key_worker)
+    assert ended.status_code == 200, ended.text
+
+
+def _born(setting: Setting, child_id: str, flag: dict[str, Any] | None) -> None:
+    """The birth recorded: the date of birth exact, yesterday (the plan not yet ended)."""
+    url = f"/v1/children/{child_id}"
+    etag = setting.client.get(url, headers=setting.data_manager).headers["ETag"]
+    yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+    born = setting.client.patch(
+        url,
+        json={"date_of_birth": yesterday, "date_of_birth_precision": "exact"},
+        headers={**setting.data_manager, "If-Match": etag},
+    )
+    assert born.status_code == 200, born.text
+
+
+def _due_days_ago(days: int) -> Any:
+    def overdue(setting: Setting, child_id: str, flag: dict[str, Any] | None) -> None:
+        """Time passed: the expected date of delivery `days` ago, no birth recorded."""
+        with setting.factory.db.transaction() as session:
+            session.execute(
+                text("UPDATE child SET date_of_birth = :due WHERE id = :id"),
+                {"due": datetime.now(UTC).date() - timedelta(days=days), "id": child_id},
+            )
+
+    return overdue
+
+
+def _nothing(setting: Setting, child_id: str, flag: dict[str, Any] | None) -> None:
+    pass
+
+
+@pytest.mark.parametrize(
+    ("flagged", "then"),
+    [
+        pytest.param(False, _nothing, id="no plan flag was ever raised"),
+        pytest.param(True, _end_flag, id="the plan has ended"),
+        pytest.param(True, _born, id="the child is born"),
+        pytest.param(True, _due_days_ago(15), id="due over a fortnight ago"),
+    ],
+)
+def test_only_an_unborn_child_on_an_active_plan_is_found_through_its_mother(
+    setting: Setting, factory: Factory, flagged: bool, then: Any
+) -> None:
+    """A mother row alone says nothing: without an active unborn child protection plan
+    on a child still unborn, the answer is the same `not_found` as before the index held
+    her at all, no alert, no child in the audit row."""
+    nurse = setting.as_(factory.organisation(type="hospital"), "mw-mia")
+    unknown = _answer(setting.ask(nurse, **MOTHER))
+    child_id = setting.plan(flagged=False)
+    flag = setting.raise_plan(child_id) if flagged else None
+    then(setting, child_id, flag)
+
+    answer = _answer(setting.ask(nurse, **MOTHER))
+
+    assert answer == unknown
+    assert answer["outcome"] == "not_found"
+    assert [a for a in setting.alerts(setting.key_worker) if a["rule"] == "R1"] == []
+    [*_, row] = [r for r in factory.audit_rows() if r["action"] == "child:enquiry:create"]
+    assert row["child_ids"] in (None, [])
+
+
+def test_an_overdue_baby_with_no_birth_recorded_is_still_found(
+    setting: Setting, factory: Factory
+) -> None:
+    """Past the expected date by days, not weeks: she is most likely at maternity now."""
+    child_id = setting.plan()
+    _due_days_ago(3)(setting, child_id, None)
+    nurse = setting.as_(factory.organisation(type="hospital"), "mw-mia")
+    assert setting.ask(nurse, **MOTHER).json()["outcome"] == "match"
+
+
+def test_a_shielded_childs_address_never_decides_the_answer_about_its_mother(
+    setting: Setting, factory: Factory
+) -> None:
+    """Her names and date of birth alone are not a confident match; her true address
+    would make one, but under the shield the address counts for nobody outside the
+    record's keepers: the true address, another one and none give the same answer."""
+    child_id = setting.plan()
+    nurse = setting.as_(factory.organisation(type="emergency_department"), "nurse-nia")
+    names = {k: MOTHER[k] for k in ("given_names", "family_name", "date_of_birth")}
+    at_home = {**names, "postcode": "W5 3BB", "address_line1": "14 Maple Court"}
+    assert setting.ask(nurse, **at_home).json()["outcome"] == "match"  # unshielded
+    etag = setting.client.get(f"/v1/children/{child_id}", headers=setting.data_manager).headers[
+        "ETag"
+    ]
+    shielded = setting.client.put(
+        f"/v1/children/{child_id}/shield", headers={**setting.data_manager, "If-Match": etag}
+    )
+    assert shielded.status_code == 200, shielded.text
+
+    answers = [
+        _answer(setting.ask(nurse, **asked))
+        for asked in (at_home, {**names, "postcode": "N17 6AB", "address_line1": "2 Elm Row"})
+    ]
+
+    assert answers[0] == answers[1]
+    assert answers[0]["outcome"] == "not_found"
+    assert factory.count("shielded_access") == 0  # nothing was reached
