@@ -3,8 +3,9 @@
 (record my involvement, raise a flag, my recent enquiries), the key worker's (my alerts,
 an alert, my children), the designated manager's (team inbox, enquiry-only contacts) and
 the auditor's (audit, people, who looked, the child found by a search, the review on screen
-and for print, a report, the check) and the administrator's (organisations, identity
-providers, suspensions, webhook endpoints). Runs only when SCREENSHOTS is set."""
+and for print, a report, the check), the data manager's merge (the look-up, the two
+records side by side, the merge and its undo) and the administrator's (organisations,
+identity providers, suspensions, webhook endpoints). Runs only when SCREENSHOTS is set."""
 
 from __future__ import annotations
 
@@ -206,5 +207,39 @@ def test_screenshots_of_the_auditors_pages(
             page.emulate_media(media="print")
             page.screenshot(path=str(OUT / f"37-audit-review-print-{width}.png"), full_page=True)
             context.close()
+    finally:
+        real.stop(served.process)
+
+
+def test_screenshots_of_the_merge_pages(
+    settings: Settings, browser: Any, factory: Factory, client: TestClient
+) -> None:
+    """A data manager merges two entries of one child and undoes it: the look-up, the
+    records side by side, the merge's page and the undo's reason."""
+    from tests.web.test_merges import two_entries
+    from tests.web.test_records import _signed_in as signed_in
+
+    scenario, second = two_entries(factory, client)
+    first = scenario.child_id
+    served = real.serve(settings, real.free_port(), SERVE_WORKERS="1")
+    OUT.mkdir(exist_ok=True)
+    try:
+        page = signed_in(browser, served.base).page
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 800})
+            page.goto(f"/records/{first}/merge")
+            page.screenshot(path=str(OUT / f"50-merge-find-{width}.png"), full_page=True)
+            page.goto(f"/records/{first}/merge/{second}")
+            page.screenshot(path=str(OUT / f"51-merge-compare-{width}.png"), full_page=True)
+        page.get_by_role("button", name="Merge these records").click()
+        page.wait_for_url("**/merges/*")
+        merged = page.url
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 800})
+            page.goto(merged)
+            page.screenshot(path=str(OUT / f"52-merge-done-{width}.png"), full_page=True)
+        page.get_by_role("button", name="Undo the merge").click()
+        page.wait_for_selector("text=Say why the merge is being undone")
+        page.screenshot(path=str(OUT / "53-merge-undo-reason-375.png"), full_page=True)
     finally:
         real.stop(served.process)
