@@ -26,6 +26,7 @@ from index_service.access.scope import children_held, children_in_scope
 from index_service.alerts import flows as alert_flows
 from index_service.alerts.models import Alert
 from index_service.alerts.service import AlertTiming
+from index_service.children.holds import HOLD_FIELDS, carry_hold, hold_changed, hold_of
 from index_service.children.models import (
     DIFF_FIELDS,
     Carer,
@@ -45,6 +46,7 @@ from index_service.enquiries.models import Enquiry
 from index_service.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from index_service.flags.models import Flag
 from index_service.involvements.models import Involvement
+from index_service.matching.frequencies import record_change, tokens_of
 
 # The rows that follow the child to the survivor, and back on an unmerge.
 _FOLLOWERS: dict[str, Any] = {
@@ -194,7 +196,13 @@ def merge(
         "enquiries": {str(e.id): [str(c) for c in e.candidate_ids] for e in enquiries},
     }
     now = utcnow()
+    counted = tokens_of(session, [survivor.id, other.id])
     _take_over(session, kept, gone, now)
+    # The names and addresses the survivor held already are deleted from the other.
+    record_change(session, removed=counted, added=tokens_of(session, [survivor.id, other.id]))
+    # The survivor's hold as the merge left it: an undo gives each entry back its own
+    # hold unless this one was set or lifted since (`unmerge`).
+    snapshot["survivor_hold"] = hold_of(survivor)
     for model in _FOLLOWERS.values():
         session.execute(
             update(model).where(model.child_id == other.id).values(child_id=survivor.id)
@@ -249,7 +257,8 @@ def _take_over(session: Session, kept: ChildRecord, gone: ChildRecord, now: date
     """The survivor takes the other entry's names (its legal name becomes an alias: the
     survivor's stays the legal one), addresses and carers, each unless it holds the same
     already; its missing identifiers, GP and school; and the shield, if either had it.
-    Provenance follows each field taken."""
+    Provenance follows each field taken. A legal hold on the other entry moves to the
+    survivor (`children/holds.py`)."""
     survivor, other = kept.child, gone.child
     position = len(kept.names)
     for row in gone.names:
@@ -315,6 +324,7 @@ def _take_over(session: Session, kept: ChildRecord, gone: ChildRecord, now: date
         )
         taken.append("education")
     survivor.shielded = survivor.shielded or other.shielded
+    carry_hold(to=survivor, source=other)  # destroyed together: held together
     provenance = dict(survivor.provenance)
     for name in taken:
         if name in other.provenance and (name not in provenance or name in _IDENTIFIERS):
@@ -334,7 +344,9 @@ def unmerge(
     """Put both entries back exactly as the merge found them, from its stored record:
     their rows (with their ids), and the involvements, flags, alerts and enquiries that
     moved. Refused if the survivor was changed after the merge (409
-    `changed_since_merge`), as the restore would silently drop that change."""
+    `changed_since_merge`), as the restore would silently drop that change. The merged
+    entry gets back the legal hold it had; the survivor too, unless its hold was set or
+    lifted since the merge (then it keeps it as it is)."""
     record = session.exec(
         select(ChildMerge)
         .where(col(ChildMerge.id) == merge_id, col(ChildMerge.survivor_id) == survivor_id)
@@ -358,13 +370,22 @@ def unmerge(
         survivor.id: fields_of(load_record(session=session, child_id=survivor.id)),
         other.id: fields_of(load_record(session=session, child_id=other.id)),
     }
+    # A merge taken before merges carried holds has no `survivor_hold`: the survivor's
+    # hold is kept as it is, and the merged entry's was never moved.
+    survivor_hold_as_merged = snapshot.get("survivor_hold") == hold_of(survivor)
+    counted = tokens_of(session, [survivor.id, other.id])
     for child in (survivor, other):
         for model in (ChildName, ChildAddress, Carer, ChildMother):
             session.exec(delete(model).where(col(model.child_id) == child.id))
     session.flush()
     now = utcnow()
-    for key, child in (("survivor", survivor), ("merged", other)):
-        _restore(session, child, snapshot[key], now)
+    for key, child, with_hold in (
+        ("survivor", survivor, survivor_hold_as_merged),
+        ("merged", other, True),
+    ):
+        _restore(session, child, snapshot[key], now, with_hold=with_hold)
+    # The names and addresses the merge deleted as repeated are back.
+    record_change(session, removed=counted, added=tokens_of(session, [survivor.id, other.id]))
     for name, model in _FOLLOWERS.items():
         ids = [uuid.UUID(i) for i in snapshot["moved"][name]]
         if ids:
@@ -382,26 +403,20 @@ def unmerge(
     return _outcome(session, record, before)
 
 
-# Not put back: the row's identity and version, and a legal hold set since the merge.
-_KEPT_ON_RESTORE = frozenset(
-    {
-        "id",
-        "version",
-        "updated_at",
-        "created_at",
-        "legal_hold_reason",
-        "legal_hold_by",
-        "legal_hold_at",
-    }
-)
+# Not put back: the row's identity and version.
+_KEPT_ON_RESTORE = frozenset({"id", "version", "updated_at", "created_at"})
 
 
-def _restore(session: Session, child: Child, saved: dict[str, Any], now: datetime) -> None:
+def _restore(
+    session: Session, child: Child, saved: dict[str, Any], now: datetime, *, with_hold: bool
+) -> None:
     """The entry's row as saved (but a newer version, so every earlier ETag is stale),
-    and its names, addresses and carers as they were, with their ids."""
+    and its names, addresses and carers as they were, with their ids; its legal hold as
+    saved too if `with_hold`, else as it is now."""
     row = Child.model_validate(saved["child"])
+    kept = _KEPT_ON_RESTORE if with_hold else _KEPT_ON_RESTORE | HOLD_FIELDS
     for name in Child.model_fields:
-        if name not in _KEPT_ON_RESTORE:
+        if name not in kept:
             setattr(child, name, getattr(row, name))
     child.version += 1
     child.updated_at = now
@@ -552,20 +567,12 @@ def set_legal_hold(
             f"{child.version}. Read it again.",
             current_version=child.version,
         )
+    now = utcnow()
     if reason is None:
         child.legal_hold_reason = child.legal_hold_by = child.legal_hold_at = None
     else:
         child.legal_hold_reason, child.legal_hold_by = reason, who(caller)
-        child.legal_hold_at = utcnow()
-    child.version += 1
-    child.updated_at = utcnow()
-    session.add(child)
-    # An undo keeps the hold as it is now (`_KEPT_ON_RESTORE`): a hold set or lifted on
-    # a survivor is no change the undo would lose, so its merges stay undoable.
-    session.execute(
-        update(ChildMerge)
-        .where(col(ChildMerge.survivor_id) == child.id, col(ChildMerge.unmerged_at).is_(None))
-        .values(survivor_version=child.version)
-    )
+        child.legal_hold_at = now
+    hold_changed(session, child, now)
     session.flush()
     return child
