@@ -26,6 +26,7 @@ from index_service.access.scope import children_held, children_in_scope
 from index_service.alerts import flows as alert_flows
 from index_service.alerts.models import Alert
 from index_service.alerts.service import AlertTiming
+from index_service.children import service
 from index_service.children.holds import HOLD_FIELDS, carry_hold, hold_changed, hold_of
 from index_service.children.models import (
     DIFF_FIELDS,
@@ -57,11 +58,6 @@ _FOLLOWERS: dict[str, Any] = {
 }
 # Identifiers the survivor takes when it has none; two different values are two children.
 _IDENTIFIERS = ("nhs_number", "upn", "la_reference")
-_NOT_COMPARED = frozenset({"id", "child_id", "position", "updated_at", "created_at", "version"})
-
-
-def who(caller: Principal) -> str:
-    return f"{caller.issuer}|{caller.subject}"[:610]
 
 
 @dataclass
@@ -74,20 +70,7 @@ class MergeOutcome:
 
 def fields_of(record: ChildRecord) -> dict[str, Any]:
     """The entry's compared fields as JSON values (the diff's and the tests' view)."""
-    child = record.child.model_dump(mode="json")
-    found: dict[str, Any] = {
-        name: child.get(name) for name in DIFF_FIELDS - {"names", "addresses", "carers"}
-    }
-    for name, rows in (
-        ("names", record.names),
-        ("addresses", record.addresses),
-        ("carers", record.carers),
-    ):
-        found[name] = [
-            {k: v for k, v in row.model_dump(mode="json").items() if k not in _NOT_COMPARED}
-            for row in rows
-        ]
-    return found
+    return service.fields_of(record, DIFF_FIELDS)
 
 
 def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -224,7 +207,7 @@ def merge(
         snapshot=snapshot,
         survivor_version=survivor.version,
         merged_at=now,
-        merged_by=who(caller),
+        merged_by=caller.actor,
     )
     session.add(record)
     session.flush()
@@ -288,10 +271,8 @@ def _take_over(session: Session, kept: ChildRecord, gone: ChildRecord, now: date
     taken: list[str] = ["names", "addresses", "carers"]
     if gone.mother is not None and kept.mother is None and is_unborn(survivor):
         # An unborn child's expectant mother: how an enquiry finds the plan.
-        mother = gone.mother.model_dump(exclude={"child_id"})
-        session.delete(gone.mother)
-        session.flush()
-        session.add(ChildMother(child_id=survivor.id, **mother))
+        gone.mother.child_id = survivor.id
+        session.add(gone.mother)
         taken.append("mother")
     for name in _IDENTIFIERS:
         if getattr(survivor, name) is None and getattr(other, name) is not None:
@@ -396,7 +377,7 @@ def unmerge(
             .where(col(Enquiry.id) == uuid.UUID(enquiry_id))
             .values(candidate_ids=[uuid.UUID(c) for c in candidates])
         )
-    record.unmerged_at, record.unmerged_by = now, who(caller)
+    record.unmerged_at, record.unmerged_by = now, caller.actor
     record.snapshot = {}  # no second copy of the child's data is kept once it is back
     session.add(record)
     session.flush()
@@ -571,7 +552,7 @@ def set_legal_hold(
     if reason is None:
         child.legal_hold_reason = child.legal_hold_by = child.legal_hold_at = None
     else:
-        child.legal_hold_reason, child.legal_hold_by = reason, who(caller)
+        child.legal_hold_reason, child.legal_hold_by = reason, caller.actor
         child.legal_hold_at = now
     hold_changed(session, child, now)
     session.flush()

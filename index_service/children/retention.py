@@ -16,6 +16,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TypeVar
 
 from sqlalchemy import Date, Integer, case, cast, extract, func, literal_column
 from sqlmodel import Session, col, delete, select
@@ -24,20 +25,16 @@ from index_service.children.holds import carry_hold, hold_changed
 from index_service.children.models import Child, ChildStatus, ChildTombstone, DatePrecision
 from index_service.matching.frequencies import forget_children
 
+_Day = TypeVar("_Day", date, datetime)
 
-def years_before(day: date, years: int) -> date:
-    """The same day `years` earlier (29 February falls back to the 28th)."""
+
+def years_before(day: _Day, years: int) -> _Day:
+    """The same day (and time, for a moment) `years` earlier; 29 February falls back to
+    the 28th."""
     try:
         return day.replace(year=day.year - years)
     except ValueError:
         return day.replace(year=day.year - years, day=28)
-
-
-def years_before_time(moment: datetime, years: int) -> datetime:
-    try:
-        return moment.replace(year=moment.year - years)
-    except ValueError:
-        return moment.replace(year=moment.year - years, day=28)
 
 
 def _latest_birthday() -> object:
@@ -104,7 +101,7 @@ def destroy_due(
     An entry merged into a due one before merges carried holds may hold one still: it
     stops the destruction of all of them (a hold must), and moves to the due entry, where
     its data managers see it and can lift it, so that it is not found due again."""
-    cutoff = years_before_time(now, after_years)
+    cutoff = years_before(now, after_years)
     due = session.exec(
         select(Child)
         .where(

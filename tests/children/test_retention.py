@@ -325,3 +325,5 @@ def test_destruction_takes_the_childs_names_and_postcodes_out_of_the_term_freque
     assert ("family", "quillfeatherby") not in after
     assert ("postcode", "W5 9ZZ") not in after
     assert after == dict(recount(factory))
+    moment = datetime(2028, 2, 29, 7, 30, tzinfo=UTC)
+    assert years_before(moment, 6) == datetime(2022, 2, 28, 7, 30, tzinfo=UTC)
