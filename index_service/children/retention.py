@@ -130,7 +130,7 @@ def destroy_due(
     held: list[uuid.UUID] = []
     for child in list(going.values()):
         root = going[root_of[child.id]]
-        if carry_hold(to=root, source=child):
+        if child is not root and carry_hold(to=root, source=child):
             hold_changed(session, child, now)
             if root.id not in held:
                 hold_changed(session, root, now)
