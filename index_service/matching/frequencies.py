@@ -85,7 +85,7 @@ def record_change(session: Session, *, removed: Tokens, added: Tokens) -> None:
     ]
     if rows:
         session.execute(_UPSERT, rows)
-    emptied = [(row["kind"], row["token"]) for row in rows if row["delta"] < 0]
+    emptied = [(kind, token[:100]) for (kind, token), change in delta.items() if change < 0]
     if emptied:  # rows already locked by the upsert: nobody waits on them in a cycle
         session.execute(
             delete(TermFrequency).where(
