@@ -19,6 +19,9 @@ alerts (`alerts/service.py`) alike, so that an alert never names what the entry 
   with the child.
 - The data managers' own team inbox (R7) is told in full: they are the contact point
   others are sent to, and keep the record.
+- R4 reaches every current worker, a sensitive service's too: wherever alerts are listed
+  with their recipients for someone else (a subject access report), such a recipient is
+  not named, as their involvement is not (`names_alert_recipient`).
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ SENSITIVE_SERVICE_TYPES = frozenset(
 SENSITIVE_NOTICE = "A sensitive service is involved: contact the data manager."
 # What an enquirer from a sensitive service is called in place of their organisation.
 WITHHELD_ORGANISATION = "a health service (name withheld)"
+# What an alert's recipient from a sensitive service is called in place of their name.
+WITHHELD_PRACTITIONER = "a practitioner of a health service (name withheld)"
 
 
 def is_sensitive_service(organisation_type: str) -> bool:
@@ -53,6 +58,20 @@ def sees_involvement_in_full(
     """Only the organisation that holds a sensitive involvement sees it in full."""
     return owner_is_viewer or not involvement_is_sensitive(
         marked=marked, organisation_type=organisation_type
+    )
+
+
+def names_alert_recipient(
+    *, organisation_type: str, sensitive_with_child: bool, owner_is_viewer: bool
+) -> bool:
+    """Whether an alert's recipient practitioner is named to the viewer: only where their
+    involvement with the child would be shown in full (`sensitive_with_child`: their
+    organisation holds a sensitive involvement with the child, ended or not), so that a
+    list of alerts does not name whom the involvements hide."""
+    return sees_involvement_in_full(
+        marked=sensitive_with_child,
+        organisation_type=organisation_type,
+        owner_is_viewer=owner_is_viewer,
     )
 
 

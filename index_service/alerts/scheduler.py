@@ -14,6 +14,7 @@ from datetime import datetime
 import structlog
 from sqlmodel import Session
 
+from index_service.access.policy import Permission
 from index_service.alerts import flows
 from index_service.alerts.models import Alert
 from index_service.alerts.service import Occasion
@@ -129,21 +130,30 @@ def lifecycle(*, db: Database, settings: Settings, now: datetime) -> tuple[int, 
             break
     while True:
         with db.transaction() as session:
-            gone = retention.destroy_due(
+            batch = retention.destroy_due(
                 session=session, now=now, after_years=settings.destroy_after_archive_years
             )
-            if gone:
+            if batch.destroyed:
                 record_system_event(
                     session=session,
                     action="child:record:destroy",
                     instance=settings.instance_name,
                     part=PART,
                     detail={
-                        "destroyed": gone,
+                        "destroyed": batch.destroyed,
                         "reason": "retention period after archiving ended",
                     },
                 )
-        destroyed += gone
-        if not gone:
+            if batch.held:
+                record_system_event(
+                    session=session,
+                    action=Permission.CHILD_LEGAL_HOLD.value,
+                    instance=settings.instance_name,
+                    part=PART,
+                    child_ids=batch.held,
+                    detail={"reason": "a legal hold on an entry merged into it moved to it"},
+                )
+        destroyed += batch.destroyed
+        if not batch.destroyed and not batch.held:
             break
     return archived, destroyed

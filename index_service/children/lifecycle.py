@@ -26,6 +26,8 @@ from index_service.access.scope import children_held, children_in_scope
 from index_service.alerts import flows as alert_flows
 from index_service.alerts.models import Alert
 from index_service.alerts.service import AlertTiming
+from index_service.children import service
+from index_service.children.holds import HOLD_FIELDS, carry_hold, hold_changed, hold_of
 from index_service.children.models import (
     DIFF_FIELDS,
     Carer,
@@ -45,6 +47,7 @@ from index_service.enquiries.models import Enquiry
 from index_service.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from index_service.flags.models import Flag
 from index_service.involvements.models import Involvement
+from index_service.matching.frequencies import record_change, tokens_of
 
 # The rows that follow the child to the survivor, and back on an unmerge.
 _FOLLOWERS: dict[str, Any] = {
@@ -55,11 +58,6 @@ _FOLLOWERS: dict[str, Any] = {
 }
 # Identifiers the survivor takes when it has none; two different values are two children.
 _IDENTIFIERS = ("nhs_number", "upn", "la_reference")
-_NOT_COMPARED = frozenset({"id", "child_id", "position", "updated_at", "created_at", "version"})
-
-
-def who(caller: Principal) -> str:
-    return f"{caller.issuer}|{caller.subject}"[:610]
 
 
 @dataclass
@@ -72,20 +70,7 @@ class MergeOutcome:
 
 def fields_of(record: ChildRecord) -> dict[str, Any]:
     """The entry's compared fields as JSON values (the diff's and the tests' view)."""
-    child = record.child.model_dump(mode="json")
-    found: dict[str, Any] = {
-        name: child.get(name) for name in DIFF_FIELDS - {"names", "addresses", "carers"}
-    }
-    for name, rows in (
-        ("names", record.names),
-        ("addresses", record.addresses),
-        ("carers", record.carers),
-    ):
-        found[name] = [
-            {k: v for k, v in row.model_dump(mode="json").items() if k not in _NOT_COMPARED}
-            for row in rows
-        ]
-    return found
+    return service.fields_of(record, DIFF_FIELDS)
 
 
 def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -194,7 +179,13 @@ def merge(
         "enquiries": {str(e.id): [str(c) for c in e.candidate_ids] for e in enquiries},
     }
     now = utcnow()
+    counted = tokens_of(session, [survivor.id, other.id])
     _take_over(session, kept, gone, now)
+    # The names and addresses the survivor held already are deleted from the other.
+    record_change(session, removed=counted, added=tokens_of(session, [survivor.id, other.id]))
+    # The survivor's hold as the merge left it: an undo gives each entry back its own
+    # hold unless this one was set or lifted since (`unmerge`).
+    snapshot["survivor_hold"] = hold_of(survivor)
     for model in _FOLLOWERS.values():
         session.execute(
             update(model).where(model.child_id == other.id).values(child_id=survivor.id)
@@ -216,7 +207,7 @@ def merge(
         snapshot=snapshot,
         survivor_version=survivor.version,
         merged_at=now,
-        merged_by=who(caller),
+        merged_by=caller.actor,
     )
     session.add(record)
     session.flush()
@@ -249,7 +240,8 @@ def _take_over(session: Session, kept: ChildRecord, gone: ChildRecord, now: date
     """The survivor takes the other entry's names (its legal name becomes an alias: the
     survivor's stays the legal one), addresses and carers, each unless it holds the same
     already; its missing identifiers, GP and school; and the shield, if either had it.
-    Provenance follows each field taken."""
+    Provenance follows each field taken. A legal hold on the other entry moves to the
+    survivor (`children/holds.py`)."""
     survivor, other = kept.child, gone.child
     position = len(kept.names)
     for row in gone.names:
@@ -279,10 +271,8 @@ def _take_over(session: Session, kept: ChildRecord, gone: ChildRecord, now: date
     taken: list[str] = ["names", "addresses", "carers"]
     if gone.mother is not None and kept.mother is None and is_unborn(survivor):
         # An unborn child's expectant mother: how an enquiry finds the plan.
-        mother = gone.mother.model_dump(exclude={"child_id"})
-        session.delete(gone.mother)
-        session.flush()
-        session.add(ChildMother(child_id=survivor.id, **mother))
+        gone.mother.child_id = survivor.id
+        session.add(gone.mother)
         taken.append("mother")
     for name in _IDENTIFIERS:
         if getattr(survivor, name) is None and getattr(other, name) is not None:
@@ -315,6 +305,7 @@ def _take_over(session: Session, kept: ChildRecord, gone: ChildRecord, now: date
         )
         taken.append("education")
     survivor.shielded = survivor.shielded or other.shielded
+    carry_hold(to=survivor, source=other)  # destroyed together: held together
     provenance = dict(survivor.provenance)
     for name in taken:
         if name in other.provenance and (name not in provenance or name in _IDENTIFIERS):
@@ -334,7 +325,9 @@ def unmerge(
     """Put both entries back exactly as the merge found them, from its stored record:
     their rows (with their ids), and the involvements, flags, alerts and enquiries that
     moved. Refused if the survivor was changed after the merge (409
-    `changed_since_merge`), as the restore would silently drop that change."""
+    `changed_since_merge`), as the restore would silently drop that change. The merged
+    entry gets back the legal hold it had; the survivor too, unless its hold was set or
+    lifted since the merge (then it keeps it as it is)."""
     record = session.exec(
         select(ChildMerge)
         .where(col(ChildMerge.id) == merge_id, col(ChildMerge.survivor_id) == survivor_id)
@@ -358,13 +351,22 @@ def unmerge(
         survivor.id: fields_of(load_record(session=session, child_id=survivor.id)),
         other.id: fields_of(load_record(session=session, child_id=other.id)),
     }
+    # A merge taken before merges carried holds has no `survivor_hold`: the survivor's
+    # hold is kept as it is, and the merged entry's was never moved.
+    survivor_hold_as_merged = snapshot.get("survivor_hold") == hold_of(survivor)
+    counted = tokens_of(session, [survivor.id, other.id])
     for child in (survivor, other):
         for model in (ChildName, ChildAddress, Carer, ChildMother):
             session.exec(delete(model).where(col(model.child_id) == child.id))
     session.flush()
     now = utcnow()
-    for key, child in (("survivor", survivor), ("merged", other)):
-        _restore(session, child, snapshot[key], now)
+    for key, child, with_hold in (
+        ("survivor", survivor, survivor_hold_as_merged),
+        ("merged", other, True),
+    ):
+        _restore(session, child, snapshot[key], now, with_hold=with_hold)
+    # The names and addresses the merge deleted as repeated are back.
+    record_change(session, removed=counted, added=tokens_of(session, [survivor.id, other.id]))
     for name, model in _FOLLOWERS.items():
         ids = [uuid.UUID(i) for i in snapshot["moved"][name]]
         if ids:
@@ -375,33 +377,27 @@ def unmerge(
             .where(col(Enquiry.id) == uuid.UUID(enquiry_id))
             .values(candidate_ids=[uuid.UUID(c) for c in candidates])
         )
-    record.unmerged_at, record.unmerged_by = now, who(caller)
+    record.unmerged_at, record.unmerged_by = now, caller.actor
     record.snapshot = {}  # no second copy of the child's data is kept once it is back
     session.add(record)
     session.flush()
     return _outcome(session, record, before)
 
 
-# Not put back: the row's identity and version, and a legal hold set since the merge.
-_KEPT_ON_RESTORE = frozenset(
-    {
-        "id",
-        "version",
-        "updated_at",
-        "created_at",
-        "legal_hold_reason",
-        "legal_hold_by",
-        "legal_hold_at",
-    }
-)
+# Not put back: the row's identity and version.
+_KEPT_ON_RESTORE = frozenset({"id", "version", "updated_at", "created_at"})
 
 
-def _restore(session: Session, child: Child, saved: dict[str, Any], now: datetime) -> None:
+def _restore(
+    session: Session, child: Child, saved: dict[str, Any], now: datetime, *, with_hold: bool
+) -> None:
     """The entry's row as saved (but a newer version, so every earlier ETag is stale),
-    and its names, addresses and carers as they were, with their ids."""
+    and its names, addresses and carers as they were, with their ids; its legal hold as
+    saved too if `with_hold`, else as it is now."""
     row = Child.model_validate(saved["child"])
+    kept = _KEPT_ON_RESTORE if with_hold else _KEPT_ON_RESTORE | HOLD_FIELDS
     for name in Child.model_fields:
-        if name not in _KEPT_ON_RESTORE:
+        if name not in kept:
             setattr(child, name, getattr(row, name))
     child.version += 1
     child.updated_at = now
@@ -552,20 +548,12 @@ def set_legal_hold(
             f"{child.version}. Read it again.",
             current_version=child.version,
         )
+    now = utcnow()
     if reason is None:
         child.legal_hold_reason = child.legal_hold_by = child.legal_hold_at = None
     else:
-        child.legal_hold_reason, child.legal_hold_by = reason, who(caller)
-        child.legal_hold_at = utcnow()
-    child.version += 1
-    child.updated_at = utcnow()
-    session.add(child)
-    # An undo keeps the hold as it is now (`_KEPT_ON_RESTORE`): a hold set or lifted on
-    # a survivor is no change the undo would lose, so its merges stay undoable.
-    session.execute(
-        update(ChildMerge)
-        .where(col(ChildMerge.survivor_id) == child.id, col(ChildMerge.unmerged_at).is_(None))
-        .values(survivor_version=child.version)
-    )
+        child.legal_hold_reason, child.legal_hold_by = reason, caller.actor
+        child.legal_hold_at = now
+    hold_changed(session, child, now)
     session.flush()
     return child

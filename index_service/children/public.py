@@ -97,9 +97,11 @@ def _carers(facts: ChildFacts) -> CarersIn:
     )
 
 
-def _involvement(
+def involvement_shown(
     facts: ChildFacts, involvement: Involvement, org: Organisation
 ) -> InvolvementPublic:
+    """One involvement as the viewer may see it (the entry's, and the subject access
+    report's lines)."""
     return involvement_public(
         involvement,
         org,
@@ -142,7 +144,9 @@ def involvement_public(
     )
 
 
-def _flag(facts: ChildFacts, flag: Flag, org: Organisation) -> FlagPublic:
+def flag_shown(facts: ChildFacts, flag: Flag, org: Organisation) -> FlagPublic:
+    """One flag as the viewer may see it (the entry's, and the subject access report's
+    lines)."""
     shown = flag_public(flag, org)
     if sees_flag_raiser_in_full(
         organisation_type=org.type, owner_is_viewer=org.id == facts.viewer_organisation_id
@@ -164,7 +168,7 @@ def _flag(facts: ChildFacts, flag: Flag, org: Organisation) -> FlagPublic:
 
 
 def _involvements(facts: ChildFacts) -> list[InvolvementPublic]:
-    return key_people_first([_involvement(facts, i, o) for i, o in facts.involvements])
+    return key_people_first([involvement_shown(facts, i, o) for i, o in facts.involvements])
 
 
 def key_people_first(shown: list[InvolvementPublic]) -> list[InvolvementPublic]:
@@ -241,7 +245,7 @@ _BUILDERS: dict[str, Callable[[ChildFacts], Any]] = {
     "responsible_authority_name": lambda f: authority_name(f.record.child.responsible_authority),
     "responsible_authority_contact": lambda f: f.authority_contact,
     "involvements": _involvements,
-    "flags": lambda f: [_flag(f, flag, org) for flag, org in f.flags],
+    "flags": lambda f: [flag_shown(f, flag, org) for flag, org in f.flags],
     "provenance": lambda f: {
         k: Provenance.model_validate(v) for k, v in f.record.child.provenance.items()
     },

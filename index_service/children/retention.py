@@ -6,34 +6,35 @@ known only to its year or month counts from its latest possible day, so no child
 archived before they can be of age. `DESTROY_AFTER_ARCHIVE_YEARS` (6) after archiving,
 an entry with no legal hold is destroyed: its row and everything about the child go
 (names, addresses, carers, involvements, flags, the entries merged into it and their
-merge records), alerts keep their case-free rows without the link, and a
-`child_tombstone` row keeps the id, the responsible authority and the dates, with no
-personal data."""
+merge records, and their names' and postcodes' share of the term frequencies), alerts
+keep their case-free rows without the link, and a `child_tombstone` row keeps the id,
+the responsible authority and the dates, with no personal data. A hold on any entry
+merged into it stops it too (`children/holds.py`)."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TypeVar
 
 from sqlalchemy import Date, Integer, case, cast, extract, func, literal_column
 from sqlmodel import Session, col, delete, select
 
+from index_service.children.holds import carry_hold, hold_changed
 from index_service.children.models import Child, ChildStatus, ChildTombstone, DatePrecision
+from index_service.matching.frequencies import forget_children
+
+_Day = TypeVar("_Day", date, datetime)
 
 
-def years_before(day: date, years: int) -> date:
-    """The same day `years` earlier (29 February falls back to the 28th)."""
+def years_before(day: _Day, years: int) -> _Day:
+    """The same day (and time, for a moment) `years` earlier; 29 February falls back to
+    the 28th."""
     try:
         return day.replace(year=day.year - years)
     except ValueError:
         return day.replace(year=day.year - years, day=28)
-
-
-def years_before_time(moment: datetime, years: int) -> datetime:
-    try:
-        return moment.replace(year=moment.year - years)
-    except ValueError:
-        return moment.replace(year=moment.year - years, day=28)
 
 
 def _latest_birthday() -> object:
@@ -81,11 +82,26 @@ def archive_due(
     return [child.id for child in due]
 
 
-def destroy_due(*, session: Session, now: datetime, after_years: int, limit: int = 500) -> int:
+@dataclass
+class Destruction:
+    """What one batch did: how many entries went, and the due entries kept because an
+    entry merged into them was held (its hold now on them: `children/holds.py`)."""
+
+    destroyed: int = 0
+    held: list[uuid.UUID] = field(default_factory=list)
+
+
+def destroy_due(
+    *, session: Session, now: datetime, after_years: int, limit: int = 500
+) -> Destruction:
     """Destroy up to `limit` entries archived `after_years` ago or more and not under a
-    legal hold, with the entries merged into them; how many entries went. Nothing is
-    returned or logged about them but the count."""
-    cutoff = years_before_time(now, after_years)
+    legal hold, with the entries merged into them. Nothing is returned or logged about
+    them but the count.
+
+    An entry merged into a due one before merges carried holds may hold one still: it
+    stops the destruction of all of them (a hold must), and moves to the due entry, where
+    its data managers see it and can lift it, so that it is not found due again."""
+    cutoff = years_before(now, after_years)
     due = session.exec(
         select(Child)
         .where(
@@ -98,15 +114,28 @@ def destroy_due(*, session: Session, now: datetime, after_years: int, limit: int
         .with_for_update(skip_locked=True)
     ).all()
     if not due:
-        return 0
+        return Destruction()
     going: dict[uuid.UUID, Child] = {child.id: child for child in due}
+    root_of = {child.id: child.id for child in due}  # the due entry each one goes with
     frontier = list(going)
     while frontier:  # the entries merged into them, however deep
         merged = session.exec(
             select(Child).where(col(Child.merged_into).in_(frontier)).with_for_update()
         ).all()
         frontier = [child.id for child in merged if child.id not in going]
+        for child in merged:
+            if child.merged_into is not None:
+                root_of.setdefault(child.id, root_of[child.merged_into])
         going.update({child.id: child for child in merged})
+    held: list[uuid.UUID] = []
+    for child in list(going.values()):
+        root = going[root_of[child.id]]
+        if child is not root and carry_hold(to=root, source=child):
+            hold_changed(session, child, now)
+            if root.id not in held:
+                hold_changed(session, root, now)
+                held.append(root.id)
+    going = {i: child for i, child in going.items() if root_of[i] not in held}
     for child in going.values():
         session.add(
             ChildTombstone(
@@ -118,9 +147,10 @@ def destroy_due(*, session: Session, now: datetime, after_years: int, limit: int
             )
         )
     ids = list(going)
+    forget_children(session, ids)
     # One statement: the merged entries' references to their survivor go with it.
     session.exec(delete(Child).where(col(Child.id).in_(ids)))
     session.flush()
     for child in going.values():
         session.expunge(child)
-    return len(ids)
+    return Destruction(destroyed=len(ids), held=held)

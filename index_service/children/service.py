@@ -6,6 +6,7 @@ locked, and a stale version is refused, so no update is silently lost."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -205,7 +206,7 @@ def update_child(
     fields given: `{field: {"before": ..., "after": ...}}` for each that changed."""
     child = _locked_in_scope(session, caller, child_id, expected_version)
     given = data.model_fields_set
-    before = _fields_of(load_record(session=session, child_id=child.id), given)
+    before = fields_of(load_record(session=session, child_id=child.id), given)
     decision = may_change_child(
         caller,
         shielded=child.shielded,
@@ -239,7 +240,7 @@ def update_child(
     session.add(child)
     session.flush()
     record = load_record(session=session, child_id=child.id)
-    after = _fields_of(record, given)
+    after = fields_of(record, given)
     diff = {
         name: {"before": before[name], "after": after[name]}
         for name in sorted(given)
@@ -248,11 +249,16 @@ def update_child(
     return record, diff
 
 
-_NOT_COMPARED = frozenset({"id", "child_id", "provenance", "version", "updated_at", "created_at"})
+# Not compared in a row of a list: its identity, place and bookkeeping (the list's order
+# is the place).
+_NOT_COMPARED = frozenset(
+    {"id", "child_id", "position", "provenance", "version", "updated_at", "created_at"}
+)
 
 
-def _fields_of(record: ChildRecord, names: set[str]) -> dict[str, Any]:
-    """The named fields of a record as JSON values, lists without their row ids."""
+def fields_of(record: ChildRecord, names: Iterable[str]) -> dict[str, Any]:
+    """The named fields of a record as JSON values, lists without their row ids: what a
+    correction's and a merge's audit diffs compare (`children/lifecycle.py`)."""
     lists: dict[str, list[ChildName] | list[ChildAddress] | list[Carer]] = {
         "names": record.names,
         "addresses": record.addresses,

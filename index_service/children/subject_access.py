@@ -23,11 +23,10 @@ from index_service.access.objects import keeps_record_of
 from index_service.access.principal import Principal
 from index_service.access.scope import children_in_scope
 from index_service.access.sensitive import (
-    SENSITIVE_NOTICE,
     WITHHELD_ORGANISATION,
+    WITHHELD_PRACTITIONER,
+    names_alert_recipient,
     names_enquirers_organisation,
-    sees_flag_raiser_in_full,
-    sees_involvement_in_full,
 )
 from index_service.alerts.models import Alert
 from index_service.alerts.reasons import reason_text
@@ -35,6 +34,7 @@ from index_service.audit import queries
 from index_service.audit.models import AuditEvent
 from index_service.children import service
 from index_service.children.models import Child, ChildMerge
+from index_service.children.public import ChildFacts, flag_shown, involvement_shown
 from index_service.children.schemas import ChildPublic, MotherPublic, Provenance
 from index_service.common import utcnow
 from index_service.errors import Conflict, Forbidden, NotFound
@@ -141,12 +141,17 @@ def report(
             code="child_merged",
             merged_into=str(child.merged_into),
         )
+    loaded = service.load_record(session=session, child_id=child_id, child=child)
     record = service.present(
-        session=session,
-        caller=caller,
-        record=service.load_record(session=session, child_id=child_id, child=child),
-        action=action,
-        request_id=request_id,
+        session=session, caller=caller, record=loaded, action=action, request_id=request_id
+    )
+    involvements = _with_organisation(session, Involvement, child_id, Involvement.start_date)
+    # The lines of involvements and flags as the entry shows each to this viewer.
+    facts = ChildFacts(
+        record=loaded,
+        viewer_organisation_id=caller.organisation_id,
+        involvements=list(involvements),
+        flags=list(_with_organisation(session, Flag, child_id, Flag.raised_at)),
     )
     events = list(
         session.exec(
@@ -164,9 +169,9 @@ def report(
         archived_at=child.archived_at,
         legal_hold=child.legal_hold_reason is not None,
         record=record,
-        involvements=_involvements(session, caller, child_id),
-        flags=_flags(session, caller, child_id),
-        alerts=_alerts(session, child_id),
+        involvements=_involvements(facts),
+        flags=_flags(facts),
+        alerts=_alerts(session, caller, child_id, involvements),
         merges=_merges(session, child_id),
         accesses=[line for _, line in accesses],
         accesses_truncated=len(events) > MAX_ACCESSES,
@@ -204,82 +209,90 @@ def _with_organisation(
     ).all()
 
 
-def _involvements(
-    session: Session, caller: Principal, child_id: uuid.UUID
-) -> list[InvolvementLine]:
+def _involvements(facts: ChildFacts) -> list[InvolvementLine]:
     lines = []
-    for involvement, organisation in _with_organisation(
-        session, Involvement, child_id, Involvement.start_date
-    ):
-        if sees_involvement_in_full(
-            marked=involvement.sensitive,
-            organisation_type=organisation.type,
-            owner_is_viewer=organisation.id == caller.organisation_id,
-        ):
-            lines.append(
-                InvolvementLine(
-                    organisation=organisation.name,
-                    service=involvement.service,
-                    practitioner=involvement.practitioner_name,
-                    start_date=involvement.start_date,
-                    end_date=involvement.end_date,
-                    key_worker=involvement.is_key_worker,
-                    lead_professional=involvement.is_lead_professional,
-                )
-            )
-        else:
+    for involvement, organisation in facts.involvements:
+        shown = involvement_shown(facts, involvement, organisation)
+        if shown.notice is not None:  # a sensitive service of another organisation
             lines.append(
                 InvolvementLine(
                     organisation=WITHHELD_ORGANISATION,
                     end_date=involvement.end_date,
                     sensitive=True,
-                    notice=SENSITIVE_NOTICE,
+                    notice=shown.notice,
                 )
             )
-    return lines
-
-
-def _flags(session: Session, caller: Principal, child_id: uuid.UUID) -> list[FlagLine]:
-    lines = []
-    for flag, organisation in _with_organisation(session, Flag, child_id, Flag.raised_at):
-        full = sees_flag_raiser_in_full(
-            organisation_type=organisation.type,
-            owner_is_viewer=organisation.id == caller.organisation_id,
-        )
+            continue
         lines.append(
-            FlagLine(
-                kind=flag.kind,
-                organisation=organisation.name if full else WITHHELD_ORGANISATION,
-                raised_at=flag.raised_at,
-                review_date=flag.review_date,
-                ended_at=flag.ended_at,
-                details=dict(flag.attributes) if full else None,
-                sensitive=not full,
-                notice=None if full else SENSITIVE_NOTICE,
+            InvolvementLine(
+                organisation=shown.organisation_name or organisation.name,
+                service=shown.service,
+                practitioner=shown.practitioner_name,
+                start_date=shown.start_date,
+                end_date=involvement.end_date,
+                key_worker=bool(shown.is_key_worker),
+                lead_professional=bool(shown.is_lead_professional),
             )
         )
     return lines
 
 
-def _alerts(session: Session, child_id: uuid.UUID) -> list[AlertLine]:
+def _flags(facts: ChildFacts) -> list[FlagLine]:
+    lines = []
+    for flag, organisation in facts.flags:
+        shown = flag_shown(facts, flag, organisation)
+        lines.append(
+            FlagLine(
+                kind=shown.kind,
+                organisation=WITHHELD_ORGANISATION if shown.sensitive else organisation.name,
+                raised_at=shown.raised_at,
+                review_date=shown.review_date,
+                ended_at=shown.ended_at,
+                details=None if shown.sensitive else dict(shown.details),
+                sensitive=shown.sensitive,
+                notice=shown.notice,
+            )
+        )
+    return lines
+
+
+def _alerts(
+    session: Session,
+    caller: Principal,
+    child_id: uuid.UUID,
+    involvements: Sequence[tuple[Involvement, Organisation]],
+) -> list[AlertLine]:
     """The alerts about the child as stored: each already shows its actor as the
-    sensitive-service rules decided when it was raised."""
+    sensitive-service rules decided when it was raised. A recipient practitioner is named
+    only where their involvement would be (`access/sensitive.names_alert_recipient`):
+    R4 reaches a sensitive service's worker too."""
     rows = session.exec(
-        select(Alert)
+        select(Alert, Organisation)
+        .outerjoin(Organisation, col(Organisation.id) == col(Alert.recipient_organisation_id))
         .where(col(Alert.child_id) == child_id)
         .order_by(col(Alert.occurred_at), col(Alert.id))
     ).all()
-    return [
-        AlertLine(
-            rule=a.rule,
-            reason=a.reason,
-            reason_text=reason_text(a.reason, actor_sensitive=a.actor_sensitive),
-            raised_at=a.occurred_at,
-            recipient=a.recipient_name or a.recipient_team or "a team inbox",
-            acknowledged_at=a.acknowledged_at,
+    marked = {i.organisation_id for i, _ in involvements if i.sensitive}
+    lines = []
+    for alert, organisation in rows:
+        recipient = alert.recipient_name or alert.recipient_team or "a team inbox"
+        if alert.recipient_name and not names_alert_recipient(
+            organisation_type=organisation.type if organisation else "",
+            sensitive_with_child=alert.recipient_organisation_id in marked,
+            owner_is_viewer=alert.recipient_organisation_id == caller.organisation_id,
+        ):
+            recipient = WITHHELD_PRACTITIONER
+        lines.append(
+            AlertLine(
+                rule=alert.rule,
+                reason=alert.reason,
+                reason_text=reason_text(alert.reason, actor_sensitive=alert.actor_sensitive),
+                raised_at=alert.occurred_at,
+                recipient=recipient,
+                acknowledged_at=alert.acknowledged_at,
+            )
         )
-        for a in rows
-    ]
+    return lines
 
 
 def _merges(session: Session, child_id: uuid.UUID) -> list[MergeLine]:

@@ -5,15 +5,19 @@ names carry each folded first given name and family name (the blocking keys' for
 Kept up to date as records are written: the children service hands every change of a
 child's names or addresses to `record_change` in the same transaction, which adds the
 difference per token with one upsert (tokens in a fixed order, so two writers never
-wait on each other in a cycle). No per-child row, and no running total to contend on:
-the number of names and addresses counted is PostgreSQL's own estimate of the tables'
-rows (`pg_class.reltuples`, kept by ANALYZE), good enough for a share that the policy
-smooths and bounds anyway. Read once per enquiry, for the enquiry's own tokens only, in
-the statement that loads its candidates (`LOOKED_UP`).
+wait on each other in a cycle); a merge and its undo hand over the tokens of both
+entries before and after (`tokens_of`), and destruction takes away the destroyed
+entries' (`forget_children`). A token counted down to nothing is deleted: a destroyed
+child's rare name does not stay behind as a row. No per-child row, and no running total
+to contend on: the number of names and addresses counted is PostgreSQL's own estimate of
+the tables' rows (`pg_class.reltuples`, kept by ANALYZE), good enough for a share that
+the policy smooths and bounds anyway. Read once per enquiry, for the enquiry's own
+tokens only, in the statement that loads its candidates (`LOOKED_UP`).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -26,16 +30,18 @@ from sqlalchemy import (
     bindparam,
     cast,
     column,
+    delete,
     func,
     literal,
     select,
     text,
+    tuple_,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSON, insert
 from sqlmodel import Session, col
 
-from index_service.children.models import TermFrequency
+from index_service.children.models import ChildAddress, ChildName, TermFrequency
 from index_service.matching.model import TermFrequencies
 from index_service.matching.normalise import family_name_key, first_given_name
 from index_service.matching.records import Person
@@ -79,6 +85,34 @@ def record_change(session: Session, *, removed: Tokens, added: Tokens) -> None:
     ]
     if rows:
         session.execute(_UPSERT, rows)
+    emptied = [(kind, token[:100]) for (kind, token), change in delta.items() if change < 0]
+    if emptied:  # rows already locked by the upsert: nobody waits on them in a cycle
+        session.execute(
+            delete(TermFrequency).where(
+                tuple_(col(TermFrequency.kind), col(TermFrequency.token)).in_(emptied),
+                col(TermFrequency.count) <= 0,
+            )
+        )
+
+
+def tokens_of(session: Session, child_ids: Sequence[uuid.UUID]) -> Tokens:
+    """The tokens the entries' stored names and addresses count for."""
+    if not child_ids:
+        return Counter()
+    names = session.execute(
+        select(col(ChildName.given_key), col(ChildName.family_key)).where(
+            col(ChildName.child_id).in_(child_ids)
+        )
+    ).all()
+    postcodes = session.execute(
+        select(col(ChildAddress.postcode)).where(col(ChildAddress.child_id).in_(child_ids))
+    ).scalars()
+    return name_tokens((given, family) for given, family in names) + postcode_tokens(postcodes)
+
+
+def forget_children(session: Session, child_ids: Sequence[uuid.UUID]) -> None:
+    """Take away the counts of entries about to be destroyed."""
+    record_change(session, removed=tokens_of(session, child_ids), added=Counter())
 
 
 def _lookup() -> CompoundSelect[Any]:

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from index_service.organisations.models import Organisation
 from tests.factories import VALID_NHS_NUMBER, VALID_UPN, Factory, child_payload, create_confirming
+from tests.matching.test_frequencies import recount, stored
 
 BEE_NAMES = [{"kind": "legal", "given_names": "Bethany", "family_name": "Otherly"}]
 
@@ -341,3 +342,57 @@ def test_work_on_a_merged_entry_is_refused_naming_the_survivor(
         assert response.status_code == 409, (what, response.text)
         assert response.json()["code"] == "child_merged", what
         assert response.json()["merged_into"] == pair.first, what
+
+
+def _hold(pair: Pair, child_id: str) -> dict[str, Any]:
+    response = pair.client.get(f"/v1/children/{child_id}/legal-hold", headers=pair.dm)
+    assert response.status_code == 200, response.text
+    return {k: response.json()[k] for k in ("held", "reason", "set_at")}
+
+
+def test_a_legal_hold_moves_to_the_survivor_and_back_on_the_undo(
+    client: TestClient, factory: Factory
+) -> None:
+    pair = _pair(client, factory)
+    etag = client.get(f"/v1/children/{pair.second}/legal-hold", headers=pair.dm).headers["ETag"]
+    held = client.put(
+        f"/v1/children/{pair.second}/legal-hold",
+        json={"reason": "Serious case review"},
+        headers={**pair.dm, "If-Match": etag},
+    )
+    assert held.status_code == 200, held.text
+    was = _hold(pair, pair.second)
+    assert was["held"] is True
+
+    merge = pair.merge()
+    assert _hold(pair, pair.first) == was  # the survivor holds it now
+    assert _rows(factory, "child_name", pair.second) == []
+    with factory.db.session() as session:
+        left = session.execute(
+            text("SELECT legal_hold_reason FROM child WHERE id = :c"), {"c": pair.second}
+        ).scalar_one()
+    assert left is None  # nothing unseen, and unliftable, stays on the merged entry
+
+    pair.unmerge(merge["id"])
+    assert _hold(pair, pair.second) == was
+    assert _hold(pair, pair.first)["held"] is False
+
+
+def test_a_merge_and_its_undo_keep_the_term_frequencies_equal_to_a_recount(
+    client: TestClient, factory: Factory
+) -> None:
+    """The second entry repeats the first's names and addresses: the merge deletes the
+    repeats, the undo puts them back."""
+    csc = factory.organisation()
+    dm = factory.headers_for(csc, roles=["data_manager"], sub="dm")
+    first = create_confirming(client, dm, child_payload(upn=None, **TRACED))
+    second = create_confirming(client, dm, child_payload(nhs_number=None))
+    pair = Pair(client, factory, csc, dm, first, second, dm, dm)
+    assert stored(factory)[("family", "testchild")] == 4
+    merge = pair.merge()
+    assert _rows(factory, "child_name", second) == []
+    assert stored(factory) == dict(recount(factory))
+    assert stored(factory)[("family", "testchild")] == 2
+    pair.unmerge(merge["id"])
+    assert stored(factory) == dict(recount(factory))
+    assert stored(factory)[("family", "testchild")] == 4

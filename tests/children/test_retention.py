@@ -13,7 +13,14 @@ from sqlalchemy import text
 from index_service.alerts import scheduler
 from index_service.children.retention import years_before
 from index_service.settings import Settings
-from tests.factories import VALID_NHS_NUMBER, Factory, child_payload, create_confirming
+from tests.factories import (
+    VALID_NHS_NUMBER,
+    Factory,
+    child_payload,
+    create_confirming,
+    other_child,
+)
+from tests.matching.test_frequencies import recount, stored
 
 BORN = "2016-02-11"
 EVE_OF_18 = datetime(2034, 2, 10, 23, 0, tzinfo=UTC)
@@ -197,3 +204,126 @@ def test_an_entry_merged_into_a_destroyed_one_goes_with_it(
 def test_years_before_falls_back_from_29_february() -> None:
     assert years_before(date(2028, 2, 29), 18) == date(2010, 2, 28)
     assert years_before(date(2034, 2, 11), 18) == date(2016, 2, 11)
+
+
+def _merge(client: TestClient, dm: dict[str, str], survivor: str, merged: str) -> str:
+    version = int(client.get(f"/v1/children/{merged}", headers=dm).headers["ETag"].strip('"'))
+    response = client.post(
+        f"/v1/children/{survivor}/merges",
+        json={"merged_id": merged, "merged_version": version},
+        headers={
+            **dm,
+            "If-Match": client.get(f"/v1/children/{survivor}", headers=dm).headers["ETag"],
+        },
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def _hold(client: TestClient, headers: dict[str, str], child_id: str, reason: str | None) -> None:
+    etag = client.get(f"/v1/children/{child_id}/legal-hold", headers=headers).headers["ETag"]
+    if reason is None:
+        done = client.delete(
+            f"/v1/children/{child_id}/legal-hold", headers={**headers, "If-Match": etag}
+        )
+    else:
+        done = client.put(
+            f"/v1/children/{child_id}/legal-hold",
+            json={"reason": reason},
+            headers={**headers, "If-Match": etag},
+        )
+    assert done.status_code == 200, done.text
+
+
+def _two_entries(client: TestClient, factory: Factory) -> tuple[dict[str, str], str, str]:
+    csc = factory.organisation()
+    dm = factory.headers_for(csc, roles=["data_manager"], sub="dm")
+    first = create_confirming(client, dm, child_payload(upn=None))
+    second = create_confirming(
+        client,
+        dm,
+        child_payload(
+            names=[{"kind": "legal", "given_names": "Bethany", "family_name": "Otherly"}],
+            nhs_number=None,
+        ),
+    )
+    return dm, first, second
+
+
+def test_a_hold_on_an_entry_merged_into_another_stops_its_destruction(
+    client: TestClient, factory: Factory, settings: Settings
+) -> None:
+    dm, first, second = _two_entries(client, factory)
+    _hold(client, dm, second, "Inquiry moratorium on destruction")
+    _merge(client, dm, first, second)
+    # The merge carried the hold to the survivor, where it is seen and can be lifted.
+    hold = client.get(f"/v1/children/{first}/legal-hold", headers=dm).json()
+    assert (hold["held"], hold["reason"]) == (True, "Inquiry moratorium on destruction")
+    scheduler.tick(db=factory.db, settings=settings, now=AT_18)
+    assert scheduler.tick(db=factory.db, settings=settings, now=AFTER_SIX_YEARS).destroyed == 0
+    assert _count(factory, "SELECT count(*) FROM child") == 2
+
+    _hold(client, dm, first, None)
+    assert scheduler.tick(db=factory.db, settings=settings, now=AFTER_SIX_YEARS).destroyed == 2
+
+
+def test_a_hold_left_on_a_merged_entry_by_an_earlier_merge_moves_to_the_due_survivor(
+    client: TestClient, factory: Factory, settings: Settings
+) -> None:
+    """Entries merged before merges carried holds: the scheduler keeps the chain and puts
+    the hold where the data manager sees it, once."""
+    dm, first, second = _two_entries(client, factory)
+    _merge(client, dm, first, second)
+    with factory.db.transaction() as session:
+        session.execute(
+            text(
+                "UPDATE child SET legal_hold_reason = 'Older inquiry', legal_hold_by = 'x',"
+                " legal_hold_at = now() WHERE id = :c"
+            ),
+            {"c": second},
+        )
+    scheduler.tick(db=factory.db, settings=settings, now=AT_18)
+    assert scheduler.tick(db=factory.db, settings=settings, now=AFTER_SIX_YEARS).destroyed == 0
+    assert _count(factory, "SELECT count(*) FROM child") == 2
+    hold = client.get(f"/v1/children/{first}/legal-hold", headers=dm).json()
+    assert (hold["held"], hold["reason"]) == (True, "Older inquiry")
+    assert _count(factory, "SELECT count(*) FROM child WHERE legal_hold_reason IS NOT NULL") == 1
+    moved = [r for r in factory.audit_rows() if r["action"] == "child:record:legal_hold"]
+    assert [r["child_ids"] for r in moved if r["method"] != "GET"] == [[uuid.UUID(first)]]
+    # Held now: not found due again, nor moved again.
+    assert scheduler.tick(db=factory.db, settings=settings, now=AFTER_SIX_YEARS).destroyed == 0
+    again = [r for r in factory.audit_rows() if r["action"] == "child:record:legal_hold"]
+    assert len(again) == len(moved)
+
+
+def test_destruction_takes_the_childs_names_and_postcodes_out_of_the_term_frequencies(
+    client: TestClient, factory: Factory, settings: Settings
+) -> None:
+    csc = factory.organisation()
+    dm = factory.headers_for(csc, roles=["data_manager"], sub="dm")
+    create_confirming(
+        client,
+        dm,
+        child_payload(
+            names=[{"kind": "legal", "given_names": "Aisha", "family_name": "Quillfeatherby"}],
+            addresses=[
+                {
+                    "line1": "1 Rare Row",
+                    "postcode": "W5 9ZZ",
+                    "local_authority": "E09000009",
+                    "from_date": "2020-01-01",
+                }
+            ],
+        ),
+    )
+    create_confirming(client, dm, other_child(date_of_birth="2020-05-05"))  # younger: stays
+    before = stored(factory)
+    assert before[("family", "quillfeatherby")] == 1
+    scheduler.tick(db=factory.db, settings=settings, now=AT_18)
+    assert scheduler.tick(db=factory.db, settings=settings, now=AFTER_SIX_YEARS).destroyed == 1
+    after = stored(factory)
+    assert ("family", "quillfeatherby") not in after
+    assert ("postcode", "W5 9ZZ") not in after
+    assert after == dict(recount(factory))
+    moment = datetime(2028, 2, 29, 7, 30, tzinfo=UTC)
+    assert years_before(moment, 6) == datetime(2022, 2, 28, 7, 30, tzinfo=UTC)

@@ -6,13 +6,19 @@ the notice (names and purpose withheld in the list of who looked too)."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import date
 
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from index_service.access.principal import Principal
 from index_service.access.roles import Role
-from index_service.access.sensitive import SENSITIVE_NOTICE, WITHHELD_ORGANISATION
+from index_service.access.sensitive import (
+    SENSITIVE_NOTICE,
+    WITHHELD_ORGANISATION,
+    WITHHELD_PRACTITIONER,
+)
 from index_service.involvements.service import record_involvement
 from index_service.organisations.models import Organisation
 from tests.api.test_pre_birth_enquiries import MOTHER, Setting
@@ -181,3 +187,52 @@ def test_an_unborn_childs_report_has_the_expectant_mothers_part_with_the_enquiri
     born = create_confirming(client, setting.data_manager, child_payload(**TRACED))
     plain = client.get(f"/v1/children/{born}/subject-access", headers=setting.data_manager)
     assert plain.json()["mother"] is None
+
+
+def test_an_alert_to_a_sensitive_services_worker_does_not_name_them(
+    client: TestClient, factory: Factory
+) -> None:
+    """R4 reaches every current worker, the clinic's too: the report's alerts do not name
+    the practitioners its involvements hide."""
+    csc = factory.organisation()
+    dm = factory.headers_for(csc, roles=["data_manager"], sub="dm")
+    key_worker = factory.headers_for(csc, roles=["social_worker"], sub="sw")
+    child_id = create_confirming(client, dm, child_payload(**TRACED))
+    involved = client.post(
+        f"/v1/children/{child_id}/involvements",
+        json={"service": "Child protection", "is_key_worker": True},
+        headers=key_worker,
+    )
+    assert involved.status_code == 201, involved.text
+    # A clinic by type, and a GP practice that marks its involvement sensitive.
+    clinic = factory.organisation(type="sexual_health", local_authority=HARINGEY)
+    practice = factory.organisation(type="gp_practice", local_authority=HARINGEY)
+    for office, name in ((clinic, "Dr Sensitive Worker"), (practice, "Dr Marked Worker")):
+        person = replace(_clinician(office), subject=name, name=name)
+        with factory.db.transaction() as session:
+            record_involvement(
+                session=session,
+                caller=person,
+                child_id=uuid.UUID(child_id),
+                service="Young people's clinic",
+                practitioner_name=name,
+                practitioner_email="c@clinic.example",
+                start_date=date(2024, 1, 1),
+                sensitive=office is practice,
+            )
+    flag = {"kind": "concern_raised", "area_of_concern": "parenting_capacity"}
+    assert client.post(f"/v1/children/{child_id}/flags", json=flag, headers=key_worker).is_success
+    with factory.db.session() as session:
+        told = set(
+            session.execute(
+                text("SELECT recipient_name FROM alert WHERE reason = 'flag_raised'")
+            ).scalars()
+        )
+    assert {"Dr Sensitive Worker", "Dr Marked Worker"} <= told  # the leak's precondition
+
+    response = client.get(f"/v1/children/{child_id}/subject-access", headers=dm)
+    assert response.status_code == 200, response.text
+    assert "Sensitive Worker" not in response.text
+    assert "Marked Worker" not in response.text
+    recipients = [a["recipient"] for a in response.json()["alerts"]]
+    assert recipients.count(WITHHELD_PRACTITIONER) >= 2
