@@ -19,6 +19,7 @@ from sqlalchemy import Date, Integer, case, cast, extract, func, literal_column
 from sqlmodel import Session, col, delete, select
 
 from index_service.children.models import Child, ChildStatus, ChildTombstone, DatePrecision
+from index_service.feeds.reviews import forget_children
 
 
 def years_before(day: date, years: int) -> date:
@@ -118,6 +119,7 @@ def destroy_due(*, session: Session, now: datetime, after_years: int, limit: int
             )
         )
     ids = list(going)
+    forget_children(session, ids)  # the feed reviews and row keys naming them
     # One statement: the merged entries' references to their survivor go with it.
     session.exec(delete(Child).where(col(Child.id).in_(ids)))
     session.flush()
