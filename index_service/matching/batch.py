@@ -122,8 +122,8 @@ def resolve_batch(
     if model.term_frequency is not None:  # for the rows with a candidate to score
         looked_up = [row_no for row_no in range(len(people)) if found.get(row_no)]
         read = frequencies_of_people(session, [people[row_no] for row_no in looked_up])
-        for row_no, frequencies in zip(looked_up, read, strict=True):
-            weights[row_no] = frequencies
+        for row_no, read_for in zip(looked_up, read, strict=True):
+            weights[row_no] = read_for
     resolutions = []
     for row_no, (person, frequencies) in enumerate(zip(people, weights, strict=True)):
         scored = (

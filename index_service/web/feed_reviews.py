@@ -30,7 +30,7 @@ from index_service.web.routing import PageContext, PageRoute, page
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 LISTED = 50
-REASONS = {
+REASONS: dict[str, str] = {
     ReviewReason.POSSIBLE_MATCH: "It looks like children already on the index, but not "
     "closely enough to be sure which, if any, it is.",
     ReviewReason.SHIELDED_RECORD: "It matches a shielded record, which the sender may not see "
