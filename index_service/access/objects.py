@@ -15,7 +15,8 @@ from index_service.access.policy import (
     holds,
 )
 from index_service.access.principal import Principal
-from index_service.access.scope import sees_shielded_record
+from index_service.access.scope import in_authority, sees_shielded_record
+from index_service.children.models import NhsNumberStatus
 from index_service.flags.models import FlagKind
 from index_service.organisations.models import EDUCATION_TYPES, OrganisationType
 
@@ -78,6 +79,41 @@ def may_verify_nhs_number(principal: Principal) -> bool:
     CP-IS takes a trace from the sending system). A verified number decides a match on
     its own, so nobody else may say so."""
     return holds(principal, DATA_MANAGER) or holds(principal, SERVICE_ACCOUNT)
+
+
+def traced_by_feed_as(principal: Principal) -> NhsNumberStatus:
+    """What a feed row's "the number was traced" (CSV `nhs_number_verified`, UK Core's
+    code 01) makes of the child's NHS number, by who sent the feed. An agency's system (a
+    service account) vouches for its own trace, which the index did not see: a trusted
+    feed, as CP-IS takes a trace from the sending system. A data manager's feed is their
+    own say, as when they record a trace through the API (`may_verify_nhs_number`).
+    Either is decisive in matching; the status keeps whose word it is."""
+    if holds(principal, SERVICE_ACCOUNT):
+        return NhsNumberStatus.TRUSTED_FEED
+    return NhsNumberStatus.VERIFIED_TRACE
+
+
+def may_feed_update(
+    principal: Principal, *, shielded: bool, responsible_authority: str
+) -> Decision:
+    """Whether a feed's row may update, with nobody looking, the child it confidently
+    matches; refused, the row waits for the child's responsible authority's data managers
+    (the reason is the review's). A shielded record: only its responsible authority's data
+    managers' feeds (`shielded_record`: anyone else's row would change, and its report
+    could betray, what the shield hides). Otherwise an agency's system (a service
+    account) updates any child (agencies supply what they know of the children they work
+    with, whoever is responsible for them); a data manager's feed only their own
+    authority's children by responsibility (`outside_your_authority`): where a child lives
+    lets a person look at it, not a file change it unseen."""
+    if sees_shielded_record(principal, responsible_authority=responsible_authority):
+        return Decision(True, "the responsible authority's data manager")
+    if shielded:
+        return Decision(False, "shielded_record")
+    if holds(principal, SERVICE_ACCOUNT):
+        return Decision(True, "an agency's system")
+    if in_authority(principal, responsible_authority=responsible_authority, current_authority=None):
+        return Decision(True, "the responsible authority's")
+    return Decision(False, "outside_your_authority")
 
 
 def judges_duplicates(principal: Principal) -> bool:

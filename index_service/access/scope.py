@@ -45,6 +45,7 @@ from index_service.alerts.models import Alert
 from index_service.audit.models import AuditEvent
 from index_service.children.models import Child, ChildAddress
 from index_service.enquiries.models import Enquiry
+from index_service.feeds.models import FeedReview
 from index_service.involvements.models import Involvement
 from index_service.organisations.models import Organisation, OrganisationType
 
@@ -107,6 +108,16 @@ def children_held(principal: Principal) -> ColumnElement[bool]:
     (then `access/objects.may_hold` decides): a data manager's authority's children, an
     auditor's audited children. Anything else is the same 404 as no child."""
     return or_(children_in_scope(principal), children_audited(principal))
+
+
+def reviews_in_scope(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause over `feed_review`: the queued feed rows a data manager decides,
+    their own authority's (`FeedReview.responsible_authority`: the matched child's
+    responsible authority, or the one the row names). Another authority's review is the
+    same 404 as none: its candidates may include a shielded record."""
+    if not holds(principal, DATA_MANAGER):
+        return false()
+    return col(FeedReview.responsible_authority) == principal.local_authority
 
 
 def local_organisations(authority: str) -> ColumnElement[bool]:

@@ -22,6 +22,7 @@ from index_service.audit.service import record_system_event
 from index_service.children import retention
 from index_service.database import Database
 from index_service.enquiries.contacts import destroy_expired
+from index_service.feeds import reviews as feed_reviews
 from index_service.settings import Settings
 
 log = structlog.get_logger("index_service.scheduler")
@@ -133,6 +134,7 @@ def lifecycle(*, db: Database, settings: Settings, now: datetime) -> tuple[int, 
             batch = retention.destroy_due(
                 session=session, now=now, after_years=settings.destroy_after_archive_years
             )
+            feed_reviews.forget_children(session, batch.ids)  # reviews and row keys naming them
             if batch.destroyed:
                 record_system_event(
                     session=session,

@@ -177,6 +177,12 @@ def list_reviews(
         raises=(
             ProblemCase.of(Conflict, "the review is already resolved", "already_resolved"),
             ProblemCase.of(
+                Conflict,
+                "`same_child` names a child whose entry is archived (a candidate merged since "
+                "is followed to the entry it was merged into)",
+                "child_archived",
+            ),
+            ProblemCase.of(
                 InvalidInput,
                 "`same_child` names no candidate of the review, or another decision names one",
                 "not_a_candidate",
@@ -195,8 +201,9 @@ def resolve_review(
     """Resolve a queued feed row
 
     Decide a row the feed could not place: the same child as one of its candidates
-    (the entry is updated with the row's provenance), a different child (a new entry),
-    or ignore it. Audited with the decision."""
+    (the entry is updated with the row's provenance; a candidate merged since, the entry
+    it was merged into), a different child (a new entry), or ignore it. Audited with the
+    decision; the row as sent is not kept after it (`record` is then empty)."""
     ctx.audit.detail.update(review_id=str(review_id), decision=body.decision.value)
     review = reviews.resolve_review(
         session=session,

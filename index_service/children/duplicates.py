@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from index_service.children.models import NhsNumberStatus
 from index_service.children.schemas import ChildCreate
 from index_service.matching.addresses import place_of, postcode_key
 from index_service.matching.model import MatchModel, load_model
@@ -31,7 +32,7 @@ def person_of_record(data: ChildCreate) -> Person:
             for a in addresses
         ),
         nhs_number=data.nhs_number,
-        nhs_number_verified=data.nhs_number_status.value != "unverified",
+        nhs_number_verified=data.nhs_number_status != NhsNumberStatus.UNVERIFIED,
         upn=data.upn,
     )
 

@@ -89,14 +89,17 @@ class Destruction:
 
     destroyed: int = 0
     held: list[uuid.UUID] = field(default_factory=list)
+    # The destroyed ids, for what the caller must forget of them in the same transaction
+    # (the feeds' reviews and row keys: `alerts/scheduler.lifecycle`); never logged.
+    ids: list[uuid.UUID] = field(default_factory=list)
 
 
 def destroy_due(
     *, session: Session, now: datetime, after_years: int, limit: int = 500
 ) -> Destruction:
     """Destroy up to `limit` entries archived `after_years` ago or more and not under a
-    legal hold, with the entries merged into them. Nothing is returned or logged about
-    them but the count.
+    legal hold, with the entries merged into them. Nothing is logged about them but the
+    count.
 
     An entry merged into a due one before merges carried holds may hold one still: it
     stops the destruction of all of them (a hold must), and moves to the due entry, where
@@ -147,10 +150,10 @@ def destroy_due(
             )
         )
     ids = list(going)
-    forget_children(session, ids)
+    forget_children(session, ids)  # their names and postcodes leave the term frequencies
     # One statement: the merged entries' references to their survivor go with it.
     session.exec(delete(Child).where(col(Child.id).in_(ids)))
     session.flush()
     for child in going.values():
         session.expunge(child)
-    return Destruction(destroyed=len(ids), held=held)
+    return Destruction(destroyed=len(ids), held=held, ids=ids)

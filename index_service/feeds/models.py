@@ -23,6 +23,18 @@ class ReviewStatus(StrEnum):
     IGNORED = "ignored"
 
 
+class ReviewReason(StrEnum):
+    """Why a feed row waits for a data manager (`feeds/service.py` decides; the review
+    pages say each in plain words): like children on the index but none confidently; a
+    confident match on a shielded record the sender may not see; a confident match on a
+    child the sender may not change; a second row of one feed for one child."""
+
+    POSSIBLE_MATCH = "possible_match"
+    SHIELDED_RECORD = "shielded_record"
+    OUTSIDE_YOUR_AUTHORITY = "outside_your_authority"
+    SEVERAL_ROWS_FOR_ONE_CHILD = "several_rows_for_one_child"
+
+
 class Feed(SQLModel, table=True):
     """A feed received: who sent it, in which format, and what became of its rows."""
 
@@ -60,8 +72,13 @@ class FeedRowKey(SQLModel, table=True):
 
 class FeedReview(SQLModel, table=True):
     """A feed row the matcher could not decide (possible matches, or a match on a shielded
-    record the agency may not see in full): for the data managers of the authority
-    responsible for the child as the row gives it."""
+    record the agency may not see in full): for the data managers of `responsible_authority`,
+    the authority that decides it. For a row confidently matched to one child that is the
+    child's responsible authority (its data managers alone may act on it, and only they may
+    learn that it is shielded); otherwise the authority the row names as responsible.
+
+    `record` is the row as sent, kept while the review is open and cleared when it is
+    resolved (what an audit needs stays: the ids, the decision, who and when)."""
 
     __tablename__ = "feed_review"
     __table_args__ = (

@@ -20,6 +20,7 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
+from index_service.children.models import NhsNumberStatus
 from index_service.children.schemas import ChildCreate
 
 # The CSV's columns, in the documented order (README "Agency feeds"). Only
@@ -110,15 +111,19 @@ class FeedRow:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def nhs_number_status_of(row: FeedRow) -> str | None:
+def nhs_number_status_of(
+    row: FeedRow, *, traced: NhsNumberStatus = NhsNumberStatus.TRUSTED_FEED
+) -> NhsNumberStatus | None:
     """The NHS number status a feed row gives its child (`child.nhs_number_status`):
-    'verified_trace' when the sending system says it traced the number against the
-    national record (CSV `nhs_number_verified`, or UK Core's verification status code 01
-    in a Bundle), else 'unverified'; None when the row has no NHS number. Written by
-    `feeds/writes.py` as the row creates or updates the child."""
+    `traced` when the sending system says it traced the number against the national
+    record (CSV `nhs_number_verified`, or UK Core's verification status code 01 in a
+    Bundle): a trusted feed for an agency's system, the data manager's own trace for
+    theirs (`access/objects.traced_by_feed_as` decides); else unverified. None when the
+    row has no NHS number. Written by `feeds/writes.py` as the row creates or updates the
+    child."""
     if row.record is None or row.record.nhs_number is None:
         return None
-    return "verified_trace" if row.nhs_number_verified else "unverified"
+    return traced if row.nhs_number_verified else NhsNumberStatus.UNVERIFIED
 
 
 def _validated(number: int, source_id: str, payload: dict[str, Any], verified: bool) -> FeedRow:

@@ -9,7 +9,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from index_service.children.quality import GapKind
-from index_service.feeds.models import ReviewStatus
+from index_service.feeds.models import ReviewReason, ReviewStatus
 
 
 class RowProblem(BaseModel):
@@ -48,11 +48,10 @@ class ReviewPublic(BaseModel):
     feed_id: uuid.UUID
     organisation_code: str = Field(description="The organisation that sent the row.")
     source_record_id: str
-    reason: str = Field(
-        description="possible_match, shielded_record, outside_your_authority or "
-        "several_rows_for_one_child"
+    reason: ReviewReason = Field(description="Why the row waits for a decision.")
+    record: dict[str, Any] = Field(
+        description="The row as sent, in the child record's form; empty once resolved."
     )
-    record: dict[str, Any] = Field(description="The row as sent, in the child record's form.")
     candidate_ids: list[uuid.UUID]
     status: str
     created_at: datetime

@@ -5,10 +5,13 @@ Per row, by the resolver's outcome:
 - a confident `match` updates the entry, with provenance (who supplied it, when, which
   feed) per field group;
 - nothing found creates a child;
-- anything in between, or a match the feed's sender may not update (a shielded record
-  its authority's data managers alone see in full; another authority's child, for a
-  data manager's feed), is queued for review by the data managers of the authority the
-  row names as responsible.
+- anything in between is queued for review by the data managers of the authority the row
+  names as responsible; a confident match the feed's sender may not update
+  (`access/objects.may_feed_update`: a shielded record its authority's data managers
+  alone see in full; another authority's child, for a data manager's feed) by the data
+  managers of the child's responsible authority, who alone may act on it. The sender
+  learns of a queued row only that it is queued (no child id, no reason): what the
+  duplicate guard of `POST /v1/children` tells an agency of a possible duplicate.
 The same row sent again (same organisation, source record id and content hash) is
 `unchanged`: nothing is written. The report goes back to the sender: per row its outcome,
 the index's id for a child it created or updated, and the gaps of the row as *sent*
@@ -34,19 +37,17 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from index_service.access.need_to_know import match_scope
-from index_service.access.policy import SERVICE_ACCOUNT, holds
+from index_service.access.objects import may_feed_update, traced_by_feed_as
 from index_service.access.principal import Principal
-from index_service.access.scope import in_authority, sees_shielded_record
 from index_service.alerts.service import AlertTiming
 from index_service.audit.service import AuditDraft, record_event
 from index_service.children.age import AgeLimit, require_within_age_limit
 from index_service.children.duplicates import person_of_record, possible_duplicates
-from index_service.children.models import Child
 from index_service.children.schemas import ChildCreate
 from index_service.children.service import require_may_create
 from index_service.common import utcnow
 from index_service.errors import DomainError, Forbidden
-from index_service.feeds.models import Feed, FeedReview, FeedRowKey
+from index_service.feeds.models import Feed, FeedReview, FeedRowKey, ReviewReason
 from index_service.feeds.moves import alert_moves
 from index_service.feeds.records import FeedRow, Problem, nhs_number_status_of
 from index_service.feeds.repeats import Round
@@ -72,6 +73,9 @@ _KNOWN_KEYS = text(
 APPLIED_ACTION = "child:feed:apply"
 # A row waiting in the batch: its index, the row, its content hash.
 Pending = tuple[int, "FeedRow", str]
+# A review to make: why, its candidates, and the authority whose data managers decide it
+# (None: the one the row names).
+Queue = tuple[ReviewReason, list[uuid.UUID], str | None]
 
 
 class RowOutcome(StrEnum):
@@ -166,6 +170,7 @@ class FeedRun:
         self.timing = timing
         self.model = model or load_model()
         self.scope = match_scope(caller)
+        self.traced = traced_by_feed_as(caller)
         self.feed = Feed(organisation_code=caller.organisation_code, format=format, channel=channel)
         session.add(self.feed)
         session.flush()
@@ -236,9 +241,9 @@ class FeedRun:
                 organisation=self.caller.organisation_code,
                 feed_id=self.feed.id,
                 at=state.now,
-                nhs_number_status=nhs_number_status_of(row),
+                nhs_number_status=nhs_number_status_of(row, traced=self.traced),
             )
-            decision, reason, candidates = self._decide(resolution, row, state, second_look)
+            decision, why = self._decide(resolution, row, state, second_look)
             applied = decision in (RowOutcome.CREATED, RowOutcome.UPDATED)
             if applied and this_round.holds(
                 row.source_record_id, person, creates=decision == RowOutcome.CREATED
@@ -260,10 +265,11 @@ class FeedRun:
                     row.number,
                     row.source_record_id,
                     RowOutcome.REJECTED,
-                    problems=[Problem("responsible_authority", reason)],
+                    problems=[Problem("responsible_authority", str(why))],
                 )
             else:
-                queued.append(self._review(row, supplied, candidates, reason))
+                assert isinstance(why, tuple)
+                queued.append(self._review(row, supplied, why))
                 state.reports[i] = RowReport(
                     row.number, row.source_record_id, RowOutcome.QUEUED, gaps=gaps_of_row(row)
                 )
@@ -335,21 +341,21 @@ class FeedRun:
 
     def _decide(
         self, resolution: Resolution, row: FeedRow, state: _Batch, second_look: bool
-    ) -> tuple[RowOutcome, str, list[uuid.UUID]]:
-        """The row's outcome, why (for a review or a refusal), and the review's candidates.
-        `second_look`: the row was held back for a child an earlier row of its batch
-        created, and is now matched against the index holding it."""
+    ) -> tuple[RowOutcome, Queue | str | None]:
+        """The row's outcome, and for a review why, its candidates and who decides it, or
+        for a refusal why. `second_look`: the row was held back for a child an earlier
+        row of its batch created, and is now matched against the index holding it."""
         candidates = [c.child_id for c in resolution.candidates]
         earlier = state.applied.get(row.source_record_id)
         if earlier is not None and candidates[:1] != [earlier]:
             # The row key reached a child earlier in this feed, and this row is not
             # confidently that child: its data managers decide.
-            return QUEUED, "several_rows_for_one_child", [earlier, *candidates]
+            return QUEUED, (ReviewReason.SEVERAL_ROWS_FOR_ONE_CHILD, [earlier, *candidates], None)
         if resolution.outcome == Match.NOT_FOUND:
             try:
                 require_may_create(caller=self.caller, data=_record(row))
             except Forbidden as exc:
-                return RowOutcome.REJECTED, str(exc), []
+                return RowOutcome.REJECTED, str(exc)
             if second_look:
                 # The duplicate guard's rule (`children/duplicates.py`), as for a record
                 # made through the API, on a row an earlier one of its batch may have made.
@@ -357,32 +363,34 @@ class FeedRun:
                     session=self.session, data=_record(row), scope=self.scope, model=self.model
                 )
                 if found:
-                    return QUEUED, "several_rows_for_one_child", [f.child_id for f in found]
-            return RowOutcome.CREATED, "", []
+                    several = ReviewReason.SEVERAL_ROWS_FOR_ONE_CHILD
+                    return QUEUED, (several, [f.child_id for f in found], None)
+            return RowOutcome.CREATED, None
         if resolution.outcome == Match.POSSIBLE_MATCHES:
-            return QUEUED, "possible_match", candidates
+            return QUEUED, (ReviewReason.POSSIBLE_MATCH, candidates, None)
         child = resolution.candidates[0].stored.child
-        if child.shielded and not sees_shielded_record(
-            self.caller, responsible_authority=child.responsible_authority
-        ):
-            return QUEUED, "shielded_record", candidates
-        if not _may_update(self.caller, child):
-            return QUEUED, "outside_your_authority", candidates
+        # A confident match: only the child's responsible authority's data managers may
+        # act on it (and only they may learn that it is shielded), so they decide it.
+        keeper = child.responsible_authority
+        allowed = may_feed_update(
+            self.caller, shielded=child.shielded, responsible_authority=keeper
+        )
+        if not allowed:
+            return QUEUED, (ReviewReason(allowed.reason), candidates, keeper)
         if child.id in state.updated_ids:
-            return QUEUED, "several_rows_for_one_child", candidates
-        return RowOutcome.UPDATED, "", []
+            return QUEUED, (ReviewReason.SEVERAL_ROWS_FOR_ONE_CHILD, candidates, keeper)
+        return RowOutcome.UPDATED, None
 
-    def _review(
-        self, row: FeedRow, supplied: Supplied, candidates: list[uuid.UUID], reason: str
-    ) -> FeedReview:
+    def _review(self, row: FeedRow, supplied: Supplied, why: Queue) -> FeedReview:
+        reason, candidates, decided_by = why
         return FeedReview(
             feed_id=self.feed.id,
             organisation_code=self.caller.organisation_code,
             source_record_id=row.source_record_id,
-            responsible_authority=supplied.record.responsible_authority,
+            responsible_authority=decided_by or supplied.record.responsible_authority,
             record=review_record(supplied),
             candidate_ids=list(dict.fromkeys(candidates)),
-            reason=reason,
+            reason=reason.value,
         )
 
     def _applied(self, row: FeedRow, outcome: RowOutcome, child_id: uuid.UUID) -> RowReport:
@@ -444,17 +452,3 @@ def review_record(supplied: Supplied) -> dict[str, Any]:
 def _record(row: FeedRow) -> ChildCreate:
     assert row.record is not None
     return row.record
-
-
-def _may_update(caller: Principal, child: Child) -> bool:
-    """An agency system's feed updates any child it matches confidently (not a shielded
-    one, above); a data manager's, their own authority's."""
-    return (
-        holds(caller, SERVICE_ACCOUNT)
-        or sees_shielded_record(caller, responsible_authority=child.responsible_authority)
-        or in_authority(
-            caller,
-            responsible_authority=child.responsible_authority,
-            current_authority=None,
-        )
-    )

@@ -54,7 +54,7 @@ class Supplied:
     at: datetime
     # How far the sending system vouches for the NHS number (`feeds.records
     # .nhs_number_status_of`); None: the row sent no number.
-    nhs_number_status: str | None = None
+    nhs_number_status: NhsNumberStatus | None = None
 
     def provenance(self) -> dict[str, Any]:
         stamp = _stamp(self.organisation, self.feed_id, self.at)
@@ -85,7 +85,7 @@ def create_children(session: Session, rows: list[Supplied]) -> list[uuid.UUID]:
                 "date_of_birth": data.date_of_birth,
                 "date_of_birth_precision": data.date_of_birth_precision.value,
                 "nhs_number": data.nhs_number,
-                "nhs_number_status": row.nhs_number_status or NhsNumberStatus.UNVERIFIED.value,
+                "nhs_number_status": (row.nhs_number_status or NhsNumberStatus.UNVERIFIED).value,
                 "upn": data.upn,
                 "la_reference": data.la_reference,
                 "responsible_authority": data.responsible_authority,
@@ -270,19 +270,24 @@ _CLOSE_ADDRESS = (
 )
 
 
+# Whose word on an NHS number counts for more, weakest first.
+_TRUST = [NhsNumberStatus.UNVERIFIED, NhsNumberStatus.TRUSTED_FEED, NhsNumberStatus.VERIFIED_TRACE]
+
+
 def _updated_columns(child: Child, row: Supplied) -> dict[str, Any]:
     data, groups = row.record, row.groups
     values: dict[str, Any] = {name: getattr(child, name) for name in _UPDATED}
     for name in ("nhs_number", "upn", "la_reference"):
         if name in groups:
             values[name] = getattr(data, name)
-    if "nhs_number" in groups and (
-        data.nhs_number != child.nhs_number
-        or row.nhs_number_status == NhsNumberStatus.VERIFIED_TRACE.value
-    ):
-        # A new number is as verified as the sender says; the same number keeps a
-        # verification it had unless the sender has traced it now.
-        values["nhs_number_status"] = row.nhs_number_status or NhsNumberStatus.UNVERIFIED.value
+    if "nhs_number" in groups:
+        sent = row.nhs_number_status or NhsNumberStatus.UNVERIFIED
+        if data.nhs_number == child.nhs_number:
+            # The same number keeps the strongest word on it: a trace the index's data
+            # manager recorded is not replaced by a feed's, nor any by "not traced".
+            held = NhsNumberStatus(child.nhs_number_status or NhsNumberStatus.UNVERIFIED)
+            sent = max(sent, held, key=_TRUST.index)
+        values["nhs_number_status"] = sent.value  # a new number: as the sender says
     if "carers" in groups:
         values["carers_status"] = data.carers.status.value
     if "gp_practice" in groups:

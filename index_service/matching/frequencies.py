@@ -141,6 +141,26 @@ def frequencies_of(session: Session, person: Person) -> TermFrequencies:
     return frequencies_from(tokens, session.execute(_LOOKUP, values))
 
 
+def frequencies_of_people(session: Session, people: Sequence[Person]) -> list[TermFrequencies]:
+    """Each person's own tokens' counts, as `frequencies_of` gives them one by one, from
+    one lookup for them all (a feed's batch: one statement, not one per row)."""
+    tokens = [lookup_values(person)[0] for person in people]
+    every: Tokens = Counter()
+    for own in tokens:
+        every.update(own.keys())
+    if not people:
+        return []
+    values = {"kinds": sorted({k for k, _ in every}), "tokens": sorted({t for _, t in every})}
+    rows = session.execute(_LOOKUP, values).all()
+    counts = {(kind, token): value for kind, token, value in rows if not kind.startswith("#")}
+    totals = [row for row in rows if row[0].startswith("#")]
+    return [frequencies_from(own, [*totals, *_counted(own, counts)]) for own in tokens]
+
+
+def _counted(own: Tokens, counts: dict[tuple[str, str], Any]) -> list[tuple[str, str, Any]]:
+    return [(kind, token, counts[kind, token]) for kind, token in own if (kind, token) in counts]
+
+
 def lookup_values(person: Person) -> tuple[Tokens, dict[str, list[str]]]:
     """The person's own tokens, and the lookup's bound parameters for them (`LOOKED_UP`
     and `frequencies_of` take the same)."""

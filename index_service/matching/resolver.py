@@ -28,7 +28,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlmodel import Session, col
 
-from index_service.children.models import Child, ChildAddress, ChildName
+from index_service.children.models import Child, ChildAddress, ChildName, NhsNumberStatus
 from index_service.matching.addresses import place_of
 from index_service.matching.blocking import Probe, Shape, blocked, parameters
 from index_service.matching.frequencies import (
@@ -169,7 +169,7 @@ def _stored(
             postcodes=tuple(postcodes) if counts else (),
             places=tuple(places) if counts else (),
             nhs_number=child.nhs_number,
-            nhs_number_verified=child.nhs_number_status != "unverified",
+            nhs_number_verified=child.nhs_number_status != NhsNumberStatus.UNVERIFIED,
             upn=child.upn,
         ),
         current_postcode=current,

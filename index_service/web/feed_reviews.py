@@ -23,20 +23,21 @@ from index_service.access.policy import Permission
 from index_service.alerts.flows import timing_of
 from index_service.errors import Conflict, InvalidInput, NotFound
 from index_service.feeds import reviews
-from index_service.feeds.models import FeedReview, ReviewStatus
+from index_service.feeds.models import FeedReview, ReviewReason, ReviewStatus
 from index_service.web import forms
 from index_service.web.render import render
 from index_service.web.routing import PageContext, PageRoute, page
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 LISTED = 50
-REASONS = {
-    "possible_match": "It looks like children already on the index, but not closely enough "
-    "to be sure which, if any, it is.",
-    "shielded_record": "It matches a shielded record, which the sender may not see or change.",
-    "outside_your_authority": "It matches a child of your authority, whose record the sender "
-    "may not change.",
-    "several_rows_for_one_child": "The same feed sent more than one row for this child.",
+REASONS: dict[str, str] = {
+    ReviewReason.POSSIBLE_MATCH: "It looks like children already on the index, but not "
+    "closely enough to be sure which, if any, it is.",
+    ReviewReason.SHIELDED_RECORD: "It matches a shielded record, which the sender may not see "
+    "or change.",
+    ReviewReason.OUTSIDE_YOUR_AUTHORITY: "It matches a child of your authority, whose record "
+    "the sender may not change.",
+    ReviewReason.SEVERAL_ROWS_FOR_ONE_CHILD: "The same feed sent more than one row for this child.",
 }
 DONE = {
     "same_child": "The row was added to the child's record",
@@ -46,6 +47,8 @@ DONE = {
 PROBLEMS = {
     "already_resolved": "Someone has already decided this row",
     "not_a_candidate": "Choose which child it is the same as",
+    "child_archived": "That child's record is archived and takes no new details: choose a "
+    "different child or ignore the row",
     "not_found": "This row is no longer waiting for a decision",
     "invalid_input": "Choose what this row is",
 }

@@ -7,10 +7,18 @@ import uuid
 
 import pytest
 
-from index_service.access.objects import FLAG_SETTERS, may_change_child, may_raise_flag, owns
+from index_service.access.objects import (
+    FLAG_SETTERS,
+    may_change_child,
+    may_feed_update,
+    may_raise_flag,
+    owns,
+    traced_by_feed_as,
+)
 from index_service.access.policy import issuer_may_be_registered_for
 from index_service.access.principal import Principal
 from index_service.access.roles import Role
+from index_service.children.models import NhsNumberStatus
 from index_service.flags.models import FlagKind
 from index_service.organisations.models import OrganisationType
 from tests.factories import EALING, HARINGEY
@@ -92,3 +100,38 @@ def test_run_time_issuers_never_vouch_where_powerful_roles_count(
     org_type: str, registrable: bool
 ) -> None:
     assert issuer_may_be_registered_for(org_type) is registrable
+
+
+THEIRS = "the responsible authority's data manager"
+
+
+@pytest.mark.parametrize(
+    ("org_type", "roles", "la", "shielded", "reason"),
+    [
+        ("gp_practice", ("service_account",), EALING, False, "an agency's system"),
+        ("gp_practice", ("service_account",), HARINGEY, True, "shielded_record"),
+        ("childrens_social_care", ("data_manager",), HARINGEY, True, THEIRS),
+        ("childrens_social_care", ("data_manager",), HARINGEY, False, THEIRS),
+        ("childrens_social_care", ("data_manager",), EALING, True, "shielded_record"),
+        ("childrens_social_care", ("data_manager",), EALING, False, "outside_your_authority"),
+    ],
+)  # fmt: skip
+def test_which_child_a_feed_may_update_unseen(
+    org_type: str, roles: tuple[str, ...], la: str, shielded: bool, reason: str
+) -> None:
+    """A child of Haringey: its data managers' feeds update it, shielded or not; an
+    agency's system any child but a shielded one; another authority's data manager none."""
+    decision = may_feed_update(
+        principal(org_type, roles, la), shielded=shielded, responsible_authority=HARINGEY
+    )
+    assert (bool(decision), decision.reason) == (
+        reason not in {"shielded_record", "outside_your_authority"},
+        reason,
+    )
+
+
+def test_whose_word_a_feeds_trace_is() -> None:
+    agency = principal("gp_practice", ("service_account",))
+    manager = principal("childrens_social_care", ("data_manager",))
+    assert traced_by_feed_as(agency) is NhsNumberStatus.TRUSTED_FEED
+    assert traced_by_feed_as(manager) is NhsNumberStatus.VERIFIED_TRACE

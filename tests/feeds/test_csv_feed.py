@@ -239,9 +239,11 @@ def test_a_review_names_one_of_its_candidates(client: TestClient, factory: Facto
 def test_a_feed_says_how_far_it_vouches_for_nhs_numbers_and_keeps_name_counts(
     client: TestClient, factory: Factory
 ) -> None:
-    """A number the sender traced is `verified_trace` (decisive in matching); one it did
-    not is `unverified` (evidence only). The names a feed writes count towards model
-    v4's term frequencies, as the API's writes do."""
+    """A number an agency's system traced is `trusted_feed` (the sender's word: decisive
+    in matching); one it did not is `unverified` (evidence only); a data manager's feed's
+    traced number is `verified_trace`, as their own trace through the API is, and an
+    agency's word does not replace it. The names a feed writes count towards model v4's
+    term frequencies, as the API's writes do."""
     agency, _code = agency_headers(factory)
     traced = {
         "source_record_id": "NHS-1",
@@ -275,5 +277,25 @@ def test_a_feed_says_how_far_it_vouches_for_nhs_numbers_and_keeps_name_counts(
                 text("SELECT token, count FROM term_frequency WHERE kind = 'family'")
             ).all()
         )
-    assert statuses == {nhs_number(501): "verified_trace", nhs_number(502): "unverified"}
+    assert statuses == {nhs_number(501): "trusted_feed", nhs_number(502): "unverified"}
     assert counts[family_name_key("Feedcount")] == 2
+
+    theirs = {
+        **traced,
+        "source_record_id": "NHS-3",
+        "given_names": "Wilhelmina",
+        "date_of_birth": "2012-05-05",
+        "nhs_number": nhs_number(503),
+    }
+    assert _send(client, factory.data_manager(), csv_of([theirs]))["counts"]["created"] == 1
+    again = _send(client, agency, csv_of([{**theirs, "gp_ods_code": "B82005"}]))
+    assert again["counts"]["updated"] == 1, again["rows"]
+
+    def status_of(number: str) -> str:
+        with factory.db.session() as session:
+            held = session.execute(
+                text("SELECT nhs_number_status FROM child WHERE nhs_number = :n"), {"n": number}
+            )
+            return str(held.scalar_one())
+
+    assert status_of(nhs_number(503)) == "verified_trace"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from index_service.children.models import NhsNumberStatus
 from index_service.feeds.records import FeedUnreadable, nhs_number_status_of, read_csv
 from tests.feeds.conftest import STANDARD_ROW, csv_of
 
@@ -40,8 +41,11 @@ def test_the_nhs_number_status_a_row_gives() -> None:
         next(read_csv(io.BytesIO(csv_of([row]))))
         for row in (STANDARD_ROW, traced, {**STANDARD_ROW, "nhs_number": ""})
     )
-    assert nhs_number_status_of(untraced) == "unverified"
-    assert nhs_number_status_of(verified) == "verified_trace"
+    assert nhs_number_status_of(untraced) is NhsNumberStatus.UNVERIFIED
+    # An agency's trace is a trusted feed's word; a data manager's feed, their own trace.
+    assert nhs_number_status_of(verified) is NhsNumberStatus.TRUSTED_FEED
+    traced_by_them = nhs_number_status_of(verified, traced=NhsNumberStatus.VERIFIED_TRACE)
+    assert traced_by_them is NhsNumberStatus.VERIFIED_TRACE
     assert nhs_number_status_of(none) is None
 
 

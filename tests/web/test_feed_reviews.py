@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlmodel import select
 
 from index_service.feeds.models import FeedReview
@@ -171,6 +172,25 @@ def test_problems_are_said_in_plain_words_and_nothing_changes(
 
     no_token = browser_client.post(f"/records/reviews/{review_id}", data={"decision": "ignored"})
     assert no_token.status_code == 403
+
+
+def test_an_archived_child_is_said_in_plain_words_and_nothing_changes(
+    browser_client: TestClient, client: TestClient, factory: Factory
+) -> None:
+    child_id = a_child_with_a_key_worker(factory, client).child_id
+    review_id = queued(factory, [child_id])
+    with factory.db.transaction() as session:
+        session.execute(
+            text("UPDATE child SET status = 'archived', archived_at = now() WHERE id = :c"),
+            {"c": child_id},
+        )
+    signed_in_data_manager(browser_client)
+
+    status, text_shown = decide(browser_client, review_id, f"same_child:{child_id}")
+
+    assert status == 409
+    assert "archived and takes no new details" in text_shown
+    assert stored(factory, review_id).status == "open"
 
 
 def test_another_authoritys_rows_are_unseen_and_a_practitioner_is_refused(
